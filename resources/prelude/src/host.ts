@@ -1,0 +1,256 @@
+// The bridge between a script and the Python host. One crossing = one call of
+// invoke() or resume() from Python; each returns a JSON State. Async host work
+// (KV, fetch) is requested with hostCall(): the op is queued in `outbox`,
+// shipped to Python with the State, and settled by the next resume().
+// Timers are owned here: the State tells Python when the next one is due.
+//
+// Python-facing entry points live on globalThis.__isoplay (non-enumerable).
+
+declare const __drain: () => void; // %PerformMicrotaskCheckpoint(), injected by runtime/isolate.py
+
+export type Op = [id: number, op: string, args: unknown];
+export type Settle = [id: number, ok: boolean, value: unknown];
+export type LogEntry = [level: string, timeMs: number, message: string];
+export interface ErrorInfo { name: string; message: string; stack: string }
+export type Outcome =
+  | { ok: true; response?: SerializedResponse; value?: unknown }
+  | { ok: false; error: ErrorInfo; kind?: string };
+export interface SerializedBody { text?: string; b64?: string }
+export interface SerializedResponse {
+  status: number; statusText: string; headers: [string, string][]; body: SerializedBody | null;
+}
+export interface State { done: Outcome | null; ops: Op[]; logs: LogEntry[]; wake: number | null }
+
+const outbox: Op[] = [];
+const logs: LogEntry[] = [];
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+let nextOpId = 1;
+
+/** Ask the host for async work; the promise settles on a later resume(). */
+export function hostCall<T = unknown>(op: string, args: unknown): Promise<T> {
+  const id = nextOpId++;
+  outbox.push([id, op, args]);
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+  });
+}
+
+/** Record a console line for the current invocation. */
+export function pushLog(level: string, message: string): void {
+  logs.push([level, Date.now(), message]);
+}
+
+// ---- timers -------------------------------------------------------------
+interface Timer { id: number; at: number; fn: (...a: unknown[]) => void; args: unknown[]; every: number | null }
+const timers = new Map<number, Timer>();
+let nextTimerId = 1;
+
+export function setTimer(fn: unknown, ms: unknown, args: unknown[], repeat: boolean): number {
+  if (typeof fn !== "function") throw new TypeError("The callback provided as parameter 1 is not a function.");
+  const delay = Math.max(0, Number(ms) || 0);
+  const id = nextTimerId++;
+  timers.set(id, { id, at: Date.now() + delay, fn: fn as (...a: unknown[]) => void, args, every: repeat ? Math.max(1, delay) : null });
+  return id;
+}
+export function clearTimer(id: unknown): void { timers.delete(Number(id)); }
+
+function runDueTimers(): boolean {
+  const now = Date.now();
+  const due = [...timers.values()].filter((t) => t.at <= now).sort((a, b) => a.at - b.at || a.id - b.id);
+  for (const t of due) {
+    if (!timers.has(t.id)) continue; // cleared by an earlier callback
+    if (t.every === null) timers.delete(t.id); else t.at = now + t.every;
+    try { t.fn(...t.args); } catch (e) { reportUncaught(e); }
+    __drain();
+  }
+  return due.length > 0;
+}
+
+function nextWake(): number | null {
+  let at = Infinity;
+  for (const t of timers.values()) at = Math.min(at, t.at);
+  return at === Infinity ? null : Math.max(0, at - Date.now());
+}
+
+// ---- invocations --------------------------------------------------------
+export interface InvokeSpec {
+  kind: "fetch" | "scheduled" | "event" | "run";
+  request?: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null };
+  cron?: string; scheduledTime?: number;
+  name?: string; payload?: unknown; input?: unknown;
+}
+
+let handlers: Record<string, unknown> | null = null;
+let loadError: ErrorInfo | null = null;
+let env: Record<string, unknown> = {};
+const bindingFactories: Record<string, (name: string, options: unknown) => unknown> = {};
+
+interface Active { handlerDone: boolean; waitUntil: Promise<unknown>[]; waitSettled: number; outcome: Outcome | null; uncaught: ErrorInfo | null; finished: Outcome | null }
+let active: Active | null = null;
+
+/** Let a module (kv.ts, ...) turn a binding declared in the manifest into an env value. */
+export function registerBinding(kind: string, factory: (name: string, options: unknown) => unknown): void {
+  bindingFactories[kind] = factory;
+}
+
+export function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: String(e.stack ?? "") };
+  let message: string;
+  try { message = typeof e === "string" ? e : JSON.stringify(e) ?? String(e); } catch { message = String(e); }
+  return { name: "Error", message: `Uncaught ${message}`, stack: "" };
+}
+
+function reportUncaught(e: unknown): void {
+  const info = errorInfo(e);
+  pushLog("error", `Uncaught ${info.stack || info.name + ": " + info.message}`);
+  if (active && !active.uncaught) active.uncaught = info;
+}
+
+let serializeResponse: (r: unknown) => Promise<SerializedResponse> = async () => {
+  throw new Error("no Response implementation registered");
+};
+let buildRequest: (spec: NonNullable<InvokeSpec["request"]>) => unknown = () => {
+  throw new Error("no Request implementation registered");
+};
+let isResponse: (v: unknown) => boolean = () => false;
+
+/** The web module installs how Requests are made and Responses are read. */
+export function registerHttp(impl: {
+  buildRequest: typeof buildRequest; serializeResponse: typeof serializeResponse; isResponse: typeof isResponse;
+}): void {
+  buildRequest = impl.buildRequest; serializeResponse = impl.serializeResponse; isResponse = impl.isResponse;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  return typeof v;
+}
+
+function start(spec: InvokeSpec): void {
+  const a: Active = { handlerDone: false, waitUntil: [], waitSettled: 0, outcome: null, uncaught: null, finished: null };
+  active = a;
+  const fail = (e: unknown, kind?: string) => { a.outcome = { ok: false, error: errorInfo(e), kind }; a.handlerDone = true; };
+  if (loadError) { a.outcome = { ok: false, error: loadError, kind: "load" }; a.handlerDone = true; return; }
+  const fn = handlers?.[spec.kind];
+  if (typeof fn !== "function") {
+    const msg = handlers === null
+      ? "the script has no default export; export default { async fetch(request, env, ctx) { ... } }"
+      : `the script's default export has no ${spec.kind}() handler`;
+    fail(new TypeError(msg), "contract");
+    return;
+  }
+  const ctx = {
+    waitUntil(p: unknown) {
+      const pr = Promise.resolve(p);
+      a.waitUntil.push(pr);
+      pr.then(() => { a.waitSettled++; }, (e) => { a.waitSettled++; reportUncaught(e); });
+    },
+    passThroughOnException() {},
+  };
+  let arg: unknown;
+  try {
+    if (spec.kind === "fetch") arg = buildRequest(spec.request!);
+    else if (spec.kind === "scheduled") arg = { type: "scheduled", cron: spec.cron ?? "", scheduledTime: spec.scheduledTime ?? Date.now(), noRetry() {} };
+    else if (spec.kind === "event") arg = { type: "event", name: spec.name ?? "", payload: spec.payload };
+    else arg = spec.input;
+  } catch (e) { fail(e); return; }
+  let ret: unknown;
+  try { ret = (fn as (...args: unknown[]) => unknown).call(handlers, arg, env, ctx); } catch (e) { fail(e); return; }
+  Promise.resolve(ret).then(async (value) => {
+    if (spec.kind === "fetch") {
+      if (!isResponse(value)) {
+        fail(new TypeError(`fetch() handler returned ${describe(value)}; expected a Response (or a Promise of one)`), "contract");
+        return;
+      }
+      const response = await serializeResponse(value);
+      a.outcome = { ok: true, response };
+    } else {
+      a.outcome = { ok: true, value: value === undefined ? null : value };
+    }
+    a.handlerDone = true;
+  }).catch((e) => fail(e));
+}
+
+function collect(): string {
+  let done: Outcome | null = null;
+  const a = active;
+  if (a && a.handlerDone && a.waitSettled === a.waitUntil.length) {
+    done = a.outcome;
+    if (done && done.ok && a.uncaught === null) {
+      // ok; fall through
+    }
+    active = null;
+    pending.clear(); // ops of a finished invocation are dropped
+  }
+  let state: State = { done, ops: outbox.splice(0), logs: logs.splice(0), wake: done ? null : nextWake() };
+  if (done) { timers.clear(); state.wake = null; state.ops = []; }
+  try {
+    return JSON.stringify(state);
+  } catch (e) {
+    // a run() result that cannot be serialised
+    state = { done: { ok: false, error: errorInfo(new TypeError(`the handler's result cannot be serialised: ${(e as Error).message}`)), kind: "contract" }, ops: [], logs: state.logs, wake: null };
+    return JSON.stringify(state);
+  }
+}
+
+function settleLoop(): void {
+  __drain();
+  for (let i = 0; i < 1000 && runDueTimers(); i++) { /* keep firing zero-delay timers */ }
+}
+
+function invoke(spec: InvokeSpec): string {
+  start(spec);
+  settleLoop();
+  return collect();
+}
+
+function resume(settles: Settle[]): string {
+  for (const [id, ok, value] of settles) {
+    const p = pending.get(id);
+    if (!p) continue;
+    pending.delete(id);
+    if (ok) p.resolve(value);
+    else {
+      const v = value as { name?: string; message?: string };
+      const ctor = (globalThis as Record<string, unknown>)[v?.name ?? "Error"];
+      const err = typeof ctor === "function" ? new (ctor as ErrorConstructor)(v?.message ?? String(value)) : new Error(v?.message ?? String(value));
+      p.reject(err);
+    }
+  }
+  settleLoop();
+  return collect();
+}
+
+function abort(): string {
+  active = null; pending.clear(); timers.clear(); outbox.length = 0;
+  return JSON.stringify({ logs: logs.splice(0) });
+}
+
+function setup(config: { vars: Record<string, string>; bindings: [kind: string, name: string, options: unknown][] }): void {
+  const e: Record<string, unknown> = { ...config.vars };
+  for (const [kind, name, options] of config.bindings) {
+    const factory = bindingFactories[kind];
+    if (!factory) throw new Error(`no binding kind ${kind}`);
+    e[name] = factory(name, options);
+  }
+  env = e;
+}
+
+function load(mod: unknown): string {
+  const m = mod as { default?: unknown } | undefined;
+  const d = m?.default;
+  handlers = d && typeof d === "object" ? (d as Record<string, unknown>) : null;
+  if (typeof d === "function") handlers = { fetch: d } as Record<string, unknown>;
+  return collect();
+}
+
+function loadFailed(e: unknown): string {
+  loadError = errorInfo(e);
+  return JSON.stringify({ error: loadError, logs: logs.splice(0) });
+}
+
+Object.defineProperty(globalThis, "__isoplay", {
+  value: Object.freeze({ setup, load, loadFailed, invoke, resume, abort }),
+  enumerable: false, writable: false, configurable: false,
+});

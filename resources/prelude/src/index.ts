@@ -1,0 +1,15 @@
+// The prelude every isolate loads before the script: Web-standard globals plus
+// the host bridge. Built by runtime/prelude.py with esbuild into one IIFE.
+import { clearTimer, setTimer } from "./host";
+import "./web/index"; // Web APIs, console, fetch (registers Request/Response with the host)
+import "./kv"; // KVNamespace (registers the "kv" binding kind)
+
+const g = globalThis as Record<string, unknown>;
+g.setTimeout = (fn: unknown, ms?: unknown, ...args: unknown[]) => setTimer(fn, ms, args, false);
+g.setInterval = (fn: unknown, ms?: unknown, ...args: unknown[]) => setTimer(fn, ms, args, true);
+g.clearTimeout = (id: unknown) => clearTimer(id);
+g.clearInterval = (id: unknown) => clearTimer(id);
+g.queueMicrotask = (fn: unknown) => {
+  if (typeof fn !== "function") throw new TypeError("queueMicrotask: argument is not a function");
+  Promise.resolve().then(fn as () => void);
+};

@@ -1,0 +1,1 @@
+"""isoplay runtime: toolchain, bundler, isolates, pool, KV, triggers, servers (no Qt)."""
