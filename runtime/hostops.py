@@ -1,0 +1,101 @@
+"""Host operations: the async work a script asks Python for (KV, fetch, ...).
+
+A script calls ``hostCall(op, args)`` in the prelude (resources/prelude/src/host.ts).
+The op travels to Python with the invocation's State as ``[id, name, args]``;
+``dispatch`` runs the registered coroutine and returns a settle triple
+``[id, ok, value]`` that the next ``__isoplay.resume()`` delivers. Values cross
+as JSON; bytes travel base64-encoded (``{"b64": ...}``) by each op's convention.
+
+Register an op with::
+
+    @host_op("kv.get")
+    async def kv_get(ctx: HostContext, args: Any) -> Any: ...
+
+Raise ``HostOpError("TypeError", "message")`` to reject the script's promise
+with that JS error type; any other exception is an isoplay bug: it is logged
+with its traceback and the script sees a generic internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+
+class HostContext(Protocol):
+    """What an op may use: the invocation's script, stores and clients."""
+
+    @property
+    def script_name(self) -> str:
+        """The script (app) name from its manifest."""
+        ...
+
+    @property
+    def fetch_allow(self) -> tuple[str, ...]:
+        """Hosts (``host`` or ``host:port``) the script may fetch from."""
+        ...
+
+    def kv(self, binding: str) -> Any:
+        """The KV namespace store behind ``binding`` (runtime.kv)."""
+        ...
+
+    def http(self) -> Any:
+        """A shared ``httpx.AsyncClient`` for outgoing fetches."""
+        ...
+
+
+HostOp = Callable[[HostContext, Any], Awaitable[Any]]
+
+OPS: dict[str, HostOp] = {}
+"""Registered ops by name."""
+
+
+class HostOpError(Exception):
+    """Reject the script's promise with a JS error of type ``js_name``."""
+
+    def __init__(self, js_name: str, message: str) -> None:
+        super().__init__(message)
+        self.js_name = js_name
+        self.message = message
+
+
+def host_op(name: str) -> Callable[[HostOp], HostOp]:
+    """Decorator: register ``fn`` as the handler of op ``name``."""
+
+    def register(fn: HostOp) -> HostOp:
+        OPS[name] = fn
+        return fn
+
+    return register
+
+
+def _load_builtin_ops() -> None:
+    """Import the modules that register the built-in ops."""
+    import importlib
+
+    for module in ("runtime.kv.ops", "runtime.fetch"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+async def dispatch(ctx: HostContext, op: list[Any]) -> list[Any]:
+    """Run one op ``[id, name, args]`` and return its settle triple."""
+    op_id, name, args = op
+    if not OPS:
+        _load_builtin_ops()
+    handler = OPS.get(name)
+    if handler is None:
+        return [op_id, False, {"name": "TypeError", "message": f"unknown host operation {name!r}"}]
+    try:
+        return [op_id, True, await handler(ctx, args)]
+    except HostOpError as exc:
+        return [op_id, False, {"name": exc.js_name, "message": exc.message}]
+    except Exception as exc:  # an isoplay bug: keep the invocation alive, keep the traceback
+        log.exception("host op %s failed", name)
+        return [op_id, False, {"name": "Error", "message": f"internal error in {name}: {exc!r}"}]
