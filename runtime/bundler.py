@@ -1,0 +1,203 @@
+"""Bundle a project with esbuild into one script, its source map and manifest.
+
+esbuild runs as a subprocess (``asyncio.create_subprocess_exec`` on the runtime
+loop; ``bundle_sync`` for the CLI) and writes the bundle to stdout with an
+inline source map, so nothing touches the disk until a caller asks to write.
+Build errors become ``BundleError`` with ``file:line:col`` diagnostics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime import toolchain
+from runtime.errors import BundleError, Diagnostic, Location
+from runtime.manifest import Manifest, load_manifest
+from runtime.sourcemap import SourceMap
+
+GLOBAL_NAME = "__isoplay_module"
+_MAP_MARK = "//# sourceMappingURL=data:application/json;base64,"
+_ERROR_RE = re.compile(r"^(?:✘|X) \[(ERROR|WARNING)\] (?P<msg>.*)$")
+_WARN_RE = re.compile(r"^▲ \[WARNING\] (?P<msg>.*)$")
+_LOC_RE = re.compile(r"^\s+(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+):$")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A built script: code, source map and the manifest it was built with."""
+
+    manifest: Manifest
+    code: str
+    """The bundled JavaScript (an IIFE assigning ``__isoplay_module``)."""
+    sourcemap: str
+    """Source map v3 JSON; sources are project-relative paths."""
+    warnings: tuple[Diagnostic, ...] = ()
+    minified: bool = False
+    content_hash: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            digest = hashlib.sha256(self.code.encode())
+            digest.update(json.dumps(self.manifest.to_dict(), sort_keys=True).encode())
+            object.__setattr__(self, "content_hash", digest.hexdigest())
+
+    @property
+    def script_url(self) -> str:
+        """The name V8 shows in stack frames of this script."""
+        return f"isoplay://{self.manifest.name}/{self.content_hash[:8]}.js"
+
+    def decoded_map(self) -> SourceMap:
+        """The source map, decoded."""
+        return SourceMap.from_json(self.sourcemap)
+
+    def file_stem(self) -> str:
+        """``name-version-hash8``: how written bundle files are named."""
+        return f"{self.manifest.name}-{self.manifest.version}-{self.content_hash[:8]}"
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """Write script, map and manifest into ``out_dir``; return their paths."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = self.file_stem()
+        paths = {
+            "script": out_dir / f"{stem}.js",
+            "sourcemap": out_dir / f"{stem}.js.map",
+            "manifest": out_dir / f"{stem}.manifest.json",
+        }
+        paths["script"].write_text(self.code + f"\n//# sourceMappingURL={stem}.js.map\n", encoding="utf-8")
+        paths["sourcemap"].write_text(self.sourcemap, encoding="utf-8")
+        meta = {"manifest": self.manifest.to_dict(), "content_hash": self.content_hash, "minified": self.minified}
+        paths["manifest"].write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        return paths
+
+
+def esbuild_args(entry: str, *, minify: bool) -> list[str]:
+    """The esbuild command-line flags isoplay bundles with (entry relative to the root)."""
+    args = [
+        entry,
+        "--bundle",
+        "--format=iife",
+        f"--global-name={GLOBAL_NAME}",
+        "--platform=browser",
+        "--conditions=workerd,worker,browser",
+        "--target=es2022",
+        "--sourcemap=inline",
+        "--sources-content=true",
+        "--log-level=warning",
+        "--color=false",
+        "--charset=utf8",
+        "--loader:.json=json",
+        "--loader:.txt=text",
+    ]
+    if minify:
+        args += ["--minify", "--keep-names"]
+    return args
+
+
+def parse_esbuild_log(text: str) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Split esbuild's log into (errors, warnings) with locations."""
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    current: tuple[str, str] | None = None
+    for line in text.splitlines():
+        match = _ERROR_RE.match(line) or _WARN_RE.match(line)
+        if match:
+            if current:
+                _append(errors, warnings, current, None)
+            severity = "warning" if ("WARNING" in line[:14]) else "error"
+            current = (severity, match["msg"])
+            continue
+        loc = _LOC_RE.match(line)
+        if loc and current:
+            location = Location(loc["file"].replace(os.sep, "/"), int(loc["line"]), int(loc["col"]) + 1)
+            _append(errors, warnings, current, location)
+            current = None
+    if current:
+        _append(errors, warnings, current, None)
+    return errors, warnings
+
+
+def _append(errors: list[Diagnostic], warnings: list[Diagnostic], cur: tuple[str, str], loc: Location | None) -> None:
+    severity, message = cur
+    (warnings if severity == "warning" else errors).append(Diagnostic(message, loc, severity))
+
+
+def _split_output(stdout: str) -> tuple[str, str]:
+    index = stdout.rfind(_MAP_MARK)
+    if index < 0:
+        raise BundleError("esbuild produced no source map")
+    code = stdout[:index].rstrip("\n")
+    smap = base64.b64decode(stdout[index + len(_MAP_MARK):].strip()).decode("utf-8")
+    return code, smap
+
+
+def _check_entry(root: Path, manifest: Manifest) -> None:
+    entry = (root / manifest.main).resolve()
+    if not entry.is_file():
+        raise BundleError(
+            f"main file {manifest.main} does not exist",
+            diagnostics=[Diagnostic(f"main = {manifest.main!r}: file not found", Location("isoplay.toml", 1))],
+        )
+    if root.resolve() not in entry.parents:
+        raise BundleError(f"main file {manifest.main} is outside the project")
+
+
+def _finish(proc_rc: int, stdout: str, stderr: str, manifest: Manifest, minify: bool) -> Bundle:
+    errors, warnings = parse_esbuild_log(stderr)
+    if proc_rc != 0 or errors:
+        if not errors:
+            errors = [Diagnostic(stderr.strip() or f"esbuild exited with {proc_rc}")]
+        raise BundleError(f"build failed with {len(errors)} error(s)", diagnostics=errors)
+    code, smap = _split_output(stdout)
+    return Bundle(manifest=manifest, code=code, sourcemap=smap, warnings=tuple(warnings), minified=minify)
+
+
+async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None = None,
+                 tools: toolchain.Toolchain | None = None) -> Bundle:
+    """Build the project at ``root`` (esbuild as an asyncio subprocess).
+
+    Raises:
+        ManifestError: isoplay.toml is invalid.
+        BundleError: the sources do not build.
+    """
+    manifest = manifest or load_manifest(root)
+    _check_entry(root, manifest)
+    tools = tools or await asyncio.to_thread(toolchain.ensure)
+    proc = await asyncio.create_subprocess_exec(
+        str(tools.esbuild), *esbuild_args(manifest.main, minify=minify),
+        cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return _finish(proc.returncode or 0, out.decode("utf-8"), err.decode("utf-8", "replace"), manifest, minify)
+
+
+def bundle_sync(root: Path, *, minify: bool = False, manifest: Manifest | None = None) -> Bundle:
+    """``bundle`` for callers without a loop (the CLI)."""
+    import subprocess
+
+    manifest = manifest or load_manifest(root)
+    _check_entry(root, manifest)
+    tools = toolchain.ensure()
+    proc = subprocess.run([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)],
+                          cwd=root, capture_output=True, timeout=300)
+    return _finish(proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8", "replace"), manifest, minify)
+
+
+def load_written(script: Path) -> Bundle:
+    """Read a bundle written by ``Bundle.write`` (or uploaded) back."""
+    stem = script.name.removesuffix(".js")
+    meta: dict[str, Any] = json.loads((script.parent / f"{stem}.manifest.json").read_text(encoding="utf-8"))
+    from runtime.manifest import parse_manifest
+
+    manifest = parse_manifest(meta["manifest"], "manifest.json")  # to_dict() keeps isoplay.toml's shape
+    code = script.read_text(encoding="utf-8").split("\n//# sourceMappingURL=")[0]
+    smap = (script.parent / f"{stem}.js.map").read_text(encoding="utf-8")
+    return Bundle(manifest=manifest, code=code, sourcemap=smap, minified=bool(meta.get("minified")))
+

@@ -1,0 +1,184 @@
+"""What goes into an invocation (a trigger) and what comes out (a result)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from runtime.errors import Location
+from runtime.sourcemap import StackFrame
+
+Outcome = Literal["ok", "error", "timeout", "memory", "rejected"]
+TriggerKind = Literal["fetch", "scheduled", "event", "run"]
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """An HTTP request for a script's ``fetch`` handler."""
+
+    method: str = "GET"
+    url: str = "http://localhost/"
+    """Absolute URL the script sees as ``request.url``."""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    kind: TriggerKind = field(default="fetch", init=False)
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON the prelude's ``invoke`` takes."""
+        body: dict[str, str] | None = None
+        if self.body:
+            try:
+                body = {"text": self.body.decode("utf-8")}
+            except UnicodeDecodeError:
+                body = {"b64": base64.b64encode(self.body).decode("ascii")}
+        return {"kind": "fetch", "request": {"method": self.method.upper(), "url": self.url,
+                                             "headers": [list(h) for h in self.headers], "body": body}}
+
+    @property
+    def route(self) -> str:
+        """The path part of the URL (for metrics)."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.url).path or "/"
+
+
+@dataclass(frozen=True)
+class ScheduledTrigger:
+    """A cron firing for a script's ``scheduled`` handler."""
+
+    cron: str
+    scheduled_time: float
+    """Epoch seconds."""
+
+    kind: TriggerKind = field(default="scheduled", init=False)
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON the prelude's ``invoke`` takes."""
+        return {"kind": "scheduled", "cron": self.cron, "scheduledTime": int(self.scheduled_time * 1000)}
+
+    route = property(lambda self: self.cron)
+
+
+@dataclass(frozen=True)
+class EventTrigger:
+    """A named event with a JSON payload for a script's ``event`` handler."""
+
+    name: str
+    payload: Any = None
+
+    kind: TriggerKind = field(default="event", init=False)
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON the prelude's ``invoke`` takes."""
+        return {"kind": "event", "name": self.name, "payload": self.payload}
+
+    route = property(lambda self: self.name)
+
+
+@dataclass(frozen=True)
+class RunTrigger:
+    """A one-off run with a JSON input for a script's ``run`` handler."""
+
+    input: Any = None
+
+    kind: TriggerKind = field(default="run", init=False)
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON the prelude's ``invoke`` takes."""
+        return {"kind": "run", "input": self.input}
+
+    route = property(lambda self: "run")
+
+
+Trigger = HttpRequest | ScheduledTrigger | EventTrigger | RunTrigger
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One console line written by a script."""
+
+    level: str
+    """log, info, warn, error or debug."""
+    message: str
+    time: float
+    """Epoch seconds."""
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A script error with its stack mapped to TypeScript."""
+
+    name: str
+    message: str
+    stack: str
+    """The stack as text, frames at TypeScript ``file:line:col``."""
+    frames: tuple[StackFrame, ...] = ()
+    kind: str = "exception"
+    """exception, load (top level threw), contract (bad handler shape), limit."""
+
+    @property
+    def location(self) -> Location | None:
+        """The innermost frame in the user's sources, if any."""
+        for frame in self.frames:
+            if not frame.file.startswith("isoplay://"):
+                return Location(frame.file, frame.line, frame.column)
+        return None
+
+    def summary(self) -> str:
+        """``file:line:col: Name: message`` (or without a location)."""
+        text = f"{self.name}: {self.message}" if self.name else self.message
+        return f"{self.location}: {text}" if self.location else text
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """Everything one invocation produced."""
+
+    trigger: TriggerKind
+    outcome: Outcome
+    status: int | None = None
+    status_text: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    value: Any = None
+    """What a scheduled/event/run handler returned (JSON data)."""
+    logs: tuple[LogEntry, ...] = ()
+    error: ErrorInfo | None = None
+    limit: str | None = None
+    """The limit that was hit (timeout_ms, memory_mb, queue), if any."""
+    duration_ms: float = 0.0
+    queue_ms: float = 0.0
+    heap_used: int = 0
+    heap_total: int = 0
+    isolate_id: int = -1
+    retry_after: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the handler completed."""
+        return self.outcome == "ok"
+
+    def body_text(self) -> str:
+        """The body decoded as UTF-8 (replacing bad bytes)."""
+        return self.body.decode("utf-8", "replace")
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape ``isoplay run --json`` prints."""
+        error = None
+        if self.error is not None:
+            error = {"message": self.error.summary(), "stack": self.error.stack, "name": self.error.name,
+                     "kind": self.error.kind, "limit": self.limit}
+        body: Any = self.body_text() if self.trigger == "fetch" else json.dumps(self.value)
+        return {
+            "status": self.status,
+            "headers": {k: v for k, v in self.headers},
+            "body": body if self.outcome == "ok" else (body if self.status else None),
+            "logs": [{"level": e.level, "message": e.message, "time": e.time} for e in self.logs],
+            "error": error,
+            "outcome": self.outcome,
+            "duration_ms": round(self.duration_ms, 3),
+            "heap": {"used": self.heap_used, "total": self.heap_total},
+        }

@@ -1,0 +1,268 @@
+"""A script loaded into one V8 isolate, and the loop that drives an invocation.
+
+One invocation is one crossing when the handler settles without host I/O:
+``__isoplay.invoke(spec)`` starts the handler, drains microtasks and returns the
+settled State. When the script waits on host work (KV, fetch) or a timer, the
+State lists the ops and the next timer; this module runs the ops on the asyncio
+loop and crosses again with ``__isoplay.resume(settles)`` until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime import hostops, prelude
+from runtime.bundler import Bundle
+from runtime.engine import EvalFailed, EvalOutOfMemory, EvalTimedOut, V8Isolate
+from runtime.errors import ScriptError
+from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Outcome, Trigger
+from runtime.sourcemap import SourceMap, map_stack
+
+MB = 1024 * 1024
+_ids = itertools.count(1)
+PRELUDE_URL = "isoplay://prelude.js"
+
+
+@dataclass
+class ScriptHost:
+    """What a script's host ops reach: its manifest data, KV stores, HTTP client.
+
+    One per script version, shared by all its isolates. Implements
+    ``runtime.hostops.HostContext``.
+    """
+
+    script_name: str
+    fetch_allow: tuple[str, ...] = ()
+    kv_factory: Callable[[str], Any] | None = None
+    """Returns the KV namespace store for a binding name."""
+    secrets: dict[str, str] = field(default_factory=dict)
+    _http: Any = None
+
+    def kv(self, binding: str) -> Any:
+        """The KV namespace store behind ``binding``."""
+        if self.kv_factory is None:
+            raise hostops.HostOpError("Error", f"KV binding {binding} is not available here")
+        return self.kv_factory(binding)
+
+    def http(self) -> Any:
+        """A shared httpx.AsyncClient for the script's fetches."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(follow_redirects=True, timeout=30.0, trust_env=False)
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
+    """The ``__isoplay.setup`` argument: vars and secrets, and the bindings."""
+    vars_ = {**bundle.manifest.vars, **secrets}
+    bindings = [["kv", kv.binding, None] for kv in bundle.manifest.kv_namespaces]
+    return {"vars": vars_, "bindings": bindings}
+
+
+class ScriptIsolate:
+    """One isolate with the prelude and a script loaded; runs one invocation at a time."""
+
+    def __init__(self, bundle: Bundle, host: ScriptHost, *, loop: asyncio.AbstractEventLoop | None = None,
+                 smap: SourceMap | None = None) -> None:
+        self.id = next(_ids)
+        self.bundle = bundle
+        self.host = host
+        self.invocations = 0
+        self.poisoned = False
+        """Set when the isolate must not be reused (timeout mid-JS, OOM, load failure)."""
+        self.load_error: ErrorInfo | None = None
+        self.load_logs: tuple[LogEntry, ...] = ()
+        self._smap = smap
+        self._loop = loop or asyncio.get_running_loop()
+        limits = bundle.manifest.limits
+        self.v8 = V8Isolate(self._loop, memory_limit=limits.memory_mb * MB)
+        self._load()
+
+    # ---- loading -----------------------------------------------------------
+    def _load(self) -> None:
+        timeout = self.bundle.manifest.limits.timeout_ms / 1000
+        self.v8.eval(prelude.build() + f"\n//# sourceURL={PRELUDE_URL}\n")
+        self.v8.eval(f"__isoplay.setup({json.dumps(env_config(self.bundle, self.host.secrets))})")
+        wrapped = (
+            "(() => { try {" + self.bundle.code
+            + "\n; return __isoplay.load(typeof __isoplay_module === 'undefined' ? undefined : __isoplay_module); }"
+            + " catch (e) { return __isoplay.loadFailed(e); } })()"
+            + f"\n//# sourceURL={self.bundle.script_url}\n"
+        )
+        # The bundle assigns `var __isoplay_module` at its top; inside the arrow function it
+        # stays local to this evaluation, which is what we want.
+        try:
+            state = self.v8.eval_json(wrapped, timeout=timeout)
+        except EvalTimedOut:
+            self.poisoned = True
+            self.load_error = ErrorInfo("Error", f"the script's top level ran longer than timeout_ms "
+                                        f"({self.bundle.manifest.limits.timeout_ms} ms)", "", kind="limit")
+            return
+        except EvalOutOfMemory:
+            self.poisoned = True
+            self.load_error = ErrorInfo("Error", f"the script's top level exceeded memory_mb "
+                                        f"({self.bundle.manifest.limits.memory_mb} MB)", "", kind="limit")
+            return
+        self.load_logs = tuple(self._logs(state.get("logs", [])))
+        if state.get("error"):
+            self.poisoned = True
+            self.load_error = self._error(state["error"], kind="load")
+
+    @property
+    def smap(self) -> SourceMap:
+        """The bundle's decoded source map (decoded on first use)."""
+        if self._smap is None:
+            self._smap = self.bundle.decoded_map()
+        return self._smap
+
+    # ---- invoking ----------------------------------------------------------
+    async def invoke(self, trigger: Trigger, *, timeout_ms: int | None = None) -> InvocationResult:
+        """Run one invocation to completion (or to a limit)."""
+        started = time.perf_counter()
+        limits = self.bundle.manifest.limits
+        budget = (timeout_ms or limits.timeout_ms) / 1000
+        deadline = time.monotonic() + budget
+        self.invocations += 1
+        logs: list[LogEntry] = []
+        if self.load_error is not None:
+            return self._finish(trigger, started, "error", logs, error=self.load_error,
+                                limit="timeout_ms" if "timeout_ms" in self.load_error.message else None)
+        try:
+            state = self._cross(f"__isoplay.invoke({json.dumps(trigger.spec())})", deadline)
+            done = await self._drive(state, deadline, logs)
+        except EvalTimedOut:
+            return self._limit_hit(trigger, started, logs, "timeout")
+        except EvalOutOfMemory:
+            return self._limit_hit(trigger, started, logs, "memory")
+        except _WaitTimedOut:
+            self._abort(logs)
+            return self._limit_hit(trigger, started, logs, "timeout")
+        except _NeverSettles:
+            self._abort(logs)
+            err = ErrorInfo("Error", "the handler's promise will never settle: it awaits something no "
+                            "host operation or timer can resolve", "", kind="contract")
+            return self._finish(trigger, started, "error", logs, error=err)
+        return self._outcome(trigger, started, logs, done)
+
+    def _cross(self, code: str, deadline: float) -> dict[str, Any]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _WaitTimedOut
+        try:
+            result: dict[str, Any] = self.v8.eval_json(code, timeout=remaining)
+        except EvalFailed as exc:
+            if isinstance(exc, (EvalTimedOut, EvalOutOfMemory)):
+                self.poisoned = True
+                raise
+            raise ScriptError(f"isolate protocol failure: {exc.text}") from None
+        return result
+
+    async def _drive(self, state: dict[str, Any], deadline: float, logs: list[LogEntry]) -> dict[str, Any]:
+        tasks: dict[asyncio.Task[list[Any]], int] = {}
+        try:
+            while True:
+                logs.extend(self._logs(state["logs"]))
+                if state["done"] is not None:
+                    return dict(state["done"])
+                for op in state["ops"]:
+                    tasks[asyncio.ensure_future(hostops.dispatch(self.host, op))] = op[0]
+                wake = state["wake"]
+                if not tasks and wake is None:
+                    raise _NeverSettles
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _WaitTimedOut
+                wait_for = remaining if wake is None else min(remaining, wake / 1000)
+                settles: list[list[Any]] = []
+                if tasks:
+                    finished, _ = await asyncio.wait(tasks, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
+                    for task in finished:
+                        del tasks[task]
+                        settles.append(task.result())
+                else:
+                    await asyncio.sleep(wait_for)
+                if not settles and time.monotonic() >= deadline:
+                    raise _WaitTimedOut
+                state = self._cross(f"__isoplay.resume({json.dumps(settles)})", deadline)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    def _abort(self, logs: list[LogEntry]) -> None:
+        try:
+            state = self.v8.eval_json("__isoplay.abort()", timeout=1.0)
+            logs.extend(self._logs(state.get("logs", [])))
+        except EvalFailed:
+            self.poisoned = True
+
+    # ---- results -----------------------------------------------------------
+    def _logs(self, raw: list[list[Any]]) -> list[LogEntry]:
+        return [LogEntry(level, message, t / 1000) for level, t, message in raw]
+
+    def _error(self, info: dict[str, Any], *, kind: str = "exception") -> ErrorInfo:
+        stack_text, frames = map_stack(info.get("stack", ""), self.bundle.script_url, self.smap)
+        name, message = info.get("name", "Error"), info.get("message", "")
+        if not stack_text.strip():
+            stack_text = f"{name}: {message}"
+        return ErrorInfo(name, message, stack_text, tuple(frames), kind)
+
+    def _limit_hit(self, trigger: Trigger, started: float, logs: list[LogEntry], which: str) -> InvocationResult:
+        limits = self.bundle.manifest.limits
+        self.poisoned = True
+        if which == "timeout":
+            err = ErrorInfo("Error", f"the invocation exceeded timeout_ms ({limits.timeout_ms} ms) and was stopped",
+                            "", kind="limit")
+            return self._finish(trigger, started, "timeout", logs, error=err, limit="timeout_ms")
+        err = ErrorInfo("Error", f"the isolate exceeded memory_mb ({limits.memory_mb} MB) and was stopped",
+                        "", kind="limit")
+        return self._finish(trigger, started, "memory", logs, error=err, limit="memory_mb")
+
+    def _outcome(self, trigger: Trigger, started: float, logs: list[LogEntry], done: dict[str, Any]) -> InvocationResult:
+        if not done.get("ok"):
+            return self._finish(trigger, started, "error", logs,
+                                error=self._error(done["error"], kind=done.get("kind") or "exception"))
+        response = done.get("response")
+        if response is None:
+            return self._finish(trigger, started, "ok", logs, value=done.get("value"))
+        body = response.get("body") or {}
+        raw = body["text"].encode("utf-8") if "text" in body else base64.b64decode(body.get("b64", ""))
+        return self._finish(trigger, started, "ok", logs, status=int(response["status"]),
+                            status_text=response.get("statusText", ""),
+                            headers=tuple((k, v) for k, v in response["headers"]), body=raw)
+
+    def _finish(self, trigger: Trigger, started: float, outcome: Outcome, logs: list[LogEntry],
+                **fields: Any) -> InvocationResult:
+        heap_used = heap_total = 0
+        if not self.v8.oom and not self.v8.closed:
+            heap_used, heap_total = self.v8.heap()
+        return InvocationResult(
+            trigger=trigger.kind, outcome=outcome, logs=tuple(logs),
+            duration_ms=(time.perf_counter() - started) * 1000, heap_used=heap_used, heap_total=heap_total,
+            isolate_id=self.id, **fields,
+        )
+
+    def close(self) -> None:
+        """Dispose of the V8 isolate."""
+        self.v8.close()
+
+
+class _WaitTimedOut(Exception):
+    """The deadline passed while the script waited on host work or timers."""
+
+
+class _NeverSettles(Exception):
+    """Nothing is pending that could ever settle the handler."""
