@@ -145,6 +145,7 @@ class ScriptIsolate:
             state = self._cross(f"__isoplay.invoke({json.dumps(trigger.spec())})", deadline)
             done = await self._drive(state, deadline, logs)
         except EvalTimedOut:
+            self._abort(logs)  # a terminated isolate still answers: recover its console lines
             return self._limit_hit(trigger, started, logs, "timeout")
         except EvalOutOfMemory:
             return self._limit_hit(trigger, started, logs, "memory")

@@ -1,0 +1,79 @@
+"""The ``isoplay`` command line: one module per subcommand in app/commands/.
+
+Each module defines ``register(subparsers)`` which adds its parser and sets
+``handler=<function(args) -> int>``. With no subcommand, ``isoplay`` opens the
+IDE. User errors print as one clear line and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from runtime.errors import IsoplayError, UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command module registered."""
+    from app import commands
+
+    parser = argparse.ArgumentParser(
+        prog="isoplay",
+        description="IDE, playground and runtime for Workers-style TypeScript scripts.",
+    )
+    parser.add_argument("--version", action="store_true", help="print isoplay, V8, esbuild and TypeScript versions")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"app.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def print_version() -> int:
+    """Print the versions of isoplay and its engines."""
+    from importlib.metadata import version
+
+    from runtime import toolchain
+    from runtime.engine import v8_version
+
+    print(f"isoplay {version('isoplay')}")
+    print(f"V8 {v8_version()}")
+    found = toolchain.find()
+    if found is None:
+        pins = toolchain.pinned_versions()
+        print(f"esbuild {pins['esbuild']} (not installed yet)")
+        print(f"TypeScript {pins['typescript']} (not installed yet)")
+    else:
+        versions = found.versions()
+        print(f"esbuild {versions['esbuild']}")
+        print(f"TypeScript {versions['typescript']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``isoplay`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        return print_version()
+    if args.command is None:
+        args = parser.parse_args(["ide", *([] if argv is None else list(argv))])
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"isoplay: {exc}", file=sys.stderr)
+        return 1
+    except IsoplayError as exc:
+        print(f"isoplay: internal error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the isoplay CLI, one module each (see app/cli.py)."""
