@@ -171,10 +171,14 @@ def _parse_triggers(table: Any, source: str) -> tuple[str, ...]:
     _check_unknown(table, {"crons"}, "triggers", source)
     crons = _expect(table.get("crons", []), list, "[triggers] crons", "an array of cron strings", source)
     from runtime.cron import validate_cron
+    from runtime.errors import CronSyntaxError
 
     for expr in crons:
         _expect(expr, str, "[triggers] crons entry", "a cron string like \"*/5 * * * *\"", source)
-        validate_cron(expr, source=f"{source}: [triggers] crons")
+        try:
+            validate_cron(expr, source=f"{source}: [triggers] crons")
+        except CronSyntaxError as exc:
+            raise ManifestError(exc.message) from None
     return tuple(crons)
 
 

@@ -1,0 +1,93 @@
+"""The isoplay command line, run as a user would (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime.project import TEMPLATES
+
+
+def isoplay(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=cwd,
+                          input=stdin, timeout=120)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_scaffolds_checks_and_runs(tmp_path: Path, template: str, tools) -> None:
+    target = tmp_path / f"my-{template}"
+    created = isoplay("new", str(target), "--template", template)
+    assert created.returncode == 0, created.stderr
+    assert (target / "types" / "env.d.ts").is_file()
+    checked = isoplay("check", str(target))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    ran = isoplay("run", str(target), "--request", "GET /", "--json")
+    out = json.loads(ran.stdout)
+    assert ran.returncode == 0, out
+    assert out["status"] == 200 and out["error"] is None
+
+
+def test_run_json_shape_and_request_flags(tmp_path: Path, tools) -> None:
+    isoplay("new", str(tmp_path / "p"))
+    (tmp_path / "body.txt").write_text("from file")
+    src = 'export default { async fetch(r: Request) { console.info("hdr", r.headers.get("x-k")); return new Response(r.method + " " + new URL(r.url).search + " " + await r.text()); } };\n'
+    (tmp_path / "p" / "src" / "index.ts").write_text(src)
+    ran = isoplay("run", str(tmp_path / "p"), "--request", "PUT /a?b=1", "-H", "X-K: v", "-d", f"@{tmp_path / 'body.txt'}", "--json")
+    out = json.loads(ran.stdout)
+    assert set(out) >= {"status", "headers", "body", "logs", "error", "duration_ms", "heap"}
+    assert out["body"] == "PUT ?b=1 from file"
+    assert out["logs"][0]["level"] == "info" and out["logs"][0]["message"] == "hdr v"
+    assert isinstance(out["logs"][0]["time"], float) and out["heap"]["used"] > 0
+
+
+def test_run_triggers_and_failures_exit_nonzero(tmp_path: Path, tools) -> None:
+    isoplay("new", str(tmp_path / "p"))
+    (tmp_path / "p" / "src" / "index.ts").write_text(
+        'export default {\n  run(i: any) { return { twice: i.n * 2 }; },\n  event(e: any) { throw new Error("no " + e.name); },\n};\n')
+    once = isoplay("run", str(tmp_path / "p"), "--once", '{"n": 4}', "--json")
+    assert once.returncode == 0 and json.loads(json.loads(once.stdout)["body"]) == {"twice": 8}
+    event = isoplay("run", str(tmp_path / "p"), "--event", "signup", "--payload", "{}")
+    assert event.returncode == 1
+    assert "src/index.ts:3:30: Error: no signup" in event.stderr
+    bad = isoplay("run", str(tmp_path / "p"), "--once", "{nope")
+    assert bad.returncode == 1 and "--once: not valid JSON" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_build_error_prints_location_and_exits_1(tmp_path: Path, tools) -> None:
+    isoplay("new", str(tmp_path / "p"))
+    (tmp_path / "p" / "src" / "index.ts").write_text("export default {\n  fetch() { return new Response(; }\n};\n")
+    for command in ("run", "bundle"):
+        proc = isoplay(command, str(tmp_path / "p"))
+        assert proc.returncode == 1
+        assert "src/index.ts:2:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_check_reports_type_errors(tmp_path: Path, tools) -> None:
+    isoplay("new", str(tmp_path / "p"))
+    (tmp_path / "p" / "src" / "extra.ts").write_text("export const n: number = 'x';\n")
+    proc = isoplay("check", str(tmp_path / "p"))
+    assert proc.returncode == 1
+    assert "src/extra.ts:1:14: error: Type 'string' is not assignable to type 'number'. (TS2322)" in proc.stdout
+
+
+def test_bad_manifest_is_one_clear_line(tmp_path: Path, tools) -> None:
+    isoplay("new", str(tmp_path / "p"))
+    manifest = tmp_path / "p" / "isoplay.toml"
+    text = manifest.read_text().replace("memory_mb = 128", 'memory_mb = "lots"')
+    manifest.write_text(text)
+    proc = isoplay("run", str(tmp_path / "p"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "isoplay: isoplay.toml: [limits] memory_mb must be an integer (got a string 'lots')"]
+
+
+def test_version_lists_engines(tools) -> None:
+    proc = isoplay("--version")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("isoplay ") and lines[1].startswith("V8 14.")
+    assert lines[2] == "esbuild 0.28.2" and lines[3] == "TypeScript 7.0.2"

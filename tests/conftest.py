@@ -1,0 +1,36 @@
+"""Shared fixtures: factories for projects and the toolchain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def tools():  # type: ignore[no-untyped-def]
+    """The installed JS toolchain (installed on first use)."""
+    from runtime import toolchain
+
+    return toolchain.ensure()
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, tools) -> Callable[..., Path]:  # type: ignore[no-untyped-def]
+    """Factory: write a project from a manifest dict-ish TOML text and source files."""
+
+    def make(files: dict[str, str], manifest: str | None = None, name: str = "t") -> Path:
+        root = tmp_path / name
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "isoplay.toml").write_text(manifest or f'name = "{name}"\nmain = "src/index.ts"\n', encoding="utf-8")
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return make

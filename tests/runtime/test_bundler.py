@@ -1,0 +1,85 @@
+"""esbuild bundles: imports, JSON, source maps, and file:line:col errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runtime.bundler import bundle_sync, load_written, parse_esbuild_log
+from runtime.errors import BundleError
+from runtime.sourcemap import SourceMap, map_stack
+
+INDEX = """import { twice } from "./lib";
+import { three } from "./more.js";
+import data from "./data.json";
+export default { async run() { return twice(data.n) + three; } };
+"""
+
+
+def test_bundles_imports_with_and_without_extension_and_json(make_project) -> None:
+    root = make_project({"src/index.ts": INDEX, "src/lib.ts": "export const twice = (n: number) => n * 2;\n",
+                         "src/more.ts": "export const three = 3;\n", "src/data.json": '{"n": 21}'})
+    built = bundle_sync(root)
+    assert "__isoplay_module" in built.code
+    assert set(built.decoded_map().sources) >= {"src/index.ts", "src/lib.ts", "src/more.ts", "src/data.json"}
+    assert len(built.content_hash) == 64
+
+
+def test_written_bundle_is_named_by_hash_and_reloads(make_project, tmp_path: Path) -> None:
+    root = make_project({"src/index.ts": INDEX, "src/lib.ts": "export const twice = (n: number) => n * 2;\n",
+                         "src/more.ts": "export const three = 3;\n", "src/data.json": '{"n": 21}'})
+    built = bundle_sync(root, minify=True)
+    paths = built.write(tmp_path / "out")
+    assert built.content_hash[:8] in paths["script"].name
+    meta = json.loads(paths["manifest"].read_text())
+    assert meta["manifest"]["name"] == "t" and meta["minified"] is True
+    again = load_written(paths["script"])
+    assert again.code == built.code and again.content_hash == built.content_hash
+
+
+def test_syntax_error_reports_file_line_col(make_project) -> None:
+    root = make_project({"src/index.ts": "export default {};\nlet a: number = ;\n"})
+    with pytest.raises(BundleError) as info:
+        bundle_sync(root)
+    diag = info.value.diagnostics[0]
+    assert str(diag.location) == "src/index.ts:2:17"
+    assert str(info.value).startswith("src/index.ts:2:17: error: ")
+
+
+def test_missing_import_reports_location(make_project) -> None:
+    root = make_project({"src/index.ts": 'import { x } from "./nope";\nexport default { run: () => x };\n'})
+    with pytest.raises(BundleError) as info:
+        bundle_sync(root)
+    assert 'Could not resolve "./nope"' in str(info.value)
+    assert info.value.diagnostics[0].location.line == 1
+
+
+def test_missing_main_file(make_project) -> None:
+    root = make_project({})
+    with pytest.raises(BundleError, match="main = 'src/index.ts': file not found"):
+        bundle_sync(root)
+
+
+def test_esbuild_log_parser_handles_several_errors() -> None:
+    log = ('✘ [ERROR] Expected ";" but found "x"\n\n    src/a.ts:3:4:\n      3 │ ...\n\n'
+           '▲ [WARNING] Duplicate key "a"\n\n    src/b.ts:1:10:\n')
+    errors, warnings = parse_esbuild_log(log)
+    assert [str(e.location) for e in errors] == ["src/a.ts:3:5"]
+    assert [str(w.location) for w in warnings] == ["src/b.ts:1:11"]
+
+
+def test_source_map_lookup_and_stack_mapping(make_project) -> None:
+    root = make_project({"src/index.ts": 'import { boom } from "./lib";\nexport default { run() { boom(); } };\n',
+                         "src/lib.ts": "export function boom() {\n  throw new Error('x');\n}\n"})
+    built = bundle_sync(root)
+    smap = SourceMap.from_json(built.sourcemap)
+    line_no = next(i for i, line in enumerate(built.code.splitlines(), 1) if "throw" in line)
+    col = built.code.splitlines()[line_no - 1].index("throw") + 1
+    pos = smap.lookup(line_no, col)
+    assert (pos.source, pos.line, pos.column) == ("src/lib.ts", 2, 3)
+    stack = f"Error: x\n    at boom ({built.script_url}:{line_no}:{col})\n    at fetch (isoplay://prelude.js:1:99)"
+    text, frames = map_stack(stack, built.script_url, smap)
+    assert text == "Error: x\n    at boom (src/lib.ts:2:3)"
+    assert len(frames) == 1
