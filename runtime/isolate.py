@@ -14,7 +14,6 @@ import base64
 import itertools
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,16 +39,16 @@ class ScriptHost:
 
     script_name: str
     fetch_allow: tuple[str, ...] = ()
-    kv_factory: Callable[[str], Any] | None = None
-    """Returns the KV namespace store for a binding name."""
+    kv_store: Any = None
+    """The runtime.kv.KVStore behind the script's bindings (owned by the caller)."""
     secrets: dict[str, str] = field(default_factory=dict)
     _http: Any = None
 
     def kv(self, binding: str) -> Any:
         """The KV namespace store behind ``binding``."""
-        if self.kv_factory is None:
+        if self.kv_store is None:
             raise hostops.HostOpError("Error", f"KV binding {binding} is not available here")
-        return self.kv_factory(binding)
+        return self.kv_store.namespace(binding)
 
     def http(self) -> Any:
         """A shared httpx.AsyncClient for the script's fetches."""

@@ -12,25 +12,14 @@ from pathlib import Path
 from runtime.bundler import Bundle, bundle
 from runtime.invocation import InvocationResult, Trigger
 from runtime.isolate import ScriptHost, ScriptIsolate
+from runtime.kv.store import KVStore
 from runtime.project import Project
 
 
-def kv_factory_for(project_kv_path: Path):  # type: ignore[no-untyped-def]
-    """A ``ScriptHost.kv_factory`` over the project's local KV database."""
-    from runtime.kv.store import KVStore
-
-    store = KVStore(project_kv_path)
-    return store.namespace
-
-
-def host_for(project: Project, built: Bundle) -> ScriptHost:
-    """The ScriptHost of a local project (its KV file, secrets, allow-list)."""
-    return ScriptHost(
-        script_name=built.manifest.name,
-        fetch_allow=built.manifest.fetch_allow,
-        kv_factory=kv_factory_for(project.kv_path),
-        secrets=project.secrets(),
-    )
+def host_for(project: Project, built: Bundle, store: KVStore) -> ScriptHost:
+    """The ScriptHost of a local project (its KV store, secrets, allow-list)."""
+    return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
+                      kv_store=store, secrets=project.secrets())
 
 
 async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
@@ -41,10 +30,14 @@ async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
     """
     project = Project.open(root)
     built = await bundle(project.root)
-    host = host_for(project, built)
-    isolate = ScriptIsolate(built, host)
+    store = KVStore(project.kv_path)
+    host = host_for(project, built, store)
     try:
-        return await isolate.invoke(trigger)
+        isolate = ScriptIsolate(built, host)
+        try:
+            return await isolate.invoke(trigger)
+        finally:
+            isolate.close()
     finally:
-        isolate.close()
         await host.aclose()
+        store.close()

@@ -1,0 +1,62 @@
+"""``isoplay dev DIR [--port 8787] [--host 127.0.0.1]``: local server with hot reload."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from runtime.devserver import DevServer, make_socket, serve, terminal_logger
+from runtime.service import ProjectRuntime
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``dev`` command."""
+    p = sub.add_parser("dev", help="serve a project locally with hot reload")
+    p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8787)
+    p.add_argument("--no-watch", action="store_true", help="do not reload on save")
+    p.add_argument("--no-cron", action="store_true", help="do not run the manifest's cron schedules")
+    p.set_defaults(handler=run)
+
+
+async def _main(args: argparse.Namespace) -> int:
+    on_logs, on_build = terminal_logger()
+    runtime = ProjectRuntime(args.dir, on_logs=on_logs, on_build=on_build, run_crons=not args.no_cron)
+    try:
+        sock = make_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"isoplay: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    print(f"isoplay dev: serving {runtime.project.root.name} at http://{host}:{port}/  "
+          f"(admin: /__isoplay/health, /__isoplay/metrics; Ctrl+C to stop)", file=sys.stderr)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows: Ctrl+C raises KeyboardInterrupt instead
+            pass
+    server = loop.create_task(serve(DevServer(runtime, watch=not args.no_watch), sock))
+    waiter = loop.create_task(stop.wait())
+    await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    server.cancel()
+    try:
+        await server
+    except asyncio.CancelledError:
+        pass
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted."""
+    try:
+        import uvloop
+
+        return uvloop.run(_main(args))
+    except ImportError:
+        return asyncio.run(_main(args))

@@ -1,0 +1,280 @@
+"""``isoplay dev``: serve a project over HTTP with hot reload.
+
+Script traffic takes a lean raw-ASGI path (read body, one pool invocation,
+write response); only the ``/__isoplay/*`` admin routes go through Starlette.
+uvicorn runs it with httptools and uvloop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, Router
+
+from runtime.errors import UserError
+from runtime.invocation import EventTrigger, HttpRequest, InvocationResult, RunTrigger, Trigger
+from runtime.service import BuildReport, ProjectRuntime
+
+ADMIN_PREFIX = "/__isoplay/"
+LEVEL_COLORS = {"error": "31", "warn": "33", "info": "36", "debug": "90", "log": "37"}
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured maximum."""
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """Read an ASGI request body, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionResetError("client disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
+    """Build the script's Request from an ASGI scope."""
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    host = next((v for k, v in headers if k == "host"), "localhost")
+    query = scope.get("query_string", b"").decode("latin-1")
+    url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}" + (f"?{query}" if query else "")
+    return HttpRequest(method=scope["method"], url=url, headers=headers, body=body)
+
+
+async def send_result(send: Send, result: InvocationResult, *, dev: bool = True) -> None:
+    """Write an invocation result as the HTTP response (errors as 500 with the TS stack in dev)."""
+    if result.outcome == "ok" and result.status is not None:
+        status, headers, body = result.status, result.headers, result.body
+    elif result.outcome == "rejected":
+        status, headers, body = 503, result.headers, result.body
+    else:
+        status = 500
+        headers = (("content-type", "text/plain; charset=utf-8"),)
+        err = result.error
+        text = (err.stack if err and err.frames else (err.summary() if err else result.outcome)) if dev else \
+            "500 Internal Server Error"
+        if dev and err and err.frames and not text.startswith(err.summary()):
+            text = err.summary() + "\n" + text
+        body = (text + "\n").encode()
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    if not any(k == b"content-length" for k, _ in raw):
+        raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_plain(send: Send, status: int, text: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    """A small text/plain response."""
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def result_json(result: InvocationResult) -> dict[str, Any]:
+    """A result as JSON for the admin routes."""
+    data = result.to_json()
+    data["value"] = result.value
+    return data
+
+
+class DevServer:
+    """The ASGI app of ``isoplay dev``."""
+
+    def __init__(self, runtime: ProjectRuntime, *, watch: bool = True, dev: bool = True) -> None:
+        self.runtime = runtime
+        self.watch = watch
+        self.dev = dev
+        self.admin = Router(routes=[
+            Route(ADMIN_PREFIX + "health", self.health),
+            Route(ADMIN_PREFIX + "metrics", self.prometheus),
+            Route(ADMIN_PREFIX + "scheduled", self.scheduled, methods=["GET", "POST"]),
+            Route(ADMIN_PREFIX + "event/{name}", self.event, methods=["POST"]),
+            Route(ADMIN_PREFIX + "run", self.run, methods=["POST"]),
+        ])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] != "http":
+            return
+        elif scope["path"].startswith(ADMIN_PREFIX):
+            await self.admin(scope, receive, send)
+        else:
+            await self.forward(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.runtime.start()
+                if self.watch:
+                    self.runtime.watch()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send one HTTP request to the script's fetch handler."""
+        pool = self.runtime.pool
+        limit = pool.limits.max_body_bytes if pool else 100 * 1024 * 1024
+        try:
+            body = await read_body(receive, limit)
+        except BodyTooLarge:
+            await send_plain(send, 413, f"413 Payload Too Large: the body exceeds max_body_bytes ({limit} bytes)\n")
+            return
+        except ConnectionResetError:
+            return
+        try:
+            result = await self.runtime.invoke(request_from_scope(scope, body))
+        except UserError as exc:
+            await send_plain(send, 500, f"the project does not build:\n{exc}\n")
+            return
+        await send_result(send, result, dev=self.dev)
+
+    # ---- admin routes ----------------------------------------------------------
+    async def health(self, request: Request) -> Response:
+        """Liveness plus the serving version and the last build error."""
+        rt = self.runtime
+        stats = rt.pool.statistics() if rt.pool else None
+        return JSONResponse({
+            "status": "ok" if rt.pool else "no-build",
+            "script": rt.bundle.manifest.name if rt.bundle else None,
+            "version": rt.bundle.content_hash[:8] if rt.bundle else None,
+            "build_error": str(rt.last_error) if rt.last_error else None,
+            "pool": stats.__dict__ if stats else None,
+        })
+
+    async def prometheus(self, request: Request) -> Response:
+        """Prometheus text."""
+        return Response(self.runtime.metrics.prometheus_text(), media_type="text/plain; version=0.0.4")
+
+    async def _fire(self, trigger: Trigger) -> Response:
+        try:
+            result = await self.runtime.invoke(trigger)
+        except UserError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(result_json(result), status_code=200 if result.ok else 500)
+
+    async def scheduled(self, request: Request) -> Response:
+        """Fire the scheduled handler: ``?cron=*/5+*+*+*+*&time=<epoch seconds>``."""
+        from runtime.cron import validate_cron
+        from runtime.invocation import ScheduledTrigger
+
+        cron = request.query_params.get("cron")
+        if not cron:
+            crons = self.runtime.bundle.manifest.crons if self.runtime.bundle else ()
+            cron = crons[0] if crons else "* * * * *"
+        try:
+            validate_cron(cron, source="cron")
+            at = float(request.query_params.get("time", time.time()))
+        except (UserError, ValueError) as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=400)
+        return await self._fire(ScheduledTrigger(cron, at))
+
+    async def event(self, request: Request) -> Response:
+        """Fire the event handler with the JSON body as payload."""
+        payload = await self._json_body(request)
+        if isinstance(payload, Response):
+            return payload
+        return await self._fire(EventTrigger(request.path_params["name"], payload))
+
+    async def run(self, request: Request) -> Response:
+        """Call the run handler with the JSON body as input."""
+        payload = await self._json_body(request)
+        if isinstance(payload, Response):
+            return payload
+        return await self._fire(RunTrigger(payload))
+
+    async def _json_body(self, request: Request) -> Any:
+        raw = await request.body()
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return PlainTextResponse(f"the body is not valid JSON: {exc.msg} at column {exc.colno}\n", status_code=400)
+
+
+def terminal_logger(stream: Any = None) -> tuple[Callable[[Trigger, InvocationResult], None],
+                                                  Callable[[BuildReport], None]]:
+    """Callbacks that print request lines, console logs and builds with level colors."""
+    out = stream or sys.stderr
+    color = hasattr(out, "isatty") and out.isatty()
+
+    def paint(code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    def on_logs(trigger: Trigger, result: InvocationResult) -> None:
+        for entry in result.logs:
+            out.write(paint(LEVEL_COLORS.get(entry.level, "37"), f"  [{entry.level}] {entry.message}") + "\n")
+        what = f"{trigger.method} {trigger.route}" if isinstance(trigger, HttpRequest) else f"{trigger.kind} {trigger.route}"
+        status = result.status if result.status is not None else result.outcome
+        line = f"{what} -> {status} in {result.duration_ms:.1f} ms"
+        out.write(paint("31" if not result.ok else "32", line) + "\n")
+        if result.error is not None:
+            out.write(paint("31", f"  {result.error.summary()}") + "\n")
+        out.flush()
+
+    def on_build(report: BuildReport) -> None:
+        if report.ok:
+            out.write(paint("32", f"built {report.version} in {report.duration_ms:.0f} ms") + "\n")
+        else:
+            out.write(paint("31", f"build failed, still serving {report.version or 'nothing'}:\n{report.error}") + "\n")
+        out.flush()
+
+    return on_logs, on_build
+
+
+def make_socket(host: str, port: int) -> socket.socket:
+    """A bound listening socket (port 0 picks a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(app: Any, sock: socket.socket, *, started: asyncio.Event | None = None) -> None:
+    """Run uvicorn (httptools, uvloop-compatible) on ``sock`` until cancelled."""
+    import uvicorn
+
+    config = uvicorn.Config(app, http="httptools", lifespan="on", log_level="warning", access_log=False,
+                            timeout_keep_alive=30)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if started is not None:
+            started.set()
+        await task
+    finally:
+        if not task.done():
+            server.should_exit = True
+            await task

@@ -1,0 +1,206 @@
+"""Per-invocation records: a bounded ring, running histograms, batched subscriptions, Prometheus.
+
+The pool records every invocation (whatever its trigger). The IDE's profiler
+subscribes and receives records in batches (never one callback per invocation);
+``/metrics`` renders the same data as Prometheus text via prometheus-client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from runtime.invocation import InvocationResult, Trigger
+
+LATENCY_BUCKETS_MS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)
+
+
+@dataclass(frozen=True)
+class InvocationRecord:
+    """What the runtime remembers about one invocation."""
+
+    time: float
+    """Epoch seconds when it finished."""
+    script: str
+    version: str
+    trigger: str
+    """fetch, scheduled, event or run."""
+    route: str
+    """Path for fetch, cron for scheduled, event name, or "run"."""
+    method: str
+    status: int | None
+    outcome: str
+    """ok, error, timeout, memory or rejected."""
+    latency_ms: float
+    queue_ms: float
+    isolate_id: int
+    heap_used: int
+    heap_total: int
+
+
+@dataclass(frozen=True)
+class MetricsStatistics:
+    """Running totals since start (or the last ``clear``)."""
+
+    count: int
+    by_outcome: dict[str, int]
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass
+class _Subscription:
+    callback: Callable[[list[InvocationRecord]], None]
+    buffer: list[InvocationRecord] = field(default_factory=list)
+    closed: bool = False
+
+
+class Subscription:
+    """A handle to stop receiving batches."""
+
+    def __init__(self, metrics: Metrics, sub: _Subscription) -> None:
+        self._metrics = metrics
+        self._sub = sub
+
+    def close(self) -> None:
+        """Stop delivery."""
+        self._sub.closed = True
+        self._metrics._unsubscribe(self._sub)
+
+
+class LatencyHistogram:
+    """Fixed-bucket running histogram with percentile estimates."""
+
+    def __init__(self, buckets: tuple[float, ...] = LATENCY_BUCKETS_MS) -> None:
+        self.buckets = buckets
+        self.counts = [0] * (len(buckets) + 1)
+        self.total = 0
+        self.max = 0.0
+
+    def add(self, value: float) -> None:
+        """Count one observation."""
+        self.counts[bisect.bisect_left(self.buckets, value)] += 1
+        self.total += 1
+        self.max = max(self.max, value)
+
+    def percentile(self, q: float) -> float:
+        """The upper bound of the bucket holding the q-quantile (0 < q <= 1)."""
+        if not self.total:
+            return 0.0
+        rank = q * self.total
+        seen = 0
+        for index, count in enumerate(self.counts):
+            seen += count
+            if seen >= rank:
+                return self.buckets[index] if index < len(self.buckets) else self.max
+        return self.max
+
+
+class Metrics:
+    """The metrics hub of one runtime (local dev, IDE or server)."""
+
+    def __init__(self, *, capacity: int = 10_000, batch_interval: float = 0.1) -> None:
+        self.records: deque[InvocationRecord] = deque(maxlen=capacity)
+        self.latency = LatencyHistogram()
+        self.by_outcome: dict[str, int] = {}
+        self.batch_interval = batch_interval
+        self._subs: list[_Subscription] = []
+        self._lock = threading.Lock()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.registry = CollectorRegistry()
+        self._p_count = Counter("isoplay_invocations", "Invocations by script, trigger and outcome",
+                                ["script", "trigger", "outcome"], registry=self.registry)
+        self._p_latency = Histogram("isoplay_invocation_duration_seconds", "Invocation wall time",
+                                    ["script", "trigger"], registry=self.registry,
+                                    buckets=[b / 1000 for b in LATENCY_BUCKETS_MS])
+        self._p_queue = Histogram("isoplay_queue_wait_seconds", "Time waiting for an isolate", ["script"],
+                                  registry=self.registry, buckets=[b / 1000 for b in LATENCY_BUCKETS_MS])
+        self._p_heap = Gauge("isoplay_isolate_heap_used_bytes", "Heap used after the last invocation",
+                             ["script", "isolate"], registry=self.registry)
+        self.pool_gauge = Gauge("isoplay_pool_isolates", "Isolates by state", ["script", "state"],
+                                registry=self.registry)
+
+    def record(self, script: str, version: str, trigger: Trigger, result: InvocationResult) -> InvocationRecord:
+        """Record one finished invocation; call on the runtime loop."""
+        rec = InvocationRecord(
+            time=time.time(), script=script, version=version, trigger=trigger.kind, route=trigger.route,
+            method=getattr(trigger, "method", ""), status=result.status, outcome=result.outcome,
+            latency_ms=result.duration_ms + result.queue_ms, queue_ms=result.queue_ms,
+            isolate_id=result.isolate_id, heap_used=result.heap_used, heap_total=result.heap_total,
+        )
+        with self._lock:
+            self.records.append(rec)
+            self.latency.add(rec.latency_ms)
+            self.by_outcome[rec.outcome] = self.by_outcome.get(rec.outcome, 0) + 1
+            for sub in self._subs:
+                sub.buffer.append(rec)
+        self._p_count.labels(script, rec.trigger, rec.outcome).inc()
+        self._p_latency.labels(script, rec.trigger).observe(rec.latency_ms / 1000)
+        self._p_queue.labels(script).observe(rec.queue_ms / 1000)
+        if rec.isolate_id >= 0 and rec.heap_used:
+            self._p_heap.labels(script, str(rec.isolate_id)).set(rec.heap_used)
+        if self._subs and self._flush_handle is None:
+            self._schedule_flush()
+        return rec
+
+    def _schedule_flush(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._flush_handle = loop.call_later(self.batch_interval, self.flush)
+
+    def flush(self) -> None:
+        """Deliver buffered records to every subscriber as one batch each."""
+        self._flush_handle = None
+        with self._lock:
+            batches = [(sub, sub.buffer) for sub in self._subs if sub.buffer]
+            for sub, _ in batches:
+                sub.buffer = []
+        for sub, batch in batches:
+            if not sub.closed:
+                sub.callback(batch)
+
+    def subscribe(self, callback: Callable[[list[InvocationRecord]], None]) -> Subscription:
+        """Receive new records in batches (at most every ``batch_interval`` seconds)."""
+        sub = _Subscription(callback)
+        with self._lock:
+            self._subs.append(sub)
+        return Subscription(self, sub)
+
+    def _unsubscribe(self, sub: _Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def recent(self, limit: int | None = None) -> list[InvocationRecord]:
+        """The newest records, oldest first."""
+        with self._lock:
+            items = list(self.records)
+        return items if limit is None else items[-limit:]
+
+    def statistics(self) -> MetricsStatistics:
+        """Counts by outcome and latency percentiles."""
+        with self._lock:
+            return MetricsStatistics(
+                count=self.latency.total, by_outcome=dict(self.by_outcome),
+                p50_ms=self.latency.percentile(0.5), p95_ms=self.latency.percentile(0.95),
+                p99_ms=self.latency.percentile(0.99), max_ms=self.latency.max,
+            )
+
+    def prometheus_text(self) -> bytes:
+        """The Prometheus exposition text."""
+        return generate_latest(self.registry)
+
+    def __repr__(self) -> str:
+        return f"<Metrics records={len(self.records)} subscribers={len(self._subs)}>"

@@ -1,0 +1,175 @@
+"""A project served locally: build, warm pool, hot swap, cron, metrics.
+
+The dev server, the IDE and load runs all drive a ``ProjectRuntime``. A reload
+rebuilds the bundle; when it builds, a new pool replaces the old one atomically
+(invocations in flight finish on the old version, new ones get the new one, and
+the old pool is stopped once it drains). A build that fails keeps the last good
+version serving and is reported through ``on_build``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.bundler import Bundle, bundle
+from runtime.errors import BundleError, ManifestError, RuntimeDisposed, UserError
+from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
+from runtime.kv.store import KVStore
+from runtime.metrics import Metrics
+from runtime.pool import IsolatePool
+from runtime.project import Project, write_types
+from runtime.runner import host_for
+from runtime.triggers import CronScheduler
+
+log = logging.getLogger(__name__)
+
+WATCH_IGNORE = (".isoplay", "dist", "node_modules", ".git", "types")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """The outcome of one (re)build."""
+
+    ok: bool
+    version: str
+    """Content hash prefix of the bundle now serving ('' if none)."""
+    duration_ms: float
+    error: UserError | None = None
+
+
+class ProjectRuntime:
+    """Serve one local project through an isolate pool, with hot reload."""
+
+    def __init__(self, root: Path | str, *, metrics: Metrics | None = None,
+                 on_build: Callable[[BuildReport], None] | None = None,
+                 on_logs: Callable[[Trigger, InvocationResult], None] | None = None,
+                 run_crons: bool = False, clock: Callable[[], float] = time.time) -> None:
+        self.project = Project.open(root)
+        self.metrics = metrics or Metrics()
+        self.on_build = on_build or (lambda _r: None)
+        self.on_logs = on_logs
+        self.run_crons = run_crons
+        self.clock = clock
+        self.kv = KVStore(self.project.kv_path)
+        """The project's local KV store, shared by every version's pool."""
+        self.pool: IsolatePool | None = None
+        self.bundle: Bundle | None = None
+        self.last_error: UserError | None = None
+        self.cron: CronScheduler | None = None
+        self._lock = asyncio.Lock()
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._watch_task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    async def start(self) -> BuildReport:
+        """Build and start serving (a failing first build is reported, not raised)."""
+        return await self.reload()
+
+    async def reload(self) -> BuildReport:
+        """Rebuild; swap to the new version if it builds, else keep the old one."""
+        async with self._lock:
+            if self._stopped:
+                raise RuntimeDisposed("the project runtime is stopped")
+            started = time.perf_counter()
+            try:
+                built = await bundle(self.project.root)
+                if self.bundle is not None and built.content_hash == self.bundle.content_hash:
+                    report = BuildReport(True, built.content_hash[:8], (time.perf_counter() - started) * 1000)
+                    self.last_error = None
+                    self.on_build(report)
+                    return report
+                pool = IsolatePool(built, host_for(self.project, built, self.kv), metrics=self.metrics)
+                await pool.start()
+            except (BundleError, ManifestError, UserError) as exc:
+                self.last_error = exc
+                report = BuildReport(False, self.bundle.content_hash[:8] if self.bundle else "",
+                                     (time.perf_counter() - started) * 1000, exc)
+                self.on_build(report)
+                return report
+            old, self.pool, self.bundle = self.pool, pool, built
+            self.last_error = None
+            if old is not None:
+                task = asyncio.get_running_loop().create_task(self._retire(old))
+                self._retiring.add(task)
+                task.add_done_callback(self._retiring.discard)
+            await self._restart_cron(built)
+            report = BuildReport(True, built.content_hash[:8], (time.perf_counter() - started) * 1000)
+            self.on_build(report)
+            return report
+
+    async def _retire(self, pool: IsolatePool) -> None:
+        await pool.stop()
+        await pool.host.aclose()
+
+    async def _restart_cron(self, built: Bundle) -> None:
+        if self.cron is not None:
+            await self.cron.stop()
+            self.cron = None
+        if self.run_crons and built.manifest.crons:
+            self.cron = CronScheduler(built.manifest.crons, self.invoke, clock=self.clock)
+            self.cron.start()
+
+    async def invoke(self, trigger: Trigger) -> InvocationResult:
+        """Run a trigger on the current version.
+
+        Raises:
+            UserError: nothing has built successfully yet (the build error).
+        """
+        pool = self.pool
+        if pool is None:
+            raise self.last_error or UserError("the project has not been built yet")
+        result = await pool.invoke(trigger)
+        if self.on_logs is not None:
+            self.on_logs(trigger, result)
+        return result
+
+    async def fire_cron(self, cron: str, scheduled_time: float | None = None) -> InvocationResult:
+        """Run the scheduled handler now (the "Run cron now" path)."""
+        return await self.invoke(ScheduledTrigger(cron, self.clock() if scheduled_time is None else scheduled_time))
+
+    # ---- watching ----------------------------------------------------------------
+    def watch(self, *, debounce_ms: int = 20) -> None:
+        """Reload on every saved change under the project (watchfiles)."""
+        if self._watch_task is None:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch(debounce_ms), name="isoplay-watch")
+
+    async def _watch(self, debounce_ms: int) -> None:
+        from watchfiles import awatch
+
+        root = self.project.root
+
+        def interesting(_change: object, path: str) -> bool:
+            rel = Path(path).relative_to(root).parts
+            return bool(rel) and rel[0] not in WATCH_IGNORE and not rel[-1].endswith(("~", ".swp", ".tmp"))
+
+        async for changes in awatch(root, watch_filter=interesting, debounce=debounce_ms, step=10,
+                                    rust_timeout=1000, yield_on_timeout=False):
+            if any(Path(p).name == "isoplay.toml" for _c, p in changes):
+                try:
+                    await asyncio.to_thread(write_types, root)
+                except UserError:
+                    pass  # the reload below reports the manifest error
+            await self.reload()
+
+    async def stop(self) -> None:
+        """Stop watching, stop cron, drain and dispose of every pool."""
+        self._stopped = True
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            try:
+                await self._watch_task
+            except asyncio.CancelledError:
+                pass
+        if self.cron is not None:
+            await self.cron.stop()
+        if self.pool is not None:
+            await self._retire(self.pool)
+            self.pool = None
+        for task in list(self._retiring):
+            await task
+        self.kv.close()
