@@ -52,7 +52,7 @@ def test_run_triggers_and_failures_exit_nonzero(tmp_path: Path, tools) -> None:
     assert once.returncode == 0 and json.loads(json.loads(once.stdout)["body"]) == {"twice": 8}
     event = isoplay("run", str(tmp_path / "p"), "--event", "signup", "--payload", "{}")
     assert event.returncode == 1
-    assert "src/index.ts:3:30: Error: no signup" in event.stderr
+    assert "src/index.ts:3:25: Error: no signup" in event.stderr
     bad = isoplay("run", str(tmp_path / "p"), "--once", "{nope")
     assert bad.returncode == 1 and "--once: not valid JSON" in bad.stderr and "Traceback" not in bad.stderr
 
