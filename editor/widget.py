@@ -1,0 +1,547 @@
+"""``CodeEditor``: the TypeScript editor widget the app embeds (one per open file).
+
+It composes a ``ScintillaView`` (text, keys, highlighting) with a find bar and a
+go-to-line bar, keeps the document state (path, dirty flag, version), draws
+diagnostics and debugger markers, and emits intents (completion, hover,
+definition) that ``editor.lsp.EditorLspBinding`` answers. It knows nothing
+about the language server or the runtime.
+
+Run ``python -m editor.widget [FILE] [--tsc PATH] [--theme dark]`` for a demo.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from editor import decorations, document_io, editing, search
+from editor.changes import ChangeTracker
+from editor.decorations import DIAGNOSTIC_INDICATORS, SEVERITY_INDICATOR, Marker
+from editor.find_bar import FindBar, FindRequested, GoToLineBar, ReplaceRequested
+from editor.lexer import apply_typescript_lexer
+from editor.theme import STYLE_LINE_NUMBER, apply_theme, theme_named
+from editor.types import (
+    Diagnostic,
+    DirtyChanged,
+    DocumentChanged,
+    ExternalChange,
+    MarginClicked,
+    TextPosition,
+    TextRange,
+    ThemeName,
+)
+from editor.view import ScintillaView, chord
+
+CONTROL = Qt.KeyboardModifier.ControlModifier
+FONT_SIZE = 11
+
+
+class ExternalChangeOutcome(enum.Enum):
+    """What ``CodeEditor.handle_external_change`` did."""
+
+    UNCHANGED = "unchanged"
+    """The file on disk equals the buffer (e.g. our own save): nothing to do."""
+    RELOADED = "reloaded"
+    """The buffer was clean and now shows the new content."""
+    CONFLICT = "conflict"
+    """The buffer is dirty (or the file was deleted): ``sig_external_change_conflicted`` was emitted."""
+
+
+@dataclass(frozen=True)
+class CharTyped:
+    """Payload of ``CodeEditor.sig_char_typed``."""
+
+    char: str
+    """The typed character."""
+    position: TextPosition
+    """Caret position after typing it."""
+
+
+@dataclass(frozen=True)
+class PathChanged:
+    """Payload of ``CodeEditor.sig_path_changed``."""
+
+    old: Path | None
+    """Previous path (None for a new buffer)."""
+    new: Path | None
+    """New path."""
+
+
+class CodeEditor(QWidget):
+    """A TypeScript editor: Scintilla view + find bar + document state."""
+
+    sig_dirty_changed = Signal(object)
+    """DirtyChanged: the buffer became dirty or clean (after an edit, undo, save or load)."""
+    sig_text_edited = Signal(object)
+    """DocumentChanged: one incremental edit and the new document version."""
+    sig_path_changed = Signal(object)
+    """PathChanged: the document got another path (load / save as)."""
+    sig_margin_clicked = Signal(object)
+    """MarginClicked: the breakpoint margin of a line was clicked."""
+    sig_char_typed = Signal(object)
+    """CharTyped: the user typed a printable character."""
+    sig_completion_requested = Signal(object)
+    """TextPosition: the user asked for completion (Ctrl+Space)."""
+    sig_definition_requested = Signal(object)
+    """TextPosition: the user asked for the definition (F12 or Ctrl+click)."""
+    sig_hover_requested = Signal(object)
+    """TextPosition: the mouse rested over this position."""
+    sig_external_change_conflicted = Signal(object)
+    """ExternalChange: the file changed on disk while the buffer is dirty (or it was deleted).
+    The app asks the user and calls ``apply_reload(change.text)`` to accept."""
+
+    def __init__(self, parent: QWidget | None = None, theme: ThemeName = "light") -> None:
+        super().__init__(parent)
+        self.view = ScintillaView(self)
+        """The Scintilla widget (for advanced use; prefer the methods here)."""
+        self.find_bar = FindBar(self)
+        self.goto_bar = GoToLineBar(self)
+        self._path: Path | None = None
+        self._version = 0
+        self._diagnostics: tuple[Diagnostic, ...] = ()
+        self._theme: ThemeName = theme
+        self._tracker = ChangeTracker(self.view.to_text_position)
+        self._create_layout()
+        self._configure_view()
+        self._connect_signals()
+        self._bind_keys()
+
+    def _create_layout(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.find_bar)
+        layout.addWidget(self.goto_bar)
+        self.find_bar.hide()
+        self.goto_bar.hide()
+
+    def _configure_view(self) -> None:
+        apply_typescript_lexer(self.view)
+        decorations.setup_margins(self.view)
+        decorations.setup_indicators(self.view)
+        self.set_theme(self._theme)
+
+    def _connect_signals(self) -> None:
+        self.view.modified.connect(self._on_view_modified)
+        self.view.savePointChanged.connect(self._on_view_save_point_changed)
+        self.view.marginClicked.connect(self._on_view_margin_clicked)
+        self.view.dwellStart.connect(self._on_view_dwell_start)
+        self.view.dwellEnd.connect(lambda _x, _y: self.view.callTipCancel())
+        self.view.sig_char_typed.connect(self._on_view_char_typed)
+        self.view.sig_ctrl_clicked.connect(self._on_view_ctrl_clicked)
+        self.find_bar.sig_find_requested.connect(self._on_find_bar_find_requested)
+        self.find_bar.sig_replace_requested.connect(self._on_find_bar_replace_requested)
+        self.find_bar.sig_options_changed.connect(self._on_find_bar_options_changed)
+        self.find_bar.sig_closed.connect(self._on_bar_closed)
+        self.goto_bar.sig_line_chosen.connect(self.go_to_line)
+        self.goto_bar.sig_closed.connect(self._on_bar_closed)
+
+    def _bind_keys(self) -> None:
+        bindings = {
+            chord(Qt.Key.Key_Slash, CONTROL): self.toggle_comment,
+            chord(Qt.Key.Key_Space, CONTROL): self.request_completion,
+            chord(Qt.Key.Key_F, CONTROL): self.show_find_bar,
+            chord(Qt.Key.Key_H, CONTROL): lambda: self.show_find_bar(replace=True),
+            chord(Qt.Key.Key_G, CONTROL): self.show_go_to_line_bar,
+            chord(Qt.Key.Key_F3): lambda: self.find_bar.request_find(True),
+            chord(Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier): lambda: self.find_bar.request_find(False),
+            chord(Qt.Key.Key_F12): self.request_definition,
+        }
+        self.view.key_bindings.update(bindings)
+
+    # -- document state ---------------------------------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        """The file this buffer belongs to (None for an unsaved buffer)."""
+        return self._path
+
+    @property
+    def document_version(self) -> int:
+        """Counter bumped by every edit; LSP document version."""
+        return self._version
+
+    def is_dirty(self) -> bool:
+        """True if the buffer differs from the last load/save."""
+        return bool(self.view.modify())
+
+    def text(self) -> str:
+        """Return the whole text."""
+        return self.view.all_text()
+
+    def set_text(self, text: str) -> None:
+        """Replace the text, clear undo history and mark the buffer clean."""
+        self.view.setText(text)
+        self.view.emptyUndoBuffer()
+        self.view.setSavePoint()
+        self.view.gotoPos(0)
+
+    def set_document(self, path: Path | None, text: str) -> None:
+        """Show `text` as the content of `path` (clean, no undo history)."""
+        self._set_path(path)
+        self.set_text(text)
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        """Record that the buffer was written (to `path` if given): it becomes clean."""
+        if path is not None:
+            self._set_path(path)
+        self.view.setSavePoint()
+
+    def load_file(self, path: Path) -> None:
+        """Read `path` (UTF-8) into the buffer. Synchronous: for small files, demos and tests."""
+        self.set_document(path.resolve(), document_io.read_text(path))
+
+    def save_file(self, path: Path | None = None) -> Path:
+        """Write the buffer to `path` (default: its own path) and mark it clean.
+
+        Raises:
+            ValueError: when the buffer has no path and none is given.
+        """
+        target = path or self._path
+        if target is None:
+            raise ValueError("this buffer has no path yet: pass one to save_file()")
+        document_io.write_text(target, self.text())
+        self.mark_saved(target.resolve())
+        return target.resolve()
+
+    def _set_path(self, path: Path | None) -> None:
+        if path != self._path:
+            old, self._path = self._path, path
+            self.sig_path_changed.emit(PathChanged(old, path))
+
+    # -- external changes ---------------------------------------------------------
+
+    def handle_external_change(self, change: ExternalChange) -> ExternalChangeOutcome:
+        """React to the file changing on disk: reload if clean, else ask via a signal."""
+        if change.text is not None and change.text == self.text():
+            return ExternalChangeOutcome.UNCHANGED
+        if change.text is None or self.is_dirty():
+            self.sig_external_change_conflicted.emit(change)
+            return ExternalChangeOutcome.CONFLICT
+        self.apply_reload(change.text)
+        return ExternalChangeOutcome.RELOADED
+
+    def apply_reload(self, text: str) -> None:
+        """Replace the buffer with `text` from disk as one undoable edit, keeping the view."""
+        first_line, caret = self.view.firstVisibleLine(), self.view.caret_position()
+        self.view.beginUndoAction()
+        try:
+            self.view.setTargetRange(0, self.view.textLength())
+            self.view.replaceTarget(len(text.encode("utf-8")), text)
+        finally:
+            self.view.endUndoAction()
+        self.view.setSavePoint()
+        self.view.gotoPos(self.view.to_byte_position(caret))
+        self.view.setFirstVisibleLine(first_line)
+
+    # -- navigation ----------------------------------------------------------------
+
+    def go_to_line(self, line: int) -> None:
+        """Move the caret to the start of 0-based `line` and scroll it into view."""
+        self.go_to(TextPosition(line, 0))
+
+    def go_to(self, position: TextPosition) -> None:
+        """Move the caret to `position`, unfold and scroll it into view."""
+        line = max(0, min(position.line, self.view.lineCount() - 1))
+        self.view.ensureVisibleEnforcePolicy(line)
+        self.view.gotoPos(self.view.to_byte_position(position))
+        QWidget.setFocus(self.view)
+
+    def caret_position(self) -> TextPosition:
+        """The caret as a TextPosition."""
+        return self.view.caret_position()
+
+    def set_caret(self, position: TextPosition) -> None:
+        """Put the caret at `position` without scrolling policy changes."""
+        self.view.gotoPos(self.view.to_byte_position(position))
+
+    # -- editing commands ------------------------------------------------------------
+
+    def toggle_comment(self) -> None:
+        """Comment or uncomment the selected lines (or the caret line) with ``//``."""
+        view = self.view
+        first = view.lineFromPosition(view.selectionStart())
+        last = view.lineFromPosition(view.selectionEnd())
+        if last > first and view.selectionEnd() == view.positionFromLine(last):
+            last -= 1
+        lines = [view.line_text(n) for n in range(first, last + 1)]
+        new_lines = editing.toggle_line_comments(lines)
+        if new_lines == lines:
+            return
+        start, end = view.positionFromLine(first), view.lineEndPosition(last)
+        joined = "\n".join(new_lines)
+        caret_line, caret_delta = view.caret_position().line, len(new_lines[0]) - len(lines[0])
+        view.setTargetRange(start, end)
+        view.replaceTarget(len(joined.encode("utf-8")), joined)
+        view.setSel(view.positionFromLine(first), view.lineEndPosition(last))
+        if first == last:
+            column = max(0, view.column(view.currentPos()))
+            view.gotoPos(view.findColumn(caret_line, column + caret_delta))
+
+    def undo(self) -> None:
+        """Undo the last edit."""
+        self.view.undo()
+
+    def redo(self) -> None:
+        """Redo the last undone edit."""
+        self.view.redo()
+
+    # -- find / replace / go to line ---------------------------------------------------
+
+    def show_find_bar(self, replace: bool = False) -> None:
+        """Open the find bar (with replace if `replace`), seeded with the selection."""
+        selected = self.view.text_between(self.view.selectionStart(), self.view.selectionEnd())
+        self.goto_bar.hide()
+        self.find_bar.open("" if "\n" in selected else selected, replace)
+
+    def show_go_to_line_bar(self) -> None:
+        """Open the go-to-line bar."""
+        self.find_bar.hide()
+        self.goto_bar.open(self.view.lineCount())
+
+    def find(self, options: search.SearchOptions, forward: bool = True) -> TextRange | None:
+        """Select the next match of `options`; return its range or None.
+
+        Raises:
+            search.SearchError: for an invalid regular expression.
+        """
+        match = search.find_next(self.view, options, forward)
+        return None if match is None else self._range_of(*match)
+
+    def replace_all(self, options: search.SearchOptions, replacement: str) -> int:
+        """Replace every match (one undo step); return the count.
+
+        Raises:
+            search.SearchError: for an invalid regular expression.
+        """
+        return search.replace_all(self.view, options, replacement)
+
+    def replace_current(self, options: search.SearchOptions, replacement: str) -> bool:
+        """Replace the selected match and select the next; return True if one was replaced."""
+        return search.replace_selection_match(self.view, options, replacement)
+
+    def _range_of(self, start: int, end: int) -> TextRange:
+        return TextRange(self.view.to_text_position(start), self.view.to_text_position(end))
+
+    # -- diagnostics ------------------------------------------------------------------
+
+    def set_diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
+        """Show `diagnostics` as squiggles (replacing previous ones)."""
+        view = self.view
+        for indicator in DIAGNOSTIC_INDICATORS:
+            view.setIndicatorCurrent(indicator)
+            view.indicatorClearRange(0, view.textLength())
+        self._diagnostics = tuple(diagnostics)
+        for index, diagnostic in enumerate(self._diagnostics):
+            start, end = self._squiggle_span(diagnostic.range)
+            view.setIndicatorCurrent(SEVERITY_INDICATOR[diagnostic.severity])
+            view.setIndicatorValue(index + 1)
+            view.indicatorFillRange(start, end - start)
+
+    def _squiggle_span(self, rng: TextRange) -> tuple[int, int]:
+        start = self.view.to_byte_position(rng.start)
+        end = self.view.to_byte_position(rng.end)
+        if end <= start:
+            end = min(self.view.positionAfter(start), self.view.textLength())
+            start = end if end == start else start
+        return start, end
+
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics currently shown."""
+        return self._diagnostics
+
+    def diagnostics_at(self, position: TextPosition) -> tuple[Diagnostic, ...]:
+        """Diagnostics whose squiggle covers `position`."""
+        pos = self.view.to_byte_position(position)
+        found = []
+        for indicator in DIAGNOSTIC_INDICATORS:
+            value = self.view.indicatorValueAt(indicator, pos)
+            if 0 < value <= len(self._diagnostics):
+                found.append(self._diagnostics[value - 1])
+        return tuple(found)
+
+    # -- popups used by the language binding --------------------------------------------
+
+    def show_completions(self, labels: Sequence[str]) -> None:
+        """Show an autocompletion list for the identifier before the caret."""
+        if not labels:
+            self.view.autoCCancel()
+            return
+        self.view.autoCShow(self.view.word_prefix_length(), "\n".join(labels))
+
+    def is_completion_active(self) -> bool:
+        """True while the autocompletion list is shown."""
+        return bool(self.view.autoCActive())
+
+    def show_calltip(self, position: TextPosition, text: str, highlight: tuple[int, int] | None = None) -> None:
+        """Show `text` in a call tip at `position`, optionally highlighting a character span."""
+        if not text:
+            return
+        self.view.callTipShow(self.view.to_byte_position(position), text)
+        if highlight is not None:
+            start = len(text[: highlight[0]].encode("utf-8"))
+            self.view.callTipSetHlt(start, start + len(text[highlight[0] : highlight[1]].encode("utf-8")))
+
+    def hide_calltip(self) -> None:
+        """Hide the call tip."""
+        self.view.callTipCancel()
+
+    def is_calltip_active(self) -> bool:
+        """True while a call tip is shown."""
+        return bool(self.view.callTipActive())
+
+    def show_hover(self, position: TextPosition, text: str) -> None:
+        """Show hover `text` at `position`, after any diagnostics found there."""
+        messages = [d.message for d in self.diagnostics_at(position)]
+        if text:
+            messages.append(text)
+        self.show_calltip(position, "\n\n".join(messages))
+
+    def request_completion(self) -> None:
+        """Ask for completion at the caret (emits ``sig_completion_requested``)."""
+        self.sig_completion_requested.emit(self.caret_position())
+
+    def request_definition(self) -> None:
+        """Ask for the definition at the caret (emits ``sig_definition_requested``)."""
+        self.sig_definition_requested.emit(self.caret_position())
+
+    # -- breakpoints and debugger line ----------------------------------------------------
+
+    def set_breakpoint(self, line: int, enabled: bool = True) -> None:
+        """Show a breakpoint (enabled: filled, disabled: grey) on 0-based `line`."""
+        self.remove_breakpoint(line)
+        self.view.markerAdd(line, Marker.BREAKPOINT if enabled else Marker.BREAKPOINT_DISABLED)
+
+    def remove_breakpoint(self, line: int) -> None:
+        """Remove any breakpoint marker from `line`."""
+        self.view.markerDelete(line, Marker.BREAKPOINT)
+        self.view.markerDelete(line, Marker.BREAKPOINT_DISABLED)
+
+    def clear_breakpoints(self) -> None:
+        """Remove all breakpoint markers."""
+        self.view.markerDeleteAll(Marker.BREAKPOINT)
+        self.view.markerDeleteAll(Marker.BREAKPOINT_DISABLED)
+
+    def breakpoints(self) -> dict[int, bool]:
+        """Lines with a breakpoint (markers follow edits) -> enabled flag."""
+        return {**self._marker_lines(Marker.BREAKPOINT_DISABLED, False), **self._marker_lines(Marker.BREAKPOINT, True)}
+
+    def _marker_lines(self, marker: Marker, value: bool) -> dict[int, bool]:
+        lines: dict[int, bool] = {}
+        line = self.view.markerNext(0, 1 << marker)
+        while line >= 0:
+            lines[line] = value
+            line = self.view.markerNext(line + 1, 1 << marker)
+        return lines
+
+    def set_current_line(self, line: int | None) -> None:
+        """Show the debugger's arrow and highlight on 0-based `line` (None clears it)."""
+        self.view.markerDeleteAll(Marker.CURRENT_LINE)
+        self.view.markerDeleteAll(Marker.CURRENT_LINE_BACKGROUND)
+        if line is None:
+            return
+        self.view.markerAdd(line, Marker.CURRENT_LINE)
+        self.view.markerAdd(line, Marker.CURRENT_LINE_BACKGROUND)
+        self.view.ensureVisibleEnforcePolicy(line)
+
+    def current_line(self) -> int | None:
+        """The line with the debugger arrow, if any."""
+        line = self.view.markerNext(0, 1 << Marker.CURRENT_LINE)
+        return line if line >= 0 else None
+
+    # -- appearance --------------------------------------------------------------
+
+    def set_theme(self, name: ThemeName) -> None:
+        """Switch to the ``"light"`` or ``"dark"`` theme."""
+        theme = theme_named(name)
+        self._theme = name
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+        apply_theme(self.view, theme, font, FONT_SIZE)
+        decorations.colour_decorations(self.view, theme)
+        self._update_line_number_width()
+
+    @property
+    def theme(self) -> ThemeName:
+        """The current theme name."""
+        return self._theme
+
+    def _update_line_number_width(self) -> None:
+        digits = max(3, len(str(self.view.lineCount())))
+        width = self.view.textWidth(STYLE_LINE_NUMBER, "9" * (digits + 1))
+        self.view.setMarginWidthN(decorations.MARGIN_LINE_NUMBERS, width)
+
+    # -- slots ----------------------------------------------------------------------
+
+    def _on_view_modified(self, flags: int, position: int, length: int, lines_added: int, text: bytes, *_: int) -> None:
+        change = self._tracker.on_modified(flags, position, length, bytes(text))
+        if change is None:
+            return
+        self._version += 1
+        self.sig_text_edited.emit(DocumentChanged(self._path, self._version, change))
+        if lines_added:
+            self._update_line_number_width()
+
+    def _on_view_save_point_changed(self, dirty: bool) -> None:
+        self.sig_dirty_changed.emit(DirtyChanged(self._path, bool(dirty)))
+
+    def _on_view_margin_clicked(self, position: int, _modifiers: int, margin: int) -> None:
+        if margin == decorations.MARGIN_SYMBOLS:
+            self.sig_margin_clicked.emit(MarginClicked(self.view.lineFromPosition(position)))
+
+    def _on_view_dwell_start(self, x: int, y: int) -> None:
+        pos = self.view.positionFromPointClose(x, y)
+        if pos < 0:
+            return
+        position = self.view.to_text_position(pos)
+        self.show_hover(position, "")
+        self.sig_hover_requested.emit(position)
+
+    def _on_view_char_typed(self, char: str) -> None:
+        self.sig_char_typed.emit(CharTyped(char, self.caret_position()))
+
+    def _on_view_ctrl_clicked(self, pos: int) -> None:
+        self.sig_definition_requested.emit(self.view.to_text_position(pos))
+
+    def _on_find_bar_find_requested(self, request: FindRequested) -> None:
+        self._run_search(lambda: self.find(request.options, request.forward) is not None or self._report("No match"))
+
+    def _on_find_bar_replace_requested(self, request: ReplaceRequested) -> None:
+        if request.replace_all:
+            self._run_search(lambda: self._report(f"{self.replace_all(request.options, request.replacement)} replaced"))
+        else:
+            self._run_search(lambda: self.replace_current(request.options, request.replacement))
+
+    def _on_find_bar_options_changed(self, options: search.SearchOptions) -> None:
+        self._run_search(lambda: self._report(f"{search.highlight_all(self.view, options)} matches"))
+
+    def _on_bar_closed(self) -> None:
+        search.clear_highlights(self.view)
+        QWidget.setFocus(self.view)
+
+    def _run_search(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except search.SearchError as exc:
+            self._report(str(exc))
+
+    def _report(self, text: str) -> bool:
+        self.find_bar.show_status(text)
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo: ``python -m editor.widget [FILE] [--tsc PATH] [--theme dark]``."""
+    from editor.demo import run_demo
+
+    return run_demo(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
