@@ -1,0 +1,208 @@
+"""The debuggee process: one isolate, one invocation, driven by the session over a pipe.
+
+Run as ``python -m debugger.worker CONFIG`` with ``ISOPLAY_V8_ALLOW_EVAL=1``
+(the agent compiles evaluated expressions with ``new Function``). stdin carries
+the session's JSON-line requests; stdout carries the agent's events (as the
+agent wrote them) plus ``exited``. Two plain threads bridge the pipe and the
+shared memory, so nothing here needs the asyncio loop -- which is blocked
+inside V8 while the script is paused -- or a call into the isolate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pickle
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from debugger import agent
+from debugger.mailbox import Layout, Mailbox
+from runtime.bundler import Bundle
+from runtime.invocation import Trigger
+from runtime.isolate import ScriptHost, ScriptIsolate
+
+POLL_SECONDS = 0.001
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything the worker needs, pickled by the session into a file."""
+
+    root: str
+    bundle: Bundle
+    agent_config: dict[str, Any]
+    trigger: Trigger
+    breakpoint_probes: frozenset[int]
+    breakpoint_table: dict[int, list[Any]]
+    flags: int
+
+
+class DebugScriptIsolate(ScriptIsolate):
+    """A ScriptIsolate that loads the debug agent first and hands its shared memory over."""
+
+    def __init__(self, bundle: Bundle, host: ScriptHost, *, agent_config: dict[str, Any],
+                 on_attach: Any, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._agent_config = agent_config
+        self._on_attach = on_attach
+        super().__init__(bundle, host, loop=loop)
+
+    def _load(self) -> None:
+        self.v8.eval(agent.build())
+        memory = self.v8.eval(f"$__dInit({json.dumps(self._agent_config)})")
+        self._on_attach(memory)
+        super()._load()
+
+
+class Bridge:
+    """Moves events from the ring to stdout and requests from stdin into shared memory."""
+
+    def __init__(self, out: IO[str], cfg: WorkerConfig) -> None:
+        self.out = out
+        self.cfg = cfg
+        self.mailbox: Mailbox | None = None
+        self.paused = False
+        self.stepping = False
+        self.pause_requested = False
+        self._out_lock = threading.Lock()
+        self._life = threading.RLock()
+        self._done = threading.Event()
+        self._pump: threading.Thread | None = None
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Write one event line to the session."""
+        with self._out_lock:
+            self.out.write(json.dumps(event) + "\n")
+            self.out.flush()
+
+    def attach(self, memory: memoryview) -> None:
+        """Take the agent's shared memory, apply the initial breakpoints, start the threads."""
+        box = Mailbox(memory, Layout(self.cfg.agent_config["layout"]["probes"] - 1))
+        box.set_flags(self.cfg.flags)
+        box.set_breakpoints(set(self.cfg.breakpoint_probes), self.cfg.breakpoint_table, armed=False)
+        self.mailbox = box
+        self._pump = threading.Thread(target=self._pump_events, name="debug-events", daemon=True)
+        self._pump.start()
+        threading.Thread(target=self._read_requests, name="debug-requests", daemon=True).start()
+
+    def drain(self) -> None:
+        """Forward every event still in the ring."""
+        with self._life:
+            if self.mailbox is None:
+                return
+            for event in self.mailbox.read_events():
+                self._track(event)
+                self.send(event)
+
+    def _track(self, event: dict[str, Any]) -> None:
+        if event.get("k") == "paused":
+            self.paused, self.stepping, self.pause_requested = True, False, False
+        elif event.get("k") == "resumed":
+            self.paused = False
+
+    def _pump_events(self) -> None:
+        while not self._done.is_set():
+            self.drain()
+            time.sleep(POLL_SECONDS)
+
+    def _read_requests(self) -> None:
+        for line in sys.stdin:
+            if line.strip():
+                self.handle(json.loads(line))
+        os._exit(1)  # the session went away: nobody can resume this isolate
+
+    def handle(self, request: dict[str, Any]) -> None:
+        """Apply one request from the session."""
+        if request.get("op") == "stop":
+            self.drain()
+            self.send({"k": "exited", "status": "stopped"})
+            os._exit(0)
+        with self._life:  # the shared memory dies with the isolate: hold it alive while writing
+            if self.mailbox is not None:
+                self._apply(self.mailbox, request)
+
+    def _apply(self, box: Mailbox, request: dict[str, Any]) -> None:
+        op = request.get("op")
+        if op == "pause":
+            self.pause_requested = True
+            box.request_pause()
+        elif op == "breakpoints":
+            table = {int(k): v for k, v in request["table"].items()}
+            box.set_breakpoints(set(request["probes"]), table, armed=self.stepping or self.paused or self.pause_requested)
+        elif op == "flags":
+            box.set_flags(int(request["flags"]))
+        elif op == "cmd":
+            self._command(box, request["cmd"])
+
+    def _command(self, box: Mailbox, cmd: dict[str, Any]) -> None:
+        if not self.paused:
+            self.send({"k": "error", "req": cmd.get("req", 0), "message": "the script is not paused"})
+            return
+        name = cmd.get("cmd")
+        if name == "continue":
+            box.disarm()
+        else:
+            box.arm_all()  # stepping, or deadline checks in user code an evaluation calls
+            self.stepping = name in ("stepInto", "stepOver", "stepOut")
+        if name in ("continue", "stepInto", "stepOver", "stepOut"):
+            self.paused = False
+        box.send_command(cmd)
+
+    def detach(self) -> None:
+        """Forward the last events and let go of the shared memory (before the isolate closes)."""
+        self._done.set()
+        if self._pump is not None:
+            self._pump.join()
+        self.drain()
+        with self._life:
+            self.mailbox = None
+
+
+async def _run(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
+    from runtime.kv.store import KVStore
+    from runtime.project import Project
+    from runtime.runner import host_for
+
+    project = Project.open(cfg.root)
+    store = KVStore(project.kv_path)
+    host = host_for(project, cfg.bundle, store)
+    try:
+        isolate = DebugScriptIsolate(cfg.bundle, host, agent_config=cfg.agent_config, on_attach=bridge.attach)
+        try:
+            result = await isolate.invoke(cfg.trigger, timeout_ms=cfg.bundle.manifest.limits.timeout_ms)
+        finally:
+            bridge.detach()
+            isolate.close()
+    finally:
+        await host.aclose()
+        store.close()
+    for entry in result.logs:
+        bridge.send({"k": "output", "level": entry.level, "text": entry.message})
+    error = result.error.summary() if result.error is not None else None
+    return {"k": "exited", "status": result.outcome, "error": error, "result": result.to_json()}
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: run the invocation described by the pickled config at ``argv[0]``."""
+    with open(argv[0], "rb") as fh:
+        cfg: WorkerConfig = pickle.load(fh)
+    os.unlink(argv[0])
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but events may reach the session's pipe
+    bridge = Bridge(out, cfg)
+    try:
+        exited = asyncio.run(_run(cfg, bridge))
+    except Exception as exc:  # report, then re-raise for the traceback on stderr
+        bridge.send({"k": "exited", "status": "crashed", "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    bridge.send(exited)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
