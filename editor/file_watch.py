@@ -15,8 +15,9 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-import watchfiles
 from PySide6.QtCore import QObject, Qt, Signal
+
+from watchfiles._rust_notify import RustNotify
 
 from editor.document_io import read_text
 from editor.types import ExternalChange
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 50
 STEP_MS = 50
+POLL_DELAY_MS = 300
+RUST_TIMEOUT_MS = 5_000
 
 
 class FileWatcher(QObject):
@@ -40,8 +43,11 @@ class FileWatcher(QObject):
     """ExternalChange: a watched file was modified, replaced or deleted on disk."""
     sig_watch_failed = Signal(object)
     """Exception: the watcher thread stopped because of an error."""
+    sig_watching = Signal(object)
+    """frozenset[Path]: the OS watch for these files is now live (after start/watch/unwatch)."""
 
     _sig_from_thread = Signal(object)
+    _sig_live = Signal(object)
 
     def __init__(self, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS, force_polling: bool = False) -> None:
         super().__init__(parent)
@@ -53,6 +59,7 @@ class FileWatcher(QObject):
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._sig_from_thread.connect(self.sig_file_changed, Qt.ConnectionType.QueuedConnection)
+        self._sig_live.connect(self.sig_watching, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> None:
         """Start the watcher thread (returns at once)."""
@@ -91,27 +98,28 @@ class FileWatcher(QObject):
         try:
             while not self._stopped.is_set():
                 self._interrupt.clear()
-                folders = sorted({p.parent for p in self.watched() if p.parent.is_dir()})
+                watched = self.watched()
+                folders = sorted({p.parent for p in watched if p.parent.is_dir()})
                 if not folders:
                     self._interrupt.wait()
                     continue
-                self._watch_folders(folders)
+                self._watch_folders(folders, watched)
         except Exception as exc:  # reported to the GUI through sig_watch_failed
             log.exception("file watcher stopped")
             self.sig_watch_failed.emit(exc)
 
-    def _watch_folders(self, folders: list[Path]) -> None:
-        for changes in watchfiles.watch(
-            *folders,
-            debounce=self._debounce_ms,
-            step=STEP_MS,
-            stop_event=self._interrupt,
-            recursive=False,
-            force_polling=self._force_polling,
-            ignore_permission_denied=True,
-            raise_interrupt=False,
-        ):
-            self._report({Path(path) for _change, path in changes})
+    def _watch_folders(self, folders: list[Path], watched: frozenset[Path]) -> None:
+        # RustNotify (watchfiles' engine) is used directly rather than watchfiles.watch()
+        # so that sig_watching can report the moment the OS watch is really in place.
+        args = ([str(f) for f in folders], False, self._force_polling, POLL_DELAY_MS, False, True)
+        with RustNotify(*args) as notify:
+            self._sig_live.emit(watched)
+            while True:
+                raw = notify.watch(self._debounce_ms, STEP_MS, RUST_TIMEOUT_MS, self._interrupt)
+                if raw in ("stop", "signal"):
+                    return
+                if raw != "timeout":
+                    self._report({Path(path) for _change, path in raw})
 
     def _report(self, changed: Iterable[Path]) -> None:
         watched = self.watched()

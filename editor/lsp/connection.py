@@ -64,6 +64,16 @@ KNOWN_SERVER_REQUESTS = frozenset(
 )
 
 
+def _message(method: str, params: Any, request_id: int | None = None) -> dict[str, Any]:
+    """Build a request/notification; ``params`` is omitted when None (tsc rejects null)."""
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        message["id"] = request_id
+    if params is not None:
+        message["params"] = params
+    return message
+
+
 class LspConnection:
     """A running language server: framed JSON-RPC over its stdin/stdout."""
 
@@ -106,7 +116,7 @@ class LspConnection:
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification (dropped with a log line if the server is gone)."""
-        self._write({"jsonrpc": "2.0", "method": method, "params": params})
+        self._write(_message(method, params))
 
     def request(self, method: str, params: Any) -> asyncio.Future[Any]:
         """Send a request; the future resolves to its result or raises."""
@@ -116,7 +126,7 @@ class LspConnection:
             return future
         request_id = next(self._ids)
         self._pending[request_id] = (method, future)
-        self._write({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        self._write(_message(method, params, request_id))
         return future
 
     async def close(self, timeout: float = 1.0) -> None:
