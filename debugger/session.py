@@ -77,6 +77,7 @@ class DebugSession:
         self._req_ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stderr: list[str] = []
+        self._threads: list[threading.Thread] = []
 
     # ---- lifecycle -----------------------------------------------------------
     @property
@@ -107,8 +108,10 @@ class DebugSession:
         self._proc = subprocess.Popen([sys.executable, "-m", "debugger.worker", path], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
                                       env=env, cwd=str(self.root), bufsize=1)
-        threading.Thread(target=self._read_events, name="debug-session-events", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name="debug-session-stderr", daemon=True).start()
+        self._threads = [threading.Thread(target=self._read_events, name="debug-session-events", daemon=True),
+                         threading.Thread(target=self._read_stderr, name="debug-session-stderr", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 5.0) -> Exited:
         """End the invocation (paused or not) and throw the isolate away."""
@@ -123,9 +126,12 @@ class DebugSession:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        deadline = time.monotonic() + timeout
-        while self.exited is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        for thread in self._threads:
+            thread.join(timeout)
+        if proc is not None:
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
         return self.exited or Exited("stopped")
 
     def __enter__(self) -> DebugSession:

@@ -1,0 +1,399 @@
+"""Headless debug sessions over real isolates, real esbuild and a real debuggee process."""
+
+from __future__ import annotations
+
+import pytest
+
+from debugger.protocol import BreakpointError, EventKind, Exited, Output
+from debugger.session import DebugCommandError
+from runtime.errors import BundleError
+from runtime.invocation import EventTrigger, RunTrigger, ScheduledTrigger
+
+pytestmark = pytest.mark.timeout(60)
+
+INDEX = """\
+import { helper, Counter, makeAdder } from "./lib";
+
+const GREETING = "hi";
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    let total = 0;
+    for (let i = 0; i < 5; i++) {
+      total += i;
+    }
+    const doubled = [1, 2, 3].map((x) => x * 2);
+    const v = await helper(total);
+    const c = new Counter(5);
+    const bumped = c.bump();
+    const add = makeAdder(10);
+    const r = add(v);
+    // a comment line
+
+    return new Response(`${GREETING} ${url.pathname} ${v} ${doubled} ${bumped} ${r}`);
+  },
+};
+"""
+
+LIB = """\
+export async function helper(n: number): Promise<number> {
+  const base = n * 2;
+  await Promise.resolve();
+  const after = base + 1;
+  return after;
+}
+
+export class Counter {
+  count: number;
+  constructor(start: number) {
+    this.count = start;
+  }
+  bump(): number {
+    this.count++;
+    return this.count;
+  }
+}
+
+export function makeAdder(k: number): (x: number) => number {
+  const label = "adder";
+  return (x: number) => {
+    const sum = x + k;
+    return sum;
+  };
+}
+"""
+
+
+@pytest.fixture
+def app(make_project):  # type: ignore[no-untyped-def]
+    """The two-module sample app."""
+    return make_project({"src/index.ts": INDEX, "src/lib.ts": LIB})
+
+
+def test_breakpoint_pauses_with_locals_and_stack(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/index.ts", 12)
+    s.start()
+    p = s.wait_paused()
+    assert (p.reason, p.top.file, p.top.line, p.top.function) == ("breakpoint", "src/index.ts", 12, "fetch")
+    assert p.hit_breakpoints == (1,)
+    scopes = s.scopes()
+    names = {v.name: v.value for v in scopes.locals}
+    assert names["total"].preview == "10"
+    assert names["url"].class_name == "URL"
+    assert {v.name for v in scopes.module} >= {"GREETING", "helper"}
+    assert s.evaluate("url.pathname + '!'").preview == '"/!"'
+    assert s.evaluate("total * 2 + GREETING.length").preview == "22"
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.status == "ok"
+    assert exited.result is not None and exited.result["body"] == "hi / 21 2,4,6 6 31"
+
+
+def test_async_await_across_modules(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/lib.ts", 4)  # after the await
+    s.start()
+    p = s.wait_paused()
+    assert (p.top.file, p.top.line, p.top.function) == ("src/lib.ts", 4, "helper")
+    assert [(f.function, f.file, f.line) for f in p.stack[1:]] == [("fetch", "src/index.ts", 13)]
+    assert p.stack[1].is_async
+    assert s.evaluate("base").preview == "20"
+    assert s.evaluate("n").preview == "10"
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+def test_step_over_into_out(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/index.ts", 15)  # const bumped = c.bump();
+    s.start()
+    assert s.wait_paused().top.line == 15
+    s.step_into()
+    p = s.wait_paused()
+    assert (p.reason, p.top.file, p.top.line, p.top.function) == ("step", "src/lib.ts", 14, "Counter.bump")
+    assert [f.function for f in p.stack] == ["Counter.bump", "fetch"]
+    s.step_over()
+    assert s.wait_paused().top.line == 15
+    s.step_out()
+    p = s.wait_paused()
+    assert (p.top.file, p.top.line) == ("src/index.ts", 16)
+    assert s.evaluate("bumped").preview == "6"
+    s.step_over()
+    assert s.wait_paused().top.line == 17  # over makeAdder(10)
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+def test_step_into_callback_and_closure_variables(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/lib.ts", 23)  # inside the returned closure
+    s.set_breakpoint("src/index.ts", 12)  # the array.map line
+    s.start()
+    assert s.wait_paused().top.line == 12
+    s.step_into()
+    p = s.wait_paused()
+    assert (p.top.line, p.top.function) == (12, "<anonymous>")
+    assert s.evaluate("x").preview == "1"
+    s.resume()
+    p = s.wait_paused()
+    assert (p.top.file, p.top.line) == ("src/lib.ts", 23)
+    scopes = s.scopes()
+    assert [v.name for v in scopes.locals] == ["x", "sum"]
+    assert {v.name: v.value.preview for v in scopes.closure} == {"k": "10", "label": '"adder"'}
+    assert s.evaluate("sum + k").preview == "41"
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+def test_this_in_class_method_and_lazy_expansion(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/lib.ts", 15)
+    s.start()
+    s.wait_paused()
+    scopes = s.scopes()
+    assert scopes.this is not None and scopes.this.class_name == "Counter"
+    assert scopes.this.handle is not None
+    assert {v.name: v.value.preview for v in s.properties(scopes.this.handle)} == {"count": "6"}
+    value = s.evaluate("new Map([['a', [1, 2]], ['b', {deep: {deeper: 1}}]])")
+    assert value.class_name == "Map" and value.handle is not None
+    entries = {v.name: v.value for v in s.properties(value.handle)}
+    assert entries['"a"'].preview == "[1, 2]"
+    assert s.evaluate("new Set([1, 2, 3])").preview == "Set(3) {1, 2, 3}"
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+def test_getters_are_not_invoked(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    src = """\
+let calls = 0;
+const obj = { get boom() { calls++; return 1; }, plain: 2 };
+export default {
+  async run() {
+    const o = obj;
+    return calls;
+  },
+};
+"""
+    s = debug_session(make_project({"src/index.ts": src}), RunTrigger(None))
+    s.set_breakpoint("src/index.ts", 6)
+    s.start()
+    s.wait_paused()
+    o = s.evaluate("o")
+    assert o.preview == "{boom: (...), plain: 2}"
+    assert o.handle is not None
+    assert {v.name: v.value.type for v in s.properties(o.handle)} == {"boom": "accessor", "plain": "number"}
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == "0"
+
+
+def test_conditional_and_hit_count_breakpoints(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    cond = s.set_breakpoint("src/index.ts", 10, condition="i === 3")
+    s.start()
+    assert s.wait_paused().hit_breakpoints == (1,)
+    assert s.evaluate("i").preview == "3"
+    s.remove_breakpoint(1)
+    s.set_breakpoint("src/lib.ts", 22, hit_count=1)
+    s.resume()
+    p = s.wait_paused()
+    assert (p.top.file, p.top.line) == ("src/lib.ts", 22)
+    s.resume()
+    assert s.wait_exited().status == "ok"
+    assert cond is None  # set before start: resolved at start, listed in breakpoints
+    assert s.breakpoints[0].file == "src/lib.ts"
+
+
+def test_logpoint_writes_and_does_not_pause(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/index.ts", 10, log_message="i={i} total={total}")
+    s.start()
+    assert s.wait_exited().status == "ok"
+    texts = [o.text for o in s.outputs() if o.breakpoint == 1]
+    assert texts == [f"i={i} total={sum(range(i))}" for i in range(5)]
+
+
+def test_condition_that_throws_is_reported_and_true_once(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/index.ts", 10, condition="nope.missing")
+    s.start()
+    p = s.wait_paused()
+    assert p.hit_breakpoints == (1,)
+    errors = [e for e in s.history if isinstance(e, BreakpointError)]
+    assert len(errors) == 1 and "nope is not defined" in errors[0].message
+    assert s.breakpoints[0].error is not None
+    s.resume()
+    assert s.wait_exited().status == "ok"  # later throws count as false
+    assert len([e for e in s.history if isinstance(e, BreakpointError)]) == 1
+
+
+def test_breakpoint_on_comment_or_blank_line_moves(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.start()
+    moved = s.set_breakpoint("src/index.ts", 18)
+    assert moved is not None and (moved.status, moved.actual_line) == ("moved", 20)
+    past_end = s.set_breakpoint("src/index.ts", 500)
+    assert past_end is not None and past_end.status == "unverified"
+    unknown = s.set_breakpoint("src/nope.ts", 1)
+    assert unknown is not None and unknown.status == "unverified"
+    assert s.wait_paused().top.line == 20
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+UNCAUGHT = """\
+function parse(text: string): unknown {
+  const trimmed = text.trim();
+  return JSON.parse(trimmed);
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    let caught = "";
+    try {
+      parse("{bad");
+    } catch (e) {
+      caught = String(e);
+    }
+    const value = parse("{also bad");
+    return new Response(String(value) + caught);
+  },
+};
+"""
+
+
+def test_uncaught_exception_pauses_at_throw_site(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(make_project({"src/index.ts": UNCAUGHT}))
+    s.start()
+    p = s.wait_paused()
+    assert (p.reason, p.uncaught, p.top.file, p.top.line, p.top.function) == (
+        "exception", True, "src/index.ts", 3, "parse")
+    assert p.exception is not None and p.exception.class_name == "SyntaxError"
+    assert s.evaluate("text").preview == '"{also bad"'
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.status == "error" and "SyntaxError" in (exited.error or "")
+
+
+def test_caught_exceptions_pause_only_when_asked(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(make_project({"src/index.ts": UNCAUGHT}), break_on_uncaught=False, break_on_caught=True)
+    s.start()
+    p = s.wait_paused()
+    assert (p.reason, p.uncaught, p.top.line) == ("exception", False, 11)
+    assert "SyntaxError" in (p.exception_text or "")
+    s.set_exception_breaks(uncaught=False, caught=False)
+    s.resume()
+    assert s.wait_exited().status == "error"
+
+
+def test_pause_stops_an_endless_loop_and_stop_ends_it(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    src = """\
+export default {
+  async run(input: unknown) {
+    let n = 0;
+    while (true) {
+      n++;
+    }
+  },
+};
+"""
+    s = debug_session(make_project({"src/index.ts": src}), RunTrigger(None))
+    s.start()
+    with pytest.raises(TimeoutError):
+        s.wait_for(EventKind.PAUSED, timeout=0.5)
+    s.pause()
+    p = s.wait_paused()
+    assert (p.reason, p.top.function) == ("pause", "run")
+    assert p.top.line in (4, 5)
+    assert int(s.evaluate("n").preview) > 0
+    exited = s.stop()
+    assert exited.status == "stopped"
+    with pytest.raises(DebugCommandError):
+        s.resume()
+
+
+def test_evaluate_that_throws_or_loops_is_bounded(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app, eval_timeout=0.3)
+    s.set_breakpoint("src/index.ts", 13)
+    s.start()
+    s.wait_paused()
+    failed = s.evaluate("undefinedThing.x")
+    assert failed.type == "error" and "undefinedThing is not defined" in (failed.error or "")
+    looped = s.evaluate("(() => { while (true) {} })()")
+    assert looped.type == "error" and "timed out" in (looped.error or "")
+    assert s.evaluate("syntax error here").type == "error"
+    assert s.evaluate("doubled.length").preview == "3"  # the session goes on
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+def test_script_ending_while_stepping(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/index.ts", 20)
+    s.start()
+    s.wait_paused()
+    s.step_over()
+    event = s.next_event()
+    while event.kind is not EventKind.EXITED:
+        if event.kind is EventKind.PAUSED:
+            s.step_over()
+        event = s.next_event()
+    assert isinstance(event, Exited) and event.status == "ok"
+
+
+def test_syntax_error_is_a_build_error(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    root = make_project({"src/index.ts": "export default {\n  async fetch( {\n};\n"})
+    s = debug_session(root)
+    with pytest.raises(BundleError) as info:
+        s.start()
+    assert info.value.location is not None and info.value.location.file == "src/index.ts"
+
+
+@pytest.mark.parametrize("trigger, handler", [
+    (ScheduledTrigger("*/5 * * * *", 0), "scheduled"),
+    (EventTrigger("signup", {"user": "ada"}), "event"),
+    (RunTrigger({"n": 2}), "run"),
+])
+def test_other_handlers(make_project, debug_session, trigger, handler) -> None:  # type: ignore[no-untyped-def]
+    src = f"""\
+export default {{
+  async {handler}(arg: any, env: Env) {{
+    const seen = JSON.stringify(arg);
+    console.log("seen", seen);
+    return seen.length;
+  }},
+}};
+"""
+    s = debug_session(make_project({"src/index.ts": src}), trigger)
+    s.set_breakpoint("src/index.ts", 4)
+    s.start()
+    p = s.wait_paused()
+    assert p.top.function == handler
+    seen = s.evaluate("seen")
+    assert seen.type == "string"
+    s.resume()
+    assert s.wait_exited().status == "ok"
+    assert any(isinstance(o, Output) and o.text.startswith("seen ") for o in s.history)
+
+
+def test_kv_works_across_a_pause(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    manifest = 'name = "kvd"\nmain = "src/index.ts"\n\n[[kv_namespaces]]\nbinding = "KV"\n'
+    src = """\
+export default {
+  async fetch(request: Request, env: any): Promise<Response> {
+    await env.KV.put("k", "v1");
+    const got = await env.KV.get("k");
+    return new Response(got);
+  },
+};
+"""
+    s = debug_session(make_project({"src/index.ts": src}, manifest=manifest, name="kvd"))
+    s.set_breakpoint("src/index.ts", 5)
+    s.start()
+    s.wait_paused()
+    assert s.evaluate("got").preview == '"v1"'
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == "v1"
