@@ -1,0 +1,314 @@
+"""Talk to an ``isoplay serve`` deploy API: the client of ``isoplay publish`` and the IDE's Publish dialog.
+
+Synchronous (httpx): the CLI calls it directly and the IDE from a worker
+thread. Every refusal becomes a :class:`PublishError` whose text is one line,
+``server refused (409 version_exists): version 1.0.0 of hello is already ...``.
+
+Tokens come from, in order: an explicit value, ``$ISOPLAY_TOKEN``, the system
+keyring (service ``isoplay``, user = the server URL) written by ``isoplay login``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runtime.bundler import Bundle, bundle_sync
+from runtime.errors import UserError
+from runtime.server.upload import encode_upload
+
+TOKEN_ENV = "ISOPLAY_TOKEN"
+SERVER_ENV = "ISOPLAY_SERVER"
+KEYRING_SERVICE = "isoplay"
+CHUNK_BYTES = 64 * 1024
+ProgressCallback = Callable[[int, int], None]
+"""``(bytes sent, bytes total)`` during an upload."""
+
+
+class PublishError(UserError):
+    """The server refused a call, or could not be reached; one line of text."""
+
+    code = "publish_failed"
+
+    def __init__(self, message: str, *, status: int | None = None, server_code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        """The HTTP status, when the server answered."""
+        self.server_code = server_code
+        """The API's error code (``version_exists``, ``unauthorized``, ...)."""
+
+
+class TokenMissing(PublishError):
+    """No token was given and none is stored."""
+
+    code = "token_missing"
+
+
+# ---- results -------------------------------------------------------------------
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version on the server."""
+
+    version: str
+    content_hash: str
+    size_bytes: int
+    deployed_at: float
+    live: bool
+    url: str
+    """The pinned URL ``/{app}@{version}/``."""
+    crons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    """One app on the server."""
+
+    name: str
+    live_version: str | None
+    url: str
+    versions: tuple[VersionInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did."""
+
+    app: str
+    version: str
+    content_hash: str
+    created: bool
+    """False when the same content was already there (an idempotent repeat)."""
+    live: bool
+    live_url: str
+    """``/{app}/`` (serves the live version)."""
+    url: str
+    """``/{app}@{version}/`` (always this version)."""
+    previous_live: str | None
+
+
+@dataclass(frozen=True)
+class DryRunResult:
+    """What a publish would do."""
+
+    app: str
+    version: str
+    content_hash: str
+    action: str
+    """``create`` or ``unchanged``."""
+
+
+def _version(data: Mapping[str, Any]) -> VersionInfo:
+    return VersionInfo(data["version"], data["content_hash"], int(data["size_bytes"]), float(data["deployed_at"]),
+                       bool(data["live"]), data["url"], tuple(data.get("crons", ())))
+
+
+# ---- bundles and tokens ----------------------------------------------------------
+def with_version(bundle: Bundle, version: str) -> Bundle:
+    """The same bundle under another version (its content hash changes with it)."""
+    if version == bundle.manifest.version:
+        return bundle
+    manifest = dataclasses.replace(bundle.manifest, version=version)
+    return Bundle(manifest=manifest, code=bundle.code, sourcemap=bundle.sourcemap, minified=bundle.minified)
+
+
+def build_release(root: Path | str, *, version: str | None = None) -> Bundle:
+    """Bundle a project for release (minified, with source map), optionally as ``version``.
+
+    Raises:
+        ManifestError, BundleError: the project does not build.
+        PublishError: ``version`` is not semver.
+    """
+    import semver
+
+    if version is not None and not semver.Version.is_valid(version):
+        raise PublishError(f"--version {version!r} is not semver like \"1.2.3\"")
+    built = bundle_sync(Path(root), minify=True)
+    return with_version(built, version) if version else built
+
+
+def normalize_server(url: str) -> str:
+    """``https://host:port`` without a trailing slash (how tokens are keyed in the keyring)."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.lower()}://{rest}"
+
+
+def _keyring_failure(server: str, exc: Exception) -> TokenMissing:
+    return TokenMissing(f"the system keyring is not available ({type(exc).__name__}: {exc}); set {TOKEN_ENV} or pass "
+                        f"--token instead of storing the token for {server}")
+
+
+def keyring_token(server: str) -> str | None:
+    """The token stored for ``server`` by ``isoplay login``.
+
+    Raises:
+        TokenMissing: the keyring has no usable backend (the message names ISOPLAY_TOKEN).
+    """
+    import keyring
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, normalize_server(server))
+    except Exception as exc:  # any backend failure (none installed, D-Bus down) means "no keyring here"
+        raise _keyring_failure(server, exc) from None
+
+
+def store_token(server: str, token: str) -> None:
+    """Save a token for ``server`` in the keyring.
+
+    Raises:
+        TokenMissing: the keyring has no usable backend (the message names ISOPLAY_TOKEN).
+    """
+    import keyring
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, normalize_server(server), token)
+    except Exception as exc:  # any backend failure (none installed, D-Bus down) means "no keyring here"
+        raise _keyring_failure(server, exc) from None
+
+
+def resolve_token(server: str, explicit: str | None = None, *, env: Mapping[str, str] | None = None,
+                  from_keyring: Callable[[str], str | None] = keyring_token) -> str:
+    """The token to use: ``explicit``, then ``$ISOPLAY_TOKEN``, then the keyring.
+
+    Raises:
+        TokenMissing: none is available; the message says how to provide one.
+    """
+    if explicit:
+        return explicit
+    environ = os.environ if env is None else env
+    if environ.get(TOKEN_ENV):
+        return environ[TOKEN_ENV]
+    try:
+        token = from_keyring(server)
+    except TokenMissing as exc:
+        raise TokenMissing(f"no token: {exc.message}") from None
+    if not token:
+        raise TokenMissing(f"no token for {normalize_server(server)}: pass --token, set {TOKEN_ENV}, or run "
+                           f"`isoplay login --server {normalize_server(server)}`")
+    return token
+
+
+def upload_stream(body: bytes, on_progress: ProgressCallback | None) -> Iterator[bytes]:
+    """Yield ``body`` in chunks, reporting progress after each."""
+    total = len(body)
+    for start in range(0, total, CHUNK_BYTES):
+        chunk = body[start:start + CHUNK_BYTES]
+        yield chunk
+        if on_progress is not None:
+            on_progress(min(start + len(chunk), total), total)
+
+
+# ---- the client --------------------------------------------------------------------
+class PublishClient:
+    """The deploy API of one server, authenticated with one token.
+
+    Args:
+        server: The server URL (``http://host:8788``).
+        token: A bearer token (see :func:`resolve_token`).
+        transport: An httpx transport (tests pass ``httpx.ASGITransport``).
+        timeout: Seconds per network operation.
+    """
+
+    def __init__(self, server: str, token: str | None, *, transport: httpx.BaseTransport | None = None,
+                 timeout: float = 60.0) -> None:
+        self.server = normalize_server(server)
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.server, headers=headers, timeout=timeout, transport=transport,
+                                  trust_env=False)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> PublishClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<PublishClient {self.server}>"
+
+    # ---- plumbing ----------------------------------------------------------------
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.ConnectError as exc:
+            raise PublishError(f"cannot reach {self.server}: {exc}") from None
+        except httpx.TimeoutException:
+            raise PublishError(f"{self.server} did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise PublishError(f"the connection to {self.server} broke: {type(exc).__name__}: {exc}") from None
+        if response.status_code >= 400:
+            raise self._refusal(response)
+        return response.json()
+
+    @staticmethod
+    def _refusal(response: httpx.Response) -> PublishError:
+        try:
+            error = response.json()["error"]
+            code, message = str(error["code"]), str(error["message"])
+        except (ValueError, KeyError, TypeError):
+            text = " ".join(response.text.split())[:200]
+            return PublishError(f"server answered {response.status_code}: {text}", status=response.status_code)
+        return PublishError(f"server refused ({response.status_code} {code}): {message}",
+                            status=response.status_code, server_code=code)
+
+    def _upload(self, bundle: Bundle, params: dict[str, str], on_progress: ProgressCallback | None) -> Any:
+        content_type, body = encode_upload(bundle)
+        headers = {"content-type": content_type, "content-length": str(len(body))}
+        return self._call("POST", f"/api/apps/{bundle.manifest.name}/versions", params=params, headers=headers,
+                          content=upload_stream(body, on_progress))
+
+    # ---- calls ---------------------------------------------------------------------
+    def publish(self, bundle: Bundle, *, promote: bool = True,
+                on_progress: ProgressCallback | None = None) -> PublishResult:
+        """Upload ``bundle`` as version ``bundle.manifest.version`` of app ``bundle.manifest.name``."""
+        data = self._upload(bundle, {"promote": str(promote).lower()}, on_progress)
+        return PublishResult(data["app"], data["version"], data["content_hash"], bool(data["created"]),
+                             bool(data["live"]), data["live_url"], data["url"], data.get("previous_live"))
+
+    def dry_run(self, bundle: Bundle, *, promote: bool = True) -> DryRunResult:
+        """Have the server validate a publish (auth, size, content, conflicts) without storing it."""
+        data = self._upload(bundle, {"promote": str(promote).lower(), "dry_run": "true"}, None)
+        return DryRunResult(data["app"], data["version"], data["content_hash"], data["action"])
+
+    def apps(self) -> list[AppInfo]:
+        """Every app on the server."""
+        data = self._call("GET", "/api/apps")
+        return [AppInfo(a["name"], a["live_version"], a["url"]) for a in data["apps"]]
+
+    def app(self, name: str) -> AppInfo:
+        """One app with its versions, highest first."""
+        data = self._call("GET", f"/api/apps/{name}")
+        return AppInfo(data["name"], data["live_version"], data["url"], tuple(_version(v) for v in data["versions"]))
+
+    def rollback(self, name: str, version: str) -> str | None:
+        """Make ``version`` live; return the previously live version."""
+        previous: str | None = self._call("POST", f"/api/apps/{name}/rollback", json={"version": version})["previous_live"]
+        return previous
+
+    def delete_version(self, name: str, version: str) -> None:
+        """Delete a version that is not live."""
+        self._call("DELETE", f"/api/apps/{name}/versions/{version}")
+
+    def delete_app(self, name: str) -> list[str]:
+        """Delete an app (all versions and its KV data); return the deleted versions."""
+        return list(self._call("DELETE", f"/api/apps/{name}")["deleted_versions"])
+
+    def health(self) -> dict[str, Any]:
+        """The server's ``/api/health`` answer (no token needed)."""
+        try:
+            response = self._http.get("/api/health")
+        except httpx.TransportError as exc:
+            raise PublishError(f"cannot reach {self.server}: {exc}") from None
+        data: dict[str, Any] = response.json()
+        return data

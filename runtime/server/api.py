@@ -1,0 +1,266 @@
+"""The deploy API under ``/api/`` (Starlette), plus ``/metrics``.
+
+Every ``/api/`` route needs ``Authorization: Bearer <token>`` except
+``/api/health`` (for probes) and ``/api/openapi.json`` (the description of this
+API). Authentication happens before routing and before any body is read, so an
+unauthenticated call is 401 and changes nothing. Refusals answer
+``{"error": {"code": ..., "message": ...}}``; see ``runtime.server.openapi``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from runtime.server.errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from runtime.server.service import valid_app_name
+from runtime.server.storage import AppRecord, VersionRecord
+from runtime.server.tokens import authenticate
+from runtime.server.upload import decode_upload
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from runtime.server.core import ServerCore
+
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/metrics"})
+DRAIN_FACTOR = 4
+"""An oversized upload is read (and discarded) up to this many times the limit, so the client sees the 413."""
+
+
+# ---- JSON shapes -----------------------------------------------------------
+def base_url(request: Request) -> str:
+    """The server's URL as the client reached it, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def version_json(record: VersionRecord, live: str | None, base: str) -> dict[str, Any]:
+    """One version as the API shows it."""
+    return {"version": record.version, "content_hash": record.content_hash, "size_bytes": record.size_bytes,
+            "minified": record.minified, "deployed_at": record.deployed_at, "crons": list(record.crons),
+            "live": record.version == live, "url": f"{base}/{record.app}@{record.version}/"}
+
+
+def app_json(app: AppRecord, base: str, versions: list[VersionRecord] | None = None) -> dict[str, Any]:
+    """One app (with its versions when given)."""
+    data: dict[str, Any] = {"name": app.name, "live_version": app.live_version, "created_at": app.created_at,
+                            "updated_at": app.updated_at, "url": f"{base}/{app.name}/"}
+    if versions is not None:
+        data["versions"] = [version_json(v, app.live_version, base) for v in versions]
+    return data
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    """The JSON answer of a refused call."""
+    headers = {"www-authenticate": 'Bearer realm="isoplay"'} if isinstance(exc, Unauthorized) else None
+    return JSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
+
+
+# ---- authentication ------------------------------------------------------------
+class BearerAuth:
+    """ASGI middleware: refuse every non-public ``/api/`` call without a valid token."""
+
+    def __init__(self, app: Any, core: ServerCore) -> None:
+        self.app = app
+        self.core = core
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
+            headers = dict(scope["headers"])
+            raw = headers.get(b"authorization")
+            try:
+                scope.setdefault("state", {})["token_name"] = authenticate(
+                    self.core.storage, raw.decode("latin-1") if raw else None)
+            except Unauthorized as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# ---- endpoints ---------------------------------------------------------------
+class Endpoints:
+    """The API's request handlers, bound to one ServerCore."""
+
+    def __init__(self, core: ServerCore) -> None:
+        self.core = core
+
+    async def health(self, request: Request) -> Response:
+        """Liveness and readiness (503 when not ready)."""
+        report = self.core.health()
+        return JSONResponse(report.to_json(), status_code=200 if report.ready else 503)
+
+    async def openapi(self, request: Request) -> Response:
+        """The OpenAPI 3.1 description of this API."""
+        from runtime.server.openapi import openapi_document
+
+        return JSONResponse(openapi_document(base_url(request)))
+
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus text of every app's invocations and pools."""
+        self._update_pool_gauges()
+        return Response(self.core.metrics.prometheus_text(), media_type="text/plain; version=0.0.4")
+
+    def _update_pool_gauges(self) -> None:
+        totals: dict[tuple[str, str], int] = {}
+        for key, stats in self.core.runtimes.statistics().pools.items():
+            app = key.split("@", 1)[0]
+            for state in ("busy", "idle", "queued"):
+                totals[(app, state)] = totals.get((app, state), 0) + getattr(stats, state)
+        for (app, state), value in totals.items():
+            self.core.metrics.pool_gauge.labels(app, state).set(value)
+
+    async def list_apps(self, request: Request) -> Response:
+        """Every app with its live version."""
+        base = base_url(request)
+        return JSONResponse({"apps": [app_json(a, base) for a in self.core.storage.list_apps()]})
+
+    async def get_app(self, request: Request) -> Response:
+        """One app with its versions (highest first), the live one marked."""
+        app, versions = self.core.deploys.app(request.path_params["name"])
+        return JSONResponse(app_json(app, base_url(request), versions))
+
+    async def publish(self, request: Request) -> Response:
+        """Upload a bundle as a new version (``?promote=false``, ``?dry_run=true``)."""
+        name = valid_app_name(request.path_params["name"])
+        promote = _flag(request, "promote", True)
+        dry_run = _flag(request, "dry_run", False)
+        body = await self._read_upload(request)
+        bundle = await decode_upload(request.headers.get("content-type", ""), body)
+        base = base_url(request)
+        if dry_run:
+            plan = self.core.deploys.plan(name, bundle)
+            return JSONResponse({"dry_run": True, "app": plan.app, "version": plan.version,
+                                 "content_hash": plan.content_hash, "action": plan.action, "promote": promote})
+        result = await self.core.deploys.publish(name, bundle, promote=promote)
+        data = version_json(result.version, result.version.version if result.live else None, base)
+        data.update(app=name, created=result.created, previous_live=result.previous_live,
+                    live_url=f"{base}/{name}/")
+        return JSONResponse(data, status_code=201 if result.created else 200)
+
+    async def _read_upload(self, request: Request) -> bytes:
+        limit = self.core.config.max_bundle_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit()):
+            raise BadRequest("the Content-Length header is not a number", code="malformed_upload")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif size > DRAIN_FACTOR * limit:
+                break
+        if size > limit:
+            raise PayloadTooLarge(f"the upload ({size} bytes or more) exceeds this server's limit of {limit} bytes "
+                                  "(isoplay serve --max-bundle-mb)", code="bundle_too_large")
+        return b"".join(chunks)
+
+    async def rollback(self, request: Request) -> Response:
+        """Make an existing version live: body ``{"version": "1.0.0"}``."""
+        name = valid_app_name(request.path_params["name"])
+        payload = await _json_body(request)
+        version = payload.get("version") if isinstance(payload, dict) else None
+        if not isinstance(version, str):
+            raise BadRequest('the body must be {"version": "<semver>"}', code="malformed_request")
+        previous = await self.core.deploys.rollback(name, version)
+        return JSONResponse({"app": name, "live_version": version, "previous_live": previous,
+                             "live_url": f"{base_url(request)}/{name}/"})
+
+    async def delete_app(self, request: Request) -> Response:
+        """Delete an app, all its versions and its KV data."""
+        name = request.path_params["name"]
+        deleted = await self.core.deploys.delete_app(name)
+        self.core.logs.end_app(name)
+        return JSONResponse({"app": name, "deleted_versions": [v.version for v in deleted]})
+
+    async def delete_version(self, request: Request) -> Response:
+        """Delete one version (409 for the live one)."""
+        name, version = request.path_params["name"], request.path_params["version"]
+        await self.core.deploys.delete_version(name, version)
+        return JSONResponse({"app": name, "deleted_version": version})
+
+    async def logs(self, request: Request) -> Response:
+        """A server-sent-event stream of the app's invocations (``event: invocation``)."""
+        name = request.path_params["name"]
+        self.core.deploys.app(name)  # 400/404 before the stream starts
+        return StreamingResponse(self._events(name), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+    async def _events(self, app: str) -> AsyncIterator[str]:
+        sub = self.core.logs.subscribe(app)
+        counter = 0
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    item = await sub.get(self.core.config.sse_keepalive_seconds)
+                except EOFError:
+                    return
+                if item is None:
+                    yield ": keepalive\n\n"
+                    continue
+                counter += 1
+                event, dropped = item
+                yield f"id: {counter}\nevent: invocation\ndata: {json.dumps(event.to_json(dropped))}\n\n"
+        finally:
+            sub.close()
+
+
+def _flag(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    raise BadRequest(f"?{name}= must be true or false (got {raw[:20]!r})", code="malformed_request")
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}", code="malformed_request") from None
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+def api_routes(core: ServerCore) -> list[Route]:
+    """The API's routes (also what the OpenAPI test checks the document against)."""
+    e = Endpoints(core)
+    return [
+        Route("/api/health", e.health, methods=["GET"]),
+        Route("/api/openapi.json", e.openapi, methods=["GET"]),
+        Route("/metrics", e.metrics, methods=["GET"]),
+        Route("/api/apps", e.list_apps, methods=["GET"]),
+        Route("/api/apps/{name}", e.get_app, methods=["GET"]),
+        Route("/api/apps/{name}", e.delete_app, methods=["DELETE"]),
+        Route("/api/apps/{name}/versions", e.publish, methods=["POST"]),
+        Route("/api/apps/{name}/versions/{version}", e.delete_version, methods=["DELETE"]),
+        Route("/api/apps/{name}/rollback", e.rollback, methods=["POST"]),
+        Route("/api/apps/{name}/logs", e.logs, methods=["GET"]),
+    ]
+
+
+def build_api(core: ServerCore) -> Any:
+    """The Starlette app behind ``/api/`` and ``/metrics``, wrapped in bearer authentication."""
+    app = Starlette(routes=api_routes(core), exception_handlers={ApiError: _api_error, HTTPException: _http_error})
+    return BearerAuth(app, core)

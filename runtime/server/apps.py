@@ -1,0 +1,250 @@
+"""Running deployed apps: lazy pools per (app, version), one KV store per app, live crons.
+
+- A version's :class:`~runtime.pool.IsolatePool` is created on its first
+  invocation and kept warm. Pools of versions that are not live are capped
+  (least recently used are stopped); the old live version's pool is stopped
+  when another version goes live, and every pool of a deleted version or app.
+- Every app has one KV store, ``<data>/apps/<app>/kv.sqlite3``, shared by all
+  its versions and reachable by no other app.
+- The live version's cron schedules run on the server.
+- Apps get no secrets and no server environment: ``env`` holds the manifest's
+  vars and KV bindings only. ``fetch`` allow-list entries naming this machine
+  (localhost, loopback, unspecified addresses) are dropped, so an app cannot
+  call the deploy API or other local services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.bundler import Bundle
+from runtime.errors import RuntimeDisposed
+from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
+from runtime.isolate import ScriptHost
+from runtime.kv.store import KVStore
+from runtime.metrics import Metrics
+from runtime.pool import IsolatePool, PoolStatistics
+from runtime.server.config import ServerConfig
+from runtime.server.errors import BadRequest, NotFound
+from runtime.server.logs import LogEvent, LogHub
+from runtime.server.storage import DeploymentStorage, VersionRecord
+from runtime.server.versions import InvalidVersion, parse_range, resolve
+from runtime.triggers import CronScheduler
+
+log = logging.getLogger(__name__)
+APPS_DIR = "apps"
+PoolKey = tuple[str, str]
+
+
+def is_local_host(entry: str) -> bool:
+    """Whether a ``host`` or ``host:port`` allow-list entry names this machine."""
+    if entry.startswith("["):
+        host = entry[1:entry.find("]")]
+    else:
+        host = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+    host = host.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def server_fetch_allow(allow: tuple[str, ...]) -> tuple[str, ...]:
+    """The manifest's fetch allow-list without entries that reach this machine."""
+    return tuple(entry for entry in allow if not is_local_host(entry))
+
+
+@dataclass(frozen=True)
+class AppRuntimesStatistics:
+    """Pools, KV stores and cron schedulers alive."""
+
+    pools: dict[str, PoolStatistics]
+    """By ``app@version``."""
+    kv_stores: int
+    crons: dict[str, int]
+    """Cron firings so far, by app."""
+
+
+class AppRuntimes:
+    """The running side of the server: resolves versions and invokes them."""
+
+    def __init__(self, storage: DeploymentStorage, config: ServerConfig, *, metrics: Metrics, logs: LogHub,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.storage = storage
+        self.config = config
+        self.metrics = metrics
+        self.logs = logs
+        self.clock = clock
+        self._pools: dict[PoolKey, IsolatePool] = {}
+        self._pool_locks: dict[PoolKey, asyncio.Lock] = {}
+        self._last_used: dict[PoolKey, float] = {}
+        self._kv: dict[str, KVStore] = {}
+        self._crons: dict[str, CronScheduler] = {}
+        self._stopped = False
+
+    # ---- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        """Start the cron schedules of every app's live version."""
+        for app in self.storage.list_apps():
+            await self.live_changed(app.name)
+
+    async def stop(self) -> None:
+        """Stop crons and pools, close KV stores."""
+        self._stopped = True
+        for app in list(self._crons):
+            await self._stop_cron(app)
+        for key in list(self._pools):
+            await self._stop_pool(key)
+        for store in self._kv.values():
+            store.close()
+        self._kv.clear()
+
+    # ---- resolution ----------------------------------------------------------
+    def resolve(self, app: str, range_text: str | None) -> VersionRecord:
+        """The version ``/{app}`` (live) or ``/{app}@{range}`` selects.
+
+        Raises:
+            NotFound: no such app, nothing live, or no version in range.
+            BadRequest: the range is not 1.2.3, 1.2, 1 or latest.
+        """
+        record = self.storage.get_app(app)
+        if record is None:
+            raise NotFound(f"no app named {app!r} is deployed here", code="app_not_found")
+        if range_text is None:
+            version = record.live_version
+            if version is None:
+                raise NotFound(f"{app} has no live version", code="no_live_version")
+        else:
+            try:
+                spec = parse_range(range_text)
+            except InvalidVersion as exc:
+                raise BadRequest(str(exc), code="bad_version") from None
+            version = resolve(spec, [v.version for v in self.storage.list_versions(app)])
+            if version is None:
+                raise NotFound(f"{app} has no version matching {range_text}", code="version_not_found")
+        found = self.storage.get_version(app, version)
+        if found is None:
+            raise NotFound(f"{app} has no version {version}", code="version_not_found")
+        return found
+
+    # ---- invoking --------------------------------------------------------------
+    async def invoke(self, app: str, range_text: str | None, trigger: Trigger) -> tuple[VersionRecord, InvocationResult]:
+        """Run ``trigger`` on the version the range selects; publish its log event."""
+        for attempt in range(3):
+            record = self.resolve(app, range_text)
+            pool = await self.pool(record)
+            try:
+                result = await pool.invoke(trigger)
+            except RuntimeDisposed:
+                if attempt == 2 or self._stopped:
+                    raise
+                continue  # the pool was retired by a rollback or delete meanwhile: resolve again
+            self.logs.publish(LogEvent.of(app, record.version, trigger, result))
+            return record, result
+        raise AssertionError("unreachable")
+
+    async def pool(self, record: VersionRecord) -> IsolatePool:
+        """The warm pool of a version, created on first use."""
+        if self._stopped:
+            raise RuntimeDisposed("the server is stopping")
+        key = (record.app, record.version)
+        self._last_used[key] = time.monotonic()
+        pool = self._pools.get(key)
+        if pool is not None:
+            return pool
+        async with self._pool_locks.setdefault(key, asyncio.Lock()):
+            pool = self._pools.get(key)
+            if pool is None:
+                bundle = await asyncio.to_thread(self.storage.load_bundle, record)
+                pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics)
+                await pool.start()
+                self._pools[key] = pool
+                await self._evict_pinned()
+        return pool
+
+    def _host(self, app: str, bundle: Bundle) -> ScriptHost:
+        return ScriptHost(script_name=app, fetch_allow=server_fetch_allow(bundle.manifest.fetch_allow),
+                          kv_store=self.kv(app), secrets={})
+
+    def kv(self, app: str) -> KVStore:
+        """The app's KV store (opened on first use)."""
+        store = self._kv.get(app)
+        if store is None:
+            store = self._kv[app] = KVStore.for_data_dir(self.app_dir(app))
+        return store
+
+    def app_dir(self, app: str) -> Path:
+        """The folder of an app's runtime data (its KV store)."""
+        return self.config.data_dir / APPS_DIR / app
+
+    async def _evict_pinned(self) -> None:
+        live = {a.name: a.live_version for a in self.storage.list_apps()}
+        pinned = [k for k in self._pools if live.get(k[0]) != k[1]]
+        excess = len(pinned) - self.config.max_pinned_pools
+        for key in sorted(pinned, key=lambda k: self._last_used.get(k, 0.0))[:max(0, excess)]:
+            await self._stop_pool(key)
+
+    async def _stop_pool(self, key: PoolKey) -> None:
+        pool = self._pools.pop(key, None)
+        self._last_used.pop(key, None)
+        if pool is not None:
+            await pool.stop()
+            await pool.host.aclose()
+
+    # ---- changes -------------------------------------------------------------
+    async def live_changed(self, app: str, previous: str | None = None) -> None:
+        """Restart the app's cron for its live version; retire the old live pool."""
+        await self._stop_cron(app)
+        record = self.storage.get_app(app)
+        if previous is not None and (record is None or record.live_version != previous):
+            await self._stop_pool((app, previous))
+        if record is None or record.live_version is None:
+            return
+        version = self.storage.get_version(app, record.live_version)
+        if version is not None and version.crons and not self._stopped:
+            scheduler = CronScheduler(version.crons, lambda trigger: self._fire_cron(app, trigger), clock=self.clock)
+            self._crons[app] = scheduler
+            scheduler.start()
+
+    async def _fire_cron(self, app: str, trigger: ScheduledTrigger) -> InvocationResult:
+        _, result = await self.invoke(app, None, trigger)
+        return result
+
+    async def _stop_cron(self, app: str) -> None:
+        scheduler = self._crons.pop(app, None)
+        if scheduler is not None:
+            await scheduler.stop()
+
+    async def version_deleted(self, app: str, version: str) -> None:
+        """Stop the pool of a deleted version."""
+        await self._stop_pool((app, version))
+
+    async def app_deleted(self, app: str) -> None:
+        """Stop everything of a deleted app and remove its KV data."""
+        await self._stop_cron(app)
+        for key in [k for k in self._pools if k[0] == app]:
+            await self._stop_pool(key)
+        store = self._kv.pop(app, None)
+        if store is not None:
+            store.close()
+        await asyncio.to_thread(shutil.rmtree, self.app_dir(app), True)
+
+    # ---- introspection -------------------------------------------------------
+    def statistics(self) -> AppRuntimesStatistics:
+        """Pools by app@version, open KV stores, cron firings by app."""
+        return AppRuntimesStatistics(
+            pools={f"{a}@{v}": p.statistics() for (a, v), p in self._pools.items()},
+            kv_stores=len(self._kv), crons={a: c.statistics().fired for a, c in self._crons.items()})
+
+    def __repr__(self) -> str:
+        return f"<AppRuntimes pools={len(self._pools)} kv={len(self._kv)} crons={len(self._crons)}>"

@@ -1,0 +1,34 @@
+"""Settings of ``isoplay serve``, passed in (never global)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 1024 * 1024
+DEFAULT_MAX_BUNDLE_BYTES = 10 * MIB
+DEFAULT_PORT = 8788
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What a server runtime is configured with."""
+
+    data_dir: Path
+    """Registry, bundles and each app's KV store live here."""
+    max_bundle_bytes: int = DEFAULT_MAX_BUNDLE_BYTES
+    """Largest upload (script + source map + manifest, multipart framing included) accepted; 413 beyond."""
+    max_pinned_pools: int = 16
+    """Warm pools kept for versions that are not live (least recently used are stopped)."""
+    max_timeout_ms: int = 300_000
+    """Largest ``[limits] timeout_ms`` a published manifest may ask for."""
+    max_memory_mb: int = 1024
+    """Largest ``[limits] memory_mb`` a published manifest may ask for."""
+    max_isolates: int = 32
+    """Largest ``[limits] max_isolates`` a published manifest may ask for."""
+    log_buffer: int = 1000
+    """Events buffered per log-stream subscriber before the oldest are dropped."""
+    dev_errors: bool = False
+    """Answer a failing script's requests with its TypeScript stack (else a bare 500)."""
+    sse_keepalive_seconds: float = 15.0
+    """A comment line is sent on idle log streams this often."""

@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 document served at ``/api/openapi.json``.
+
+Written by hand (the API is small and its upload is multipart, which route
+introspection would describe poorly); a test checks that every route of
+``runtime.server.api.api_routes`` is described here with its methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "Malformed request (the message gives the reason)", 401: "Missing or invalid bearer token",
+            404: "No such app or version", 409: "Conflicts with what is stored", 413: "Upload too large"}
+    return {str(code): _json(_ERROR, text[code]) for code in codes}
+
+
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,63}$"}}
+_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "A semver version like 1.2.3"}
+
+
+def _schemas() -> dict[str, Any]:
+    version = {"type": "object", "properties": {
+        "version": {"type": "string"}, "content_hash": {"type": "string"}, "size_bytes": {"type": "integer"},
+        "minified": {"type": "boolean"}, "deployed_at": {"type": "number", "description": "epoch seconds"},
+        "crons": {"type": "array", "items": {"type": "string"}}, "live": {"type": "boolean"},
+        "url": {"type": "string", "description": "the pinned URL /{app}@{version}/"}}}
+    app = {"type": "object", "properties": {
+        "name": {"type": "string"}, "live_version": {"type": ["string", "null"]},
+        "created_at": {"type": "number"}, "updated_at": {"type": "number"}, "url": {"type": "string"},
+        "versions": {"type": "array", "items": _ref("Version")}}}
+    published = {"allOf": [_ref("Version"), {"type": "object", "properties": {
+        "app": {"type": "string"}, "created": {"type": "boolean"}, "previous_live": {"type": ["string", "null"]},
+        "live_url": {"type": "string"}}}]}
+    error = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}}}}}
+    upload = {"type": "object", "required": ["manifest", "script", "sourcemap"], "properties": {
+        "manifest": {"type": "string", "description": '{"manifest": {...}, "content_hash": "<sha256>", "minified": bool}'},
+        "script": {"type": "string", "format": "binary"}, "sourcemap": {"type": "string", "format": "binary"}}}
+    return {"Version": version, "App": app, "Published": published, "Error": error, "Upload": upload}
+
+
+def _paths() -> dict[str, Any]:
+    auth_free: list[dict[str, Any]] = []
+    return {
+        "/api/health": {"get": {"summary": "Liveness and readiness", "security": auth_free, "responses": {
+            "200": {"description": "Ready"}, "503": {"description": "Alive but not ready"}}}},
+        "/api/openapi.json": {"get": {"summary": "This document", "security": auth_free,
+                                      "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "security": auth_free,
+                             "responses": {"200": {"description": "Prometheus text format"}}}},
+        "/api/apps": {"get": {"summary": "List apps", "responses": {
+            "200": _json({"type": "object", "properties": {"apps": {"type": "array", "items": _ref("App")}}}, "Apps"),
+            **_errors(401)}}},
+        "/api/apps/{name}": {
+            "parameters": [_NAME],
+            "get": {"summary": "An app with its versions", "responses": {
+                "200": _json(_ref("App"), "The app"), **_errors(400, 401, 404)}},
+            "delete": {"summary": "Delete an app, its versions and its KV data", "responses": {
+                "200": {"description": "Deleted"}, **_errors(400, 401, 404)}}},
+        "/api/apps/{name}/versions": {"parameters": [_NAME], "post": {
+            "summary": "Publish a version (stored immutably; live unless promote=false)",
+            "parameters": [
+                {"name": "promote", "in": "query", "schema": {"type": "boolean", "default": True}},
+                {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": False},
+                 "description": "Validate everything, store nothing"}],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _ref("Upload")}}},
+            "responses": {"201": _json(_ref("Published"), "Created"),
+                          "200": _json(_ref("Published"), "Same content already stored (idempotent), or a dry run"),
+                          **_errors(400, 401, 409, 413)}}},
+        "/api/apps/{name}/versions/{version}": {"parameters": [_NAME, _VERSION], "delete": {
+            "summary": "Delete a version (refused for the live one)",
+            "responses": {"200": {"description": "Deleted"}, **_errors(400, 401, 404, 409)}}},
+        "/api/apps/{name}/rollback": {"parameters": [_NAME], "post": {
+            "summary": "Make an existing version live",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["version"], "properties": {"version": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "Rolled back"}, **_errors(400, 401, 404)}}},
+        "/api/apps/{name}/logs": {"parameters": [_NAME], "get": {
+            "summary": "Server-sent events of the app's invocations (event: invocation, data: JSON)",
+            "responses": {"200": {"description": "An event stream",
+                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                          **_errors(400, 401, 404)}}},
+    }
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document, with ``server_url`` as its server."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "isoplay server", "version": "1",
+                 "description": "Deploy, list, roll back and delete Workers-style apps; apps answer at /{app}/ "
+                                "and /{app}@{version-range}/."},
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": _schemas()},
+    }
