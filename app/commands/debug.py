@@ -1,0 +1,65 @@
+"""``isoplay debug DIR``: step through one invocation in the terminal (or from a command script)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.commands.run import add_trigger_arguments, trigger_from_args
+from debugger.breakpoints import parse_location
+from debugger.repl import Repl, script_commands, split_condition, terminal_commands
+from debugger.session import DebugSession
+from runtime.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``debug`` command."""
+    p = sub.add_parser("debug", help="run one invocation under the step-through debugger")
+    p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    add_trigger_arguments(p)
+    p.add_argument("--break", "-b", dest="breaks", action="append", default=[], metavar="FILE:LINE[ if COND]",
+                   help="set a breakpoint before the script starts (repeatable)")
+    p.add_argument("--script", type=Path, metavar="FILE", help="read debugger commands from FILE instead of the terminal")
+    p.add_argument("--json", action="store_true", help="print one JSON object per event")
+    p.add_argument("--caught", action="store_true", help="also pause on caught exceptions")
+    p.add_argument("--no-uncaught", action="store_true", help="do not pause on uncaught exceptions")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Debug the invocation; exit 0 when it completed (or was quit), 1 when it failed."""
+    trigger = trigger_from_args(args)
+    session = DebugSession(args.dir, trigger, break_on_uncaught=not args.no_uncaught, break_on_caught=args.caught)
+    for spec in args.breaks:
+        location, condition = split_condition(spec)
+        try:
+            file, line = parse_location(location)
+        except ValueError as exc:
+            raise UserError(f"--break: {exc}") from None
+        session.set_breakpoint(file, line, condition=condition)
+    try:
+        session.start()
+    except UserError as exc:
+        if args.json:
+            print(json.dumps({"event": "exited", "status": "error", "error": str(exc)}), flush=True)
+            return 1
+        raise
+    if args.script is not None:
+        try:
+            commands = script_commands(args.script)
+        except OSError as exc:
+            session.stop()
+            raise UserError(f"--script: cannot read {args.script}: {exc.strerror}") from None
+    else:
+        commands = terminal_commands()
+    repl = Repl(session, commands, lambda text: print(text, flush=True), json_mode=args.json)
+    if not args.json:
+        for bp in session.breakpoints:
+            print(f"breakpoint {bp.id} at {bp.file}:{bp.actual_line or bp.line} ({bp.status})", file=sys.stderr)
+    try:
+        exited = repl.run()
+    finally:
+        session.stop()
+    return 0 if exited.status in ("ok", "stopped") else 1
