@@ -1,0 +1,56 @@
+"""Instrumentation: probes keep lines, capture the right names, and never reference types."""
+
+from __future__ import annotations
+
+from debugger.guard import guard
+from debugger.instrument import instrument
+
+SRC = """\
+import type { Shape } from "./types";
+import { used, unusedAsValue } from "./lib";
+let later: Shape;
+
+export function area(w: number, h: number): number {
+  const a = w * h;
+  if (a > 10) return used(a);
+  for (const k of [1, 2]) console.log(k);
+  const b = a + 1;
+  return b;
+}
+const fn = (x: number) => x * 2;
+"""
+
+
+def test_lines_are_preserved_and_probes_sit_on_their_statements() -> None:
+    out = instrument(SRC, "src/a.ts")
+    assert out.source.count("\n") == SRC.count("\n")
+    for original, probed in zip(SRC.splitlines(), out.source.splitlines()):
+        rest = iter(probed)
+        assert all(ch in rest for ch in original), (original, probed)  # original is a subsequence
+    stmts = {(p.line, p.column) for p in out.probes if p.kind == "stmt"}
+    assert {(6, 3), (7, 3), (7, 15), (8, 3), (8, 27), (9, 3), (10, 3), (12, 1), (12, 27)} <= stmts
+    assert out.statement_lines() == [3, 6, 7, 8, 9, 10, 12]
+
+
+def test_captures_skip_types_and_temporal_dead_zone() -> None:
+    out = instrument(SRC, "src/a.ts")
+    at = {(p.line, p.column): p for p in out.probes}
+    assert at[(6, 3)].names == ("w", "h")  # a is not declared yet
+    assert at[(9, 3)].names == ("w", "h", "a")
+    assert at[(8, 27)].names[0] == "k"
+    assert "Shape" not in out.module_names and "unusedAsValue" not in out.module_names
+    assert {"used", "area", "fn", "later"} <= set(out.module_names)
+    assert at[(6, 3)].function == "area" and at[(12, 27)].function == "fn"
+
+
+def test_column_mapping_round_trips() -> None:
+    out = instrument(SRC, "src/a.ts")
+    line = out.source.splitlines()[6]
+    col = line.index("return used") + 1
+    assert out.original_column(7, col) == SRC.splitlines()[6].index("return used") + 1
+
+
+def test_guard_adds_deadline_checks() -> None:
+    assert guard("while (true) {}") == "while (true) {$__dT();}"
+    assert guard("for (;;) x++") == "for (;;) {$__dT();x++}"
+    assert guard("a + b") == "a + b"
