@@ -1,7 +1,7 @@
 // Workers KV, as isoplay's runtime provides it on `env.<BINDING>` for each
 // [[kv_namespaces]] entry of isoplay.toml. Ambient declarations that follow
-// @cloudflare/workers-types' KVNamespace (without the "stream" forms, which
-// need ReadableStream; use "arrayBuffer"). Limits: keys <= 512 UTF-8 bytes,
+// @cloudflare/workers-types' KVNamespace (ReadableStream comes from the
+// "WebWorker" lib of the project's tsconfig). Limits: keys <= 512 UTF-8 bytes,
 // values <= 25 MiB, metadata <= 1024 bytes of JSON, expirationTtl >= 60 s,
 // list limit <= 1000.
 
@@ -69,9 +69,11 @@ interface KVNamespace<Key extends string = string> {
   get(key: Key, type: "text"): Promise<string | null>;
   get<ExpectedValue = unknown>(key: Key, type: "json"): Promise<ExpectedValue | null>;
   get(key: Key, type: "arrayBuffer"): Promise<ArrayBuffer | null>;
+  get(key: Key, type: "stream"): Promise<ReadableStream | null>;
   get(key: Key, options?: KVNamespaceGetOptions<"text">): Promise<string | null>;
   get<ExpectedValue = unknown>(key: Key, options?: KVNamespaceGetOptions<"json">): Promise<ExpectedValue | null>;
   get(key: Key, options?: KVNamespaceGetOptions<"arrayBuffer">): Promise<ArrayBuffer | null>;
+  get(key: Key, options?: KVNamespaceGetOptions<"stream">): Promise<ReadableStream | null>;
 
   getWithMetadata<Metadata = unknown>(
     key: Key,
@@ -91,6 +93,10 @@ interface KVNamespace<Key extends string = string> {
   ): Promise<KVNamespaceGetWithMetadataResult<ArrayBuffer, Metadata>>;
   getWithMetadata<Metadata = unknown>(
     key: Key,
+    type: "stream",
+  ): Promise<KVNamespaceGetWithMetadataResult<ReadableStream, Metadata>>;
+  getWithMetadata<Metadata = unknown>(
+    key: Key,
     options: KVNamespaceGetOptions<"text">,
   ): Promise<KVNamespaceGetWithMetadataResult<string, Metadata>>;
   getWithMetadata<ExpectedValue = unknown, Metadata = unknown>(
@@ -101,8 +107,16 @@ interface KVNamespace<Key extends string = string> {
     key: Key,
     options: KVNamespaceGetOptions<"arrayBuffer">,
   ): Promise<KVNamespaceGetWithMetadataResult<ArrayBuffer, Metadata>>;
+  getWithMetadata<Metadata = unknown>(
+    key: Key,
+    options: KVNamespaceGetOptions<"stream">,
+  ): Promise<KVNamespaceGetWithMetadataResult<ReadableStream, Metadata>>;
 
-  put(key: Key, value: string | ArrayBuffer | ArrayBufferView, options?: KVNamespacePutOptions): Promise<void>;
+  put(
+    key: Key,
+    value: string | ArrayBuffer | ArrayBufferView | ReadableStream,
+    options?: KVNamespacePutOptions,
+  ): Promise<void>;
 
   delete(key: Key): Promise<void>;
 

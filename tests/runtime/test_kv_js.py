@@ -192,3 +192,47 @@ export default {
     assert result.error is not None
     assert result.error.name == "TypeError"
     assert result.error.message == "KV PUT failed: 414 UTF-8 encoded length of 600 exceeds key length limit of 512."
+
+
+async def test_stream_values(make_project: Callable[..., Path]) -> None:
+    root = project(make_project, """
+export default {
+  async run(_input: unknown, env: { KV: KVNamespace }) {
+    await env.KV.put("body", new Response("from a body").body!);
+    const enc = new TextEncoder();
+    await env.KV.put("chunks", new ReadableStream({
+      start(c) { c.enqueue(enc.encode("a")); c.enqueue(enc.encode("é")); c.close(); },
+    }));
+    const stream = await env.KV.get("chunks", "stream");
+    const withMeta = await env.KV.getWithMetadata("body", { type: "stream" });
+    return {
+      body: await env.KV.get("body"),
+      isStream: stream instanceof ReadableStream,
+      chunks: await new Response(stream).text(),
+      meta: await new Response(withMeta.value).text(),
+      missing: await env.KV.get("nope", "stream"),
+    };
+  },
+};
+""")
+    assert await run(root) == {"body": "from a body", "isStream": True, "chunks": "aé", "meta": "from a body", "missing": None}
+
+
+async def test_kv_template_serves_requests(tmp_path: Path) -> None:
+    from runtime.invocation import HttpRequest
+    from runtime.project import new_project
+
+    root = new_project(tmp_path / "app", "kv").root
+
+    async def fetch(method: str, path: str, body: bytes = b"") -> tuple[int | None, str]:
+        result = await run_once(root, HttpRequest(method, f"http://localhost{path}", (), body))
+        assert result.outcome == "ok", result.error
+        return result.status, result.body_text()
+
+    assert await fetch("GET", "/count") == (200, '{"count":1}')
+    assert await fetch("GET", "/count") == (200, '{"count":2}')
+    assert await fetch("PUT", "/greeting", b"hello") == (204, "")
+    assert await fetch("GET", "/greeting") == (200, "hello")
+    assert await fetch("GET", "/") == (200, '["count","greeting"]')
+    assert await fetch("DELETE", "/greeting") == (204, "")
+    assert await fetch("GET", "/greeting") == (404, "not found\n")
