@@ -6,10 +6,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
+from editor.qt_gc import install_gui_thread_gc
 from editor.widget import CodeEditor
+
+if TYPE_CHECKING:
+    from editor.lsp import EditorLspBinding
 
 SAMPLE = '''// isoplay demo: a Workers-style script
 import { helper } from "./util";
@@ -64,6 +69,7 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = QMainWindow()
+    install_gui_thread_gc(window)
     editor = build_editor(args)
     window.setCentralWidget(editor)
     status = QLabel("no language server")
@@ -90,7 +96,7 @@ def _toggle_breakpoint(editor: CodeEditor, line: int) -> None:
         editor.set_breakpoint(line)
 
 
-def _attach_language_server(editor: CodeEditor, args: argparse.Namespace, status: QLabel) -> object | None:
+def _attach_language_server(editor: CodeEditor, args: argparse.Namespace, status: QLabel) -> EditorLspBinding | None:
     if args.tsc is None or editor.path is None:
         return None
     from editor.lsp import EditorLspBinding, LanguageClient

@@ -118,7 +118,7 @@ class FileWatcher(QObject):
                 raw = notify.watch(self._debounce_ms, STEP_MS, RUST_TIMEOUT_MS, self._interrupt)
                 if raw in ("stop", "signal"):
                     return
-                if raw != "timeout":
+                if not isinstance(raw, str):
                     self._report({Path(path) for _change, path in raw})
 
     def _report(self, changed: Iterable[Path]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QWidget
 from pyside6_scintilla import Scintilla, ScintillaEdit
@@ -29,6 +29,11 @@ _NO_TEXT_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.A
 def chord(key: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> KeyChord:
     """Return the lookup key of a shortcut."""
     return int(key.value), int(modifiers.value)
+
+
+def _decode(data: QByteArray) -> str:
+    """Copy a QByteArray out (bytes() copies; .data() may alias a temporary) and decode it."""
+    return bytes(data).decode("utf-8", "replace")  # type: ignore[call-overload]
 
 
 class ScintillaView(ScintillaEdit):
@@ -75,13 +80,13 @@ class ScintillaView(ScintillaEdit):
 
     def all_text(self) -> str:
         """Return the whole buffer as str."""
-        return bytes(self.getText(self.textLength() + 1)).decode("utf-8", "replace")
+        return _decode(self.getText(self.textLength() + 1))
 
     def text_between(self, start: int, end: int) -> str:
         """Return the text between byte positions."""
         if end <= start:
             return ""
-        return bytes(self.textRange(start, end)).decode("utf-8", "replace")
+        return _decode(self.textRange(start, end))
 
     def char_before(self, pos: int) -> str:
         """Return the character before byte position `pos` ('' at start)."""

@@ -306,7 +306,7 @@ class CodeEditor(QWidget):
         self.find_bar.hide()
         self.goto_bar.open(self.view.lineCount())
 
-    def find(self, options: search.SearchOptions, forward: bool = True) -> TextRange | None:
+    def find_text(self, options: search.SearchOptions, forward: bool = True) -> TextRange | None:
         """Select the next match of `options`; return its range or None.
 
         Raises:
@@ -510,7 +510,7 @@ class CodeEditor(QWidget):
         self.sig_definition_requested.emit(self.view.to_text_position(pos))
 
     def _on_find_bar_find_requested(self, request: FindRequested) -> None:
-        self._run_search(lambda: self.find(request.options, request.forward) is not None or self._report("No match"))
+        self._run_search(lambda: self.find_text(request.options, request.forward) is not None or self._report("No match"))
 
     def _on_find_bar_replace_requested(self, request: ReplaceRequested) -> None:
         if request.replace_all:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from editor.lsp.client import LanguageClient
 from editor.lsp.types import (
@@ -235,7 +235,7 @@ class EditorLspBinding(QObject):
             self.sig_symbols_updated.emit(result)
 
 
-def _client_connections(binding: EditorLspBinding) -> list[tuple[object, Callable[..., None]]]:
+def _client_connections(binding: EditorLspBinding) -> list[tuple[SignalInstance, Callable[..., None]]]:
     client = binding.client
     return [
         (client.sig_diagnostics_published, binding._on_client_diagnostics_published),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -52,6 +53,17 @@ export default {
   },
 };
 """
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc() -> Iterator[None]:
+    """Collect garbage on the GUI thread only (see editor.qt_gc): no QObject dies on the LSP thread."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture(scope="session")

@@ -33,16 +33,16 @@ def test_match_case_off_finds_both_spellings(editor_factory: Factory) -> None:
 def test_find_next_wraps_and_selects(editor_factory: Factory) -> None:
     editor = editor_factory(text=SOURCE)
     editor.set_caret(TextPosition(2, 0))
-    first = editor.find(SearchOptions("Foo2", match_case=True))
+    first = editor.find_text(SearchOptions("Foo2", match_case=True))
     assert first is not None and first.start == TextPosition(2, 19)
-    second = editor.find(SearchOptions("Foo2", match_case=True))
+    second = editor.find_text(SearchOptions("Foo2", match_case=True))
     assert second is not None and second.start == TextPosition(1, 6)  # wrapped around
 
 
 def test_invalid_regex_is_reported(editor_factory: Factory) -> None:
     editor = editor_factory(text=SOURCE)
     with pytest.raises(SearchError):
-        editor.find(SearchOptions("(foo", regex=True))
+        editor.find_text(SearchOptions("(foo", regex=True))
 
 
 def test_find_bar_regex_replace(qtbot: Any, editor_factory: Factory) -> None:
