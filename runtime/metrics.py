@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -116,6 +117,7 @@ class Metrics:
         self._subs: list[_Subscription] = []
         self._lock = threading.Lock()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._label_cache: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
         self.registry = CollectorRegistry()
         self._p_count = Counter("isoplay_invocations", "Invocations by script, trigger and outcome",
                                 ["script", "trigger", "outcome"], registry=self.registry)
@@ -143,14 +145,25 @@ class Metrics:
             self.by_outcome[rec.outcome] = self.by_outcome.get(rec.outcome, 0) + 1
             for sub in self._subs:
                 sub.buffer.append(rec)
-        self._p_count.labels(script, rec.trigger, rec.outcome).inc()
-        self._p_latency.labels(script, rec.trigger).observe(rec.latency_ms / 1000)
-        self._p_queue.labels(script).observe(rec.queue_ms / 1000)
+        count, latency, queue = self._children(script, rec.trigger, rec.outcome)
+        count.inc()
+        latency.observe(rec.latency_ms / 1000)
+        queue.observe(rec.queue_ms / 1000)
         if rec.isolate_id >= 0 and rec.heap_used:
             self._p_heap.labels(script, str(rec.isolate_id)).set(rec.heap_used)
         if self._subs and self._flush_handle is None:
             self._schedule_flush()
         return rec
+
+    def _children(self, script: str, trigger: str, outcome: str) -> tuple[Any, Any, Any]:
+        """Prometheus label children, cached: ``labels()`` costs more than the rest of a record."""
+        key = (script, trigger, outcome)
+        children = self._label_cache.get(key)
+        if children is None:
+            children = (self._p_count.labels(script, trigger, outcome), self._p_latency.labels(script, trigger),
+                        self._p_queue.labels(script))
+            self._label_cache[key] = children
+        return children
 
     def _schedule_flush(self) -> None:
         try:
