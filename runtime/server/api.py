@@ -131,7 +131,7 @@ class Endpoints:
         promote = _flag(request, "promote", True)
         dry_run = _flag(request, "dry_run", False)
         body = await self._read_upload(request)
-        bundle = await decode_upload(request.headers.get("content-type", ""), body)
+        bundle = decode_upload(request.headers.get("content-type", ""), body)
         base = base_url(request)
         if dry_run:
             plan = self.core.deploys.plan(name, bundle)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncGenerator
 from typing import Any
 
-from starlette.datastructures import Headers, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from runtime.bundler import Bundle
 from runtime.errors import ManifestError
@@ -53,27 +52,61 @@ def encode_upload(bundle: Bundle) -> tuple[str, bytes]:
     return f"multipart/form-data; boundary={boundary}", b"".join(chunks)
 
 
-async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
-    yield body
+class _PartCollector:
+    """python-multipart callbacks that collect every part of an in-memory body."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, bytes] = {}
+        self.complete = False
+        self._field = b""
+        self._value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._data: list[bytes] = []
+
+    def callbacks(self) -> dict[str, Any]:
+        """The callback table for ``MultipartParser``."""
+        return {
+            "on_part_begin": self._begin, "on_part_data": self._chunk, "on_part_end": self._part_end,
+            "on_header_field": lambda d, s, e: setattr(self, "_field", self._field + d[s:e]),
+            "on_header_value": lambda d, s, e: setattr(self, "_value", self._value + d[s:e]),
+            "on_header_end": self._header_end, "on_end": lambda: setattr(self, "complete", True),
+        }
+
+    def _begin(self) -> None:
+        self._headers, self._data = {}, []
+
+    def _chunk(self, data: bytes, start: int, end: int) -> None:
+        self._data.append(data[start:end])
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field = self._value = b""
+
+    def _part_end(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        if name in self.parts:
+            raise BadRequest(f"the upload has the part {name!r} twice", code="malformed_upload")
+        self.parts[name] = b"".join(self._data)
 
 
-async def _parts(content_type: str, body: bytes) -> dict[str, bytes]:
-    if not content_type.lower().startswith("multipart/form-data"):
+def _parts(content_type: str, body: bytes) -> dict[str, bytes]:
+    ctype, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
         raise BadRequest("the upload must be multipart/form-data with the parts manifest, script and sourcemap "
                          f"(got content type {content_type[:80]!r})", code="malformed_upload")
-    headers = Headers({"content-type": content_type})
-    parser = MultiPartParser(headers, _once(body), max_files=2, max_fields=1, max_part_size=len(body) + 1)
+    collector = _PartCollector()
+    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
-        form = await parser.parse()
-    except MultiPartException as exc:
-        raise BadRequest(f"the upload is not valid multipart: {exc.message}", code="malformed_upload") from None
-    out: dict[str, bytes] = {}
-    try:
-        for name, value in form.multi_items():
-            out[name] = await value.read() if isinstance(value, UploadFile) else value.encode("utf-8")
-    finally:
-        await form.close()
-    return out
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise BadRequest(f"the upload is not valid multipart: {exc}", code="malformed_upload") from None
+    if not collector.complete:
+        raise BadRequest(f"the upload is truncated: it ends before the closing boundary ({len(body)} bytes received)",
+                         code="malformed_upload")
+    return collector.parts
 
 
 def _json(data: bytes, what: str) -> Any:
@@ -90,13 +123,13 @@ def _text(data: bytes, what: str) -> str:
         raise BadRequest(f"the {what} part is not UTF-8 text", code="malformed_upload") from None
 
 
-async def decode_upload(content_type: str, body: bytes) -> Bundle:
+def decode_upload(content_type: str, body: bytes) -> Bundle:
     """Parse and verify an upload into a Bundle.
 
     Raises:
         BadRequest: with the reason (missing part, bad JSON, invalid manifest, hash mismatch).
     """
-    parts = await _parts(content_type, body)
+    parts = _parts(content_type, body)
     for name in PARTS:
         if name not in parts:
             raise BadRequest(f"the upload has no {name!r} part (expected {', '.join(PARTS)})", code="malformed_upload")

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from runtime.bundler import Bundle
-from runtime.loop import RuntimeThread
 from runtime.publish_client import build_release
 from runtime.server.config import ServerConfig
 from runtime.server.core import ServerCore
 from runtime.server.tokens import create_token
+from server_harness import RealServer
 
 APP_SOURCE = """
 export default {
@@ -29,6 +29,7 @@ export default {
       return Response.json({ keys: Object.keys(env).sort(), process: typeof (globalThis as any).process,
                              require: typeof (globalThis as any).require });
     }
+    if (url.pathname === "/cron") return new Response((await env.KV.get("cron")) ?? "0");
     if (url.pathname === "/boom") { console.error("about to fail"); throw new Error("boom"); }
     console.log("hit", url.pathname);
     return Response.json({ version: env.VERSION, url: request.url, prefix: request.headers.get("x-forwarded-prefix") });
@@ -90,8 +91,9 @@ async def core_factory(data_dir: Path) -> AsyncIterator[Callable[..., ServerCore
     """Factory: a started in-process ServerCore on ``data_dir`` (stopped at teardown)."""
     cores: list[ServerCore] = []
 
-    def make(**overrides: Any) -> ServerCore:
-        core = ServerCore(ServerConfig(data_dir=overrides.pop("data_dir", data_dir), **overrides))
+    def make(*, clock: Callable[[], float] | None = None, **overrides: Any) -> ServerCore:
+        config = ServerConfig(data_dir=overrides.pop("data_dir", data_dir), **overrides)
+        core = ServerCore(config, clock=clock) if clock else ServerCore(config)
         cores.append(core)
         return core
 
@@ -110,56 +112,6 @@ async def api(core_factory: Callable[..., ServerCore]) -> AsyncIterator[tuple[Se
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
                                  headers={"authorization": f"Bearer {token}"}) as client:
         yield core, client, token
-
-
-class RealServer:
-    """``ServerCore`` behind uvicorn on 127.0.0.1 (port 0), in its own runtime thread."""
-
-    def __init__(self, data_dir: Path, **config: Any) -> None:
-        self.data_dir = data_dir
-        self.config = config
-        self.thread: RuntimeThread | None = None
-        self.core: ServerCore | None = None
-        self.http: Any = None
-        self.url = ""
-
-    def start(self) -> RealServer:
-        """Start serving; ``url`` is set when this returns."""
-        from runtime.devserver import make_socket
-        from runtime.server.httpserver import HttpServer
-
-        self.thread = RuntimeThread("isoplay-test-server").start()
-
-        async def boot() -> None:
-            self.core = ServerCore(ServerConfig(data_dir=self.data_dir, **self.config))
-            self.http = HttpServer(self.core.asgi, make_socket("127.0.0.1", 0))
-            await self.http.start()
-
-        self.thread.call(boot(), timeout=30)
-        self.url = self.http.url
-        return self
-
-    def create_token(self, name: str = "tests") -> str:
-        """A new API token."""
-        assert self.core is not None
-        return create_token(self.core.storage, name)
-
-    def stop(self) -> None:
-        """Graceful stop (requests finish, log streams end), then stop the thread."""
-        if self.thread is None:
-            return
-
-        async def shutdown() -> None:
-            assert self.core is not None
-            self.core.begin_stopping()
-            await self.http.stop()
-            await self.core.stop()
-
-        try:
-            self.thread.call(shutdown(), timeout=30)
-        finally:
-            self.thread.stop()
-            self.thread = None
 
 
 @pytest.fixture

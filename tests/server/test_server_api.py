@@ -108,7 +108,7 @@ async def test_malformed_uploads_are_400_with_the_reason(api: Api, release: Call
         "missing part": (await post(body.replace(b'name="sourcemap"', b'name="other"'), content_type), "sourcemap"),
         "manifest not json": (await post(body.replace(b'{"manifest"', b'{manifest'), content_type), "not valid JSON"),
         "damaged script": (await post(body.replace(b"Response", b"Respons3", 1), content_type), "content hash mismatch"),
-        "truncated": (await post(body[: len(body) // 2], content_type), ""),
+        "truncated": (await post(body[: len(body) // 2], content_type), "truncated"),
         "name mismatch": (await post(body, content_type, app="other-app"), "other-app"),
     }
     for what, (response, reason) in cases.items():
