@@ -24,6 +24,7 @@ from typing import IO, Any
 from debugger import agent
 from debugger.mailbox import Layout, Mailbox
 from runtime.bundler import Bundle
+from runtime.engine import V8Isolate
 from runtime.invocation import Trigger
 from runtime.isolate import ScriptHost, ScriptIsolate
 
@@ -48,15 +49,11 @@ class DebugScriptIsolate(ScriptIsolate):
 
     def __init__(self, bundle: Bundle, host: ScriptHost, *, agent_config: dict[str, Any],
                  on_attach: Any, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        self._agent_config = agent_config
-        self._on_attach = on_attach
-        super().__init__(bundle, host, loop=loop)
+        def install_agent(v8: V8Isolate) -> None:
+            v8.eval(agent.build())
+            on_attach(v8.eval(f"$__dInit({json.dumps(agent_config)})"))
 
-    def _load(self) -> None:
-        self.v8.eval(agent.build())
-        memory = self.v8.eval(f"$__dInit({json.dumps(self._agent_config)})")
-        self._on_attach(memory)
-        super()._load()
+        super().__init__(bundle, host, loop=loop, preload=install_agent)
 
 
 class Bridge:

@@ -14,6 +14,7 @@ import base64
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,13 @@ class ScriptIsolate:
     """One isolate with the prelude and a script loaded; runs one invocation at a time."""
 
     def __init__(self, bundle: Bundle, host: ScriptHost, *, loop: asyncio.AbstractEventLoop | None = None,
-                 smap: SourceMap | None = None) -> None:
+                 smap: SourceMap | None = None, preload: Callable[[V8Isolate], None] | None = None) -> None:
+        """Create the isolate and load the prelude and the bundle.
+
+        Args:
+            preload: called with the fresh V8 isolate before the prelude loads
+                (the debugger installs its agent and shared memory there).
+        """
         self.id = next(_ids)
         self.bundle = bundle
         self.host = host
@@ -93,6 +100,8 @@ class ScriptIsolate:
         self._loop = loop or asyncio.get_running_loop()
         limits = bundle.manifest.limits
         self.v8 = V8Isolate(self._loop, memory_limit=limits.memory_mb * MB)
+        if preload is not None:
+            preload(self.v8)
         self._load()
 
     # ---- loading -----------------------------------------------------------
