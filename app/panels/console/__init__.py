@@ -1,0 +1,1 @@
+"""Console panel: invocation logs with level, time, filter and clear."""

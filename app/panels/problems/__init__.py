@@ -1,0 +1,1 @@
+"""Problems panel: diagnostics from the build and the language service; click to jump."""

@@ -1,0 +1,1 @@
+"""Response panel: status, headers, body (JSON / text / hex), duration and heap, linked errors."""

@@ -1,0 +1,1 @@
+"""Simulator panel: HTTP requests (history, saved, curl), cron, events and one-off runs."""

@@ -1,0 +1,1 @@
+"""Project tree panel: the project folder; new, rename and delete files; double-click opens."""

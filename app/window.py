@@ -1,0 +1,235 @@
+"""``MainWindow``: layout and docking only.
+
+The panels are built by ``app/main.py`` and handed in; the window places them
+(project tree left, editors centre, Console + Problems bottom, Simulator and
+Response right), builds menus and the toolbar from a declarative action table,
+and offers intention-level methods (``show_error``, ``ask_project_dir``,
+``set_status``). It holds no business logic: ``main.py`` connects its actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+
+from app.services.errors import ErrorReport
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One entry of the action table."""
+
+    name: str
+    """Key in ``MainWindow.actions``."""
+    menu: str
+    """Menu title it appears in."""
+    text: str
+    """Menu text."""
+    shortcut: str | QKeySequence.StandardKey | None = None
+    """Keyboard shortcut."""
+    toolbar: bool = False
+    """Also on the toolbar."""
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("new_project", "&File", "New Project…", "Ctrl+Shift+N", True),
+    ActionSpec("open_project", "&File", "Open Project…", "Ctrl+O", True),
+    ActionSpec("new_file", "&File", "New File…", "Ctrl+N"),
+    ActionSpec("save", "&File", "Save", "Ctrl+S", True),
+    ActionSpec("save_as", "&File", "Save As…", "Ctrl+Shift+S"),
+    ActionSpec("save_all", "&File", "Save All", "Ctrl+Alt+S"),
+    ActionSpec("close_tab", "&File", "Close Editor", "Ctrl+W"),
+    ActionSpec("quit", "&File", "Quit", "Ctrl+Q"),
+    ActionSpec("undo", "&Edit", "Undo", None),
+    ActionSpec("redo", "&Edit", "Redo", None),
+    ActionSpec("find", "&Edit", "Find…", "Ctrl+F"),
+    ActionSpec("replace", "&Edit", "Replace…", "Ctrl+H"),
+    ActionSpec("toggle_comment", "&Edit", "Toggle Line Comment", None),
+    ActionSpec("complete", "&Edit", "Trigger Completion", "Ctrl+Space"),
+    ActionSpec("go_to_definition", "&Go", "Go to Definition", "F12"),
+    ActionSpec("go_to_line", "&Go", "Go to Line…", "Ctrl+G"),
+    ActionSpec("run", "&Run", "Run Request", "Ctrl+R", True),
+    ActionSpec("rebuild", "&Run", "Rebuild", "Ctrl+Shift+B"),
+    ActionSpec("theme_light", "&View", "Light Theme", None),
+    ActionSpec("theme_dark", "&View", "Dark Theme", None),
+)
+STATUS_FIELDS = ("build", "problems", "language", "toolchain")
+
+
+@dataclass(frozen=True)
+class ProjectChosen:
+    """Payload of ``MainWindow.sig_recent_project_chosen``."""
+
+    root: Path
+    """The project folder."""
+
+
+class MainWindow(QMainWindow):
+    """The IDE window: docks, menus, toolbar and status bar around the panels."""
+
+    sig_recent_project_chosen = Signal(object)
+    """ProjectChosen: an entry of File ▸ Recent Projects was picked."""
+
+    def __init__(self, *, editors: QWidget, tree: QWidget, console: QWidget, problems: QWidget,
+                 simulator: QWidget, response: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("isoplayMainWindow")
+        self.setWindowTitle("isoplay")
+        self.setCentralWidget(editors)
+        self.actions: dict[str, QAction] = {}
+        """Every command, by ``ActionSpec.name``."""
+        self.docks: dict[str, QDockWidget] = {}
+        self.close_guard: Callable[[], bool] | None = None
+        """Called before closing; returning False keeps the window open (unsaved changes)."""
+        self.status: dict[str, QLabel] = {}
+        self.recent_menu = QMenu("Recent Projects", self)
+        self._create_docks(tree, console, problems, simulator, response)
+        self._create_actions()
+        self._create_status_bar()
+
+    # -- construction -------------------------------------------------------------------
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _create_docks(self, tree: QWidget, console: QWidget, problems: QWidget, simulator: QWidget,
+                      response: QWidget) -> None:
+        area = Qt.DockWidgetArea
+        self._dock("tree", "Explorer", tree, area.LeftDockWidgetArea)
+        console_dock = self._dock("console", "Console", console, area.BottomDockWidgetArea)
+        problems_dock = self._dock("problems", "Problems", problems, area.BottomDockWidgetArea)
+        self.tabifyDockWidget(console_dock, problems_dock)
+        console_dock.raise_()
+        simulator_dock = self._dock("simulator", "Simulator", simulator, area.RightDockWidgetArea)
+        response_dock = self._dock("response", "Response", response, area.RightDockWidgetArea)
+        self.splitDockWidget(simulator_dock, response_dock, Qt.Orientation.Vertical)
+        self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
+        self.resizeDocks([self.docks["tree"], simulator_dock], [230, 460], Qt.Orientation.Horizontal)
+        self.resizeDocks([console_dock], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([simulator_dock, response_dock], [330, 400], Qt.Orientation.Vertical)
+
+    def _create_actions(self) -> None:
+        menus: dict[str, QMenu] = {}
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(toolbar)
+        for spec in ACTIONS:
+            menu = menus.get(spec.menu) or menus.setdefault(spec.menu, self.menuBar().addMenu(spec.menu))
+            action = QAction(spec.text, self)
+            if spec.shortcut is not None:
+                action.setShortcut(QKeySequence(spec.shortcut))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            menu.addAction(action)
+            if spec.toolbar:
+                toolbar.addAction(action)
+            self.actions[spec.name] = action
+        menus["&File"].insertMenu(self.actions["save"], self.recent_menu)
+        menus["&File"].insertSeparator(self.actions["save"])
+        self._create_theme_group()
+        view_menu = menus["&View"]
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        self.actions["run"].setText("▶ Run")
+        self.actions["run"].setToolTip("Run the simulator's request (Ctrl+R)")
+
+    def _create_theme_group(self) -> None:
+        group = QActionGroup(self)
+        for name in ("theme_light", "theme_dark"):
+            self.actions[name].setCheckable(True)
+            group.addAction(self.actions[name])
+
+    def _create_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        for name in STATUS_FIELDS:
+            label = QLabel("")
+            label.setObjectName(f"status_{name}")
+            self.status[name] = label
+            if name in ("build", "problems"):
+                bar.addWidget(label)
+            else:
+                bar.addPermanentWidget(label)
+
+    # -- intention-level API -----------------------------------------------------------------
+
+    def action(self, name: str) -> QAction:
+        """The QAction called ``name`` (see ``ACTIONS``)."""
+        return self.actions[name]
+
+    def set_status(self, field: str, text: str, tooltip: str = "") -> None:
+        """Show ``text`` in the status bar field ``field`` (one of ``STATUS_FIELDS``)."""
+        self.status[field].setText(text)
+        self.status[field].setToolTip(tooltip)
+
+    def set_project_title(self, project: str, file: Path | None) -> None:
+        """Window title: ``file — project — isoplay``."""
+        parts = [p for p in (file.name if file else "", project, "isoplay") if p]
+        self.setWindowTitle(" — ".join(parts))
+
+    def set_recent_projects(self, roots: list[Path]) -> None:
+        """Fill File ▸ Recent Projects."""
+        self.recent_menu.clear()
+        for root in roots:
+            action = self.recent_menu.addAction(f"{root.name}  —  {root.parent}")
+            action.triggered.connect(lambda _checked=False, r=root: self.sig_recent_project_chosen.emit(ProjectChosen(r)))
+        self.recent_menu.setEnabled(bool(roots))
+
+    def set_theme_checked(self, name: str) -> None:
+        """Tick the current theme in the View menu."""
+        self.actions[f"theme_{name}"].setChecked(True)
+
+    def show_dock(self, name: str) -> None:
+        """Make a dock visible and raise it in its tab group."""
+        self.docks[name].show()
+        self.docks[name].raise_()
+
+    def show_error(self, report: ErrorReport) -> None:
+        """Show an error dialog (window-modal, does not block the caller)."""
+        icon = QMessageBox.Icon.Warning if report.user_error else QMessageBox.Icon.Critical
+        box = QMessageBox(icon, report.title, report.message, QMessageBox.StandardButton.Ok, self)
+        if report.detail:
+            box.setDetailedText(report.detail)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def flash(self, text: str, ms: int = 4000) -> None:
+        """A transient status-bar message."""
+        self.statusBar().showMessage(text, ms)
+
+    def ask_project_dir(self) -> Path | None:
+        """Ask for a project folder to open."""
+        folder = QFileDialog.getExistingDirectory(self, "Open Project")
+        return Path(folder) if folder else None
+
+    def layout_state(self) -> tuple[QByteArray, QByteArray]:
+        """Geometry and dock state, for the settings."""
+        return self.saveGeometry(), self.saveState()
+
+    def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> None:
+        """Restore what ``layout_state`` returned last time."""
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Ask the close guard (unsaved changes) before closing."""
+        if self.close_guard is not None and not self.close_guard():
+            event.ignore()
+            return
+        event.accept()
