@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -150,12 +150,16 @@ class Endpoints:
             raise BadRequest("the Content-Length header is not a number", code="malformed_upload")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size <= limit:
-                chunks.append(chunk)
-            elif size > DRAIN_FACTOR * limit:
-                break
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size <= limit:
+                    chunks.append(chunk)
+                elif size > DRAIN_FACTOR * limit:
+                    break
+        except ClientDisconnect:
+            raise BadRequest(f"the upload was interrupted after {size} bytes; nothing was stored",
+                             code="upload_interrupted") from None
         if size > limit:
             raise PayloadTooLarge(f"the upload ({size} bytes or more) exceeds this server's limit of {limit} bytes "
                                   "(isoplay serve --max-bundle-mb)", code="bundle_too_large")

@@ -9,6 +9,7 @@ shutdown) for restarts and tests, so :class:`HttpServer` owns the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,8 @@ class HttpServer:
         config = uvicorn.Config(app, http="httptools", lifespan="on", log_level="warning", access_log=False,
                                 timeout_keep_alive=30, timeout_graceful_shutdown=int(graceful_timeout))
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # The owner (``isoplay serve``, a test) handles signals and stops us in order (log streams first).
+        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         self._task: asyncio.Task[None] | None = None
 
     @property

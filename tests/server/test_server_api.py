@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from runtime.bundler import Bundle
+from runtime.invocation import HttpRequest
+from runtime.server.apps import server_fetch_allow
 from runtime.server.api import api_routes
 from runtime.server.core import ServerCore
 from runtime.server.openapi import openapi_document
@@ -240,3 +242,26 @@ async def test_malformed_ranges_are_400(api: Api, release: Callable[..., Bundle]
     _, client, _ = api
     await upload(client, release("hello", "1.0.0"))
     assert (await client.get(f"/{segment}/")).status_code == 400
+
+
+async def test_pools_are_lazy_retired_on_rollback_and_capped_for_pinned_versions(
+        core_factory: object, release: Callable[..., Bundle]) -> None:
+    core = core_factory(max_pinned_pools=1)  # type: ignore[operator]
+    await core.start()
+    for version in ("1.0.0", "1.1.0", "1.2.0", "1.3.0"):
+        await core.deploys.publish("hello", release("hello", version))
+    pools = lambda: sorted(core.runtimes.statistics().pools)  # noqa: E731
+    assert pools() == []  # nothing runs until a request arrives
+    await core.runtimes.invoke("hello", None, HttpRequest(url="http://x/"))
+    assert pools() == ["hello@1.3.0"]
+    for pinned in ("1.0.0", "1.1.0", "1.2.0"):
+        await core.runtimes.invoke("hello", pinned, HttpRequest(url="http://x/"))
+    assert pools() == ["hello@1.2.0", "hello@1.3.0"]  # the live pool plus at most one pinned
+    await core.deploys.rollback("hello", "1.2.0")
+    assert pools() == ["hello@1.2.0"]  # the old live version's pool was stopped
+
+
+def test_fetch_allow_entries_reaching_this_machine_are_dropped() -> None:
+    allow = ("api.example.com", "localhost:8788", "127.0.0.1:8788", "[::1]:80", "0.0.0.0", "a.localhost",
+             "10.0.0.5:9000", "169.254.169.254")
+    assert server_fetch_allow(allow) == ("api.example.com", "10.0.0.5:9000")
