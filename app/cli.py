@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from runtime.errors import IsoplayError, UserError
 
@@ -55,14 +56,24 @@ def print_version() -> int:
     return 0
 
 
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``isoplay`` console command."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in _command_names(parser) and Path(argv[0]).is_dir():
+        argv.insert(0, "ide")  # ``isoplay DIR`` (a file manager's "Open with") opens DIR in the IDE
     args = parser.parse_args(argv)
     if args.version:
         return print_version()
     if args.command is None:
-        args = parser.parse_args(["ide", *([] if argv is None else list(argv))])
+        args = parser.parse_args(["ide", *argv])
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:
