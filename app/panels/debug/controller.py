@@ -262,7 +262,7 @@ class DebugController(QObject):
             return
         self.selected_frame = index
         frame = self.paused.stack[index]
-        self.sig_location_requested.emit(SourceLocation(self.root / frame.file, frame.line, frame.column + 1))
+        self.sig_location_requested.emit(SourceLocation(self.root / frame.file, frame.line, frame.column))
         self._send(LoadScopes(index))
         self._evaluate_watches()
 

@@ -216,3 +216,148 @@ def test_controller_console_stop_and_exit(fake) -> None:  # type: ignore[no-unty
     driver.sig_event_received.emit(Exited("stopped"))
     assert controller.state is DebugState.IDLE and view.stack == ()
     assert view.states[-1] is DebugState.IDLE
+
+
+# ---- real sessions driving the real widgets --------------------------------------------------------
+SRC = """\
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const obj = { a: 1, nested: { b: [1, 2, 3] } };
+    let total = 0;
+    for (const n of obj.nested.b) {
+      total += n;
+    }
+    const text = `${obj.a}:${total}`;
+    return new Response(text);
+  },
+};
+"""
+
+
+class Ide:
+    """The debug feature assembled the way the main window does it."""
+
+    def __init__(self, root: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+        from PySide6.QtWidgets import QSplitter
+
+        from app.panels.debug.actions import DebugActions
+        from app.panels.debug.widget import DebugPanel
+        from app.panels.debug.wiring import DebugBinding
+        from editor.widget import CodeEditor
+
+        self.window = QSplitter()
+        qtbot.addWidget(self.window)
+        self.editor = CodeEditor(self.window)
+        self.editor.load_file(root / "src/index.ts")
+        self.panel = DebugPanel(self.window)
+        self.actions = DebugActions(self.window)
+        self.controller = DebugController(root, parent=self.window)
+        self.binding = DebugBinding(self.controller, self.panel, self.actions, lambda: self.editor)
+        self.adapter = self.binding.attach_editor(self.editor)
+        self.window.resize(1200, 520)
+        self.window.show()
+
+    def trigger(self, name: str) -> None:
+        self.actions.actions[name].trigger()
+
+    def click_margin(self, qtbot, line: int) -> None:  # type: ignore[no-untyped-def]
+        """A real mouse click in the breakpoint margin on 0-based ``line``."""
+        from PySide6.QtCore import QPoint, Qt
+
+        view = self.editor.view
+        y = view.pointYFromPosition(view.positionFromLine(line)) + view.textHeight(line) // 2
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(view.marginWidthN(0) + 4, y))
+
+
+@pytest.fixture
+def ide(make_project, qtbot):  # type: ignore[no-untyped-def]
+    """An IDE over a small project; its session is stopped and its threads joined at teardown."""
+    made: list[Ide] = []
+
+    def make() -> Ide:
+        made.append(Ide(make_project({"src/index.ts": SRC}), qtbot))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.controller.close()
+
+
+def _type_enter(qtbot, widget, text: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    widget.setText(text)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+def test_session_from_margin_click_to_the_end(ide, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    one = ide()
+    one.click_margin(qtbot, 7)  # const text = ... (1-based line 8)
+    assert one.editor.breakpoints() == {7: True}
+    assert [r.spec.key for r in one.panel.breakpoints.rows] == [("src/index.ts", 8)]
+    with qtbot.waitSignal(one.controller.sig_paused, timeout=30000) as paused:
+        one.controller.start(HttpRequest("GET", "http://localhost/"))
+    assert (paused.args[0].top.file, paused.args[0].top.line) == ("src/index.ts", 8)
+    assert one.editor.current_line() == 7
+    assert one.panel.call_stack.list.topLevelItem(0).text(0) == "fetch"
+    assert one.panel.breakpoints.rows[0].status == "verified"
+    tree = one.panel.variables.tree
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "total") is not None, timeout=10000)
+    assert tree.find_row("Locals", "total").text(1) == "6"
+    obj = tree.find_row("Locals", "obj")
+    assert obj.childCount() == 1 and obj.child(0).text(0) == "loading…"  # lazy until expanded
+    obj.setExpanded(True)
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "obj", "nested") is not None, timeout=10000)
+    assert tree.find_row("Locals", "obj", "a").text(1) == "1"
+    _type_enter(qtbot, one.panel.watch.input, "total * 2")
+    qtbot.waitUntil(lambda: one.panel.watch.tree.find_row("total * 2") is not None
+                    and one.panel.watch.tree.find_row("total * 2").text(1) == "12", timeout=10000)
+    _type_enter(qtbot, one.panel.console.input, "obj.a + 41")
+    qtbot.waitUntil(lambda: "42" in one.panel.console.text(), timeout=10000)
+    _type_enter(qtbot, one.panel.console.input, "nope.x")
+    qtbot.waitUntil(lambda: "nope is not defined" in one.panel.console.text(), timeout=10000)
+    qtbot.keyClick(one.panel.console.input, Qt.Key.Key_Up)
+    qtbot.keyClick(one.panel.console.input, Qt.Key.Key_Up)
+    assert one.panel.console.input.text() == "obj.a + 41"
+    assert one.window.grab().save(str(tmp_path / "debug-paused.png"))
+    for index in range(one.panel.tabs.count()):  # one picture per panel, to look at
+        one.panel.tabs.setCurrentIndex(index)
+        assert one.panel.grab().save(str(tmp_path / f"debug-tab{index}.png"))
+    with qtbot.waitSignal(one.controller.sig_paused, timeout=10000) as stepped:
+        one.trigger("step_over")
+    assert stepped.args[0].top.line == 9 and one.editor.current_line() == 8
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "text") is not None, timeout=10000)
+    assert tree.find_row("Locals", "text").text(1) == '"1:6"'
+    with qtbot.waitSignal(one.controller.sig_exited, timeout=10000) as exited:
+        one.trigger("start_continue")
+    assert exited.args[0].status == "ok" and exited.args[0].result["body"] == "1:6"
+    assert one.editor.current_line() is None and one.controller.state is DebugState.IDLE
+    assert one.panel.call_stack.list.topLevelItemCount() == 0
+
+
+def test_condition_error_stop_while_paused_and_persisted_breakpoints(ide, qtbot) -> None:  # type: ignore[no-untyped-def]
+    one = ide()
+    one.editor.set_caret(one.editor.caret_position().__class__(3, 0))
+    one.trigger("toggle_breakpoint")  # F9 on line 4
+    one.adapter.toggle_line(8)
+    one.controller.set_breakpoint_enabled("src/index.ts", 9, False)
+    assert one.editor.breakpoints() == {3: True, 8: False}
+    one.controller.edit_breakpoint("src/index.ts", 4, condition="missing.x > 0")
+    one.controller.trigger_provider = lambda: HttpRequest("GET", "http://localhost/")
+    with qtbot.waitSignal(one.controller.sig_paused, timeout=30000) as paused:
+        one.trigger("start_continue")
+    assert paused.args[0].top.line == 4
+    qtbot.waitUntil(lambda: "missing is not defined" in one.panel.breakpoints.rows[0].describe(), timeout=10000)
+    assert one.panel.breakpoints.list.topLevelItem(0).text(1).startswith("condition error")
+    with qtbot.waitSignal(one.controller.sig_exited, timeout=15000):
+        one.trigger("stop")
+    assert one.controller.state is DebugState.IDLE and one.editor.current_line() is None
+    two = Ide(one.controller.root, qtbot)  # a new window on the same project
+    try:
+        assert two.editor.breakpoints() == {3: True, 8: False}
+        assert [(r.spec.line, r.spec.condition, r.status) for r in two.panel.breakpoints.rows] == [
+            (4, "missing.x > 0", "pending"), (9, None, "disabled")]
+    finally:
+        two.controller.close()

@@ -1,0 +1,78 @@
+"""``DebugActions``: the debug toolbar's actions and their shortcuts (a declarative table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QToolBar, QWidget
+
+from app.panels.debug.types import DebugState
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One debug action."""
+
+    name: str
+    """Attribute-style key (``step_over``)."""
+    text: str
+    """Menu/toolbar text."""
+    shortcut: str
+    """Key sequence."""
+    states: frozenset[DebugState]
+    """States in which it is enabled."""
+
+
+_PAUSED = frozenset({DebugState.PAUSED})
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("start_continue", "Start / Continue", "F5", frozenset({DebugState.IDLE, DebugState.PAUSED})),
+    ActionSpec("pause", "Pause", "F6", frozenset({DebugState.RUNNING})),
+    ActionSpec("step_over", "Step Over", "F10", _PAUSED),
+    ActionSpec("step_into", "Step Into", "F11", _PAUSED),
+    ActionSpec("step_out", "Step Out", "Shift+F11", _PAUSED),
+    ActionSpec("stop", "Stop", "Shift+F5", frozenset({DebugState.STARTING, DebugState.RUNNING, DebugState.PAUSED})),
+    ActionSpec("toggle_breakpoint", "Toggle Breakpoint", "F9", frozenset(DebugState)),
+)
+
+
+class DebugActions(QObject):
+    """QActions for the debug toolbar and menu; each triggers ``sig_action_triggered`` with its name."""
+
+    sig_action_triggered = Signal(str)
+    """str: the ``ActionSpec.name`` of the action triggered (``start_continue``, ``step_over``...)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.actions: dict[str, QAction] = {}
+        """Name -> action (window-wide shortcuts: they are added to ``parent``)."""
+        for spec in ACTIONS:
+            action = QAction(spec.text, parent)
+            action.setShortcut(QKeySequence(spec.shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{spec.text} ({spec.shortcut})")
+            action.setData(spec.name)
+            action.triggered.connect(self._on_action_triggered)
+            parent.addAction(action)
+            self.actions[spec.name] = action
+        self.show_state(DebugState.IDLE)
+
+    def show_state(self, state: DebugState) -> None:
+        """Enable the actions that make sense in ``state``; F5 reads Continue when paused."""
+        for spec in ACTIONS:
+            self.actions[spec.name].setEnabled(state in spec.states)
+        self.actions["start_continue"].setText("Continue" if state is DebugState.PAUSED else "Start Debugging")
+
+    def make_toolbar(self, parent: QWidget) -> QToolBar:
+        """A toolbar holding every action (parented to ``parent``, e.g. the main window)."""
+        bar = QToolBar("Debug", parent)
+        bar.setObjectName("debug-toolbar")
+        for spec in ACTIONS:
+            bar.addAction(self.actions[spec.name])
+        return bar
+
+    def _on_action_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.sig_action_triggered.emit(str(action.data()))
