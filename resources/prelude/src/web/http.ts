@@ -1,0 +1,397 @@
+// Request, Response and FormData (Fetch standard, as Workers expose them).
+// A body is kept as the string or bytes it was made from and only turned into a
+// ReadableStream when a script asks for `.body`, so the common path
+// (`new Response("text")` -> host) never copies or encodes twice.
+import { AbortController, AbortSignal } from "./events";
+import { Headers, type HeadersInit } from "./headers";
+import { ReadableStream, isDisturbed, streamOfBytes, takeWholeBody } from "./streams";
+import { URL, URLSearchParams } from "./url";
+import type { SerializedBody, SerializedResponse } from "../host";
+import { base64Decode, base64Encode, tag, toArrayBuffer, utf8Decode, utf8Encode, viewOf } from "./util";
+
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | FormData | ReadableStream | null;
+
+interface BodyState {
+  /** The body as made: text, bytes, or a stream; null for no body. */
+  src: string | Uint8Array | ReadableStream | null;
+  used: boolean;
+}
+
+// ---- FormData (string entries) -------------------------------------------------
+export class FormData {
+  #list: [string, string][] = [];
+  constructor(form?: unknown) {
+    if (form !== undefined) throw new TypeError("FormData(form) is not supported outside a browser");
+  }
+  append(name: string, value: unknown): void { this.#list.push([String(name), String(value)]); }
+  delete(name: string): void { const n = String(name); this.#list = this.#list.filter(([k]) => k !== n); }
+  get(name: string): string | null { const e = this.#list.find(([k]) => k === String(name)); return e ? e[1] : null; }
+  getAll(name: string): string[] { return this.#list.filter(([k]) => k === String(name)).map(([, v]) => v); }
+  has(name: string): boolean { return this.#list.some(([k]) => k === String(name)); }
+  set(name: string, value: unknown): void {
+    const n = String(name);
+    const i = this.#list.findIndex(([k]) => k === n);
+    if (i < 0) { this.#list.push([n, String(value)]); return; }
+    this.#list[i] = [n, String(value)];
+    this.#list = this.#list.filter(([k], j) => j <= i || k !== n);
+  }
+  forEach(cb: (value: string, key: string, parent: FormData) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.#list.slice()) cb.call(thisArg, v, k, this);
+  }
+  *entries(): IterableIterator<[string, string]> { for (const [k, v] of this.#list) yield [k, v]; }
+  *keys(): IterableIterator<string> { for (const [k] of this.#list) yield k; }
+  *values(): IterableIterator<string> { for (const [, v] of this.#list) yield v; }
+  [Symbol.iterator](): IterableIterator<[string, string]> { return this.entries(); }
+}
+tag(FormData, "FormData");
+
+function multipartEncode(form: FormData): { text: string; type: string } {
+  const boundary = "----isoplayFormBoundary" + Math.random().toString(36).slice(2, 14);
+  const esc = (s: string): string => s.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
+  let text = "";
+  for (const [k, v] of form) {
+    text += `--${boundary}\r\nContent-Disposition: form-data; name="${esc(k)}"\r\n\r\n${v.replace(/\r(?!\n)|(?<!\r)\n/g, "\r\n")}\r\n`;
+  }
+  text += `--${boundary}--\r\n`;
+  return { text, type: `multipart/form-data; boundary=${boundary}` };
+}
+
+function multipartDecode(bytes: Uint8Array, contentType: string): FormData {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!m) throw new TypeError("Missing boundary in multipart/form-data content type");
+  const boundary = "--" + (m[1] ?? m[2]!).trim();
+  // latin1 keeps byte offsets; names and values are re-decoded as UTF-8
+  let latin = "";
+  for (let i = 0; i < bytes.length; i += 8192) latin += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
+  const fromLatin = (s: string): string => utf8Decode(Uint8Array.from(s, (ch) => ch.charCodeAt(0)))!;
+  const form = new FormData();
+  const parts = latin.split(boundary);
+  for (const part of parts.slice(1)) {
+    if (part.startsWith("--")) break;
+    const body = part.replace(/^\r\n/, "").replace(/\r\n$/, "");
+    const sep = body.indexOf("\r\n\r\n");
+    if (sep < 0) throw new TypeError("Malformed multipart/form-data body");
+    const head = body.slice(0, sep);
+    const name = /name="([^"]*)"/i.exec(head);
+    if (!name) throw new TypeError("Malformed multipart/form-data part: no name");
+    form.append(fromLatin(name[1]!), fromLatin(body.slice(sep + 4)));
+  }
+  return form;
+}
+
+// ---- Body extraction --------------------------------------------------------------
+
+/** Turn a BodyInit into the stored source and its default Content-Type. */
+function extractBody(init: unknown): { src: BodyState["src"]; type: string | null } {
+  if (init === null || init === undefined) return { src: null, type: null };
+  if (typeof init === "string") return { src: init, type: "text/plain;charset=UTF-8" };
+  if (init instanceof URLSearchParams) return { src: init.toString(), type: "application/x-www-form-urlencoded;charset=UTF-8" };
+  if (init instanceof FormData) { const e = multipartEncode(init); return { src: e.text, type: e.type }; }
+  if (init instanceof ReadableStream) {
+    if (init.locked || isDisturbed(init)) throw new TypeError("The body stream is locked or has already been read");
+    return { src: init, type: null };
+  }
+  const view = viewOf(init);
+  if (view) return { src: view.slice(), type: null };
+  return { src: String(init), type: "text/plain;charset=UTF-8" };
+}
+
+async function readStream(s: ReadableStream): Promise<string | Uint8Array> {
+  const whole = takeWholeBody(s);
+  if (whole !== null) return whole;
+  const reader = s.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    const v = typeof r.value === "string" ? utf8Encode(r.value) : viewOf(r.value);
+    if (!v) throw new TypeError("A body stream chunk is not a Uint8Array, ArrayBuffer or string");
+    chunks.push(v); size += v.length;
+  }
+  reader.releaseLock();
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+let bodyState: (b: Body) => BodyState;
+
+/** The Body mixin shared by Request and Response. */
+export class Body {
+  #body: BodyState = { src: null, used: false };
+  static {
+    bodyState = (b) => b.#body;
+  }
+  get body(): ReadableStream | null {
+    const b = this.#body;
+    if (b.src === null) return null;
+    if (!(b.src instanceof ReadableStream)) {
+      b.src = b.used ? new ReadableStream({ start(c) { c.close(); } }) : streamOfBytes(b.src);
+      if (b.used) void b.src.getReader();
+    }
+    return b.src;
+  }
+  get bodyUsed(): boolean {
+    const b = this.#body;
+    return b.used || (b.src instanceof ReadableStream && isDisturbed(b.src));
+  }
+  /** @internal The raw body (text or bytes), marking it used. */
+  async _consume(): Promise<string | Uint8Array> {
+    const b = this.#body;
+    if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+    b.used = true;
+    if (b.src === null) return "";
+    if (b.src instanceof ReadableStream) {
+      if (b.src.locked) throw new TypeError("The body stream is locked to a reader");
+      return readStream(b.src);
+    }
+    return b.src;
+  }
+  async text(): Promise<string> {
+    const raw = await this._consume();
+    return typeof raw === "string" ? raw : utf8Decode(raw)!.replace(/^\ufeff/, "");
+  }
+  async json(): Promise<unknown> { return JSON.parse(await this.text()); }
+  async bytes(): Promise<Uint8Array> {
+    const raw = await this._consume();
+    return typeof raw === "string" ? utf8Encode(raw) : raw.slice();
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const raw = await this._consume();
+    return toArrayBuffer(typeof raw === "string" ? utf8Encode(raw) : raw);
+  }
+  async formData(): Promise<FormData> {
+    const type = (this as unknown as { headers: Headers }).headers.get("content-type") ?? "";
+    const raw = await this._consume();
+    const bytes = typeof raw === "string" ? utf8Encode(raw) : raw;
+    if (/^multipart\/form-data/i.test(type)) return multipartDecode(bytes, type);
+    if (/^application\/x-www-form-urlencoded/i.test(type)) {
+      const form = new FormData();
+      for (const [k, v] of new URLSearchParams(utf8Decode(bytes)!)) form.append(k, v);
+      return form;
+    }
+    throw new TypeError(`formData(): unsupported content type "${type}"`);
+  }
+}
+
+function setBody(target: Body, init: unknown, headers: Headers): void {
+  const { src, type } = extractBody(init);
+  bodyState(target).src = src;
+  if (type !== null && !headers.has("content-type")) headers.set("content-type", type);
+}
+
+/** Copy a body for clone(): bytes are shared (immutable here), streams are teed. */
+function cloneBody(from: Body, to: Body): void {
+  if (from.bodyUsed) throw new TypeError("Cannot clone a body that has already been used");
+  const a = bodyState(from), b = bodyState(to);
+  if (a.src instanceof ReadableStream) {
+    const whole = takeWholeBody(a.src);
+    if (whole !== null) { a.src = whole; b.src = whole; return; }
+    const [x, y] = a.src.tee();
+    a.src = x; b.src = y;
+  } else b.src = a.src;
+}
+
+// ---- Request ------------------------------------------------------------------
+const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+
+export interface RequestInit {
+  method?: string; headers?: HeadersInit; body?: BodyInit; redirect?: string;
+  signal?: AbortSignal | null; cf?: unknown; [key: string]: unknown;
+}
+
+export class Request extends Body {
+  readonly #method: string;
+  readonly #url: string;
+  readonly #headers: Headers;
+  readonly #redirect: string;
+  readonly #signal: AbortSignal;
+  readonly #cf: unknown;
+
+  constructor(input: string | URL | Request, init: RequestInit = {}) {
+    super();
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+    const from = input instanceof Request ? input : null;
+    let url: string;
+    if (from) url = from.url;
+    else {
+      try { url = new URL(String(input)).href; }
+      catch { throw new TypeError(`Failed to construct 'Request': Invalid URL "${String(input)}" (a Request needs an absolute URL)`); }
+    }
+    this.#url = url;
+    let method = init.method !== undefined ? String(init.method) : from ? from.method : "GET";
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
+    if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+    if (METHODS.includes(method.toUpperCase()) && method.toUpperCase() !== "PATCH") method = method.toUpperCase();
+    this.#method = method;
+    this.#headers = new Headers(init.headers !== undefined ? init.headers : from ? from.headers : undefined);
+    const redirect = init.redirect ?? (from ? from.redirect : "follow");
+    if (!["follow", "manual", "error"].includes(redirect)) throw new TypeError(`Invalid redirect value: ${redirect}`);
+    this.#redirect = redirect;
+    const signal = init.signal !== undefined ? init.signal : from ? from.signal : null;
+    if (signal !== null && signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
+    this.#signal = signal ?? new AbortController().signal;
+    this.#cf = init.cf ?? from?.cf;
+    const hasBody = init.body !== undefined && init.body !== null;
+    if ((method === "GET" || method === "HEAD") && (hasBody || (init.body === undefined && from && bodyState(from).src !== null))) {
+      throw new TypeError("Request with a GET or HEAD method cannot have a body.");
+    }
+    if (init.body !== undefined) setBody(this, init.body, this.#headers);
+    else if (from && bodyState(from).src !== null) {
+      if (from.bodyUsed) throw new TypeError("Cannot construct a Request with a Request whose body has already been used.");
+      const a = bodyState(from);
+      bodyState(this).src = a.src;
+      a.used = true;
+    }
+  }
+  get method(): string { return this.#method; }
+  get url(): string { return this.#url; }
+  get headers(): Headers { return this.#headers; }
+  get redirect(): string { return this.#redirect; }
+  get signal(): AbortSignal { return this.#signal; }
+  get cf(): unknown { return this.#cf; }
+  get keepalive(): boolean { return false; }
+  get integrity(): string { return ""; }
+  get cache(): string | undefined { return undefined; }
+  clone(): Request {
+    const r = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal, cf: this.#cf });
+    cloneBody(this, r);
+    return r;
+  }
+}
+tag(Request, "Request");
+
+// ---- Response -------------------------------------------------------------------
+const NULL_BODY_STATUS = [101, 204, 205, 304];
+const REDIRECT_STATUS = [301, 302, 303, 307, 308];
+
+export interface ResponseInit { status?: number; statusText?: string; headers?: HeadersInit; [key: string]: unknown }
+
+let setResponseMeta: (r: Response, meta: { type?: string; url?: string; redirected?: boolean; status?: number }) => void;
+
+export class Response extends Body {
+  #status: number;
+  readonly #statusText: string;
+  readonly #headers: Headers;
+  #type = "default";
+  #url = "";
+  #redirected = false;
+  readonly #webSocket: unknown;
+  static {
+    setResponseMeta = (r, m) => {
+      if (m.type !== undefined) r.#type = m.type;
+      if (m.url !== undefined) r.#url = m.url;
+      if (m.redirected !== undefined) r.#redirected = m.redirected;
+      if (m.status !== undefined) r.#status = m.status;
+    };
+  }
+
+  constructor(body: BodyInit | undefined = null, init: ResponseInit = {}) {
+    super();
+    const status = init.status === undefined ? 200 : Number(init.status);
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      if (!(status === 101 && init.webSocket)) {
+        throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
+      }
+    }
+    const statusText = init.statusText === undefined ? "" : String(init.statusText);
+    if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText.");
+    this.#status = status;
+    this.#statusText = statusText;
+    this.#headers = new Headers(init.headers);
+    this.#webSocket = init.webSocket ?? null;
+    if (body !== null && body !== undefined) {
+      if (NULL_BODY_STATUS.includes(status)) throw new TypeError(`Response with null body status (${status}) cannot have body`);
+      setBody(this, body, this.#headers);
+    }
+  }
+  get status(): number { return this.#status; }
+  get statusText(): string { return this.#statusText; }
+  get ok(): boolean { return this.#status >= 200 && this.#status <= 299; }
+  get headers(): Headers { return this.#headers; }
+  get type(): string { return this.#type; }
+  get url(): string { return this.#url; }
+  get redirected(): boolean { return this.#redirected; }
+  get webSocket(): unknown { return this.#webSocket; }
+  clone(): Response {
+    if (this.#type === "error") return Response.error();
+    const r = new Response(null, { status: this.#status, statusText: this.#statusText, headers: this.#headers });
+    cloneBody(this, r);
+    setResponseMeta(r, { type: this.#type, url: this.#url, redirected: this.#redirected });
+    return r;
+  }
+  static json(data: unknown, init: ResponseInit = {}): Response {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("Response.json: the data is not JSON-serialisable");
+    const headers = new Headers(init.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new Response(text, { ...init, headers });
+  }
+  static redirect(url: string | URL, status = 302): Response {
+    let href: string;
+    try { href = new URL(String(url)).href; } catch { throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL "${String(url)}"`); }
+    if (!REDIRECT_STATUS.includes(status)) throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+    const r = new Response(null, { status, headers: { location: href } });
+    r.#headers._freeze();
+    return r;
+  }
+  static error(): Response {
+    const r = new Response(null, { status: 200 });
+    r.#type = "error";
+    r.#status = 0;
+    r.#headers._freeze();
+    return r;
+  }
+}
+tag(Response, "Response");
+
+// ---- host glue ---------------------------------------------------------------------
+
+/** Body bytes or text as the host protocol carries them ({text} when valid UTF-8). */
+export function serializeBody(raw: string | Uint8Array): SerializedBody {
+  if (typeof raw === "string") return { text: raw };
+  const text = utf8Decode(raw, true);
+  return text !== null ? { text } : { b64: base64Encode(raw) };
+}
+
+/** Decode a host-side body into what Request/Response store. */
+export function deserializeBody(body: SerializedBody | null | undefined): string | Uint8Array | null {
+  if (!body) return null;
+  if (body.b64 !== undefined) {
+    const b = base64Decode(body.b64);
+    if (!b) throw new TypeError("host sent an invalid base64 body");
+    return b;
+  }
+  return body.text ?? "";
+}
+
+/** Build a Request from the host's description of an incoming request (headers immutable). */
+export function requestFromHost(spec: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null }): Request {
+  const req = new Request(spec.url, { method: spec.method, headers: spec.headers });
+  const src = deserializeBody(spec.body);
+  if (src !== null && src !== "" && req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = src;
+  req.headers._freeze();
+  return req;
+}
+
+/** Build a Response from a fetch result (headers immutable, url and redirected set). */
+export function responseFromHost(res: { status: number; statusText: string; headers: [string, string][]; body: SerializedBody | null; url: string; redirected: boolean }): Response {
+  const nullBody = NULL_BODY_STATUS.includes(res.status);
+  const r = new Response(null, { status: res.status < 200 ? 200 : res.status, statusText: res.statusText, headers: res.headers });
+  if (!nullBody) bodyState(r).src = deserializeBody(res.body) ?? "";
+  r.headers._freeze();
+  setResponseMeta(r, { type: "basic", url: res.url, redirected: res.redirected, status: res.status });
+  return r;
+}
+
+/** Read a script's Response for the host. */
+export async function serializeResponse(r: unknown): Promise<SerializedResponse> {
+  const res = r as Response;
+  const headers: [string, string][] = [...res.headers];
+  const has = bodyState(res).src !== null;
+  const body = has ? serializeBody(await res._consume()) : null;
+  return { status: res.status, statusText: res.statusText, headers, body };
+}
