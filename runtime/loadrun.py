@@ -217,6 +217,9 @@ async def run_load(invoke: Invoke, trigger: Trigger, spec: LoadSpec, *, label: s
         nonlocal last_progress
         while may_start():
             collector.add(await invoke(trigger))
+            # A warm invocation may complete without ever suspending; yield so the
+            # loop's timers (metrics flushes, the HTTP server, cron) keep running.
+            await asyncio.sleep(0)
             now = time.perf_counter()
             if progress is not None and now - last_progress >= 0.1:
                 last_progress = now
