@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
     QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -100,6 +102,7 @@ class KVBrowserWidget(QWidget):
         self.mode_box.addItems(list(MODES))
         self.mode_box.currentTextChanged.connect(self.sig_mode_changed)
         self.value_edit = QPlainTextEdit(box)
+        self.value_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.info_label = QLabel(box)
         self.metadata_edit = QLineEdit(box)
         self.metadata_edit.setPlaceholderText("metadata JSON (optional)")
@@ -133,7 +136,7 @@ class KVBrowserWidget(QWidget):
         """Show one page of keys."""
         self.keys_table.setRowCount(len(page.keys))
         for row, key in enumerate(page.keys):
-            meta = "" if key.metadata is None else str(key.metadata)
+            meta = "" if key.metadata is None else json.dumps(key.metadata)
             for col, text in enumerate((key.name, _expiry_text(key.expiration), meta)):
                 self.keys_table.setItem(row, col, QTableWidgetItem(text))
         self.page_label.setText(f"page {page.page + 1}{'+' if page.has_more else ''} · {len(page.keys)} keys")
