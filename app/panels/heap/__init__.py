@@ -19,6 +19,7 @@ from app.panels.heap.controller import HeapController
 from app.panels.heap.widget import HeapWidget
 from app.services.types import Failure
 from runtime.loop import RuntimeThread
+from runtime.service import ProjectRuntime
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class HeapPanel:
 
     widget: HeapWidget
     controller: HeapController
+
+    def attach(self, runtime: ProjectRuntime | None) -> None:
+        """Follow ``runtime`` (None when the project closes)."""
+        self.controller.attach(runtime)
 
 
 def create_heap_panel(parent: QWidget, thread: RuntimeThread, bridge: FutureBridge,

@@ -19,6 +19,7 @@ from app.panels.kv.controller import KVBrowserController, render_value
 from app.panels.kv.widget import KVBrowserWidget
 from app.services.types import Failure
 from runtime.loop import RuntimeThread
+from runtime.service import ProjectRuntime
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class KVPanel:
 
     widget: KVBrowserWidget
     controller: KVBrowserController
+
+    def attach(self, runtime: ProjectRuntime | None) -> None:
+        """Follow ``runtime`` (None when the project closes)."""
+        self.controller.attach(runtime)
 
 
 def create_kv_panel(parent: QWidget, thread: RuntimeThread, bridge: FutureBridge,
