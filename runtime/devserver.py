@@ -259,8 +259,9 @@ def make_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(app: Any, sock: socket.socket, *, started: asyncio.Event | None = None) -> None:
-    """Run uvicorn (httptools, uvloop-compatible) on ``sock`` until cancelled."""
+async def serve(app: Any, sock: socket.socket, *, started: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """Run uvicorn (httptools) on ``sock`` until ``stop`` is set (graceful) or the task is cancelled."""
     import uvicorn
 
     config = uvicorn.Config(app, http="httptools", lifespan="on", log_level="warning", access_log=False,
@@ -273,8 +274,13 @@ async def serve(app: Any, sock: socket.socket, *, started: asyncio.Event | None 
             await asyncio.sleep(0.01)
         if started is not None:
             started.set()
-        await task
+        if stop is None:
+            await task
+            return
+        stopping = asyncio.get_running_loop().create_task(stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
     finally:
         if not task.done():
-            server.should_exit = True
+            server.should_exit = True  # graceful: lifespan shutdown stops the runtime and its pools
             await task

@@ -17,7 +17,7 @@ from pathlib import Path
 import platformdirs
 
 from runtime import toolchain
-from runtime.errors import BundleError, Diagnostic, Location
+from runtime.errors import BundleError, Diagnostic
 
 PRELUDE_DIR = Path(__file__).resolve().parent.parent / "resources" / "prelude"
 """The prelude's TypeScript project."""
@@ -73,10 +73,11 @@ def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
         env["NODE_PATH"] = str(tools.root / "node_modules")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PRELUDE_DIR, timeout=120)
     if proc.returncode != 0:
-        raise BundleError(
-            "the isolate prelude failed to build",
-            diagnostics=[Diagnostic(line, Location("resources/prelude", 1)) for line in proc.stderr.splitlines()[:20]],
-        )
+        from runtime.bundler import parse_esbuild_log
+
+        errors, _warnings = parse_esbuild_log(proc.stderr)
+        raise BundleError("the isolate prelude failed to build (an isoplay bug)",
+                          diagnostics=errors or [Diagnostic(proc.stderr.strip())])
     script = _WRAP_HEAD + proc.stdout + _WRAP_TAIL
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")

@@ -41,14 +41,7 @@ async def _main(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # Windows: Ctrl+C raises KeyboardInterrupt instead
             pass
-    server = loop.create_task(serve(DevServer(runtime, watch=not args.no_watch), sock))
-    waiter = loop.create_task(stop.wait())
-    await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    server.cancel()
-    try:
-        await server
-    except asyncio.CancelledError:
-        pass
+    await serve(DevServer(runtime, watch=not args.no_watch), sock, stop=stop)
     return 0
 
 
