@@ -72,10 +72,15 @@ def host_op(name: str) -> Callable[[HostOp], HostOp]:
     return register
 
 
+_builtins_loaded = False
+
+
 def _load_builtin_ops() -> None:
-    """Import the modules that register the built-in ops."""
+    """Import the modules that register the built-in ops (once)."""
+    global _builtins_loaded
     import importlib
 
+    _builtins_loaded = True
     for module in ("runtime.kv.ops", "runtime.fetch"):
         try:
             importlib.import_module(module)
@@ -87,7 +92,7 @@ def _load_builtin_ops() -> None:
 async def dispatch(ctx: HostContext, op: list[Any]) -> list[Any]:
     """Run one op ``[id, name, args]`` and return its settle triple."""
     op_id, name, args = op
-    if not OPS:
+    if not _builtins_loaded:
         _load_builtin_ops()
     handler = OPS.get(name)
     if handler is None:
