@@ -1,0 +1,7 @@
+"""``python -m app.panels.deployments``: the widget demo."""
+
+import sys
+
+from app.panels.deployments.widget import demo
+
+sys.exit(demo())
