@@ -59,6 +59,7 @@ class LanguageService(QObject):
             return
         self.sig_client_changed.emit(None)
         client.sig_diagnostics_published.disconnect(self.sig_diagnostics_published)
+        client.sig_status_changed.disconnect(self.sig_status_changed)
         client.stop()
         self._stopping.append(client)
 

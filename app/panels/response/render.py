@@ -24,7 +24,7 @@ Tone = Literal["ok", "redirect", "client", "server", "error", "idle"]
 MAX_HEX_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 512 * 1024
 LINK_SCHEME = "source"
-_FRAME_RE = re.compile(r"(?P<file>[\w./@-]+\.(?:ts|tsx|js|mjs|cts|mts)):(?P<line>\d+):(?P<col>\d+)")
+_FRAME_RE = re.compile(r"(?<![\w:/.@-])(?P<file>[\w./@-]+\.(?:ts|tsx|js|mjs|cts|mts)):(?P<line>\d+):(?P<col>\d+)")
 
 JSON_COLORS: dict[str, dict[str, str]] = {
     "light": {"key": "#0451a5", "string": "#a31515", "number": "#098658", "literal": "#0000ff", "punct": "#444444"},
@@ -161,8 +161,6 @@ def linkify(text: str) -> str:
     """Escape ``text`` and turn ``file.ts:line:col`` references into source links."""
     out, last = [], 0
     for match in _FRAME_RE.finditer(text):
-        if text[max(0, match.start() - 10):match.start()].endswith("isoplay://"):
-            continue
         out.append(html.escape(text[last:match.start()]))
         out.append(source_link(match["file"], int(match["line"]), int(match["col"])))
         last = match.end()

@@ -186,8 +186,10 @@ def _to_form(parsed: _Parsed) -> HttpForm:
 
 def _local_url(url: str) -> str:
     """Keep localhost URLs as path+query (what the simulator edits); others stay absolute."""
+    if url.startswith("/"):
+        return url
     if "://" not in url:
-        return url if url.startswith("/") else "/" + url
+        url = "http://" + url  # like curl: a bare host[:port]/path
     parts = urlsplit(url)
     if parts.hostname in ("localhost", "127.0.0.1", "::1") or LOCAL_ORIGIN.endswith(parts.netloc):
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
