@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtCore import QEventLoop, QMessageLogContext, QSettings, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bridge import FutureBridge
@@ -412,6 +412,7 @@ def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | N
     if screenshot is not None and project is not None and not (project / MANIFEST_NAME).is_file():
         print(f"isoplay: {project} is not an isoplay project (no {MANIFEST_NAME})", file=sys.stderr)
         return 1
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setOrganizationName("isoplay")
@@ -433,6 +434,13 @@ def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | N
     if scratch is not None:
         scratch.cleanup()
     return code
+
+
+def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Print Qt's warnings, minus the offscreen platform's harmless noise."""
+    if "propagateSizeHints" in message or kind == QtMsgType.QtDebugMsg:
+        return
+    print(f"qt: {message}", file=sys.stderr)
 
 
 def _start_screenshot(ide: Ide, path: Path) -> ScreenshotDirector:
