@@ -39,6 +39,7 @@ from app.services.toolchain_service import ToolchainReady, ToolchainService
 from app.services.types import Failure
 from app.settings import AppSettings
 from app.theme import apply_theme
+from app.tools import Tools, install_tools
 from app.window import MainWindow
 from editor.file_watch import ExternalChangeRouter, FileWatcher
 from editor.lsp import LanguageClient, StatusChanged
@@ -97,6 +98,8 @@ class Ide:
     services: Services
     controllers: Controllers
     theme: str = "light"
+    tools: Tools | None = None
+    """Profiler, load runs, KV, heap, deployments and publish (app/tools.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -130,6 +133,8 @@ class Ide:
         if self._stopped:
             return
         self._stopped = True
+        if self.tools is not None:
+            self.tools.close()
         self.services.language.stop()
         self.services.watcher.stop()
         self.services.toolchain.shutdown()
@@ -196,6 +201,7 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     controllers = build_controllers(window, panels, services, settings)
     ide = Ide(qapp, settings, window, panels, services, controllers)
     _connect(ide)
+    ide.tools = install_tools(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     window.set_recent_projects(settings.recent_projects())
     ide.set_theme(settings.theme())

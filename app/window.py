@@ -103,6 +103,15 @@ class MainWindow(QMainWindow):
         self.docks[name] = dock
         return dock
 
+    def add_tool_dock(self, name: str, title: str, widget: QWidget, *, beside: str | None = None,
+                      area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+        """Add a feature panel as a dock, tabbed with the ``beside`` dock when given."""
+        dock = self._dock(name, title, widget, area)
+        if beside is not None and beside in self.docks:
+            self.tabifyDockWidget(self.docks[beside], dock)
+            self.docks[beside].raise_()
+        return dock
+
     def _create_docks(self, tree: QWidget, console: QWidget, problems: QWidget, simulator: QWidget,
                       response: QWidget) -> None:
         area = Qt.DockWidgetArea

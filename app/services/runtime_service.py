@@ -167,6 +167,16 @@ class RuntimeService(QObject):
         self._runtime = runtime
         self.sig_project_opened.emit(opened)
 
+    @property
+    def thread(self) -> RuntimeThread:
+        """The runtime thread every runtime call goes through."""
+        return self._thread
+
+    @property
+    def project_runtime(self) -> ProjectRuntime | None:
+        """The open project's runtime, for panels that observe it (profiler, KV, heap); None when closed."""
+        return self._runtime
+
     def close_project(self) -> concurrent.futures.Future[None] | None:
         """Stop the current project's runtime (returns at once)."""
         runtime, self._runtime, self._root = self._runtime, None, None
