@@ -15,6 +15,8 @@ NODE_ROLE = Qt.ItemDataRole.UserRole
 """Item data: the node id."""
 HANDLE_ROLE = Qt.ItemDataRole.UserRole + 1
 """Item data: the engine's object handle (None for leaves)."""
+PLACEHOLDER_ROLE = Qt.ItemDataRole.UserRole + 2
+"""Item data: True on the "loading…" row of a node not yet expanded."""
 LOADING = "loading…"
 
 
@@ -72,7 +74,7 @@ class VariableTree(QTreeWidget):
             item.setForeground(1, Qt.GlobalColor.red)
         if value is not None and value.handle is not None:
             item.setData(0, HANDLE_ROLE, value.handle)
-            QTreeWidgetItem(item, [LOADING])
+            QTreeWidgetItem(item, [LOADING]).setData(0, PLACEHOLDER_ROLE, True)
         return item
 
     def node_item(self, node: int) -> QTreeWidgetItem | None:
@@ -84,7 +86,7 @@ class VariableTree(QTreeWidget):
         items = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
         found: QTreeWidgetItem | None = None
         for name in path:
-            found = next((it for it in items if it.text(0) == name), None)
+            found = next((it for it in items if it is not None and it.text(0) == name), None)
             if found is None:
                 return None
             items = [found.child(i) for i in range(found.childCount())]
@@ -105,6 +107,7 @@ class VariableTree(QTreeWidget):
 
     def _on_tree_item_expanded(self, item: QTreeWidgetItem) -> None:
         handle = item.data(0, HANDLE_ROLE)
-        if handle is None or item.childCount() != 1 or item.child(0).text(0) != LOADING:
+        first = item.child(0)
+        if handle is None or first is None or not first.data(0, PLACEHOLDER_ROLE):
             return
         self.sig_expand_requested.emit(ExpandRequest(self.name, int(item.data(0, NODE_ROLE)), int(handle)))

@@ -62,13 +62,16 @@ class CallStackWidget(QWidget):
         for frame in stack:
             name = f"{frame.function} (async)" if frame.is_async else frame.function
             QTreeWidgetItem(self.list, [name, f"{frame.file}:{frame.line}:{frame.column}"])
-        if stack:
-            self.list.setCurrentItem(self.list.topLevelItem(selected))
+        item = self.list.topLevelItem(selected)
+        if item is not None:
+            self.list.setCurrentItem(item)
 
     def choose(self, index: int) -> None:
         """Act as if row ``index`` was clicked."""
-        self.list.setCurrentItem(self.list.topLevelItem(index))
-        self.sig_frame_chosen.emit(index)
+        item = self.list.topLevelItem(index)
+        if item is not None:
+            self.list.setCurrentItem(item)
+            self.sig_frame_chosen.emit(index)
 
     def _on_list_item_activated(self, item: QTreeWidgetItem) -> None:
         self.sig_frame_chosen.emit(self.list.indexOfTopLevelItem(item))

@@ -54,8 +54,10 @@ class DebugBinding(QObject):
             if editor is not None:
                 self.attach_editor(editor).toggle_at_caret()
             return
-        method = "start_or_continue" if name == "start_continue" else name
-        getattr(self.controller, method)()
+        c = self.controller
+        commands = {"start_continue": c.start_or_continue, "pause": c.pause, "step_over": c.step_over,
+                    "step_into": c.step_into, "step_out": c.step_out, "stop": c.stop}
+        commands[name]()
 
     def on_breakpoints_enabled_changed(self, spec: BreakpointSpec) -> None:
         """A checkbox in the Breakpoints list changed."""

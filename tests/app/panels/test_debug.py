@@ -361,3 +361,112 @@ def test_condition_error_stop_while_paused_and_persisted_breakpoints(ide, qtbot)
             (4, "missing.x > 0", "pending"), (9, None, "disabled")]
     finally:
         two.controller.close()
+
+
+# ---- real widgets over a fake driver ---------------------------------------------------------------
+def test_panel_frame_choice_breakpoint_list_watch_removal_and_action_states(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    from app.panels.debug.actions import DebugActions
+    from app.panels.debug.widget import DebugPanel
+    from app.panels.debug.wiring import DebugBinding
+
+    drivers: list[FakeDriver] = []
+
+    def factory(root: Path, trigger: Trigger, specs: Sequence[BreakpointSpec], parent: QObject) -> FakeDriver:
+        drivers.append(FakeDriver(root, trigger, specs, parent))
+        return drivers[-1]
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    panel, actions = DebugPanel(window), DebugActions(window)
+    controller = DebugController(tmp_path, parent=window, driver_factory=factory)  # type: ignore[arg-type]
+    DebugBinding(controller, panel, actions, lambda: None)
+    controller.toggle_breakpoint("src/lib.ts", 4)
+    controller.add_watch("n")
+    assert actions.actions["start_continue"].isEnabled() and not actions.actions["step_over"].isEnabled()
+    controller.start(HttpRequest("GET", "http://localhost/"))
+    _paused(controller, drivers[0])
+    assert actions.actions["step_over"].isEnabled() and actions.actions["start_continue"].text() == "Continue"
+    with qtbot.waitSignal(controller.sig_location_requested) as location:
+        panel.call_stack.choose(1)
+    assert (location.args[0].path, location.args[0].line) == (tmp_path / "src/index.ts", 13)
+    assert drivers[0].requests[-2:] == [(LoadScopes(1), 1), (Evaluate("n", 1, "watch"), 1)]
+    drivers[0].answer(LoadScopes(1), Scopes(1, (Variable("url", Value("URL {}", "object", 5, "URL")),), (), (), None))
+    url = panel.variables.tree.find_row("Locals", "url")
+    assert url is not None and url.text(1) == "URL {}"
+    url.setExpanded(True)
+    assert drivers[0].requests[-1] == (Expand(ExpandRequest("variables", int(url.data(0, Qt.ItemDataRole.UserRole)), 5)), 1)
+    # the Breakpoints list: the checkbox disables, in-place edits set condition and hit count
+    item = panel.breakpoints.list.topLevelItem(0)
+    assert item is not None and item.text(1) == "verified"
+    item.setCheckState(0, Qt.CheckState.Unchecked)
+    assert controller.store.get("src/lib.ts", 4).enabled is False  # type: ignore[union-attr]
+    assert drivers[0].requests[-1] == (RemoveBreakpoint(1), 1)
+    item = panel.breakpoints.list.topLevelItem(0)
+    assert item is not None and item.text(1) == "disabled"
+    item.setText(2, "n > 3")
+    item = panel.breakpoints.list.topLevelItem(0)
+    assert item is not None
+    item.setText(3, "2")
+    assert controller.store.get("src/lib.ts", 4) == BreakpointSpec("src/lib.ts", 4, False, "n > 3", 2)
+    panel.breakpoints.list.setCurrentItem(panel.breakpoints.list.topLevelItem(0))
+    panel.breakpoints.remove_button.click()
+    assert len(controller.store) == 0 and panel.breakpoints.list.topLevelItemCount() == 0
+    # Watch: Delete removes the selected expression
+    panel.watch.tree.setCurrentItem(panel.watch.tree.topLevelItem(0))
+    qtbot.keyClick(panel.watch.tree, Qt.Key.Key_Delete)
+    assert controller.watches == [] and panel.watch.tree.topLevelItemCount() == 0
+    controller.close()
+
+
+def test_margin_menu_edits_and_grey_disabled_marker(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from editor.widget import CodeEditor
+    from app.panels.debug.margin import BreakpointMarginAdapter
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/index.ts").write_text("let a = 1;\nlet b = 2;\nlet c = 3;\n")
+    editor = CodeEditor()
+    qtbot.addWidget(editor)
+    editor.load_file(tmp_path / "src/index.ts")
+    controller = DebugController(tmp_path, parent=editor)
+    answers = iter(["a > 0", "3", "a is {a}", None])
+    adapter = BreakpointMarginAdapter(editor, controller, ask_text=lambda *_: next(answers))
+    assert [a.text() for a in adapter.menu_for_line(1).actions()] == ["Add Breakpoint"]
+    adapter.menu_for_line(1).actions()[0].trigger()
+    menu = adapter.menu_for_line(1)
+    texts = [a.text() for a in menu.actions()]
+    assert texts == ["Disable Breakpoint", "Edit Condition…", "Edit Hit Count…", "Edit Log Message…", "",
+                     "Remove Breakpoint"]
+    for action in menu.actions()[1:4]:
+        action.trigger()
+    adapter.edit(1, "condition")  # cancelled: unchanged
+    assert controller.store.get("src/index.ts", 2) == BreakpointSpec("src/index.ts", 2, True, "a > 0", 3, "a is {a}")
+    menu.actions()[0].trigger()
+    assert editor.breakpoints() == {1: False}
+    assert adapter.menu_for_line(1).actions()[0].text() == "Enable Breakpoint"
+    view = editor.view
+    y = view.pointYFromPosition(view.positionFromLine(2)) + 2
+    from PySide6.QtCore import QPoint
+    assert adapter.line_at(QPoint(view.marginWidthN(0) + 3, y)) == 2
+    assert adapter.line_at(QPoint(view.marginWidthN(0) + view.marginWidthN(1) + 40, y)) is None
+    adapter.menu_for_line(1).actions()[-1].trigger()
+    assert editor.breakpoints() == {} and len(controller.store) == 0
+
+
+def test_demo_window_builds_and_f5_debugs(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.panels.debug.__main__ import build_demo, write_sample
+
+    window, controller = build_demo(write_sample(tmp_path / "demo"))
+    qtbot.addWidget(window)
+    try:
+        controller.toggle_breakpoint("src/index.ts", 9)
+        with qtbot.waitSignal(controller.sig_paused, timeout=30000) as paused:
+            controller.start_or_continue()
+        assert paused.args[0].top.line == 9
+        with qtbot.waitSignal(controller.sig_exited, timeout=10000) as exited:
+            controller.start_or_continue()
+        assert exited.args[0].result["body"] == "/demo 12"
+    finally:
+        controller.close()
