@@ -315,7 +315,16 @@ class DebugController(QObject):
         self._engine = {(bp.file, bp.line): bp for bp in started.breakpoints}
         if self.state is DebugState.STARTING:
             self._set_state(DebugState.RUNNING)
+        self._sync_breakpoints_changed_while_starting()
         self._breakpoints_changed()
+
+    def _sync_breakpoints_changed_while_starting(self) -> None:
+        wanted = {s.key: s for s in self.store if s.enabled}
+        for key in [k for k in self._engine if k not in wanted]:
+            self._forget_engine(key)
+        for key, spec in wanted.items():
+            if key not in self._engine:
+                self._send(AddBreakpoint(spec))
 
     def on_driver_start_failed(self, failure: Failure) -> None:
         """The project did not build or the debuggee did not start."""

@@ -155,9 +155,13 @@ def test_controller_breakpoints_are_stored_and_sent_to_a_running_session(fake) -
     controller.start(HttpRequest("GET", "http://localhost/"))
     driver = drivers[0]
     assert driver.started and [s.line for s in driver.specs] == [4, 9]
+    controller.toggle_breakpoint("src/lib.ts", 20)  # while starting: synced once started
     driver.sig_started.emit(Started((Breakpoint(1, "src/lib.ts", 4, "moved", 5, 7),)))
     assert controller.state is DebugState.RUNNING
     assert view.breakpoints[0].describe() == "moved to line 5"
+    assert driver.requests == [(AddBreakpoint(BreakpointSpec("src/lib.ts", 20)), 0)]
+    controller.toggle_breakpoint("src/lib.ts", 20)
+    driver.requests.clear()
     controller.toggle_breakpoint("src/lib.ts", 4)  # remove while running
     controller.set_breakpoint_enabled("src/lib.ts", 9, True)
     assert [r for r, _ in driver.requests] == [RemoveBreakpoint(1), AddBreakpoint(BreakpointSpec("src/lib.ts", 9))]
@@ -171,6 +175,7 @@ def test_controller_breakpoints_are_stored_and_sent_to_a_running_session(fake) -
 def test_controller_pause_loads_stack_scopes_watches_and_drops_stale_answers(fake, qtbot) -> None:  # type: ignore[no-untyped-def]
     controller, view, drivers = fake
     controller.add_watch("n + 1")
+    controller.toggle_breakpoint("src/lib.ts", 4)
     controller.start(HttpRequest("GET", "http://localhost/"))
     driver = drivers[0]
     with qtbot.waitSignal(controller.sig_current_line_changed) as line, \
