@@ -12,7 +12,7 @@ import json
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -28,6 +28,20 @@ LEVEL_COLORS = {"error": "31", "warn": "33", "info": "36", "debug": "90", "log":
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
+
+
+async def run_lifespan(receive: Receive, send: Send, startup: Callable[[], Awaitable[Any]],
+                       shutdown: Callable[[], Awaitable[Any]]) -> None:
+    """Answer the ASGI lifespan protocol: run ``startup`` and ``shutdown`` at the right messages."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await startup()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 class BodyTooLarge(Exception):
@@ -124,17 +138,12 @@ class DevServer:
             await self.forward(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.runtime.start()
-                if self.watch:
-                    self.runtime.watch()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.runtime.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        async def startup() -> None:
+            await self.runtime.start()
+            if self.watch:
+                self.runtime.watch()
+
+        await run_lifespan(receive, send, startup, self.runtime.stop)
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send one HTTP request to the script's fetch handler."""

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from runtime.devserver import BodyTooLarge, read_body, request_from_scope, send_plain, send_result
+from runtime.devserver import BodyTooLarge, read_body, request_from_scope, run_lifespan, send_plain, send_result
 from runtime.server.errors import ApiError, StorageCorrupted
 from runtime.server.versions import APP_NAME_RE, split_app_segment
 
@@ -70,15 +70,7 @@ class ServerApp:
             await self.serve_app(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.core.start()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.core.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await run_lifespan(receive, send, self.core.start, self.core.stop)
 
     async def serve_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run one request on the app version its path names."""

@@ -131,8 +131,6 @@ def test_new_run_check_bundle_debug_offline(package: Path, offline_env: dict[str
 
 def test_ide_screenshot_offscreen_from_a_folder_argument(package: Path, offline_env: dict[str, str],
                                                          tmp_path: Path) -> None:
-    if not (ROOT / "app" / "commands" / "ide.py").is_file():
-        pytest.skip("the ide command is not there yet")
     project = tmp_path / "proj"
     assert isoplay(package, offline_env, "new", str(project), "--template", "hello", cwd=tmp_path).returncode == 0
     shot = tmp_path / "ide.png"

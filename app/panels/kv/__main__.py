@@ -1,38 +1,9 @@
 """Demo: ``python -m app.panels.kv DIR`` shows this panel on the project at DIR (default: .)."""
 
-from __future__ import annotations
-
 import sys
-from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
-
-from app.bridge import FutureBridge
 from app.panels.kv import create_kv_panel
-from runtime.loop import RuntimeThread
-from runtime.service import ProjectRuntime
-
-
-def main() -> int:
-    """Open the project, show the panel, run the Qt loop; stop the runtime on exit."""
-    app = QApplication(sys.argv[:1])
-    thread = RuntimeThread().start()
-    runtime = ProjectRuntime(Path(sys.argv[1] if len(sys.argv) > 1 else "."))
-    print(thread.call(runtime.start(), 60))
-    window = QWidget()
-    window.resize(1000, 700)
-    panel = create_kv_panel(window, thread, FutureBridge(lambda f: print(f.message), window), print)
-    layout = QVBoxLayout(window)
-    for widget in (panel.widget,):
-        layout.addWidget(widget)
-    panel.attach(runtime)
-    window.show()
-    try:
-        return app.exec()
-    finally:
-        thread.call(runtime.stop(), 10)
-        thread.stop()
-
+from app.panels.demo import run_panel_demo
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_panel_demo(create_kv_panel, lambda p: (p.widget,)))

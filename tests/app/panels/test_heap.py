@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTableWidget, QWidget
+from PySide6.QtWidgets import QTableWidget
 
-from app.bridge import FutureBridge
 from app.panels.heap import create_heap_panel
-from app.services.types import Failure
 from runtime import heapsnapshot
 from runtime.invocation import HttpRequest
-from runtime.loop import RuntimeThread
-from runtime.service import ProjectRuntime
 
 SCRIPT = """
 class Widget { constructor(public n: number) {} }
@@ -33,29 +27,15 @@ export default {
 MANIFEST = 'name = "heapp"\nmain = "src/index.ts"\n[limits]\nmin_idle = 1\nmax_isolates = 1\n'
 
 
-@pytest.fixture(autouse=True)
-def gui_thread_gc() -> Iterator[None]:
-    """Collect garbage on the GUI thread only (see editor.qt_gc)."""
-    gc.disable()
-    yield
-    gc.collect()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("gui_thread_gc")
 
 
 @pytest.fixture
-def env(qtbot: Any, make_project: Any) -> Iterator[dict[str, Any]]:
+def env(running_project: Any) -> dict[str, Any]:
     """A running one-isolate project on a runtime thread, and the heap panel."""
-    root: Path = make_project({"src/index.ts": SCRIPT}, MANIFEST, name="heapp")
-    thread = RuntimeThread().start()
-    runtime = ProjectRuntime(root)
-    assert thread.call(runtime.start(), 30).ok
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    failures: list[Failure] = []
-    panel = create_heap_panel(parent, thread, FutureBridge(failures.append, parent), failures.append)
-    yield {"thread": thread, "runtime": runtime, "panel": panel, "failures": failures}
-    thread.call(runtime.stop(), 10)
-    thread.stop()
+    env = running_project(SCRIPT, MANIFEST, "heapp")
+    env["panel"] = create_heap_panel(env["parent"], env["thread"], env["bridge"], env["failures"].append)
+    return env
 
 
 def row_of(table: QTableWidget, name: str) -> list[Any]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QWidget
 
-from app.bridge import FutureBridge
 from app.panels.kv import create_kv_panel, render_value
-from app.panels.kv.controller import KVEdit, hex_dump
-from app.services.types import Failure
+from app.panels.kv.controller import hex_dump
 from runtime.invocation import HttpRequest
-from runtime.loop import RuntimeThread
-from runtime.service import ProjectRuntime
 
 SCRIPT = """
 export default {
@@ -34,32 +28,18 @@ export default {
 MANIFEST = 'name = "kvb"\nmain = "src/index.ts"\n[[kv_namespaces]]\nbinding = "DATA"\n[[kv_namespaces]]\nbinding = "EMPTY"\n'
 
 
-@pytest.fixture(autouse=True)
-def gui_thread_gc() -> Iterator[None]:
-    """Collect garbage on the GUI thread only (see editor.qt_gc)."""
-    gc.disable()
-    yield
-    gc.collect()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("gui_thread_gc")
 
 
 @pytest.fixture
-def env(qtbot: Any, make_project: Any) -> Iterator[dict[str, Any]]:
+def env(running_project: Any) -> Iterator[dict[str, Any]]:
     """A running project with two KV bindings on a runtime thread, and the KV panel."""
-    root: Path = make_project({"src/index.ts": SCRIPT}, MANIFEST, name="kvb")
-    thread = RuntimeThread().start()
-    runtime = ProjectRuntime(root)
-    assert thread.call(runtime.start(), 30).ok
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    failures: list[Failure] = []
-    bridge = FutureBridge(failures.append, parent)
-    panel = create_kv_panel(parent, thread, bridge, failures.append)
+    env = running_project(SCRIPT, MANIFEST, "kvb")
+    panel = create_kv_panel(env["parent"], env["thread"], env["bridge"], env["failures"].append)
     panel.controller.page_size = 10
-    yield {"thread": thread, "runtime": runtime, "panel": panel, "failures": failures}
+    env["panel"] = panel
+    yield env
     panel.controller.close()
-    thread.call(runtime.stop(), 10)
-    thread.stop()
 
 
 def keys_shown(panel: Any) -> list[str]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QWidget
 
-from app.bridge import FutureBridge
 from app.panels.profiler import create_profiler_panel
 from app.panels.profiler.model import ProfilerFrame
-from app.services.types import Failure
 from runtime.invocation import HttpRequest
 from runtime.loadrun import LoadSpec
-from runtime.loop import RuntimeThread
 from runtime.service import ProjectRuntime
 
 SCRIPT = """
@@ -36,29 +30,13 @@ export default {
 MANIFEST = 'name = "prof"\nmain = "src/index.ts"\n[limits]\nmin_idle = 1\nmax_isolates = 2\nmemory_mb = 64\n'
 
 
-@pytest.fixture(autouse=True)
-def gui_thread_gc() -> Iterator[None]:
-    """Collect garbage on the GUI thread only (see editor.qt_gc)."""
-    gc.disable()
-    yield
-    gc.collect()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("gui_thread_gc")
 
 
 @pytest.fixture
-def env(qtbot: Any, make_project: Any) -> Iterator[dict[str, Any]]:
+def env(running_project: Any) -> dict[str, Any]:
     """A started runtime thread with a running project, a bridge, and a parent widget."""
-    root: Path = make_project({"src/index.ts": SCRIPT}, MANIFEST, name="prof")
-    thread = RuntimeThread().start()
-    runtime = ProjectRuntime(root)
-    assert thread.call(runtime.start(), 30).ok
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    failures: list[Failure] = []
-    bridge = FutureBridge(failures.append, parent)
-    yield {"thread": thread, "runtime": runtime, "parent": parent, "bridge": bridge, "failures": failures}
-    thread.call(runtime.stop(), 10)
-    thread.stop()
+    return running_project(SCRIPT, MANIFEST, "prof")
 
 
 def fire(env: dict[str, Any], n: int, path: str = "/") -> None:
