@@ -247,14 +247,20 @@ export default {
 };
 """
     s = debug_session(make_project({"src/index.ts": src}), RunTrigger(None))
+    # Pause only once the loop provably runs: a pause sent earlier (the debuggee process may still be
+    # starting under load) rightly stops at the first statement of the module instead.
+    s.set_breakpoint("src/index.ts", 5, condition="n === 1000", log_message="looping {n}")
     s.start()
+    output = s.wait_for(EventKind.OUTPUT, timeout=30)
+    assert isinstance(output, Output) and output.text == "looping 1000"
+    assert s.remove_breakpoint(s.breakpoints[0].id)  # from here on the loop runs with no probe armed
     with pytest.raises(TimeoutError):
-        s.wait_for(EventKind.PAUSED, timeout=0.5)
+        s.wait_for(EventKind.PAUSED, timeout=0.3)
     s.pause()
     p = s.wait_paused()
     assert (p.reason, p.top.function) == ("pause", "run")
     assert p.top.line in (4, 5)
-    assert int(s.evaluate("n").preview) > 0
+    assert int(s.evaluate("n").preview) > 1000
     exited = s.stop()
     assert exited.status == "stopped"
     with pytest.raises(DebugCommandError):
