@@ -14,7 +14,7 @@ import base64
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,33 @@ _ids = itertools.count(1)
 PRELUDE_URL = "isoplay://prelude.js"
 HEAP_SAMPLE_INTERVAL = 0.25
 """Seconds between heap samples of one isolate (see ScriptIsolate._heap)."""
+BATCH_BUDGET_MS = 2
+"""A batch starts no further invocation once it has run this long (see run_batch)."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An invocation a batch started that now waits on host work or timers."""
+
+    trigger: Trigger
+    started: float
+    """time.perf_counter() when its crossing began."""
+    deadline: float
+    """time.monotonic() at which it hits timeout_ms."""
+    state: dict[str, Any]
+    """The State its crossing returned."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch crossing produced."""
+
+    results: list[InvocationResult]
+    """Results of the invocations that finished, in order."""
+    pending: Pending | None
+    """The invocation after them that still waits, if any."""
+    started: int
+    """How many of the given triggers were started (results + pending)."""
 
 
 @dataclass
@@ -144,20 +171,83 @@ class ScriptIsolate:
     # ---- invoking ----------------------------------------------------------
     async def invoke(self, trigger: Trigger, *, timeout_ms: int | None = None) -> InvocationResult:
         """Run one invocation to completion (or to a limit)."""
+        batch = self.run_batch((trigger,), timeout_ms=timeout_ms)
+        if batch.pending is not None:
+            return await self.finish(batch.pending)
+        return batch.results[0]
+
+    def run_batch(self, triggers: Sequence[Trigger], *, timeout_ms: int | None = None) -> Batch:
+        """Start ``triggers`` one after another in one crossing (see host.ts, "batches").
+
+        The batch stops after an invocation that waits on host work or a timer
+        (returned as ``pending``, to be driven with ``finish()``), or once
+        ``BATCH_BUDGET_MS`` has passed; ``started`` says how many it began, and
+        the caller queues the rest again. Each invocation keeps its own
+        ``timeout_ms``: the crossing's deadline leaves every started one at
+        least that long.
+        """
         started = time.perf_counter()
         limits = self.bundle.manifest.limits
         budget = (timeout_ms or limits.timeout_ms) / 1000
-        deadline = time.monotonic() + budget
-        self.invocations += 1
-        logs: list[LogEntry] = []
+        slack = BATCH_BUDGET_MS / 1000 if len(triggers) > 1 else 0.0
+        deadline = time.monotonic() + budget + slack
         if self.load_error is not None:
-            return self._finish(trigger, started, "error", logs, error=self.load_error,
-                                limit="timeout_ms" if "timeout_ms" in self.load_error.message else None)
+            self.invocations += len(triggers)
+            limit = "timeout_ms" if "timeout_ms" in self.load_error.message else None
+            return Batch([self._finish(t, started, "error", [], error=self.load_error, limit=limit) for t in triggers],
+                         None, len(triggers))
+        specs = json.dumps([t.spec() for t in triggers])
         try:
-            state = self._cross(f"__isoplay.invoke({json.dumps(trigger.spec())})", deadline)
-            done = await self._drive(state, deadline, logs)
+            states: list[dict[str, Any]] = self._cross(f"__isoplay.invokeBatch({specs},{BATCH_BUDGET_MS})", deadline)
         except EvalTimedOut:
+            done = self._take_batch()
+            self.invocations += len(done) + 1
+            results = self._batch_results(triggers, started, done)
+            logs: list[LogEntry] = []
             self._abort(logs)  # a terminated isolate still answers: recover its console lines
+            results.append(self._limit_hit(triggers[len(done)], started, logs, "timeout"))
+            return Batch(results, None, len(done) + 1)
+        except EvalOutOfMemory:
+            # The isolate cannot answer any more; what finished before the runaway one
+            # in this crossing is lost with it, and says so.
+            self.invocations += len(triggers)
+            results = [self._limit_hit(triggers[0], started, [], "memory")]
+            lost = ErrorInfo("Error", "lost: an earlier invocation in the same isolate exceeded memory_mb "
+                             f"({limits.memory_mb} MB) before this result was delivered", "", kind="limit")
+            results += [self._finish(t, started, "memory", [], error=lost, limit="memory_mb") for t in triggers[1:]]
+            return Batch(results, None, len(triggers))
+        self.invocations += len(states)
+        last = states[-1]
+        if last["done"] is not None:
+            return Batch(self._batch_results(triggers, started, states), None, len(states))
+        pending = Pending(triggers[len(states) - 1], started, deadline, last)
+        return Batch(self._batch_results(triggers, started, states[:-1]), pending, len(states))
+
+    def _batch_results(self, triggers: Sequence[Trigger], started: float,
+                       states: list[dict[str, Any]]) -> list[InvocationResult]:
+        results = []
+        for trigger, state in zip(triggers, states):
+            logs = self._logs(state["logs"])
+            results.append(self._outcome(trigger, started, logs, state["done"]))
+        return results
+
+    def _take_batch(self) -> list[dict[str, Any]]:
+        """The States a terminated batch finished before the watchdog fired."""
+        try:
+            done: list[dict[str, Any]] = self.v8.eval_json("__isoplay.takeBatch()", timeout=1.0)
+        except EvalFailed:
+            self.poisoned = True
+            return []
+        return done
+
+    async def finish(self, pending: Pending) -> InvocationResult:
+        """Drive a started invocation through its host work and timers to its result."""
+        trigger, started, deadline = pending.trigger, pending.started, pending.deadline
+        logs: list[LogEntry] = []
+        try:
+            done = await self._drive(pending.state, deadline, logs)
+        except EvalTimedOut:
+            self._abort(logs)
             return self._limit_hit(trigger, started, logs, "timeout")
         except EvalOutOfMemory:
             return self._limit_hit(trigger, started, logs, "memory")

@@ -145,3 +145,52 @@ async def test_metrics_record_every_outcome(make_pool) -> None:
     assert 'isoplay_invocations_total{outcome="timeout",script="pool",trigger="fetch"} 1.0' in text
     sub.close()
     await pool.stop()
+
+
+# ---- batching: jobs queued in one loop turn share a crossing --------------------------------------------
+
+async def test_concurrent_jobs_share_crossings_and_run_in_order(make_pool) -> None:
+    pool = await make_pool(min_idle=1, max_isolates=1)
+    results = await asyncio.gather(*(get(pool) for _ in range(40)))
+    assert [r.body for r in results] == [str(i).encode() for i in range(1, 41)]  # one at a time, in order
+    stats = pool.statistics()
+    assert stats.invocations == 40
+    assert stats.batches < 10  # 40 jobs went in a handful of crossings, not 40
+
+
+async def test_a_job_waiting_on_a_timer_ends_its_batch_and_the_rest_run_after_it(make_pool) -> None:
+    pool = await make_pool(min_idle=1, max_isolates=1)
+    paths = ["/", "/", "/sleep", "/", "/"]
+    results = await asyncio.gather(*(get(pool, p) for p in paths))
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert [r.body for r in results] == [b"1", b"2", b"3", b"4", b"5"]
+    assert results[3].queue_ms >= 100  # waited behind the sleeping one, on the only isolate
+
+
+async def test_a_runaway_job_in_a_batch_times_out_alone(make_pool) -> None:
+    pool = await make_pool(min_idle=1, max_isolates=1)
+    paths = ["/", "/", "/loop", "/", "/"]
+    results = await asyncio.gather(*(get(pool, p) for p in paths))
+    assert [r.outcome for r in results] == ["ok", "ok", "timeout", "ok", "ok"]
+    assert results[2].limit == "timeout_ms"
+    assert [results[0].body, results[1].body] == [b"1", b"2"]  # finished before the runaway: delivered
+    assert [results[3].body, results[4].body] == [b"1", b"2"]  # after it: a fresh isolate
+    assert pool.statistics().recycled == 1
+
+
+async def test_a_job_cancelled_before_it_starts_never_runs(make_pool) -> None:
+    pool = await make_pool(min_idle=1, max_isolates=1)
+    slow = asyncio.ensure_future(get(pool, "/sleep"))
+    await asyncio.sleep(0.02)  # the isolate is now busy with the sleeping job
+    waiting = asyncio.ensure_future(get(pool))
+    await asyncio.sleep(0.01)
+    assert pool.statistics().queued == 1
+    waiting.cancel()
+    assert (await slow).body == b"1"
+    assert (await get(pool)).body == b"2"  # the cancelled job did not count a hit
+
+
+async def test_batches_respect_max_invocations(make_pool) -> None:
+    pool = await make_pool(min_idle=1, max_isolates=1, max_invocations=3)
+    results = await asyncio.gather(*(get(pool) for _ in range(7)))
+    assert [r.body for r in results] == [b"1", b"2", b"3", b"1", b"2", b"3", b"1"]

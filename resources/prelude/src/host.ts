@@ -205,6 +205,36 @@ function invoke(spec: InvokeSpec): string {
   return collect();
 }
 
+// ---- batches ----------------------------------------------------------------
+// Under load the host hands several queued invocations to one crossing. They run
+// one after another (one invocation at a time per isolate, as always); the batch
+// stops after an invocation that waits on host work or a timer (Python drives it
+// with resume()), or once `budgetMs` has passed, and returns the States of the
+// invocations it started. Invocations it did not start go back to the queue.
+// `batchDone` keeps the finished States so that, if the watchdog terminates a
+// runaway invocation mid-batch, takeBatch() still hands back the earlier ones.
+let batchDone: string[] = [];
+
+function invokeBatch(specs: InvokeSpec[], budgetMs: number): string {
+  const started = Date.now();
+  batchDone = [];
+  for (let i = 0; i < specs.length; i++) {
+    if (i > 0 && Date.now() - started >= budgetMs) break;
+    start(specs[i]);
+    settleLoop();
+    const finished = active === null || (active.handlerDone && active.waitSettled === active.waitUntil.length);
+    batchDone.push(collect());
+    if (!finished) break;
+  }
+  return takeBatch();
+}
+
+function takeBatch(): string {
+  const out = "[" + batchDone.join(",") + "]";
+  batchDone = [];
+  return out;
+}
+
 function resume(settles: Settle[]): string {
   for (const [id, ok, value] of settles) {
     const p = pending.get(id);
@@ -251,6 +281,6 @@ function loadFailed(e: unknown): string {
 }
 
 Object.defineProperty(globalThis, "__isoplay", {
-  value: Object.freeze({ setup, load, loadFailed, invoke, resume, abort }),
+  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, abort }),
   enumerable: false, writable: false, configurable: false,
 });
