@@ -4,6 +4,8 @@ esbuild runs as a subprocess (``asyncio.create_subprocess_exec`` on the runtime
 loop; ``bundle_sync`` for the CLI) and writes the bundle to stdout with an
 inline source map, so nothing touches the disk until a caller asks to write.
 Build errors become ``BundleError`` with ``file:line:col`` diagnostics.
+A build that is cancelled (superseded by a newer one, or the app quits) kills
+its esbuild process and reaps it before the cancellation propagates.
 """
 
 from __future__ import annotations
@@ -170,12 +172,37 @@ async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None 
     manifest = manifest or load_manifest(root)
     _check_entry(root, manifest)
     tools = tools or await asyncio.to_thread(toolchain.ensure)
+    returncode, out, err = await run_esbuild([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)], root)
+    return _finish(returncode, out.decode("utf-8"), err.decode("utf-8", "replace"), manifest, minify)
+
+
+async def run_esbuild(argv: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
+    """Run esbuild to completion: (exit code, stdout, stderr).
+
+    If the awaiting task is cancelled (or anything else interrupts the wait) the
+    process is killed and reaped before the exception propagates, so no esbuild
+    outlives the build that started it.
+    """
     proc = await asyncio.create_subprocess_exec(
-        str(tools.esbuild), *esbuild_args(manifest.main, minify=minify),
-        cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *argv, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
-    return _finish(proc.returncode or 0, out.decode("utf-8"), err.decode("utf-8", "replace"), manifest, minify)
+    try:
+        out, err = await proc.communicate()
+    except BaseException:
+        await _kill_and_reap(proc)
+        raise
+    return proc.returncode or 0, out, err
+
+
+async def _kill_and_reap(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass  # it exited on its own meanwhile
+    # shielded: a second cancellation must not leave the killed child unreaped
+    await asyncio.shield(proc.wait())
 
 
 def bundle_sync(root: Path, *, minify: bool = False, manifest: Manifest | None = None) -> Bundle:
