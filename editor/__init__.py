@@ -18,6 +18,7 @@ _EXPORTS = {
     "FileWatcher": "editor.file_watch",
     "SearchError": "editor.search",
     "SearchOptions": "editor.search",
+    "CaretMoved": "editor.types",
     "Diagnostic": "editor.types",
     "DirtyChanged": "editor.types",
     "DocumentChanged": "editor.types",
@@ -33,6 +34,7 @@ _EXPORTS = {
     "CodeEditor": "editor.widget",
     "ExternalChangeOutcome": "editor.widget",
     "PathChanged": "editor.widget",
+    "SavedView": "editor.widget",
 }
 
 __all__ = sorted(_EXPORTS)

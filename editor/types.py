@@ -126,3 +126,15 @@ class ExternalChange:
     def deleted(self) -> bool:
         """True when the file no longer exists."""
         return self.text is None
+
+
+@dataclass(frozen=True)
+class CaretMoved:
+    """Payload of ``CodeEditor.sig_caret_moved``: where the caret is and how much is selected."""
+
+    position: TextPosition
+    """The caret (0-based line, 0-based UTF-16 column)."""
+    selected_chars: int = 0
+    """Characters in the selection (0 when nothing is selected)."""
+    selected_lines: int = 0
+    """Lines the selection spans (0 when nothing is selected)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QVBoxLayout, QWidget
+from pyside6_scintilla import Scintilla
 
 from editor import decorations, document_io, editing, search
 from editor.changes import ChangeTracker
@@ -27,6 +28,7 @@ from editor.find_bar import FindBar, FindRequested, GoToLineBar, ReplaceRequeste
 from editor.lexer import apply_typescript_lexer
 from editor.theme import STYLE_LINE_NUMBER, apply_theme, theme_named
 from editor.types import (
+    CaretMoved,
     Diagnostic,
     DirtyChanged,
     DocumentChanged,
@@ -40,6 +42,7 @@ from editor.view import ScintillaView, chord
 
 CONTROL = Qt.KeyboardModifier.ControlModifier
 FONT_SIZE = 11
+_CARET_UPDATES = int(Scintilla.Update.Selection) | int(Scintilla.Update.Content)
 
 
 class ExternalChangeOutcome(enum.Enum):
@@ -64,6 +67,18 @@ class CharTyped:
 
 
 @dataclass(frozen=True)
+class SavedView:
+    """Caret, selection anchor and scroll position (``CodeEditor.save_view`` / ``restore_view``)."""
+
+    anchor: int
+    """Byte position of the selection anchor."""
+    caret: int
+    """Byte position of the caret."""
+    first_line: int
+    """First visible display line."""
+
+
+@dataclass(frozen=True)
 class PathChanged:
     """Payload of ``CodeEditor.sig_path_changed``."""
 
@@ -81,7 +96,9 @@ class CodeEditor(QWidget):
     sig_text_edited = Signal(object)
     """DocumentChanged: one incremental edit and the new document version."""
     sig_path_changed = Signal(object)
-    """PathChanged: the document got another path (load / save as)."""
+    """PathChanged: the document got another path (load / save as / ``set_path`` after a rename)."""
+    sig_caret_moved = Signal(object)
+    """CaretMoved: the caret moved or the selection changed (for the status bar and the outline)."""
     sig_margin_clicked = Signal(object)
     """MarginClicked: the breakpoint margin of a line was clicked."""
     sig_char_typed = Signal(object)
@@ -106,6 +123,7 @@ class CodeEditor(QWidget):
         self._version = 0
         self._diagnostics: tuple[Diagnostic, ...] = ()
         self._theme: ThemeName = theme
+        self._caret: CaretMoved | None = None
         self._tracker = ChangeTracker(self.view.to_text_position)
         self._create_layout()
         self._configure_view()
@@ -130,6 +148,7 @@ class CodeEditor(QWidget):
 
     def _connect_signals(self) -> None:
         self.view.modified.connect(self._on_view_modified)
+        self.view.updateUi.connect(self._on_view_update_ui)
         self.view.savePointChanged.connect(self._on_view_save_point_changed)
         self.view.marginClicked.connect(self._on_view_margin_clicked)
         self.view.dwellStart.connect(self._on_view_dwell_start)
@@ -211,6 +230,14 @@ class CodeEditor(QWidget):
         self.mark_saved(target.resolve())
         return target.resolve()
 
+    def set_path(self, path: Path) -> None:
+        """Give the buffer another file (its file was renamed or moved).
+
+        Text, undo history, caret and the dirty flag stay as they are; listeners of
+        ``sig_path_changed`` (language binding, file watcher) follow the new path.
+        """
+        self._set_path(path)
+
     def _set_path(self, path: Path | None) -> None:
         if path != self._path:
             old, self._path = self._path, path
@@ -254,9 +281,56 @@ class CodeEditor(QWidget):
         self.view.gotoPos(self.view.to_byte_position(position))
         QWidget.setFocus(self.view)
 
+    def select(self, rng: TextRange, focus: bool = True) -> None:
+        """Select `rng` (caret at its start), unfold it and scroll it into the middle of the view."""
+        view = self.view
+        start, end = view.to_byte_position(rng.start), view.to_byte_position(rng.end)
+        line = view.lineFromPosition(start)
+        view.ensureVisible(line)
+        view.setSel(end, start)
+        visible = view.linesOnScreen()
+        if not view.firstVisibleLine() <= view.visibleFromDocLine(line) < view.firstVisibleLine() + visible:
+            view.setFirstVisibleLine(max(0, view.visibleFromDocLine(line) - visible // 3))
+        if focus:
+            QWidget.setFocus(self.view)
+
+    def focus_text(self) -> None:
+        """Give the keyboard focus to the text."""
+        QWidget.setFocus(self.view)
+
+    def save_view(self) -> SavedView:
+        """Remember the caret, selection and scroll position (to undo a preview)."""
+        return SavedView(self.view.anchor(), self.view.currentPos(), self.view.firstVisibleLine())
+
+    def restore_view(self, saved: SavedView) -> None:
+        """Go back to what ``save_view`` returned."""
+        length = self.view.textLength()
+        self.view.setSel(min(saved.anchor, length), min(saved.caret, length))
+        self.view.setFirstVisibleLine(saved.first_line)
+
     def caret_position(self) -> TextPosition:
         """The caret as a TextPosition."""
         return self.view.caret_position()
+
+    def caret_state(self) -> CaretMoved:
+        """The caret position and the size of the selection."""
+        view = self.view
+        start, end = view.selectionStart(), view.selectionEnd()
+        position = view.caret_position()
+        if end <= start:
+            return CaretMoved(position)
+        lines = view.lineFromPosition(end) - view.lineFromPosition(start) + 1
+        return CaretMoved(position, view.countCharacters(start, end), lines)
+
+    def line_ending(self) -> str:
+        """``LF``, ``CRLF`` or ``CR``: how the first line of the buffer ends (``LF`` for one line)."""
+        end = self.view.lineEndPosition(0)
+        ending = self.view.text_between(end, min(end + 2, self.view.textLength()))
+        return "CRLF" if ending == "\r\n" else "CR" if ending.startswith("\r") else "LF"
+
+    def indentation(self) -> str:
+        """``Spaces: N`` or ``Tab Size: N``: what Tab inserts."""
+        return f"Tab Size: {self.view.tabWidth()}" if self.view.useTabs() else f"Spaces: {self.view.indent()}"
 
     def set_caret(self, position: TextPosition) -> None:
         """Put the caret at `position` without scrolling policy changes."""
@@ -487,6 +561,14 @@ class CodeEditor(QWidget):
         self.sig_text_edited.emit(DocumentChanged(self._path, self._version, change))
         if lines_added:
             self._update_line_number_width()
+
+    def _on_view_update_ui(self, updated: int) -> None:
+        if not updated & _CARET_UPDATES:
+            return
+        state = self.caret_state()
+        if state != self._caret:
+            self._caret = state
+            self.sig_caret_moved.emit(state)
 
     def _on_view_save_point_changed(self, dirty: bool) -> None:
         self.sig_dirty_changed.emit(DirtyChanged(self._path, bool(dirty)))

@@ -191,10 +191,12 @@ def _is_tree(result: Sequence[Any]) -> bool:
 
 def _flat_symbol(value: lsp.SymbolInformation) -> DocumentSymbol:
     container = value.container_name or ""
-    return DocumentSymbol(value.name, int(value.kind), range_from_lsp(value.location.range), int(bool(container)), container)
+    span = range_from_lsp(value.location.range)
+    return DocumentSymbol(value.name, int(value.kind), span, int(bool(container)), container, span)
 
 
 def _flatten(symbol: lsp.DocumentSymbol, depth: int, container: str, out: list[DocumentSymbol]) -> None:
-    out.append(DocumentSymbol(symbol.name, int(symbol.kind), range_from_lsp(symbol.selection_range), depth, container))
+    name, extent = range_from_lsp(symbol.selection_range), range_from_lsp(symbol.range)
+    out.append(DocumentSymbol(symbol.name, int(symbol.kind), name, depth, container, extent))
     for child in symbol.children or ():
         _flatten(child, depth + 1, symbol.name, out)

@@ -141,6 +141,13 @@ class DocumentSymbol:
     """Nesting depth (0 for top level)."""
     container: str = ""
     """Name of the enclosing symbol, if any."""
+    extent: TextRange | None = None
+    """The whole declaration (body included), when the server sends it; ``range`` is its name."""
+
+    def contains(self, position: TextPosition) -> bool:
+        """True if `position` lies inside the declaration (or on its name, without an extent)."""
+        span = self.extent or self.range
+        return span.start <= position <= span.end
 
 
 @dataclass(frozen=True)
