@@ -171,7 +171,8 @@ async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None 
     """
     manifest = manifest or load_manifest(root)
     _check_entry(root, manifest)
-    tools = tools or await asyncio.to_thread(toolchain.ensure)
+    if tools is None:
+        tools = await asyncio.to_thread(toolchain.ensure)
     returncode, out, err = await run_esbuild([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)], root)
     return _finish(returncode, out.decode("utf-8"), err.decode("utf-8", "replace"), manifest, minify)
 
