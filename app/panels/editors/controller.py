@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.bridge import FutureBridge
 from app.panels.tree.controller import FileRenamed
@@ -23,6 +23,9 @@ from editor.file_watch import ExternalChangeRouter
 from editor.lsp import EditorLspBinding, LanguageClient, Location
 from editor.types import DirtyChanged, ExternalChange, TextPosition, ThemeName
 from editor.widget import CodeEditor
+
+DELETION_GRACE_MS = 300
+"""How long a deletion reported by the file watcher waits before asking (a rename may retarget the editor)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,9 @@ class EditorsController(QObject):
     sig_file_saved = Signal(object)
     """FileSaved: a buffer was written to disk (rebuild)."""
     sig_current_changed = Signal(object)
-    """Path | None: the current tab changed (None: no tab)."""
+    """Path | None: the current tab changed, or its file was renamed (None: no tab)."""
+    sig_binding_changed = Signal(object)
+    """CodeEditor: ``binding_for(editor)`` changed (the language service came up, restarted or went away)."""
 
     def __init__(self, view: EditorsView, files: FileService, bridge: FutureBridge, router: ExternalChangeRouter,
                  theme: ThemeName = "light", parent: QObject | None = None) -> None:
@@ -170,6 +175,8 @@ class EditorsController(QObject):
         self._client = client
         for editor in self.view.editors():
             self._bind(editor)
+            if client is None:
+                self.sig_binding_changed.emit(editor)
 
     def binding_for(self, editor: CodeEditor) -> EditorLspBinding | None:
         """The language binding of ``editor``, if the language service is up."""
@@ -181,6 +188,7 @@ class EditorsController(QObject):
         binding = EditorLspBinding(editor, self._client)
         binding.sig_definition_found.connect(self._on_binding_definition_found)
         self._bindings[editor] = binding
+        self.sig_binding_changed.emit(editor)
 
     def _on_binding_definition_found(self, location: Location) -> None:
         self.open(location.path, location.range.start)
@@ -278,19 +286,17 @@ class EditorsController(QObject):
     # -- files changed elsewhere -------------------------------------------------------
 
     def on_file_renamed(self, renamed: FileRenamed) -> None:
-        """Retarget editors of a renamed file or folder."""
+        """Retarget editors of a renamed file or folder: buffer, undo history and dirty flag stay."""
+        current = self.view.current_editor()
         for editor in self.view.editors():
             path = editor.path
             if path is None or not (path == renamed.old or renamed.old in path.parents):
                 continue
             new = renamed.new / path.relative_to(renamed.old)
-            caret = editor.caret_position()
-            if editor.is_dirty():
-                editor.mark_saved(new)  # keeps the path; the dirty flag is lost (editor/ has no public set_path)
-            else:
-                editor.set_document(new, editor.text())
-                editor.set_caret(caret)
+            editor.set_path(new)  # the language binding and the file watcher follow sig_path_changed
             self.view.set_tab_state(editor, new, editor.is_dirty())
+            if editor is current:
+                self.sig_current_changed.emit(new)
 
     def on_file_deleted(self, path: Path) -> None:
         """Close the editors of a deleted file or folder (their content is gone from disk)."""
@@ -299,12 +305,18 @@ class EditorsController(QObject):
                 self._discard(editor)
 
     def _on_editor_conflict(self, editor: CodeEditor, change: ExternalChange) -> None:
-        name = change.path.name
         if change.deleted:
-            if not self.view.ask_reload(name, True):
-                self._discard(editor)
-        elif self.view.ask_reload(name, False) and change.text is not None:
+            # A rename in the tree looks like a deletion to the watcher and may be reported before the
+            # rename's own result retargets the editor: ask only if the editor still shows that path.
+            QTimer.singleShot(DELETION_GRACE_MS, self, lambda: self._on_editor_file_deleted(editor, change))
+        elif self.view.ask_reload(change.path.name, False) and change.text is not None:
             editor.apply_reload(change.text)
+
+    def _on_editor_file_deleted(self, editor: CodeEditor, change: ExternalChange) -> None:
+        if editor not in self.view.editors() or editor.path != change.path:
+            return
+        if not self.view.ask_reload(change.path.name, True):
+            self._discard(editor)
 
     def _on_editor_dirty_changed(self, editor: CodeEditor, change: DirtyChanged) -> None:
         if change.path is not None:

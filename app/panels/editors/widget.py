@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QStackedWidget,
+    QTabBar,
+    QTabWidget,
+    QWidget,
+)
 
 from editor.types import ThemeName
 from editor.widget import CodeEditor
@@ -16,7 +26,52 @@ WELCOME = """<div style="text-align:center">
 <h2 style="font-weight:400">isoplay</h2>
 <p>Open a file from the project tree, or a project with <b>File ▸ Open Project</b> (Ctrl+O).</p>
 <p><b>Ctrl+R</b> runs the simulator's request · <b>Ctrl+S</b> saves and rebuilds · <b>F12</b> goes to a definition</p>
+<p><b>Ctrl+Shift+O</b> goes to a symbol · <b>Ctrl+G</b> goes to a line · <b>Ctrl+F</b> finds</p>
 </div>"""
+CLOSE_BUTTON_SIZE = 18
+
+
+class TabCloseButton(QAbstractButton):
+    """A flat ``×`` drawn in the palette's text colour, with a rounded hover background.
+
+    Drawn rather than taken from the style: Fusion under an application style
+    sheet falls back to the platform theme's window-close icon (a red square on
+    some desktops), which reads as an alarm on every tab.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tabCloseButton")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setToolTip("Close (Ctrl+W)")
+        self.setFixedSize(CLOSE_BUTTON_SIZE, CLOSE_BUTTON_SIZE)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """A small square."""
+        return QSize(CLOSE_BUTTON_SIZE, CLOSE_BUTTON_SIZE)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Hover background, then the cross."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        if self.underMouse():
+            hover = QColor(text)
+            hover.setAlpha(45 if self.isDown() else 28)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(hover)
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+        cross = QColor(text)
+        cross.setAlpha(230 if self.underMouse() else 150)
+        pen = QPen(cross, 1.4)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        centre, arm = QRectF(self.rect()).center(), 3.6
+        painter.drawLine(centre + QPointF(-arm, -arm), centre + QPointF(arm, arm))
+        painter.drawLine(centre + QPointF(-arm, arm), centre + QPointF(arm, -arm))
+        painter.end()
 
 
 @dataclass(frozen=True)
@@ -38,9 +93,11 @@ class EditorTabs(QStackedWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tabs = QTabWidget()
-        self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
         self.tabs.setDocumentMode(True)
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tabs.tabBar().installEventFilter(self)
         self.welcome = QLabel(WELCOME)
         self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.welcome.setObjectName("welcome")
@@ -48,7 +105,6 @@ class EditorTabs(QStackedWidget):
         self.addWidget(self.tabs)
         self.root: Path | None = None
         """Project root, for tab tooltips."""
-        self.tabs.tabCloseRequested.connect(self._on_tabs_close_requested)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
     def add_editor(self, path: Path, text: str, theme: ThemeName) -> CodeEditor:
@@ -57,6 +113,9 @@ class EditorTabs(QStackedWidget):
         editor.set_document(path, text)
         index = self.tabs.addTab(editor, path.name)
         self.tabs.setTabToolTip(index, str(path))
+        close = TabCloseButton()
+        close.clicked.connect(lambda: self.sig_close_requested.emit(EditorEvent(editor)))
+        self.tabs.tabBar().setTabButton(index, QTabBar.ButtonPosition.RightSide, close)
         self.tabs.setCurrentIndex(index)
         self.setCurrentWidget(self.tabs)
         return editor
@@ -94,6 +153,22 @@ class EditorTabs(QStackedWidget):
         """The tab text of ``editor`` (for tests)."""
         return self.tabs.tabText(self.tabs.indexOf(editor))
 
+    def close_button(self, editor: CodeEditor) -> QAbstractButton | None:
+        """The close button on ``editor``'s tab."""
+        button = self.tabs.tabBar().tabButton(self.tabs.indexOf(editor), QTabBar.ButtonPosition.RightSide)
+        return button if isinstance(button, QAbstractButton) else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """A middle click on a tab closes it."""
+        if (watched is self.tabs.tabBar() and event.type() == QEvent.Type.MouseButtonRelease
+                and isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.MiddleButton):
+            index = self.tabs.tabBar().tabAt(event.position().toPoint())
+            widget = self.tabs.widget(index) if index >= 0 else None
+            if isinstance(widget, CodeEditor):
+                self.sig_close_requested.emit(EditorEvent(widget))
+                return True
+        return super().eventFilter(watched, event)
+
     def set_theme(self, theme: ThemeName) -> None:
         """Switch every editor's theme."""
         for editor in self.editors():
@@ -125,10 +200,6 @@ class EditorTabs(QStackedWidget):
         box = QMessageBox(QMessageBox.Icon.Warning, "isoplay", text, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-
-    def _on_tabs_close_requested(self, index: int) -> None:
-        widget = self.tabs.widget(index)
-        self.sig_close_requested.emit(EditorEvent(widget if isinstance(widget, CodeEditor) else None))
 
     def _on_tabs_current_changed(self, _index: int) -> None:
         self.sig_current_changed.emit(EditorEvent(self.current_editor()))
