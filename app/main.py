@@ -19,7 +19,9 @@ from app.bridge import FutureBridge
 from app.panels.console.controller import ConsoleController
 from app.panels.console.widget import ConsoleWidget
 from app.panels.editors.controller import EditorsController
+from app.panels.editors.status import install_editor_status
 from app.panels.editors.widget import EditorTabs
+from app.panels.outline import OutlinePanel, install_outline
 from app.panels.problems.controller import ProblemCounts, ProblemsController
 from app.panels.problems.widget import ProblemsWidget
 from app.panels.project.controller import ProjectController, ProjectOpening
@@ -100,6 +102,8 @@ class Ide:
     theme: str = "light"
     tools: Tools | None = None
     """Profiler, load runs, KV, heap, deployments and publish (app/tools.py)."""
+    outline: OutlinePanel | None = None
+    """Outline dock and Go to Symbol box (app/panels/outline)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -202,13 +206,15 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide = Ide(qapp, settings, window, panels, services, controllers)
     _connect(ide)
     ide.tools = install_tools(ide)
+    ide.outline = install_outline(ide)
+    install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     window.set_recent_projects(settings.recent_projects())
     ide.set_theme(settings.theme())
     services.watcher.start()
     services.toolchain.start()
     window.set_status("toolchain", "esbuild · tsc: preparing…")
-    window.set_status("language", "TypeScript: waiting")
+    window.set_status("language", "TS service: waiting")
     return ide
 
 
@@ -333,7 +339,7 @@ def _on_toolchain_failed(ide: Ide, failure: Failure) -> None:
 
 
 def _on_language_status(window: MainWindow, change: StatusChanged) -> None:
-    window.set_status("language", f"TypeScript: {change.status.value}", change.message)
+    window.set_status("language", f"TS service: {change.status.value}", change.message or "TypeScript 7 language service")
 
 
 def _on_problem_counts(window: MainWindow, counts: ProblemCounts) -> None:

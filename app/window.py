@@ -13,9 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QScrollArea,
+    QToolBar,
+    QWidget,
+)
 
 from app.services.errors import ErrorReport
 
@@ -53,12 +64,19 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("complete", "&Edit", "Trigger Completion", "Ctrl+Space"),
     ActionSpec("go_to_definition", "&Go", "Go to Definition", "F12"),
     ActionSpec("go_to_line", "&Go", "Go to Line…", "Ctrl+G"),
+    ActionSpec("go_to_symbol", "&Go", "Go to Symbol in Editor…", "Ctrl+Shift+O"),
     ActionSpec("run", "&Run", "Run Request", "Ctrl+R", True),
     ActionSpec("rebuild", "&Run", "Rebuild", "Ctrl+Shift+B"),
     ActionSpec("theme_light", "&View", "Light Theme", None),
     ActionSpec("theme_dark", "&View", "Dark Theme", None),
 )
-STATUS_FIELDS = ("build", "problems", "language", "toolchain")
+STATUS_FIELDS = ("build", "problems", "cursor", "indent", "encoding", "eol", "mode", "language", "toolchain")
+"""Status bar fields, left to right: build and problems on the left, the rest on the right."""
+LEFT_STATUS_FIELDS = ("build", "problems")
+DEFAULT_DOCK_SIZES = {"tree": 240, "simulator": 460, "console": 200, "outline": 260}
+"""Initial dock sizes in pixels (width for side docks, height for the bottom and the outline)."""
+SCROLL_ABOVE_MIN_HEIGHT = 180
+"""A tool panel whose minimum height is above this scrolls inside its dock instead of pushing the editor up."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +102,13 @@ class MainWindow(QMainWindow):
         self.actions: dict[str, QAction] = {}
         """Every command, by ``ActionSpec.name``."""
         self.docks: dict[str, QDockWidget] = {}
+        self.dock_contents: dict[str, QWidget] = {}
+        """The panel shown by each tool dock (``docks[name].widget()`` may be a scroll area around it)."""
         self.close_guard: Callable[[], bool] | None = None
         """Called before closing; returning False keeps the window open (unsaved changes)."""
         self.status: dict[str, QLabel] = {}
         self.recent_menu = QMenu("Recent Projects", self)
+        self._layout_restored = False
         self._create_docks(tree, console, problems, simulator, response)
         self._create_actions()
         self._create_status_bar()
@@ -104,12 +125,23 @@ class MainWindow(QMainWindow):
         return dock
 
     def add_tool_dock(self, name: str, title: str, widget: QWidget, *, beside: str | None = None,
+                      below: str | None = None,
                       area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
-        """Add a feature panel as a dock, tabbed with the ``beside`` dock when given."""
+        """Add a feature panel as a dock, tabbed with the ``beside`` dock or split under the ``below`` dock.
+
+        A panel taller than ``SCROLL_ABOVE_MIN_HEIGHT`` at its minimum is put in a scroll area, so that a
+        tab group of panels does not force the bottom dock area (and so the editor) to its tallest member;
+        ``dock_content(name)`` returns the panel either way.
+        """
+        self.dock_contents[name] = widget
+        if widget.minimumSizeHint().height() > SCROLL_ABOVE_MIN_HEIGHT:
+            widget = _scrolling(widget)
         dock = self._dock(name, title, widget, area)
         if beside is not None and beside in self.docks:
             self.tabifyDockWidget(self.docks[beside], dock)
             self.docks[beside].raise_()
+        elif below is not None and below in self.docks:
+            self.splitDockWidget(self.docks[below], dock, Qt.Orientation.Vertical)
         return dock
 
     def _create_docks(self, tree: QWidget, console: QWidget, problems: QWidget, simulator: QWidget,
@@ -125,9 +157,18 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(simulator_dock, response_dock, Qt.Orientation.Vertical)
         self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
-        self.resizeDocks([self.docks["tree"], simulator_dock], [230, 460], Qt.Orientation.Horizontal)
-        self.resizeDocks([console_dock], [190], Qt.Orientation.Vertical)
-        self.resizeDocks([simulator_dock, response_dock], [330, 400], Qt.Orientation.Vertical)
+
+    def _apply_default_dock_sizes(self) -> None:
+        """Size the docks once the window has its size (``resizeDocks`` before the first show is lost)."""
+        sizes = DEFAULT_DOCK_SIZES
+        self.resizeDocks([self.docks["tree"], self.docks["simulator"]], [sizes["tree"], sizes["simulator"]],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["console"]], [sizes["console"]], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["simulator"], self.docks["response"]], [330, 400], Qt.Orientation.Vertical)
+        if "outline" in self.docks:
+            tree_height = max(120, self.docks["tree"].height() + self.docks["outline"].height() - sizes["outline"])
+            self.resizeDocks([self.docks["tree"], self.docks["outline"]], [tree_height, sizes["outline"]],
+                             Qt.Orientation.Vertical)
 
     def _create_actions(self) -> None:
         menus: dict[str, QMenu] = {}
@@ -169,7 +210,7 @@ class MainWindow(QMainWindow):
             label = QLabel("")
             label.setObjectName(f"status_{name}")
             self.status[name] = label
-            if name in ("build", "problems"):
+            if name in LEFT_STATUS_FIELDS:
                 bar.addWidget(label)
             else:
                 bar.addPermanentWidget(label)
@@ -202,6 +243,10 @@ class MainWindow(QMainWindow):
         """Tick the current theme in the View menu."""
         self.actions[f"theme_{name}"].setChecked(True)
 
+    def dock_content(self, name: str) -> QWidget:
+        """The panel in dock ``name``."""
+        return self.dock_contents.get(name) or self.docks[name].widget()
+
     def show_dock(self, name: str) -> None:
         """Make a dock visible and raise it in its tab group."""
         self.docks[name].show()
@@ -230,11 +275,18 @@ class MainWindow(QMainWindow):
         return self.saveGeometry(), self.saveState()
 
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> None:
-        """Restore what ``layout_state`` returned last time."""
+        """Restore what ``layout_state`` returned last time (else the default sizes apply on the first show)."""
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self._layout_restored = self.restoreState(state)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """On the first show without a saved layout, give the docks their default sizes."""
+        super().showEvent(event)
+        if not self._layout_restored:
+            self._layout_restored = True
+            QTimer.singleShot(0, self, self._apply_default_dock_sizes)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Ask the close guard (unsaved changes) before closing."""
@@ -242,3 +294,13 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.accept()
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area that resizes it (scroll bars only when squeezed)."""
+    area = QScrollArea()
+    area.setObjectName(f"{widget.objectName() or 'panel'}Scroll")
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
