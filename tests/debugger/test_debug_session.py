@@ -350,3 +350,27 @@ export default {
     s.resume()
     exited = s.wait_exited()
     assert exited.result is not None and exited.result["body"] == "v1"
+
+
+def test_globals_lists_the_global_object_without_the_agent(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    src = """\
+(globalThis as any).appVersion = "1.2.3";
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    return new Response("ok");
+  },
+};
+"""
+    s = debug_session(make_project({"src/index.ts": src}))
+    s.set_breakpoint("src/index.ts", 5)
+    s.start()
+    s.wait_paused()
+    found = {v.name: v.value for v in s.globals()}
+    assert found["appVersion"].preview == '"1.2.3"'
+    assert found["URL"].type == "function" and "Response" in found and "console" in found
+    assert not [name for name in found if name.startswith("$__d")]  # the debugger's own hooks stay hidden
+    s.resume()
+    assert s.wait_exited().status == "ok"
+    with pytest.raises(DebugCommandError):
+        s.globals()

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar, QWidget
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
-from app.panels.debug.types import DebugState
+from app.panels.debug.types import DebugState, ExceptionBreaks
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("stop", "Stop", "Shift+F5", frozenset({DebugState.STARTING, DebugState.RUNNING, DebugState.PAUSED})),
     ActionSpec("toggle_breakpoint", "Toggle Breakpoint", "F9", frozenset(DebugState)),
 )
+EXCEPTION_TOGGLES = (("break_uncaught", "Pause on Uncaught Exceptions", "Uncaught Exceptions"),
+                     ("break_caught", "Pause on Caught Exceptions", "Caught Exceptions"))
+"""Checkable actions (name, menu text, toolbar text): which exceptions pause the script."""
 
 
 class DebugActions(QObject):
@@ -42,6 +45,8 @@ class DebugActions(QObject):
 
     sig_action_triggered = Signal(str)
     """str: the ``ActionSpec.name`` of the action triggered (``start_continue``, ``step_over``...)."""
+    sig_exception_breaks_changed = Signal(object)
+    """ExceptionBreaks: an exception toggle was switched by the user."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -56,7 +61,24 @@ class DebugActions(QObject):
             action.triggered.connect(self._on_action_triggered)
             parent.addAction(action)
             self.actions[spec.name] = action
+        for name, text, short in EXCEPTION_TOGGLES:
+            action = QAction(text, parent)
+            action.setIconText(short)
+            action.setCheckable(True)
+            action.setData(name)
+            action.setToolTip(text)
+            action.toggled.connect(self._on_exception_toggled)
+            self.actions[name] = action
+        self.show_exception_breaks(ExceptionBreaks())
         self.show_state(DebugState.IDLE)
+
+    def show_exception_breaks(self, breaks: ExceptionBreaks) -> None:
+        """Tick the exception toggles (without emitting)."""
+        for name, checked in (("break_uncaught", breaks.uncaught), ("break_caught", breaks.caught)):
+            action = self.actions[name]
+            action.blockSignals(True)
+            action.setChecked(checked)
+            action.blockSignals(False)
 
     def show_state(self, state: DebugState) -> None:
         """Enable the actions that make sense in ``state``; F5 reads Continue when paused."""
@@ -70,7 +92,25 @@ class DebugActions(QObject):
         bar.setObjectName("debug-toolbar")
         for spec in ACTIONS:
             bar.addAction(self.actions[spec.name])
+        bar.addSeparator()
+        caught = self.actions["break_caught"]
+        bar.addAction(caught)
+        bar.widgetForAction(caught).setObjectName("debug-break-caught")
         return bar
+
+    def make_menu(self, title: str = "&Debug", parent: QWidget | None = None) -> QMenu:
+        """A menu with every action, then the exception toggles."""
+        menu = QMenu(title, parent)
+        for spec in ACTIONS:
+            menu.addAction(self.actions[spec.name])
+        menu.addSeparator()
+        for name, _text, _short in EXCEPTION_TOGGLES:
+            menu.addAction(self.actions[name])
+        return menu
+
+    def _on_exception_toggled(self, _checked: bool) -> None:
+        self.sig_exception_breaks_changed.emit(ExceptionBreaks(self.actions["break_uncaught"].isChecked(),
+                                                               self.actions["break_caught"].isChecked()))
 
     def _on_action_triggered(self) -> None:
         action = self.sender()

@@ -21,17 +21,50 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from app.panels.debug.driver import (
-    AddBreakpoint, CommandResult, Evaluate, Expand, LoadScopes, Pause, RemoveBreakpoint, Request, Resume, SessionDriver,
-    Started, Step, UpdateBreakpoint,
+    AddBreakpoint,
+    CommandResult,
+    Evaluate,
+    Expand,
+    LoadGlobals,
+    LoadScopes,
+    Pause,
+    RemoveBreakpoint,
+    Request,
+    Resume,
+    SessionDriver,
+    SetExceptionBreaks,
+    Started,
+    Step,
+    UpdateBreakpoint,
 )
 from app.panels.debug.store import BreakpointStore
 from app.panels.debug.types import (
-    BreakpointRow, BreakpointSpec, ChildrenLoaded, ConsoleEntry, CurrentLine, DebugState, ExpandRequest, FrameSelected,
+    BreakpointRow,
+    BreakpointSpec,
+    ChildrenLoaded,
+    ConsoleEntry,
+    CurrentLine,
+    DebugState,
+    ExceptionBreaks,
+    ExpandRequest,
+    FrameSelected,
+    SectionRequest,
     WatchValue,
 )
 from app.services.types import Failure, SourceLocation
-from debugger.protocol import Breakpoint, BreakpointError, Event, Exited, Output, Paused, Resumed, Scopes, StackFrame
+from debugger.protocol import (
+    Breakpoint,
+    BreakpointError,
+    Event,
+    Exited,
+    Output,
+    Paused,
+    Resumed,
+    Scopes,
+    StackFrame,
+)
 from debugger.session import SessionEnded
+from runtime.errors import UserError
 from runtime.invocation import Trigger
 
 _log = logging.getLogger(__name__)
@@ -94,6 +127,8 @@ class DebugController(QObject):
     """debugger.protocol.Exited: the session ended."""
     sig_error_reported = Signal(object)
     """Failure: something the user should see in the error dialog (build errors, failed commands)."""
+    sig_exception_breaks_changed = Signal(object)
+    """ExceptionBreaks: which exceptions pause changed (menu toggles and the Breakpoints panel follow it)."""
 
     def __init__(self, root: Path, view: DebugView | None = None, parent: QObject | None = None,
                  driver_factory: DriverFactory = _default_driver) -> None:
@@ -114,7 +149,12 @@ class DebugController(QObject):
         self._retired: list[SessionDriver] = []
         self._driver_factory = driver_factory
         self.trigger_provider: Callable[[], Trigger | None] = lambda: None
-        """Gives the trigger for F5 when idle (the composition root points it at the simulator)."""
+        """Gives the trigger for F5 when idle (the composition root points it at the simulator); may raise
+        ``UserError`` / ``ValueError`` with a message for the user (an invalid form)."""
+        self.save_before_start: Callable[[Callable[[], None]], None] = lambda proceed: proceed()
+        """F5 calls this with the start: the composition root saves dirty editors first (sessions build from disk)."""
+        self.trigger: Trigger | None = None
+        """What the last session was started with."""
 
     # ---- breakpoints -----------------------------------------------------------------
     def breakpoint_rows(self) -> tuple[BreakpointRow, ...]:
@@ -168,6 +208,44 @@ class DebugController(QObject):
         self._breakpoints_changed()
         return spec
 
+    def move_breakpoints(self, file: str, moves: dict[int, int]) -> None:
+        """Lines were inserted or removed above breakpoints of ``file``: follow them (old -> new 1-based line).
+
+        The store is saved at once; a running session gets each moved breakpoint
+        removed and added again at its new line.
+        """
+        moves = {old: new for old, new in moves.items() if old != new and self.store.get(file, old) is not None}
+        if not moves:
+            return
+        engine = {line: self._engine.pop((file, line), None) for line in moves}
+        errors = {line: self._errors.pop((file, line), None) for line in moves}
+        for old, spec in self.store.move(file, moves).items():
+            if old not in moves:
+                continue
+            bp = engine.get(old)
+            if bp is not None:
+                self._send(RemoveBreakpoint(bp.id))
+            if spec is not None and spec.enabled:
+                self._send(AddBreakpoint(spec))  # (an answer still in flight for the old line is removed on arrival)
+            error = errors.get(old)
+            if spec is not None and error:
+                self._errors[spec.key] = error
+        self._breakpoints_changed()
+
+    # ---- exceptions ----------------------------------------------------------------------
+    @property
+    def exception_breaks(self) -> ExceptionBreaks:
+        """Which exceptions pause (persisted per project)."""
+        return self.store.exception_breaks
+
+    def set_exception_breaks(self, breaks: ExceptionBreaks) -> None:
+        """Choose whether uncaught / caught exceptions pause (also in a running session)."""
+        if breaks == self.store.exception_breaks:
+            return
+        self.store.set_exception_breaks(breaks)
+        self._send(SetExceptionBreaks(breaks))
+        self.sig_exception_breaks_changed.emit(breaks)
+
     def _forget_engine(self, key: tuple[str, int]) -> None:
         bp = self._engine.pop(key, None)
         if bp is not None:
@@ -186,11 +264,13 @@ class DebugController(QObject):
             return
         if self._driver is not None:
             self._retired.append(self._driver)
+        self.trigger = trigger
         driver = self._driver_factory(self.root, trigger, list(self.store), self)
         driver.sig_started.connect(self.on_driver_started)
         driver.sig_start_failed.connect(self.on_driver_start_failed)
         driver.sig_event_received.connect(self.on_driver_event_received)
         driver.sig_command_finished.connect(self.on_driver_command_finished)
+        driver.exception_breaks = self.store.exception_breaks
         self._driver = driver
         self._engine.clear()
         self._errors.clear()
@@ -202,11 +282,16 @@ class DebugController(QObject):
         if self.state is DebugState.PAUSED:
             self.resume()
         elif self.state is DebugState.IDLE:
-            trigger = self.trigger_provider()
-            if trigger is None:
-                self.sig_error_reported.emit(Failure("starting the debugger", ValueError("no request or trigger chosen")))
+            try:
+                trigger = self.trigger_provider()
+            except (UserError, ValueError) as exc:
+                self.sig_error_reported.emit(Failure("starting the debugger", exc))
                 return
-            self.start(trigger)
+            if trigger is None:
+                self.sig_error_reported.emit(Failure("starting the debugger", UserError("no request or trigger chosen")))
+                return
+            chosen = trigger
+            self.save_before_start(lambda: self.start(chosen))
 
     def resume(self) -> None:
         """Continue to the next breakpoint or the end."""
@@ -270,6 +355,11 @@ class DebugController(QObject):
         """Load the children of a lazy tree node."""
         if self.state is DebugState.PAUSED:
             self._send(Expand(request))
+
+    def load_globals(self, request: SectionRequest) -> None:
+        """Fill the Globals section of the Variables tree (on demand: the global object is large)."""
+        if self.state is DebugState.PAUSED:
+            self._send(LoadGlobals(request))
 
     def add_watch(self, expression: str) -> None:
         """Watch ``expression`` (evaluated now if paused, and on every pause)."""
@@ -348,9 +438,9 @@ class DebugController(QObject):
     def on_driver_command_finished(self, result: CommandResult) -> None:
         """Apply a command's answer (stale answers for an earlier pause are dropped)."""
         request = result.request
-        if isinstance(request, (LoadScopes, Evaluate, Expand)) and result.generation != self.generation:
+        if isinstance(request, (LoadScopes, Evaluate, Expand, LoadGlobals)) and result.generation != self.generation:
             return
-        if isinstance(request, Expand):
+        if isinstance(request, (Expand, LoadGlobals)):
             error = str(result.error) if result.error else None
             if self.view is not None:
                 self.view.show_children(ChildrenLoaded(request.request.tree, request.request.node,

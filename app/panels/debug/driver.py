@@ -21,7 +21,12 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, Signal
 
-from app.panels.debug.types import BreakpointSpec, ExpandRequest
+from app.panels.debug.types import (
+    BreakpointSpec,
+    ExceptionBreaks,
+    ExpandRequest,
+    SectionRequest,
+)
 from app.services.types import Failure
 from debugger.protocol import Breakpoint, Exited
 from debugger.session import DebugSession
@@ -77,6 +82,22 @@ class Expand:
 
 
 @dataclass(frozen=True)
+class LoadGlobals:
+    """List the global object's properties for the Variables tree's Globals section."""
+
+    request: SectionRequest
+    """The section row to fill."""
+
+
+@dataclass(frozen=True)
+class SetExceptionBreaks:
+    """Choose which exceptions pause the running session."""
+
+    breaks: ExceptionBreaks
+    """Uncaught / caught."""
+
+
+@dataclass(frozen=True)
 class AddBreakpoint:
     """Add a breakpoint to the running session."""
 
@@ -102,8 +123,8 @@ class UpdateBreakpoint:
     """The new settings."""
 
 
-Request = (Resume | Step | Pause | LoadScopes | Evaluate | Expand | AddBreakpoint | RemoveBreakpoint
-           | UpdateBreakpoint)
+Request = (Resume | Step | Pause | LoadScopes | Evaluate | Expand | LoadGlobals | SetExceptionBreaks | AddBreakpoint
+           | RemoveBreakpoint | UpdateBreakpoint)
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,10 @@ def execute(session: DebugSession, request: Request) -> Any:
             return session.evaluate(expression, frame)
         case Expand(request=expand):
             return session.properties(expand.handle)
+        case LoadGlobals():
+            return session.globals()
+        case SetExceptionBreaks(breaks=breaks):
+            return session.set_exception_breaks(uncaught=breaks.uncaught, caught=breaks.caught)
         case AddBreakpoint(spec=s):
             return session.set_breakpoint(s.file, s.line, condition=s.condition, hit_count=s.hit_count,
                                           log_message=s.log_message)
@@ -180,6 +205,8 @@ class SessionDriver(QObject):
         self._requests: queue.Queue[tuple[Request, int] | None] = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.exception_breaks = ExceptionBreaks()
+        """Which exceptions pause from the first statement on (set before ``start``)."""
 
     def start(self) -> None:
         """Build and start the session on the command thread (returns at once)."""
@@ -210,6 +237,8 @@ class SessionDriver(QObject):
     def _run_commands(self) -> None:
         session = self._factory(self.root, self.trigger)
         try:
+            breaks = self.exception_breaks
+            session.set_exception_breaks(uncaught=breaks.uncaught, caught=breaks.caught)
             for s in self._specs:
                 session.set_breakpoint(s.file, s.line, condition=s.condition, hit_count=s.hit_count,
                                        log_message=s.log_message)

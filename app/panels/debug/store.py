@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.panels.debug.types import BreakpointSpec
+from app.panels.debug.types import BreakpointSpec, ExceptionBreaks
 
 STORE_PATH = Path(".isoplay") / "breakpoints.json"
 """Where breakpoints live, relative to the project root."""
@@ -45,6 +45,8 @@ class BreakpointStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._items: dict[tuple[str, int], BreakpointSpec] = {}
+        self.exception_breaks = ExceptionBreaks()
+        """Which exceptions pause (saved in the same file)."""
 
     @property
     def path(self) -> Path:
@@ -81,6 +83,41 @@ class BreakpointStore:
         self.save()
         return spec
 
+    def set_exception_breaks(self, breaks: ExceptionBreaks) -> None:
+        """Remember which exceptions pause and save."""
+        self.exception_breaks = breaks
+        self.save()
+
+    def move(self, file: str, moves: dict[int, int]) -> dict[int, BreakpointSpec | None]:
+        """Move breakpoints of ``file`` to other lines (old line -> new line, 1-based) and save.
+
+        Lines keep their relative order, so two breakpoints only meet when the lines
+        between them were deleted. The one whose text survived the deletion stays:
+        the one that did not move (the deletion began inside its line), else the
+        last one (the deletion took every line before it). The others are dropped.
+        Returns old line -> its spec after the move (None when dropped).
+        """
+        specs = self.in_file(file)
+        result: dict[int, BreakpointSpec | None] = {}
+        kept: dict[int, BreakpointSpec] = {}
+        def precedence(spec: BreakpointSpec) -> tuple[bool, int]:
+            moved = moves.get(spec.line, spec.line) != spec.line
+            return (moved, -spec.line if moved else spec.line)
+
+        for spec in sorted(specs, key=precedence):
+            target = moves.get(spec.line, spec.line)
+            if target in kept or target < 1:
+                result[spec.line] = None
+                continue
+            kept[target] = dataclasses.replace(spec, line=target)
+            result[spec.line] = kept[target]
+        for spec in specs:
+            del self._items[spec.key]
+        for spec in kept.values():
+            self._items[spec.key] = spec
+        self.save()
+        return result
+
     def remove(self, file: str, line: int) -> BreakpointSpec | None:
         """Delete a breakpoint and save; returns it (None when there was none)."""
         spec = self._items.pop((file, line), None)
@@ -91,10 +128,15 @@ class BreakpointStore:
     def load(self) -> None:
         """Replace the contents with the saved file (missing file: empty; bad records are logged and skipped)."""
         self._items.clear()
+        self.exception_breaks = ExceptionBreaks()
         if not self.path.is_file():
             return
         try:
-            records = json.loads(self.path.read_text(encoding="utf-8")).get("breakpoints", [])
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            records = data.get("breakpoints", [])
+            exceptions = data.get("exceptions") or {}
+            self.exception_breaks = ExceptionBreaks(bool(exceptions.get("uncaught", True)),
+                                                    bool(exceptions.get("caught", False)))
         except (OSError, ValueError, AttributeError) as exc:
             _log.warning("ignoring unreadable %s: %s", self.path, exc)
             return
@@ -109,5 +151,6 @@ class BreakpointStore:
     def save(self) -> None:
         """Write every breakpoint to the JSON file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"version": 1, "breakpoints": [dataclasses.asdict(s) for s in self]}
+        data = {"version": 1, "breakpoints": [dataclasses.asdict(s) for s in self],
+                "exceptions": dataclasses.asdict(self.exception_breaks)}
         self.path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.panels.debug.types import ChildrenLoaded, ExpandRequest
+from app.panels.debug.types import ChildrenLoaded, ExpandRequest, SectionRequest
 from debugger.protocol import Value, Variable
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
@@ -17,6 +17,8 @@ HANDLE_ROLE = Qt.ItemDataRole.UserRole + 1
 """Item data: the engine's object handle (None for leaves)."""
 PLACEHOLDER_ROLE = Qt.ItemDataRole.UserRole + 2
 """Item data: True on the "loading…" row of a node not yet expanded."""
+SECTION_ROLE = Qt.ItemDataRole.UserRole + 3
+"""Item data: the section key (``globals``) of a section row loaded on demand."""
 LOADING = "loading…"
 
 
@@ -32,6 +34,8 @@ class VariableTree(QTreeWidget):
 
     sig_expand_requested = Signal(object)
     """ExpandRequest: a node with a handle was expanded for the first time."""
+    sig_section_requested = Signal(object)
+    """SectionRequest: a section loaded on demand (``add_lazy_section``) was expanded for the first time."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +64,16 @@ class VariableTree(QTreeWidget):
         for var in variables:
             self.add_value(header, var.name, var.value)
         header.setExpanded(expanded)
+        return header
+
+    def add_lazy_section(self, title: str, section: str) -> QTreeWidgetItem:
+        """A collapsed top-level header whose rows are asked for (``sig_section_requested``) when expanded."""
+        header = self.add_section(title, (), expanded=False)
+        node = next(self._ids)
+        self._nodes[node] = header
+        header.setData(0, NODE_ROLE, node)
+        header.setData(0, SECTION_ROLE, section)
+        QTreeWidgetItem(header, [LOADING]).setData(0, PLACEHOLDER_ROLE, True)
         return header
 
     def add_value(self, parent: QTreeWidgetItem | None, name: str, value: Value | None) -> QTreeWidgetItem:
@@ -106,8 +120,13 @@ class VariableTree(QTreeWidget):
             QTreeWidgetItem(item, ["", "(no properties)", ""])
 
     def _on_tree_item_expanded(self, item: QTreeWidgetItem) -> None:
-        handle = item.data(0, HANDLE_ROLE)
         first = item.child(0)
-        if handle is None or first is None or not first.data(0, PLACEHOLDER_ROLE):
+        if first is None or not first.data(0, PLACEHOLDER_ROLE):
             return
-        self.sig_expand_requested.emit(ExpandRequest(self.name, int(item.data(0, NODE_ROLE)), int(handle)))
+        section = item.data(0, SECTION_ROLE)
+        if section is not None:
+            self.sig_section_requested.emit(SectionRequest(self.name, int(item.data(0, NODE_ROLE)), str(section)))
+            return
+        handle = item.data(0, HANDLE_ROLE)
+        if handle is not None:
+            self.sig_expand_requested.emit(ExpandRequest(self.name, int(item.data(0, NODE_ROLE)), int(handle)))

@@ -135,3 +135,25 @@ class ConsoleEntry:
     """The result (None for output lines)."""
     level: str = "result"
     """``result``, ``error`` or a console level (``log``, ``warn``...)."""
+
+
+@dataclass(frozen=True)
+class SectionRequest:
+    """A lazy section of a tree (``Globals``) asks for its rows."""
+
+    tree: str
+    """Which tree asked: ``variables``."""
+    node: int
+    """The tree's id of the section row to fill."""
+    section: str
+    """Which section: ``globals``."""
+
+
+@dataclass(frozen=True)
+class ExceptionBreaks:
+    """Which exceptions pause the script (persisted with the breakpoints)."""
+
+    uncaught: bool = True
+    """Pause when an exception leaves the handler (on by default)."""
+    caught: bool = False
+    """Pause when a ``catch`` clause receives an exception."""

@@ -12,12 +12,29 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.panels.debug.history import InputHistory
 from app.panels.debug.tree import VariableTree, value_text
-from app.panels.debug.types import BreakpointRow, BreakpointSpec, ChildrenLoaded, ConsoleEntry, DebugState, WatchValue
+from app.panels.debug.types import (
+    BreakpointRow,
+    BreakpointSpec,
+    ChildrenLoaded,
+    ConsoleEntry,
+    DebugState,
+    ExceptionBreaks,
+    WatchValue,
+)
 from debugger.protocol import Scopes, StackFrame
 
 STATUS_COLORS = {"verified": "#2e7d32", "moved": "#b26a00", "unverified": "#9e9e9e", "disabled": "#9e9e9e",
@@ -78,7 +95,7 @@ class CallStackWidget(QWidget):
 
 
 class VariablesWidget(QWidget):
-    """Locals, closure, module bindings and ``this`` of the selected frame, expanded lazily."""
+    """Locals, closure, module bindings and ``this`` of the selected frame, expanded lazily; Globals on demand."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +114,7 @@ class VariablesWidget(QWidget):
             self.tree.add_value(None, "this", scopes.this)
         if scopes.module:
             self.tree.add_section("Module", scopes.module, expanded=False)
+        self.tree.add_lazy_section("Globals", "globals")
 
 
 class WatchWidget(QWidget):
@@ -165,6 +183,8 @@ class BreakpointsWidget(QWidget):
     """BreakpointSpec: double-clicked (open its file at its line)."""
     sig_breakpoint_removed = Signal(object)
     """BreakpointSpec: the Remove button was pressed on it."""
+    sig_exception_breaks_changed = Signal(object)
+    """ExceptionBreaks: an exception checkbox was toggled."""
 
     COLUMNS = ["Breakpoint", "Status", "Condition", "Hit count", "Log message"]
 
@@ -176,14 +196,35 @@ class BreakpointsWidget(QWidget):
         self.list.setColumnWidth(0, 170)
         self.list.setColumnWidth(1, 150)
         self.remove_button = QPushButton("Remove", self)
+        self.uncaught_box = QCheckBox("Pause on uncaught exceptions", self)
+        self.caught_box = QCheckBox("Pause on caught exceptions", self)
+        self.uncaught_box.setChecked(True)
+        row = QHBoxLayout()
+        row.addWidget(self.uncaught_box)
+        row.addWidget(self.caught_box)
+        row.addStretch(1)
+        row.addWidget(self.remove_button)
         layout = _vbox(self)
         layout.addWidget(self.list)
-        layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(row)
         self._rows: list[BreakpointRow] = []
         self._filling = False
         self.list.itemChanged.connect(self._on_list_item_changed)
         self.list.itemDoubleClicked.connect(self._on_list_item_double_clicked)
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        self.uncaught_box.toggled.connect(self._on_exception_box_toggled)
+        self.caught_box.toggled.connect(self._on_exception_box_toggled)
+
+    def show_exception_breaks(self, breaks: ExceptionBreaks) -> None:
+        """Tick the exception checkboxes (without emitting)."""
+        for box, checked in ((self.uncaught_box, breaks.uncaught), (self.caught_box, breaks.caught)):
+            box.blockSignals(True)
+            box.setChecked(checked)
+            box.blockSignals(False)
+
+    def _on_exception_box_toggled(self, _checked: bool) -> None:
+        self.sig_exception_breaks_changed.emit(ExceptionBreaks(self.uncaught_box.isChecked(),
+                                                               self.caught_box.isChecked()))
 
     @property
     def rows(self) -> tuple[BreakpointRow, ...]:

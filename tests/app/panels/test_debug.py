@@ -12,15 +12,40 @@ from PySide6.QtCore import QObject, Signal
 
 from app.panels.debug.controller import DebugController
 from app.panels.debug.driver import (
-    AddBreakpoint, CommandResult, Evaluate, Expand, LoadScopes, RemoveBreakpoint, Request, Resume, Started, Step,
+    AddBreakpoint,
+    CommandResult,
+    Evaluate,
+    Expand,
+    LoadScopes,
+    RemoveBreakpoint,
+    Request,
+    Resume,
+    Started,
+    Step,
 )
 from app.panels.debug.history import InputHistory
 from app.panels.debug.store import STORE_PATH, BreakpointStore
 from app.panels.debug.types import (
-    BreakpointRow, BreakpointSpec, ChildrenLoaded, ConsoleEntry, CurrentLine, DebugState, ExpandRequest, WatchValue,
+    BreakpointRow,
+    BreakpointSpec,
+    ChildrenLoaded,
+    ConsoleEntry,
+    CurrentLine,
+    DebugState,
+    ExpandRequest,
+    WatchValue,
 )
 from debugger.protocol import (
-    Breakpoint, BreakpointError, Exited, Output, Paused, Resumed, Scopes, StackFrame, Value, Variable,
+    Breakpoint,
+    BreakpointError,
+    Exited,
+    Output,
+    Paused,
+    Resumed,
+    Scopes,
+    StackFrame,
+    Value,
+    Variable,
 )
 from runtime.invocation import HttpRequest, Trigger
 
@@ -427,8 +452,8 @@ def test_panel_frame_choice_breakpoint_list_watch_removal_and_action_states(tmp_
 
 
 def test_margin_menu_edits_and_grey_disabled_marker(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from editor.widget import CodeEditor
     from app.panels.debug.margin import BreakpointMarginAdapter
+    from editor.widget import CodeEditor
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src/index.ts").write_text("let a = 1;\nlet b = 2;\nlet c = 3;\n")
@@ -475,3 +500,203 @@ def test_demo_window_builds_and_f5_debugs(tmp_path: Path, qtbot) -> None:  # typ
         assert exited.args[0].result["body"] == "/demo 12"
     finally:
         controller.close()
+
+
+# ---- binding detach, breakpoints following edits, exception toggles, globals ------------------------
+def _receivers(obj: QObject, signal: str) -> int:
+    from PySide6.QtCore import SIGNAL
+
+    return int(obj.receivers(SIGNAL(f"{signal}(PyObject)")))
+
+
+def test_binding_detach_disconnects_everything_and_a_new_binding_takes_the_panels(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QWidget
+
+    from app.panels.debug.actions import DebugActions
+    from app.panels.debug.margin import BreakpointMarginAdapter
+    from app.panels.debug.widget import DebugPanel
+    from app.panels.debug.wiring import DebugBinding
+    from editor.widget import CodeEditor
+
+    (tmp_path / "a/src").mkdir(parents=True)
+    (tmp_path / "a/src/index.ts").write_text("let a = 1;\nlet b = 2;\nlet c = 3;\n")
+    window = QWidget()
+    qtbot.addWidget(window)
+    panel, actions = DebugPanel(window), DebugActions(window)
+    editor = CodeEditor(window)
+    editor.load_file(tmp_path / "a/src/index.ts")
+    old = DebugController(tmp_path / "a", parent=window)
+    idle = {name: _receivers(panel.breakpoints, name) for name in ("sig_breakpoint_edited", "sig_breakpoint_removed")}
+    binding = DebugBinding(old, panel, actions, lambda: editor)
+    binding.attach_editor(editor)
+    old.toggle_breakpoint("src/index.ts", 2)
+    assert editor.breakpoints() == {1: True} and len(panel.breakpoints.rows) == 1
+    assert _receivers(old, "sig_breakpoints_changed") == 1  # the margin
+    binding.detach()
+    binding.detach()  # idempotent
+    assert not binding.attached and old.view is None
+    for name in ("sig_state_changed", "sig_breakpoints_changed", "sig_current_line_changed",
+                 "sig_exception_breaks_changed"):
+        assert _receivers(old, name) == 0, name
+    assert {n: _receivers(panel.breakpoints, n) for n in idle} == idle
+    assert _receivers(actions, "sig_exception_breaks_changed") == 0
+    qtbot.waitUntil(lambda: editor.findChild(BreakpointMarginAdapter) is None, timeout=2000)
+    assert editor.breakpoints() == {} and panel.breakpoints.rows == ()
+    old.toggle_breakpoint("src/index.ts", 3)  # reaches neither the panel nor the editor
+    assert editor.breakpoints() == {} and panel.breakpoints.rows == ()
+    actions.actions["toggle_breakpoint"].trigger()  # reaches nobody
+    assert [s.line for s in old.store] == [2, 3]
+    # a new project's controller over the same panels and editor
+    (tmp_path / "a/.isoplay").rename(tmp_path / "old-store")
+    new = DebugController(tmp_path / "a", parent=window)
+    assert len(new.store) == 0
+    second = DebugBinding(new, panel, actions, lambda: editor)
+    second.attach_editor(editor)
+    editor.go_to_line(2)
+    actions.actions["toggle_breakpoint"].trigger()
+    assert [s.line for s in new.store] == [3] and [s.line for s in old.store] == [2, 3]
+    assert editor.breakpoints() == {2: True} and [r.spec.line for r in panel.breakpoints.rows] == [3]
+    old.close()
+    new.close()
+
+
+def test_breakpoints_follow_inserted_and_deleted_lines_and_survive_a_reload(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.panels.debug.margin import BreakpointMarginAdapter
+    from editor.widget import CodeEditor
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/index.ts").write_text("".join(f"let v{i} = {i};\n" for i in range(1, 9)))
+    editor = CodeEditor()
+    qtbot.addWidget(editor)
+    editor.load_file(tmp_path / "src/index.ts")
+    controller = DebugController(tmp_path, parent=editor)
+    BreakpointMarginAdapter(editor, controller)
+    controller.toggle_breakpoint("src/index.ts", 3)
+    controller.toggle_breakpoint("src/index.ts", 6)
+    controller.edit_breakpoint("src/index.ts", 6, condition="v1 > 0")
+
+    def saved() -> list[tuple[int, str | None]]:
+        data = json.loads((tmp_path / STORE_PATH).read_text())
+        return [(b["line"], b["condition"]) for b in data["breakpoints"]]
+
+    def edit(line: int, end_line: int, text: str) -> None:
+        view = editor.view
+        view.setTargetRange(view.positionFromLine(line), view.positionFromLine(end_line))
+        view.replaceTarget(len(text.encode()), text)
+
+    edit(1, 1, "// one\n// two\n")  # two lines inserted above both
+    qtbot.waitUntil(lambda: [s.line for s in controller.store] == [5, 8], timeout=2000)
+    assert saved() == [(5, None), (8, "v1 > 0")]
+    assert editor.breakpoints() == {4: True, 7: True}
+    edit(5, 6, "")  # the line after the first breakpoint: only the second moves
+    qtbot.waitUntil(lambda: [s.line for s in controller.store] == [5, 7], timeout=2000)
+    assert controller.store.get("src/index.ts", 7).condition == "v1 > 0"  # type: ignore[union-attr]
+    edit(3, 6, "")  # lines 4-6 (1-based) with the first breakpoint go; the second's line moves up to 4
+    qtbot.waitUntil(lambda: [s.line for s in controller.store] == [4], timeout=2000)
+    assert saved() == [(4, "v1 > 0")]  # the breakpoint whose line survived stays
+    edit(4, 5, "")  # the line after it: nothing moves, nothing is saved again
+    qtbot.wait(20)
+    assert saved() == [(4, "v1 > 0")]
+    view = editor.view
+    view.setTargetRange(view.lineEndPosition(2), view.lineEndPosition(3))  # join lines 3 and 4 from the end of 3
+    view.replaceTarget(0, "")
+    qtbot.waitUntil(lambda: [s.line for s in controller.store] == [3], timeout=2000)
+    editor.apply_reload("// reloaded\n" * 10)  # a whole-buffer replace from disk: breakpoints keep their lines
+    qtbot.wait(50)
+    assert [s.line for s in controller.store] == [3] and editor.breakpoints() == {2: True}
+    controller.close()
+
+
+def test_moved_breakpoints_are_moved_in_a_running_session(fake) -> None:  # type: ignore[no-untyped-def]
+    controller, view, drivers = fake
+    controller.toggle_breakpoint("src/lib.ts", 4)
+    controller.toggle_breakpoint("src/lib.ts", 9)
+    controller.start(HttpRequest("GET", "http://localhost/"))
+    drivers[0].sig_started.emit(Started((Breakpoint(1, "src/lib.ts", 4, "verified", 4, 7),
+                                         Breakpoint(2, "src/lib.ts", 9, "verified", 9, 8))))
+    controller.edit_breakpoint("src/lib.ts", 9, log_message="at nine")
+    # lines 4-8 deleted: both meet on line 6, where the text of line 9 survived: its breakpoint stays
+    controller.move_breakpoints("src/lib.ts", {4: 6, 9: 6})
+    assert list(controller.store) == [BreakpointSpec("src/lib.ts", 6, log_message="at nine")]
+    requests = [r for r, _g in drivers[0].requests]
+    assert requests[-3:] == [RemoveBreakpoint(2), AddBreakpoint(BreakpointSpec("src/lib.ts", 6, log_message="at nine")),
+                             RemoveBreakpoint(1)]
+    assert [r.spec.line for r in view.breakpoints] == [6] and view.breakpoints[0].status == "pending"
+
+
+def test_exception_toggles_persist_reach_the_session_and_follow_each_other(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QWidget
+
+    from app.panels.debug.actions import DebugActions
+    from app.panels.debug.driver import SetExceptionBreaks
+    from app.panels.debug.types import ExceptionBreaks
+    from app.panels.debug.widget import DebugPanel
+    from app.panels.debug.wiring import DebugBinding
+
+    drivers: list[FakeDriver] = []
+
+    def factory(root: Path, trigger: Trigger, specs: Sequence[BreakpointSpec], parent: QObject) -> FakeDriver:
+        drivers.append(FakeDriver(root, trigger, specs, parent))
+        return drivers[-1]
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    panel, actions = DebugPanel(window), DebugActions(window)
+    controller = DebugController(tmp_path, parent=window, driver_factory=factory)  # type: ignore[arg-type]
+    DebugBinding(controller, panel, actions, lambda: None)
+    assert actions.actions["break_uncaught"].isChecked() and not actions.actions["break_caught"].isChecked()
+    assert panel.breakpoints.uncaught_box.isChecked() and not panel.breakpoints.caught_box.isChecked()
+    actions.actions["break_caught"].trigger()  # the Debug menu / toolbar toggle
+    assert controller.exception_breaks == ExceptionBreaks(True, True)
+    assert panel.breakpoints.caught_box.isChecked()
+    assert json.loads((tmp_path / STORE_PATH).read_text())["exceptions"] == {"uncaught": True, "caught": True}
+    controller.start(HttpRequest("GET", "http://localhost/"))
+    assert drivers[0].exception_breaks == ExceptionBreaks(True, True)  # set before the debuggee starts
+    drivers[0].sig_started.emit(Started(()))
+    panel.breakpoints.uncaught_box.setChecked(False)  # the Breakpoints panel's checkbox
+    assert drivers[0].requests[-1] == (SetExceptionBreaks(ExceptionBreaks(False, True)), 0)
+    assert not actions.actions["break_uncaught"].isChecked()
+    again = BreakpointStore(tmp_path)
+    again.load()
+    assert again.exception_breaks == ExceptionBreaks(False, True)
+    controller.close()
+
+
+CAUGHT_SRC = """\
+(globalThis as any).appVersion = "1.2.3";
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    let note = "fine";
+    try {
+      JSON.parse("{not json");
+    } catch (e) {
+      note = String(e);
+    }
+    return new Response(note);
+  },
+};
+"""
+
+
+def test_pause_on_caught_exception_from_the_panel_and_globals_on_demand(make_project, qtbot) -> None:  # type: ignore[no-untyped-def]
+    one = Ide(make_project({"src/index.ts": CAUGHT_SRC}), qtbot)
+    try:
+        one.panel.breakpoints.caught_box.setChecked(True)
+        with qtbot.waitSignal(one.controller.sig_paused, timeout=30000) as paused:
+            one.controller.start(HttpRequest("GET", "http://localhost/"))
+        event = paused.args[0]
+        assert (event.reason, event.uncaught, event.top.line) == ("exception", False, 8)
+        tree = one.panel.variables.tree
+        qtbot.waitUntil(lambda: tree.find_row("Globals") is not None, timeout=10000)
+        globals_row = tree.find_row("Globals")
+        assert globals_row.childCount() == 1 and globals_row.child(0).text(0) == "loading…"  # nothing asked yet
+        globals_row.setExpanded(True)
+        qtbot.waitUntil(lambda: tree.find_row("Globals", "appVersion") is not None, timeout=10000)
+        assert tree.find_row("Globals", "appVersion").text(1) == '"1.2.3"'
+        assert tree.find_row("Globals", "URL") is not None and tree.find_row("Globals", "$__dP") is None
+        with qtbot.waitSignal(one.controller.sig_exited, timeout=10000) as exited:
+            one.trigger("start_continue")
+        assert "SyntaxError" in exited.args[0].result["body"]
+    finally:
+        one.controller.close()
