@@ -16,6 +16,7 @@ from PySide6.QtCore import QEventLoop, QMessageLogContext, QSettings, QtMsgType,
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bridge import FutureBridge
+from app.debugging import Debugger, install_debugger
 from app.panels.console.controller import ConsoleController
 from app.panels.console.widget import ConsoleWidget
 from app.panels.editors.controller import EditorsController
@@ -104,6 +105,8 @@ class Ide:
     """Profiler, load runs, KV, heap, deployments and publish (app/tools.py)."""
     outline: OutlinePanel | None = None
     """Outline dock and Go to Symbol box (app/panels/outline)."""
+    debugger: Debugger | None = None
+    """Debug dock, toolbar, menu and the open project's debug controller (app/debugging.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -139,6 +142,8 @@ class Ide:
         self._stopped = True
         if self.tools is not None:
             self.tools.close()
+        if self.debugger is not None:
+            self.debugger.close()
         self.services.language.stop()
         self.services.watcher.stop()
         self.services.toolchain.shutdown()
@@ -206,6 +211,7 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide = Ide(qapp, settings, window, panels, services, controllers)
     _connect(ide)
     ide.tools = install_tools(ide)
+    ide.debugger = install_debugger(ide)
     ide.outline = install_outline(ide)
     install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())

@@ -1,0 +1,216 @@
+"""The debugger in the IDE window: Debug dock, toolbar, menu and one ``DebugController`` per open project.
+
+Part of the composition root (app/main.py calls ``install_debugger``), like
+``app/tools.py``. The panel, actions, toolbar and menu live as long as the
+window. Each opened project gets its own controller (its breakpoints live in
+the project's ``.isoplay/breakpoints.json``) wired by a ``DebugBinding``;
+opening another project detaches that binding, stops the old session and
+builds a new controller. F5 debugs whatever the simulator's visible tab would
+send (an HTTP request, a cron, an event or a one-off run), after saving dirty
+editors, since a session builds the project from disk.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QApplication, QMenu, QToolBar
+
+from app.panels.debug.actions import DebugActions
+from app.panels.debug.controller import DebugController
+from app.panels.debug.types import DebugState
+from app.panels.debug.widget import DebugPanel
+from app.panels.debug.wiring import DebugBinding
+from app.panels.response.render import RenderedBody, ResponseModel, describe_trigger
+from app.panels.simulator.forms import SimulatorInputError, to_trigger
+from app.services.runtime_service import InvocationFinished
+from app.services.types import Failure
+from debugger.protocol import Exited, Paused
+from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Trigger
+
+if TYPE_CHECKING:
+    from app.main import Ide
+
+DOCK = "debug"
+"""The Debug dock's key in ``MainWindow.docks``."""
+
+
+@dataclass
+class Debugger:
+    """The debugger of one IDE window."""
+
+    panel: DebugPanel
+    actions: DebugActions
+    toolbar: QToolBar
+    menu: QMenu
+    controller: DebugController | None = None
+    """The open project's controller (None before a project is opened)."""
+    binding: DebugBinding | None = None
+    retired: list[DebugController] = field(default_factory=list)
+    """Controllers of projects closed since (stopped; their threads are joined in ``close``)."""
+    _runs: int = 0
+
+    def open_project(self, ide: Ide, root: Path) -> DebugController:
+        """Tear down the previous project's controller and wire a new one for ``root``."""
+        self.detach()
+        controller = DebugController(root, parent=ide.window)
+        controller.trigger_provider = lambda: _simulator_trigger(ide)
+        controller.save_before_start = lambda proceed: ide.controllers.editors.save_all(on_done=proceed)
+        binding = DebugBinding(controller, self.panel, self.actions, ide.controllers.editors.current_editor)
+        binding.link(controller.sig_location_requested, ide.controllers.editors.open_location)
+        binding.link(controller.sig_error_reported, lambda failure: _on_error_reported(ide, failure))
+        binding.link(controller.sig_paused, lambda paused: _on_paused(ide, paused))
+        binding.link(controller.sig_state_changed, lambda state: _on_state_changed(ide, self, state))
+        binding.link(controller.sig_exited, lambda exited: _on_exited(ide, self, exited))
+        self.controller, self.binding = controller, binding
+        for editor in ide.panels.editors.editors():
+            binding.attach_editor(editor)
+        return controller
+
+    def attach_editor_of(self, ide: Ide, path: Path) -> None:
+        """An editor was opened on ``path``: give it the breakpoint margin."""
+        editor = ide.controllers.editors.editor_for(path)
+        if editor is not None and self.binding is not None:
+            self.binding.attach_editor(editor)
+
+    def detach(self) -> None:
+        """Unwire the current controller and stop its session (its threads end on their own)."""
+        if self.binding is not None:
+            self.binding.detach()
+        if self.controller is not None:
+            self.controller.stop()
+            self.retired.append(self.controller)
+        self.controller = self.binding = None
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop every session and wait for its threads (the IDE is shutting down; idempotent)."""
+        self.detach()
+        for controller in self.retired:
+            controller.close(timeout)
+        self.retired.clear()
+
+    def next_run(self) -> int:
+        """A sequence number for the response of a debugged run."""
+        self._runs += 1
+        return self._runs
+
+
+def install_debugger(ide: Ide) -> Debugger:
+    """Build the Debug dock, toolbar and menu and follow the project being opened."""
+    window = ide.window
+    panel = DebugPanel(window)
+    actions = DebugActions(window)
+    toolbar = actions.make_toolbar(window)
+    window.addToolBar(toolbar)
+    menu = actions.make_menu("&Debug", window)
+    titles = {a.text().replace("&", ""): a for a in window.menuBar().actions()}
+    before = titles.get("View")
+    if before is not None:
+        window.menuBar().insertMenu(before, menu)
+    else:
+        window.menuBar().addMenu(menu)
+    window.add_tool_dock(DOCK, "Debug", panel, beside="console")
+    window.docks["console"].raise_()
+    debugger = Debugger(panel, actions, toolbar, menu)
+    ide.controllers.project.sig_project_opening.connect(lambda opening: debugger.open_project(ide, opening.root))
+    ide.controllers.editors.sig_file_opened.connect(lambda path: debugger.attach_editor_of(ide, path))
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(debugger.close)
+    return debugger
+
+
+def _simulator_trigger(ide: Ide) -> Trigger:
+    """What the simulator's visible tab would send (its form shows why when it cannot be sent)."""
+    try:
+        trigger = to_trigger(ide.panels.simulator.current_form())
+    except SimulatorInputError as exc:
+        ide.panels.simulator.show_input_error(str(exc))
+        raise
+    ide.panels.simulator.show_input_error("")
+    return trigger
+
+
+def _on_error_reported(ide: Ide, failure: Failure) -> None:
+    """A form mistake is shown in the form (like Ctrl+R does); everything else in the error dialog."""
+    if isinstance(failure.error, SimulatorInputError):
+        ide.window.show_dock("simulator")
+        ide.window.flash(f"Cannot debug: {failure.error}")
+        return
+    ide.services.reporter.report(failure)
+
+
+def _on_paused(ide: Ide, paused: Paused) -> None:
+    top = paused.top
+    why = {"breakpoint": "at a breakpoint", "step": "after a step", "exception": "on an exception",
+           "pause": "on request"}.get(paused.reason, paused.reason)
+    ide.window.show_dock(DOCK)
+    ide.window.flash(f"Paused {why} in {top.function} ({top.file}:{top.line})", 8000)
+
+
+def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
+    controller = debugger.controller
+    if state is DebugState.STARTING and controller is not None and controller.trigger is not None:
+        ide.controllers.response.show_running(controller.trigger)
+        ide.window.show_dock(DOCK)
+
+
+def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:
+    """Show what the debugged invocation answered in the Response panel (and its logs in the Console)."""
+    controller = debugger.controller
+    if controller is None or controller.trigger is None:
+        return
+    trigger = controller.trigger
+    if exited.result is None:
+        detail = f": {exited.error}" if exited.error else ""
+        model = ResponseModel(f"■ debug session {exited.status}", "idle", f"ended{detail}", (),
+                              RenderedBody("empty", "", 0))
+        ide.panels.response.show_model(model, describe_trigger(trigger))
+        return
+    finished = InvocationFinished(controller.root, trigger, result_from_json(trigger, exited.result),
+                                  debugger.next_run())
+    ide.controllers.response.show_finished(finished)
+    ide.controllers.console.add_invocation(finished)
+    ide.window.show_dock("response")
+
+
+def result_from_json(trigger: Trigger, data: dict[str, Any]) -> InvocationResult:
+    """An ``InvocationResult`` back from the ``to_json`` shape a debug session's ``Exited.result`` carries."""
+    body = data.get("body")
+    status = data.get("status")
+    value: Any = None
+    raw = b""
+    if trigger.kind == "fetch":
+        raw = str(body or "").encode("utf-8")
+    elif body is not None:
+        try:
+            value = json.loads(body)
+        except (TypeError, ValueError):
+            value = body
+    error = None
+    if data.get("error"):
+        e = data["error"]
+        name = str(e.get("name") or "")
+        summary = str(e.get("message") or "")
+        message = summary.split(f"{name}: ", 1)[1] if name and f"{name}: " in summary else summary
+        error = ErrorInfo(name, message, str(e.get("stack") or ""), kind=str(e.get("kind") or "exception"))
+    heap = data.get("heap") or {}
+    logs = tuple(LogEntry(str(x.get("level", "log")), str(x.get("message", "")), float(x.get("time", 0.0)))
+                 for x in data.get("logs") or ())
+    return InvocationResult(
+        trigger=trigger.kind, outcome=data.get("outcome") or "error", status=status,
+        status_text=_status_text(status), headers=tuple((str(k), str(v)) for k, v in (data.get("headers") or {}).items()),
+        body=raw, value=value, logs=logs, error=error, limit=(data.get("error") or {}).get("limit"),
+        duration_ms=float(data.get("duration_ms") or 0.0), heap_used=int(heap.get("used") or 0),
+        heap_total=int(heap.get("total") or 0))
+
+
+def _status_text(status: object) -> str:
+    try:
+        return http.HTTPStatus(int(status)).phrase  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return ""

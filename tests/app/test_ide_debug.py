@@ -1,0 +1,145 @@
+"""The debugger in the real main window (build_app): margin, F5 from the simulator, pause, continue, response.
+
+Real runtime thread, real esbuild, a real debuggee process with a real isolate,
+real widgets offscreen.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ide_testutil import WAIT_MS
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from app.panels.debug.store import STORE_PATH
+from app.panels.debug.types import DebugState
+from app.panels.simulator.forms import HttpForm
+from runtime.project import new_project
+
+pytestmark = pytest.mark.timeout(120)
+
+AFTER_AWAIT_LINE = 11
+"""1-based line of ``return Response.json(...)`` in INDEX_TS (after ``await env.KV.put``)."""
+
+DEBUG_KEYS = ("F5", "F9", "F10", "F11", "Shift+F11", "Shift+F5")
+
+
+def click_margin(qtbot: Any, editor: Any, line: int) -> None:
+    """A real mouse click in the breakpoint margin on 0-based ``line``."""
+    view = editor.view
+    y = view.pointYFromPosition(view.positionFromLine(line)) + view.textHeight(line) // 2
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(view.marginWidthN(0) + 4, y))
+
+
+def press(qtbot: Any, ide: Any, key: str) -> None:
+    """Press a shortcut with the keyboard focus in the current editor (as a user would)."""
+    editor = ide.controllers.editors.current_editor()
+    ide.window.activateWindow()
+    QWidget.setFocus(editor.view)
+    sequence = QKeySequence(key)[0]
+    qtbot.keyClick(editor.view, sequence.key(), sequence.keyboardModifiers())
+
+
+def actions_bound_to(window: Any, key: str) -> list[str]:
+    """Texts of the enabled-or-not actions of the window that use shortcut ``key``."""
+    wanted = QKeySequence(key)
+    return [a.text() for a in window.findChildren(QAction) if wanted in a.shortcuts()]
+
+
+def test_breakpoint_from_the_margin_f5_pauses_with_stack_and_continue_shows_the_response(
+        qtbot: Any, ide_factory: Any, sample_project: Path, tmp_path: Path) -> None:
+    ide = ide_factory(sample_project)
+    for key in DEBUG_KEYS:  # one action per key, none ambiguous with the IDE's own shortcuts (Ctrl+R runs)
+        assert len(actions_bound_to(ide.window, key)) == 1, (key, actions_bound_to(ide.window, key))
+    menus = [a.text() for a in ide.window.menuBar().actions()]
+    assert menus.index("&Debug") == menus.index("&View") - 1
+    editor = ide.controllers.editors.current_editor()
+    click_margin(qtbot, editor, AFTER_AWAIT_LINE - 1)
+    assert editor.breakpoints() == {AFTER_AWAIT_LINE - 1: True}
+    saved = json.loads((sample_project / STORE_PATH).read_text(encoding="utf-8"))
+    assert [(b["file"], b["line"]) for b in saved["breakpoints"]] == [("src/index.ts", AFTER_AWAIT_LINE)]
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/debugged?x=1"))
+    controller = ide.debugger.controller
+    with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS) as paused:
+        press(qtbot, ide, "F5")
+    top = paused.args[0].top
+    assert (paused.args[0].reason, top.function, top.file, top.line) == ("breakpoint", "fetch", "src/index.ts",
+                                                                         AFTER_AWAIT_LINE)
+    assert editor.current_line() == AFTER_AWAIT_LINE - 1
+    panel = ide.debugger.panel
+    assert ide.window.docks["debug"].isVisible()
+    first = panel.call_stack.list.topLevelItem(0)
+    assert first.text(0).startswith("fetch") and first.text(1).startswith(f"src/index.ts:{AFTER_AWAIT_LINE}:")
+    tree = panel.variables.tree
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "url") is not None, timeout=WAIT_MS)
+    assert tree.find_row("Locals", "url").text(1).startswith("URL")
+    assert ide.debugger.actions.actions["start_continue"].text() == "Continue"
+    ide.window.resize(1480, 900)
+    ide.window.resizeDocks([ide.window.docks["debug"]], [300], Qt.Orientation.Vertical)
+    panel.tabs.setCurrentWidget(panel.variables)
+    env = tree.find_row("Locals", "env")
+    env.setExpanded(True)
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "env", "KV") is not None, timeout=WAIT_MS)
+    qtbot.wait(100)
+    assert ide.window.grab().save(str(tmp_path / "ide-debug.png"))
+    with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS) as exited:
+        press(qtbot, ide, "F5")
+    assert exited.args[0].status == "ok"
+    assert controller.state is DebugState.IDLE and editor.current_line() is None
+    qtbot.waitUntil(lambda: ide.panels.response.badge.text().strip().startswith("200"), timeout=WAIT_MS)
+    body = ide.panels.response.body_text()
+    assert '"HI!"' in body and '"/debugged"' in body
+    assert "handling /debugged" in panel.console.text()  # console.log reached the Debug Console live
+    assert any(r.startswith("GET /debugged?x=1 → 200") for r in ide.panels.console.row_texts())
+
+
+def test_f9_toggles_at_the_caret_and_a_bad_form_is_shown_not_started(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    editor = ide.controllers.editors.current_editor()
+    editor.go_to_line(4)
+    press(qtbot, ide, "F9")
+    assert editor.breakpoints() == {4: True}
+    reports: list[Any] = []
+    ide.services.reporter.sig_error_reported.connect(reports.append)
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/with spaces"))
+    press(qtbot, ide, "F5")
+    assert ide.debugger.controller.state is DebugState.IDLE
+    assert "must not contain spaces" in ide.panels.simulator.error.text() and not reports  # in the form, no dialog
+    press(qtbot, ide, "F9")
+    assert editor.breakpoints() == {}
+
+
+def test_opening_another_project_rewires_the_debugger_to_it(qtbot: Any, ide_factory: Any, sample_project: Path,
+                                                            tmp_path: Path) -> None:
+    ide = ide_factory(sample_project)
+    first = ide.debugger.controller
+    first_binding = ide.debugger.binding
+    click_margin(qtbot, ide.controllers.editors.current_editor(), 4)
+    assert [r.spec.line for r in ide.debugger.panel.breakpoints.rows] == [5]
+    other = tmp_path / "other"
+    new_project(other, "hello", "other")
+    with qtbot.waitSignal(ide.services.runtime.sig_project_opened, timeout=WAIT_MS):
+        ide.open_project(other)
+    qtbot.waitUntil(lambda: (e := ide.controllers.editors.current_editor()) is not None
+                    and e.path is not None and e.path.is_relative_to(other.resolve()), timeout=WAIT_MS)
+    second = ide.debugger.controller
+    assert second is not first and second.root == other.resolve()
+    assert first in ide.debugger.retired and not first_binding.attached
+    assert ide.debugger.panel.breakpoints.rows == ()
+    # the old controller reaches nothing any more: not the panel, not the actions, not the editors
+    first.toggle_breakpoint("src/index.ts", 2)
+    assert ide.debugger.panel.breakpoints.rows == ()
+    editor = ide.controllers.editors.current_editor()
+    assert editor.breakpoints() == {}
+    click_margin(qtbot, editor, 0)
+    assert [(r.spec.file, r.spec.line) for r in ide.debugger.panel.breakpoints.rows] == [
+        (editor.path.relative_to(other.resolve()).as_posix(), 1)]
+    assert len(first.store) == 2 and len(second.store) == 1
+    ide.debugger.actions.actions["break_caught"].trigger()
+    assert second.exception_breaks.caught and not first.exception_breaks.caught
