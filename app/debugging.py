@@ -27,9 +27,10 @@ from app.panels.debug.widget import DebugPanel
 from app.panels.debug.wiring import DebugBinding
 from app.panels.response.render import RenderedBody, ResponseModel, describe_trigger
 from app.panels.simulator.forms import SimulatorInputError, to_trigger
-from app.services.runtime_service import InvocationFinished
+from app.services.runtime_service import InvocationFinished, InvocationRefused
 from app.services.types import Failure
 from debugger.protocol import Exited, Paused
+from runtime.errors import UserError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Trigger
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class Debugger:
         binding.link(controller.sig_paused, lambda paused: _on_paused(ide, paused))
         binding.link(controller.sig_state_changed, lambda state: _on_state_changed(ide, self, state))
         binding.link(controller.sig_exited, lambda exited: _on_exited(ide, self, exited))
+        binding.link(controller.sig_start_failed, lambda failure: _on_start_failed(ide, controller, failure))
+        binding.link(ide.controllers.tree.sig_file_renamed, lambda renamed: controller.rename_file(renamed.old,
+                                                                                                  renamed.new))
         self.controller, self.binding = controller, binding
         for editor in ide.panels.editors.editors():
             binding.attach_editor(editor)
@@ -157,6 +161,16 @@ def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
     if state is DebugState.STARTING and controller is not None and controller.trigger is not None:
         ide.controllers.response.show_running(controller.trigger)
         ide.window.show_dock(DOCK)
+
+
+def _on_start_failed(ide: Ide, controller: DebugController, failure: Failure) -> None:
+    """The project did not build: the Response panel shows the build errors with links, as a refused run does."""
+    if isinstance(failure.error, UserError) and controller.trigger is not None:
+        ide.controllers.response.show_refused(InvocationRefused(controller.root, controller.trigger, failure.error))
+        ide.controllers.console.add_message("error", f"debugging: {failure.error}", "ide")
+        ide.window.show_dock("response")
+    else:
+        ide.services.reporter.report(failure)
 
 
 def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:

@@ -143,3 +143,29 @@ def test_opening_another_project_rewires_the_debugger_to_it(qtbot: Any, ide_fact
     assert len(first.store) == 2 and len(second.store) == 1
     ide.debugger.actions.actions["break_caught"].trigger()
     assert second.exception_breaks.caught and not first.exception_breaks.caught
+
+
+def test_a_build_error_shows_in_the_response_panel_and_breakpoints_follow_a_renamed_file(
+        qtbot: Any, ide_factory: Any, sample_project: Path, monkeypatch: Any) -> None:
+    ide = ide_factory(sample_project)
+    util = (sample_project / "src" / "util.ts").resolve()
+    ide.controllers.editors.open(util)
+    qtbot.waitUntil(lambda: ide.controllers.editors.current_path() == util, timeout=WAIT_MS)
+    editor = ide.controllers.editors.current_editor()
+    click_margin(qtbot, editor, 1)
+    controller = ide.debugger.controller
+    assert [s.key for s in controller.store] == [("src/util.ts", 2)]
+    monkeypatch.setattr(ide.panels.tree, "ask_name", lambda *_args: "text.ts")
+    ide.controllers.tree.rename(util)
+    qtbot.waitUntil(lambda: [s.key for s in controller.store] == [("src/text.ts", 2)], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.path == util.with_name("text.ts") and editor.breakpoints() == {1: True},
+                    timeout=WAIT_MS)
+    # the import of ./util is now broken: F5 shows the build error where a refused run shows it, no dialog
+    reports: list[Any] = []
+    ide.services.reporter.sig_error_reported.connect(reports.append)
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/"))
+    with qtbot.waitSignal(controller.sig_start_failed, timeout=WAIT_MS):
+        press(qtbot, ide, "F5")
+    assert controller.state is DebugState.IDLE
+    qtbot.waitUntil(lambda: "Build failed" in ide.panels.response.badge.text(), timeout=WAIT_MS)
+    assert "./util" in ide.panels.response.error_text() and not reports

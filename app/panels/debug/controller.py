@@ -37,7 +37,7 @@ from app.panels.debug.driver import (
     Step,
     UpdateBreakpoint,
 )
-from app.panels.debug.store import BreakpointStore
+from app.panels.debug.store import BreakpointStore, relative_file
 from app.panels.debug.types import (
     BreakpointRow,
     BreakpointSpec,
@@ -126,7 +126,9 @@ class DebugController(QObject):
     sig_exited = Signal(object)
     """debugger.protocol.Exited: the session ended."""
     sig_error_reported = Signal(object)
-    """Failure: something the user should see in the error dialog (build errors, failed commands)."""
+    """Failure: something the user should see in the error dialog (failed commands, no usable trigger)."""
+    sig_start_failed = Signal(object)
+    """Failure: a session could not start (the project did not build, the debuggee did not start)."""
     sig_exception_breaks_changed = Signal(object)
     """ExceptionBreaks: which exceptions pause changed (menu toggles and the Breakpoints panel follow it)."""
 
@@ -231,6 +233,11 @@ class DebugController(QObject):
             if spec is not None and error:
                 self._errors[spec.key] = error
         self._breakpoints_changed()
+
+    def rename_file(self, old: Path, new: Path) -> None:
+        """A file or folder was renamed or moved: its breakpoints go with it (the session learns at its next start)."""
+        if self.store.rename(relative_file(self.root, old), relative_file(self.root, new)):
+            self._breakpoints_changed()
 
     # ---- exceptions ----------------------------------------------------------------------
     @property
@@ -420,7 +427,7 @@ class DebugController(QObject):
         """The project did not build or the debuggee did not start."""
         self._set_state(DebugState.IDLE)
         self._console(ConsoleEntry(failure.message, level="error"))
-        self.sig_error_reported.emit(failure)
+        self.sig_start_failed.emit(failure)
 
     def on_driver_event_received(self, event: Event) -> None:
         """Apply one session event."""

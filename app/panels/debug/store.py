@@ -118,6 +118,18 @@ class BreakpointStore:
         self.save()
         return result
 
+    def rename(self, old: str, new: str) -> int:
+        """A file or folder was renamed: its breakpoints follow (project-relative paths); returns how many moved."""
+        moved = [s for s in self._items.values() if s.file == old or s.file.startswith(old + "/")]
+        for spec in moved:
+            del self._items[spec.key]
+        for spec in moved:
+            renamed = dataclasses.replace(spec, file=new + spec.file[len(old):])
+            self._items[renamed.key] = renamed
+        if moved:
+            self.save()
+        return len(moved)
+
     def remove(self, file: str, line: int) -> BreakpointSpec | None:
         """Delete a breakpoint and save; returns it (None when there was none)."""
         spec = self._items.pop((file, line), None)

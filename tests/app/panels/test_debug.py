@@ -700,3 +700,16 @@ def test_pause_on_caught_exception_from_the_panel_and_globals_on_demand(make_pro
         assert "SyntaxError" in exited.args[0].result["body"]
     finally:
         one.controller.close()
+
+
+def test_breakpoints_follow_a_renamed_file_or_folder(fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    controller, view, _drivers = fake
+    for file, line in [("src/a.ts", 2), ("src/lib/b.ts", 3), ("src/library.ts", 4)]:
+        controller.toggle_breakpoint(file, line)
+    controller.rename_file(tmp_path / "src/a.ts", tmp_path / "src/main.ts")
+    controller.rename_file(tmp_path / "src/lib", tmp_path / "src/util")  # a folder: not src/library.ts
+    assert [s.key for s in controller.store] == [("src/library.ts", 4), ("src/main.ts", 2), ("src/util/b.ts", 3)]
+    assert [r.spec.key for r in view.breakpoints] == [s.key for s in controller.store]
+    again = BreakpointStore(tmp_path)
+    again.load()
+    assert [s.key for s in again] == [s.key for s in controller.store]
