@@ -1,13 +1,15 @@
 """``isoplay dev``: serve a project over HTTP with hot reload.
 
-Script traffic takes a lean raw-ASGI path (read body, one pool invocation,
-write response); only the ``/__isoplay/*`` admin routes go through Starlette.
-uvicorn runs it with httptools and uvloop.
+Script traffic takes the lean HTTP front (``runtime.httpfront``): a parsed
+request becomes one pool job, answered from the batch it ran in. Only the
+``/__isoplay/*`` admin routes go through Starlette (ASGI, over the front's
+bridge). The command runs it on uvloop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import socket
 import sys
@@ -20,7 +22,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
 
 from runtime.errors import UserError
-from runtime.invocation import EventTrigger, HttpRequest, InvocationResult, RunTrigger, Trigger
+from runtime.httpfront import Exchange, FrontRequest, HttpFront
+from runtime.invocation import (
+    EventTrigger,
+    HttpRequest,
+    InvocationResult,
+    RunTrigger,
+    Trigger,
+)
 from runtime.service import BuildReport, ProjectRuntime
 
 ADMIN_PREFIX = "/__isoplay/"
@@ -74,23 +83,25 @@ def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
     return HttpRequest(method=scope["method"], url=url, headers=headers, body=body)
 
 
-async def send_result(send: Send, result: InvocationResult, *, dev: bool = True) -> None:
-    """Write an invocation result as the HTTP response (errors as 500 with the TS stack in dev)."""
+def response_parts(result: InvocationResult, *, dev: bool = True) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body answering an invocation (errors as 500 with the TS stack in dev)."""
     if result.outcome == "ok" and result.status is not None:
-        status, headers, body = result.status, result.headers, result.body
-    elif result.outcome == "rejected":
-        status, headers, body = 503, result.headers, result.body
-    else:
-        status = 500
-        headers = (("content-type", "text/plain; charset=utf-8"),)
-        err = result.error
-        text = (err.stack if err and err.frames else (err.summary() if err else result.outcome)) if dev else \
-            "500 Internal Server Error"
-        if dev and err and err.frames and not text.startswith(err.summary()):
-            text = err.summary() + "\n" + text
-        body = (text + "\n").encode()
+        return result.status, list(result.headers), result.body
+    if result.outcome == "rejected":
+        return 503, list(result.headers), result.body
+    err = result.error
+    text = (err.stack if err and err.frames else (err.summary() if err else result.outcome)) if dev else \
+        "500 Internal Server Error"
+    if dev and err and err.frames and not text.startswith(err.summary()):
+        text = err.summary() + "\n" + text
+    return 500, [("content-type", "text/plain; charset=utf-8")], (text + "\n").encode()
+
+
+async def send_result(send: Send, result: InvocationResult, *, dev: bool = True) -> None:
+    """Write an invocation result as the HTTP response over ASGI."""
+    status, headers, body = response_parts(result, dev=dev)
     raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    if not any(k == b"content-length" for k, _ in raw):
+    if not any(k.lower() == b"content-length" for k, _ in raw):
         raw.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
@@ -138,12 +149,47 @@ class DevServer:
             await self.forward(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        async def startup() -> None:
-            await self.runtime.start()
-            if self.watch:
-                self.runtime.watch()
+        await run_lifespan(receive, send, self.startup, self.shutdown)
 
-        await run_lifespan(receive, send, startup, self.runtime.stop)
+    async def startup(self) -> None:
+        """Build, start serving, and watch the sources."""
+        await self.runtime.start()
+        if self.watch:
+            self.runtime.watch()
+
+    async def shutdown(self) -> None:
+        """Stop the runtime and its pools."""
+        await self.runtime.stop()
+
+    def max_body(self) -> int:
+        """The serving version's max_body_bytes."""
+        pool = self.runtime.pool
+        return pool.limits.max_body_bytes if pool else 100 * 1024 * 1024
+
+    def handle(self, request: FrontRequest, exchange: Exchange) -> bool:
+        """The HTTP front's path for script traffic: one pool job, answered from its batch."""
+        if request.target.startswith(ADMIN_PREFIX):
+            return False
+        host = request.header("host", "localhost")
+        trigger = HttpRequest(method=request.method, url=f"http://{host}{request.target}",
+                              headers=tuple(request.headers), body=request.body)
+        dev = self.dev
+
+        def on_done(outcome: InvocationResult | BaseException) -> None:
+            if isinstance(outcome, BaseException):
+                text = f"500 Internal Server Error: {outcome}\n" if dev else "500 Internal Server Error\n"
+                exchange.respond(500, [("content-type", "text/plain; charset=utf-8")], text.encode())
+                return
+            exchange.respond(*response_parts(outcome, dev=dev))
+
+        try:
+            job = self.runtime.submit(trigger, on_done)
+        except UserError as exc:
+            exchange.respond(500, [("content-type", "text/plain; charset=utf-8")],
+                             f"the project does not build:\n{exc}\n".encode())
+            return True
+        exchange.on_abort = job.cancel
+        return True
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send one HTTP request to the script's fetch handler."""
@@ -227,27 +273,59 @@ class DevServer:
             return PlainTextResponse(f"the body is not valid JSON: {exc.msg} at column {exc.colno}\n", status_code=400)
 
 
+class _BufferedLines:
+    """Terminal lines written once per event-loop turn, as one write.
+
+    Under load ``isoplay dev`` logs thousands of requests a second, a batch of
+    them per turn; a write and a flush per line cost more than the request itself.
+    """
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.lines: list[str] = []
+        self._handle: asyncio.Handle | None = None
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        if self._handle is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._handle = loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._handle = None
+        if self.lines:
+            text, self.lines = "".join(self.lines), []
+            self.out.write(text)
+            self.out.flush()
+
+
 def terminal_logger(stream: Any = None) -> tuple[Callable[[Trigger, InvocationResult], None],
                                                   Callable[[BuildReport], None]]:
     """Callbacks that print request lines, console logs and builds with level colors."""
     out = stream or sys.stderr
     color = hasattr(out, "isatty") and out.isatty()
+    buffer = _BufferedLines(out)
+    atexit.register(buffer.flush)  # the last lines before Ctrl+C
 
     def paint(code: str, text: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
     def on_logs(trigger: Trigger, result: InvocationResult) -> None:
         for entry in result.logs:
-            out.write(paint(LEVEL_COLORS.get(entry.level, "37"), f"  [{entry.level}] {entry.message}") + "\n")
+            buffer.add(paint(LEVEL_COLORS.get(entry.level, "37"), f"  [{entry.level}] {entry.message}") + "\n")
         what = f"{trigger.method} {trigger.route}" if isinstance(trigger, HttpRequest) else f"{trigger.kind} {trigger.route}"
         status = result.status if result.status is not None else result.outcome
-        line = f"{what} -> {status} in {result.duration_ms:.1f} ms"
-        out.write(paint("31" if not result.ok else "32", line) + "\n")
+        buffer.add(paint("31" if not result.ok else "32", f"{what} -> {status} in {result.duration_ms:.1f} ms") + "\n")
         if result.error is not None:
-            out.write(paint("31", f"  {result.error.summary()}") + "\n")
-        out.flush()
+            buffer.add(paint("31", f"  {result.error.summary()}") + "\n")
 
     def on_build(report: BuildReport) -> None:
+        buffer.flush()
         if report.ok:
             out.write(paint("32", f"built {report.version} in {report.duration_ms:.0f} ms") + "\n")
         else:
@@ -268,28 +346,16 @@ def make_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(app: Any, sock: socket.socket, *, started: asyncio.Event | None = None,
+async def serve(app: DevServer, sock: socket.socket, *, started: asyncio.Event | None = None,
                 stop: asyncio.Event | None = None) -> None:
-    """Run uvicorn (httptools) on ``sock`` until ``stop`` is set (graceful) or the task is cancelled."""
-    import uvicorn
-
-    config = uvicorn.Config(app, http="httptools", lifespan="on", log_level="warning", access_log=False,
-                            timeout_keep_alive=30)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    """Serve ``app`` on ``sock`` through the HTTP front until ``stop`` is set (graceful) or cancelled."""
+    await app.startup()
+    front = HttpFront(app.handle, app, max_body=app.max_body)
     try:
-        while not server.started and not task.done():
-            await asyncio.sleep(0.01)
+        await front.start(sock)
         if started is not None:
             started.set()
-        if stop is None:
-            await task
-            return
-        stopping = asyncio.get_running_loop().create_task(stop.wait())
-        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
+        await (stop.wait() if stop is not None else asyncio.Event().wait())
     finally:
-        if not task.done():
-            server.should_exit = True  # graceful: lifespan shutdown stops the runtime and its pools
-            await task
+        await front.close()
+        await app.shutdown()

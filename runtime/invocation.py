@@ -39,10 +39,18 @@ class HttpRequest:
 
     @property
     def route(self) -> str:
-        """The path part of the URL (for metrics)."""
-        from urllib.parse import urlsplit
-
-        return urlsplit(self.url).path or "/"
+        """The path part of the URL (for metrics; string slicing, as urlsplit cost a microsecond per record)."""
+        url = self.url
+        scheme = url.find("://")
+        start = url.find("/", scheme + 3) if scheme >= 0 else (0 if url.startswith("/") else -1)
+        if start < 0:
+            return "/"
+        end = len(url)
+        for mark in "?#":
+            at = url.find(mark, start)
+            if 0 <= at < end:
+                end = at
+        return url[start:end] or "/"
 
 
 @dataclass(frozen=True)
@@ -133,9 +141,10 @@ class ErrorInfo:
         return f"{self.location}: {text}" if self.location else text
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class InvocationResult:
-    """Everything one invocation produced."""
+    """Everything one invocation produced (read-only by convention: not frozen, because a
+    frozen dataclass's __init__ cost ~2 us of every request under load)."""
 
     trigger: TriggerKind
     outcome: Outcome

@@ -21,7 +21,7 @@ from runtime.errors import BundleError, ManifestError, RuntimeDisposed, UserErro
 from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
 from runtime.kv.store import KVStore
 from runtime.metrics import Metrics
-from runtime.pool import IsolatePool
+from runtime.pool import IsolatePool, Job, OnDone
 from runtime.project import Project, write_types
 from runtime.runner import host_for
 from runtime.triggers import CronScheduler
@@ -127,6 +127,26 @@ class ProjectRuntime:
         if self.on_logs is not None:
             self.on_logs(trigger, result)
         return result
+
+    def submit(self, trigger: Trigger, on_done: OnDone) -> Job:
+        """Queue a trigger on the current version; ``on_done`` gets the result (the HTTP front's path).
+
+        Raises:
+            UserError: nothing has built successfully yet (the build error).
+        """
+        pool = self.pool
+        if pool is None:
+            raise self.last_error or UserError("the project has not been built yet")
+        if self.on_logs is None:
+            return pool.submit(trigger, on_done)
+        on_logs = self.on_logs
+
+        def logged(outcome: InvocationResult | BaseException) -> None:
+            if isinstance(outcome, InvocationResult):
+                on_logs(trigger, outcome)
+            on_done(outcome)
+
+        return pool.submit(trigger, logged)
 
     async def fire_cron(self, cron: str, scheduled_time: float | None = None) -> InvocationResult:
         """Run the scheduled handler now (the "Run cron now" path)."""

@@ -141,3 +141,37 @@ async def test_syntax_error_is_a_bundle_error(make_project) -> None:
     with pytest.raises(BundleError) as info:
         await run_once(root, HttpRequest())
     assert str(info.value.diagnostics[0].location).startswith("src/index.ts:")
+
+
+async def test_an_incoming_request_is_normalised_lazily_and_read_only(make_project) -> None:
+    root = make_project({"src/index.ts": """
+export default {
+  async fetch(request: Request) {
+    let frozen = "no";
+    try { request.headers.set("x", "1"); } catch (e) { frozen = (e as Error).message; }
+    const clone = request.clone();
+    return Response.json({ url: request.url, cloneUrl: clone.url, host: request.headers.get("HOST"),
+      aborted: request.signal.aborted, frozen, body: await clone.text() });
+  },
+};"""}, manifest())
+    result = await run_once(root, HttpRequest("POST", "http://Example.COM/a/../b%7e?q=1#f",
+                                              (("Host", "example.com"), ("X-Pad", "  v  ")), b"data"))
+    assert result.outcome == "ok", result.error
+    import json
+    data = json.loads(result.body)
+    assert data == {"url": "http://example.com/b%7e?q=1#f", "cloneUrl": "http://example.com/b%7e?q=1#f",
+                    "host": "example.com", "aborted": False, "frozen": "Can't modify immutable headers.",
+                    "body": "data"}
+
+
+async def test_a_response_with_a_streamed_body_is_still_read(make_project) -> None:
+    root = make_project({"src/index.ts": """
+export default {
+  fetch() {
+    const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("a")); c.enqueue("b"); c.close(); } });
+    return new Response(body);
+  },
+};"""}, manifest())
+    result = await run_once(root, HttpRequest())
+    assert result.outcome == "ok", result.error
+    assert result.body == b"ab"

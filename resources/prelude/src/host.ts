@@ -55,6 +55,7 @@ export function setTimer(fn: unknown, ms: unknown, args: unknown[], repeat: bool
 export function clearTimer(id: unknown): void { timers.delete(Number(id)); }
 
 function runDueTimers(): boolean {
+  if (timers.size === 0) return false;
   const now = Date.now();
   const due = [...timers.values()].filter((t) => t.at <= now).sort((a, b) => a.at - b.at || a.id - b.id);
   for (const t of due) {
@@ -106,7 +107,7 @@ function reportUncaught(e: unknown): void {
   if (active && !active.uncaught) active.uncaught = info;
 }
 
-let serializeResponse: (r: unknown) => Promise<SerializedResponse> = async () => {
+let serializeResponse: (r: unknown) => SerializedResponse | Promise<SerializedResponse> = async () => {
   throw new Error("no Response implementation registered");
 };
 let buildRequest: (spec: NonNullable<InvokeSpec["request"]>) => unknown = () => {
@@ -215,7 +216,8 @@ function invoke(spec: InvokeSpec): string {
 // runaway invocation mid-batch, takeBatch() still hands back the earlier ones.
 let batchDone: string[] = [];
 
-function invokeBatch(specs: InvokeSpec[], budgetMs: number): string {
+function invokeBatch(specsJson: string, budgetMs: number): string {
+  const specs = JSON.parse(specsJson) as InvokeSpec[];
   const started = Date.now();
   batchDone = [];
   for (let i = 0; i < specs.length; i++) {

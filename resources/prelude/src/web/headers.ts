@@ -41,6 +41,20 @@ export class Headers {
     }
   }
 
+  /** @internal An incoming request's headers (immutable, as in Workers), without the
+   * generic iterable-of-iterables walk of the constructor. */
+  static _fromHost(pairs: [string, string][]): Headers {
+    const h = new Headers();
+    const map = h.#map;
+    for (const [name, raw] of pairs) {
+      const n = normName(name), v = normValue(raw);
+      const list = map.get(n);
+      if (list) list.push(v); else map.set(n, [v]);
+    }
+    h.#guard = "immutable";
+    return h;
+  }
+
   /** @internal Make this object read-only ("immutable" guard). */
   _freeze(): this { this.#guard = "immutable"; return this; }
   #check(): void { if (this.#guard === "immutable") throw new TypeError("Can't modify immutable headers."); }

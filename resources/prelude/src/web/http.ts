@@ -203,16 +203,29 @@ export interface RequestInit {
   signal?: AbortSignal | null; cf?: unknown; [key: string]: unknown;
 }
 
+/** Marks the host's construction of an incoming request (see requestFromHost). */
+const FROM_HOST: unique symbol = Symbol("isoplay.fromHost");
+interface HostInit { method: string; url: string; headers: Headers }
+
 export class Request extends Body {
   readonly #method: string;
-  readonly #url: string;
+  #url: string;
+  /** The host's URL, normalised on first read of `url` (most handlers never read it). */
+  #hostUrl: string | null = null;
   readonly #headers: Headers;
   readonly #redirect: string;
-  readonly #signal: AbortSignal;
+  #signal: AbortSignal | null;
   readonly #cf: unknown;
 
   constructor(input: string | URL | Request, init: RequestInit = {}) {
     super();
+    if ((input as unknown) === FROM_HOST) {
+      // An incoming request: its parts were validated by the HTTP parser already.
+      const h = init as unknown as HostInit;
+      this.#method = h.method; this.#url = ""; this.#hostUrl = h.url; this.#headers = h.headers;
+      this.#redirect = "follow"; this.#signal = null; this.#cf = undefined;
+      return;
+    }
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
     const from = input instanceof Request ? input : null;
     let url: string;
@@ -248,16 +261,23 @@ export class Request extends Body {
     }
   }
   get method(): string { return this.#method; }
-  get url(): string { return this.#url; }
+  get url(): string {
+    const raw = this.#hostUrl;
+    if (raw !== null) {
+      this.#hostUrl = null;
+      try { this.#url = new URL(raw).href; } catch { this.#url = raw; }
+    }
+    return this.#url;
+  }
   get headers(): Headers { return this.#headers; }
   get redirect(): string { return this.#redirect; }
-  get signal(): AbortSignal { return this.#signal; }
+  get signal(): AbortSignal { return this.#signal ??= new AbortController().signal; }
   get cf(): unknown { return this.#cf; }
   get keepalive(): boolean { return false; }
   get integrity(): string { return ""; }
   get cache(): string | undefined { return undefined; }
   clone(): Request {
-    const r = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal, cf: this.#cf });
+    const r = new Request(this.url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.signal, cf: this.#cf });
     cloneBody(this, r);
     return r;
   }
@@ -370,10 +390,10 @@ export function deserializeBody(body: SerializedBody | null | undefined): string
 
 /** Build a Request from the host's description of an incoming request (headers immutable). */
 export function requestFromHost(spec: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null }): Request {
-  const req = new Request(spec.url, { method: spec.method, headers: spec.headers });
+  const init: HostInit = { method: spec.method, url: spec.url, headers: Headers._fromHost(spec.headers) };
+  const req = new Request(FROM_HOST as unknown as string, init as unknown as RequestInit);
   const src = deserializeBody(spec.body);
   if (src !== null && src !== "" && req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = src;
-  req.headers._freeze();
   return req;
 }
 
@@ -387,11 +407,15 @@ export function responseFromHost(res: { status: number; statusText: string; head
   return r;
 }
 
-/** Read a script's Response for the host. */
-export async function serializeResponse(r: unknown): Promise<SerializedResponse> {
+/** Read a script's Response for the host: synchronously unless its body is a stream. */
+export function serializeResponse(r: unknown): SerializedResponse | Promise<SerializedResponse> {
   const res = r as Response;
   const headers: [string, string][] = [...res.headers];
-  const has = bodyState(res).src !== null;
-  const body = has ? serializeBody(await res._consume()) : null;
-  return { status: res.status, statusText: res.statusText, headers, body };
+  const b = bodyState(res);
+  if (b.src === null) return { status: res.status, statusText: res.statusText, headers, body: null };
+  if (!(b.src instanceof ReadableStream) && !b.used) {
+    b.used = true;
+    return { status: res.status, statusText: res.statusText, headers, body: serializeBody(b.src) };
+  }
+  return res._consume().then((raw) => ({ status: res.status, statusText: res.statusText, headers, body: serializeBody(raw) }));
 }
