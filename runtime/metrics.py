@@ -15,7 +15,7 @@ import bisect
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,22 +135,27 @@ class Metrics:
 
     def record(self, script: str, version: str, trigger: Trigger, result: InvocationResult) -> InvocationRecord:
         """Record one finished invocation; call on the runtime loop."""
-        rec = InvocationRecord(
-            time=time.time(), script=script, version=version, trigger=trigger.kind, route=trigger.route,
-            method=getattr(trigger, "method", ""), status=result.status, outcome=result.outcome,
-            latency_ms=result.duration_ms + result.queue_ms, queue_ms=result.queue_ms,
-            isolate_id=result.isolate_id, heap_used=result.heap_used, heap_total=result.heap_total,
-        )
+        return self.record_many(script, version, ((trigger, result),))[0]
+
+    def record_many(self, script: str, version: str,
+                    finished: Iterable[tuple[Trigger, InvocationResult]]) -> list[InvocationRecord]:
+        """Record the invocations of one batch (one lock, one subscriber append); call on the runtime loop."""
+        now = time.time()
+        recs = [InvocationRecord(now, script, version, t.kind, t.route, getattr(t, "method", ""), r.status, r.outcome,
+                                 r.duration_ms + r.queue_ms, r.queue_ms, r.isolate_id, r.heap_used, r.heap_total)
+                for t, r in finished]
         with self._lock:
-            self.records.append(rec)
-            self.latency.add(rec.latency_ms)
-            self.by_outcome[rec.outcome] = self.by_outcome.get(rec.outcome, 0) + 1
+            self.records.extend(recs)
+            add_latency, series, by_outcome = self.latency.add, self._series.add, self.by_outcome
+            for rec in recs:
+                add_latency(rec.latency_ms)
+                by_outcome[rec.outcome] = by_outcome.get(rec.outcome, 0) + 1
+                series(rec)
             for sub in self._subs:
-                sub.buffer.append(rec)
-            self._series.add(rec)
+                sub.buffer.extend(recs)
         if self._subs and self._flush_handle is None:
             self._schedule_flush()
-        return rec
+        return recs
 
     def _schedule_flush(self) -> None:
         try:

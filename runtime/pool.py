@@ -24,7 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from runtime.bundler import Bundle
 from runtime.errors import RuntimeDisposed
@@ -61,7 +61,7 @@ class PoolStatistics:
 class Job:
     """One submitted invocation: its trigger and who gets the result."""
 
-    __slots__ = ("trigger", "on_done", "submitted", "cancelled")
+    __slots__ = ("cancelled", "on_done", "submitted", "trigger")
 
     def __init__(self, trigger: Trigger, on_done: OnDone) -> None:
         self.trigger = trigger
@@ -227,8 +227,9 @@ class IsolatePool:
     def _run(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
         self._batches += 1
         crossing = time.perf_counter()
+        waits = [(crossing - job.submitted) * 1000 for job in jobs]
         try:
-            batch = isolate.run_batch([job.trigger for job in jobs])
+            batch = isolate.run_batch([job.trigger for job in jobs], queue_ms=waits)
         except Exception as exc:  # a protocol failure: an isoplay bug, reported to every caller
             self._retire(isolate)
             for job in jobs:
@@ -236,11 +237,16 @@ class IsolatePool:
             return
         for job in reversed(jobs[batch.started:]):
             self._pending.appendleft(job)
-        for job, result in zip(jobs, batch.results):
-            self._deliver(job, result, crossing)
+        if batch.results:
+            finished = list(zip(jobs, batch.results))
+            self._invocations += len(finished)
+            manifest = self.bundle.manifest
+            self.metrics.record_many(manifest.name, manifest.version, [(j.trigger, r) for j, r in finished])
+            for job, result in finished:
+                job.on_done(result)
         if batch.pending is not None:
             task = asyncio.get_running_loop().create_task(
-                self._finish(isolate, jobs[len(batch.results)], batch.pending, crossing))
+                self._finish(isolate, jobs[len(batch.results)], batch.pending))
             self._drivers.add(task)
             task.add_done_callback(self._drivers.discard)
         elif batch.results and self._needs_recycling(isolate, batch.results[-1]):
@@ -248,7 +254,7 @@ class IsolatePool:
         else:
             self._release(isolate)
 
-    async def _finish(self, isolate: ScriptIsolate, job: Job, pending: Pending, crossing: float) -> None:
+    async def _finish(self, isolate: ScriptIsolate, job: Job, pending: Pending) -> None:
         try:
             result = await isolate.finish(pending)
         except BaseException as exc:
@@ -261,13 +267,10 @@ class IsolatePool:
             self._retire(isolate)
         else:
             self._release(isolate)
-        self._deliver(job, result, crossing)
+        self._deliver(job, result)
 
-    def _deliver(self, job: Job, result: InvocationResult, crossing: float) -> None:
+    def _deliver(self, job: Job, result: InvocationResult) -> None:
         self._invocations += 1
-        queue_ms = (crossing - job.submitted) * 1000
-        if queue_ms >= 0.05:
-            result = replace(result, queue_ms=queue_ms)
         self._record(job.trigger, result)
         job.on_done(result)
 
