@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 from app.panels.tree.controller import TreeAction
 
 HIDDEN = ["node_modules", ".git", ".isoplay", "dist", "__pycache__"]
+NO_PROJECT = ("No project is open.<br><br><b>File ▸ Open Project</b> (Ctrl+O) opens a folder with an "
+              "isoplay.toml; <b>File ▸ New Project</b> (Ctrl+Shift+N) starts one from a template.")
 
 
 class ProjectTreeWidget(QWidget):
@@ -47,11 +49,18 @@ class ProjectTreeWidget(QWidget):
         self.view.setAnimated(True)
         self.title = QLabel("No project")
         self.title.setObjectName("panelTitle")
+        self.placeholder = QLabel(NO_PROJECT)
+        self.placeholder.setObjectName("treePlaceholder")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.placeholder.setContentsMargins(10, 4, 10, 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.title)
+        layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.view, 1)
+        self.view.hide()  # without a root the model would list the whole file system
         self.root: Path | None = None
         self.view.doubleClicked.connect(self._on_view_double_clicked)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
@@ -63,6 +72,8 @@ class ProjectTreeWidget(QWidget):
         self.title.setText(root.name.upper())
         index = self.model.setRootPath(str(root))
         self.view.setRootIndex(index)
+        self.placeholder.hide()
+        self.view.show()
 
     def is_hidden_name(self, name: str) -> bool:
         """Folders the tree hides (build output, local state)."""
