@@ -139,14 +139,11 @@ class DevServer:
         ])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI: the lifespan and the ``/__isoplay/*`` routes (script traffic takes ``handle``)."""
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-        elif scope["type"] != "http":
-            return
-        elif scope["path"].startswith(ADMIN_PREFIX):
+        elif scope["type"] == "http":
             await self.admin(scope, receive, send)
-        else:
-            await self.forward(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await run_lifespan(receive, send, self.startup, self.shutdown)
@@ -190,24 +187,6 @@ class DevServer:
             return True
         exchange.on_abort = job.cancel
         return True
-
-    async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Send one HTTP request to the script's fetch handler."""
-        pool = self.runtime.pool
-        limit = pool.limits.max_body_bytes if pool else 100 * 1024 * 1024
-        try:
-            body = await read_body(receive, limit)
-        except BodyTooLarge:
-            await send_plain(send, 413, f"413 Payload Too Large: the body exceeds max_body_bytes ({limit} bytes)\n")
-            return
-        except ConnectionResetError:
-            return
-        try:
-            result = await self.runtime.invoke(request_from_scope(scope, body))
-        except UserError as exc:
-            await send_plain(send, 500, f"the project does not build:\n{exc}\n")
-            return
-        await send_result(send, result, dev=self.dev)
 
     # ---- admin routes ----------------------------------------------------------
     async def health(self, request: Request) -> Response:

@@ -140,8 +140,10 @@ class Exchange:
         if conn.closed:
             return
         keep_alive = self.request.keep_alive and not conn.closing
-        head = encode_head(status, headers, len(body), keep_alive)
-        conn.transport.write(head if self.request.method == "HEAD" else head + body)
+        if status in (204, 304) or self.request.method == "HEAD":
+            conn.transport.write(encode_head(status, headers, len(body), keep_alive))
+        else:
+            conn.transport.write(encode_head(status, headers, len(body), keep_alive) + body)
         conn.finished(keep_alive)
 
 
