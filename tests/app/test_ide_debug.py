@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 AFTER_AWAIT_LINE = 11
 """1-based line of ``return Response.json(...)`` in INDEX_TS (after ``await env.KV.put``)."""
 
-DEBUG_KEYS = ("F5", "F9", "F10", "F11", "Shift+F11", "Shift+F5")
+DEBUG_KEYS = ("F5", "F6", "F9", "F10", "F11", "Shift+F11", "Shift+F5")
 
 
 def click_margin(qtbot: Any, editor: Any, line: int) -> None:
