@@ -265,6 +265,7 @@ class _Connection(asyncio.Protocol):
 
     # ---- answering ------------------------------------------------------------------
     def _start(self, request: FrontRequest) -> None:
+        self.front.requests += 1
         exchange = self.current = Exchange(self, request)
         try:
             taken = self.front.handler(request, exchange)
@@ -407,6 +408,8 @@ class HttpFront:
         self.max_body = max_body
         self.keep_alive_s = keep_alive_s
         self.connections: set[_Connection] = set()
+        self.requests = 0
+        """Requests read so far."""
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
 

@@ -12,7 +12,7 @@ Modules, from the bottom up:
 - ``apps``: lazy isolate pools per (app, version), a KV store per app, crons;
 - ``service``: publish / rollback / delete under one lock;
 - ``core``: :class:`ServerCore`, which builds all of the above;
-- ``api``/``openapi``/``asgi``: the HTTP surface; ``httpserver``: uvicorn with start/stop.
+- ``api``/``openapi``/``asgi``: the HTTP surface; ``httpserver``: the HTTP front with start/stop.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
 from runtime.isolate import ScriptHost
 from runtime.kv.store import KVStore
 from runtime.metrics import Metrics
-from runtime.pool import IsolatePool, PoolStatistics
+from runtime.pool import IsolatePool, Job, PoolStatistics
 from runtime.server.config import ServerConfig
-from runtime.server.errors import BadRequest, NotFound
+from runtime.server.errors import BadRequest, NotFound, PayloadTooLarge
 from runtime.server.logs import LogEvent, LogHub
 from runtime.server.storage import DeploymentStorage, VersionRecord
 from runtime.server.versions import InvalidVersion, parse_range, resolve
@@ -62,6 +62,13 @@ def is_local_host(entry: str) -> bool:
 def server_fetch_allow(allow: tuple[str, ...]) -> tuple[str, ...]:
     """The manifest's fetch allow-list without entries that reach this machine."""
     return tuple(entry for entry in allow if not is_local_host(entry))
+
+
+def check_body(pool: IsolatePool, size: int) -> None:
+    """Refuse a request body over the version's max_body_bytes."""
+    limit = pool.limits.max_body_bytes
+    if size > limit:
+        raise PayloadTooLarge(f"Payload Too Large: the body exceeds max_body_bytes ({limit} bytes)", code="body_too_large")
 
 
 @dataclass(frozen=True)
@@ -138,11 +145,18 @@ class AppRuntimes:
         return found
 
     # ---- invoking --------------------------------------------------------------
-    async def invoke(self, app: str, range_text: str | None, trigger: Trigger) -> tuple[VersionRecord, InvocationResult]:
-        """Run ``trigger`` on the version the range selects; publish its log event."""
+    async def invoke(self, app: str, range_text: str | None, trigger: Trigger, *,
+                     body_size: int = 0) -> tuple[VersionRecord, InvocationResult]:
+        """Run ``trigger`` on the version the range selects; publish its log event.
+
+        Raises:
+            NotFound, BadRequest: as ``resolve``.
+            PayloadTooLarge: ``body_size`` passes the version's max_body_bytes.
+        """
         for attempt in range(3):
             record = self.resolve(app, range_text)
             pool = await self.pool(record)
+            check_body(pool, body_size)
             try:
                 result = await pool.invoke(trigger)
             except RuntimeDisposed:
@@ -152,6 +166,37 @@ class AppRuntimes:
             self.logs.publish(LogEvent.of(app, record.version, trigger, result))
             return record, result
         raise AssertionError("unreachable")
+
+    def submit(self, app: str, range_text: str | None, trigger: Trigger,
+               on_done: Callable[[VersionRecord, InvocationResult | BaseException], None], *,
+               body_size: int = 0) -> Job | None:
+        """Queue ``trigger`` on a version whose pool is already warm (the HTTP front's path).
+
+        Returns None when the pool is not loaded yet (or was just retired): the
+        caller takes the async ``invoke`` path instead.
+
+        Raises:
+            NotFound, BadRequest: as ``resolve``.
+            PayloadTooLarge: ``body_size`` passes the version's max_body_bytes.
+        """
+        record = self.resolve(app, range_text)
+        key = (record.app, record.version)
+        pool = self._pools.get(key)
+        if pool is None or self._stopped:
+            return None
+        check_body(pool, body_size)
+        self._last_used[key] = time.monotonic()
+        logs = self.logs
+
+        def done(outcome: InvocationResult | BaseException) -> None:
+            if isinstance(outcome, InvocationResult):
+                logs.publish(LogEvent.of(app, record.version, trigger, outcome))
+            on_done(record, outcome)
+
+        try:
+            return pool.submit(trigger, done)
+        except RuntimeDisposed:
+            return None
 
     async def pool(self, record: VersionRecord) -> IsolatePool:
         """The warm pool of a version, created on first use."""

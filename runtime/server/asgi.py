@@ -17,11 +17,15 @@ helpers: read the body, one pool invocation, write the response):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from urllib.parse import unquote
 from typing import TYPE_CHECKING, Any
 
-from runtime.devserver import BodyTooLarge, read_body, request_from_scope, run_lifespan, send_plain, send_result
+from runtime.devserver import BodyTooLarge, read_body, request_from_scope, response_parts, run_lifespan, send_plain, send_result
+from runtime.httpfront import Exchange, FrontRequest
+from runtime.invocation import HttpRequest, InvocationResult
 from runtime.server.errors import ApiError, StorageCorrupted
 from runtime.server.versions import APP_NAME_RE, split_app_segment
 
@@ -33,6 +37,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
 PREFIX_HEADER = b"x-forwarded-prefix"
+PREFIX_HEADER_STR = PREFIX_HEADER.decode()
 ROOT_TEXT = "404 Not Found: this is an isoplay server; apps are served at /{app}/ and /{app}@{version}/\n"
 
 
@@ -57,6 +62,7 @@ class ServerApp:
 
         self.core = core
         self.api = build_api(core)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -73,34 +79,109 @@ class ServerApp:
         await run_lifespan(receive, send, self.core.start, self.core.stop)
 
     async def serve_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run one request on the app version its path names."""
+        """Run one request on the app version its path names (ASGI; the front takes ``handle``)."""
         segment, rest = split_app_path(scope["path"])
-        name, range_text = split_app_segment(segment)
-        if not segment or not APP_NAME_RE.match(name):
-            await send_plain(send, 404, ROOT_TEXT)
-            return
-        runtimes = self.core.runtimes
         try:
-            pool = await runtimes.pool(runtimes.resolve(name, range_text))
-        except ApiError as exc:
-            await send_plain(send, exc.status, f"{exc.status} {exc.message}\n")
-            return
-        except StorageCorrupted:
-            log.exception("cannot load %s", segment)
-            await send_plain(send, 500, "500 Internal Server Error: the deployed bundle cannot be loaded\n")
-            raise
-        limit = pool.limits.max_body_bytes
-        try:
-            body = await read_body(receive, limit)
+            body = await read_body(receive, self.max_body())
         except BodyTooLarge:
-            await send_plain(send, 413, f"413 Payload Too Large: the body exceeds max_body_bytes ({limit} bytes)\n")
+            await send_plain(send, 413, f"413 Payload Too Large: the body exceeds {self.max_body()} bytes\n")
             return
         except ConnectionResetError:
             return
-        request = request_from_scope(script_scope(scope, segment, rest), body)
-        try:
-            _, result = await runtimes.invoke(name, range_text, request)
-        except ApiError as exc:  # deleted between resolving and invoking
-            await send_plain(send, exc.status, f"{exc.status} {exc.message}\n")
+        await self._invoke(segment, lambda: request_from_scope(script_scope(scope, segment, rest), body), len(body),
+                           _AsgiAnswer(send, self.core.config.dev_errors))
+
+    # ---- the HTTP front's path -----------------------------------------------------
+    def max_body(self) -> int:
+        """What the front reads at most: the largest upload the API takes, or an app body."""
+        return max(self.core.config.max_bundle_bytes, 100 * 1024 * 1024)
+
+    def handle(self, request: FrontRequest, exchange: Exchange) -> bool:
+        """Script traffic straight to a warm pool (one job answered from its batch); the rest to ASGI."""
+        path = request.path
+        if path == "/metrics" or path == "/api" or path.startswith("/api/"):
+            return False
+        segment, rest = split_app_path(unquote(path))
+        query = request.target.partition("?")[2]
+
+        def make() -> HttpRequest:
+            headers = tuple((k, v) for k, v in request.headers if k != PREFIX_HEADER_STR)
+            host = request.header("host", "localhost")
+            return HttpRequest(method=request.method, url=f"http://{host}{rest}" + (f"?{query}" if query else ""),
+                               headers=(*headers, (PREFIX_HEADER_STR, "/" + segment)), body=request.body)
+
+        answer = _FrontAnswer(exchange, self.core.config.dev_errors)
+        name, range_text = split_app_segment(segment)
+        if segment and APP_NAME_RE.match(name):
+            trigger = make()
+            try:
+                job = self.core.runtimes.submit(name, range_text, trigger, lambda _rec, out: answer.result(out),
+                                                body_size=len(request.body))
+            except ApiError as exc:
+                answer.plain(exc.status, f"{exc.status} {exc.message}\n")
+                return True
+            if job is not None:
+                exchange.on_abort = job.cancel
+                return True
+        task = asyncio.get_running_loop().create_task(self._invoke(segment, make, len(request.body), answer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _invoke(self, segment: str, make: Callable[[], HttpRequest], body_size: int, answer: _Answer) -> None:
+        name, range_text = split_app_segment(segment)
+        if not segment or not APP_NAME_RE.match(name):
+            await answer.aplain(404, ROOT_TEXT)
             return
-        await send_result(send, result, dev=self.core.config.dev_errors)
+        try:
+            _, result = await self.core.runtimes.invoke(name, range_text, make(), body_size=body_size)
+        except ApiError as exc:
+            await answer.aplain(exc.status, f"{exc.status} {exc.message}\n")
+            return
+        except StorageCorrupted:
+            log.exception("cannot load %s", segment)
+            await answer.aplain(500, "500 Internal Server Error: the deployed bundle cannot be loaded\n")
+            return
+        await answer.aresult(result)
+
+
+class _Answer:
+    """Where an app request's answer goes (the front's exchange, or ASGI send)."""
+
+    async def aplain(self, status: int, text: str) -> None:
+        raise NotImplementedError
+
+    async def aresult(self, result: InvocationResult) -> None:
+        raise NotImplementedError
+
+
+class _AsgiAnswer(_Answer):
+    def __init__(self, send: Send, dev: bool) -> None:
+        self.send, self.dev = send, dev
+
+    async def aplain(self, status: int, text: str) -> None:
+        await send_plain(self.send, status, text)
+
+    async def aresult(self, result: InvocationResult) -> None:
+        await send_result(self.send, result, dev=self.dev)
+
+
+class _FrontAnswer(_Answer):
+    def __init__(self, exchange: Exchange, dev: bool) -> None:
+        self.exchange, self.dev = exchange, dev
+
+    def plain(self, status: int, text: str) -> None:
+        self.exchange.respond(status, [("content-type", "text/plain; charset=utf-8")], text.encode())
+
+    def result(self, outcome: InvocationResult | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            log.error("an app invocation failed inside isoplay: %r", outcome)
+            self.plain(500, "500 Internal Server Error\n")
+        else:
+            self.exchange.respond(*response_parts(outcome, dev=self.dev))
+
+    async def aplain(self, status: int, text: str) -> None:
+        self.plain(status, text)
+
+    async def aresult(self, result: InvocationResult) -> None:
+        self.result(result)

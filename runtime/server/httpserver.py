@@ -1,20 +1,21 @@
-"""Run the server's ASGI app on uvicorn with an explicit start/stop handle.
+"""Serve the server's app through the HTTP front, with an explicit start/stop handle.
 
-``runtime.devserver.serve`` serves until cancelled; a deploy server also needs
-a graceful stop (finish requests in flight, end log streams, run the lifespan
-shutdown) for restarts and tests, so :class:`HttpServer` owns the
-``uvicorn.Server`` and stops it with ``should_exit``.
+Script traffic takes ``ServerApp.handle`` (straight to a warm pool, answered
+from its batch), the deploy API and ``/metrics`` go to Starlette over the
+front's ASGI bridge -- the same front as ``isoplay dev``. A deploy server also
+needs a graceful stop (finish requests in flight, end log streams, run the
+shutdown) for restarts and tests, which ``stop`` does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from dataclasses import dataclass
 from typing import Any
 
 from runtime.errors import RuntimeDisposed
+from runtime.httpfront import HttpFront
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,15 @@ class HttpServerStatistics:
 
 
 class HttpServer:
-    """uvicorn (httptools) serving ``app`` on an already-bound socket."""
+    """The HTTP front serving ``app`` (a ``ServerApp``) on an already-bound socket."""
 
     def __init__(self, app: Any, sock: socket.socket, *, graceful_timeout: float = 5.0) -> None:
-        import uvicorn
-
+        self.app = app
         self.sock = sock
-        config = uvicorn.Config(app, http="httptools", lifespan="on", log_level="warning", access_log=False,
-                                timeout_keep_alive=30, timeout_graceful_shutdown=int(graceful_timeout))
-        self._server = uvicorn.Server(config)
-        # The owner (``isoplay serve``, a test) handles signals and stops us in order (log streams first).
-        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-        self._task: asyncio.Task[None] | None = None
+        self.graceful_timeout = graceful_timeout
+        self._front = HttpFront(app.handle, app, max_body=app.max_body)
+        self._started = False
+        self._stopped = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -47,35 +45,28 @@ class HttpServer:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     async def start(self, timeout: float = 15.0) -> None:
-        """Start serving; return once uvicorn accepts connections (and the lifespan started)."""
-        if self._task is not None:
+        """Start the server core, then accept connections."""
+        if self._started:
             raise RuntimeDisposed("the HTTP server was already started")
-        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[self.sock]))
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not self._server.started:
-            if self._task.done():
-                await self._task
-                raise RuntimeDisposed("the HTTP server stopped while starting")
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError("the HTTP server did not start in time")
-            await asyncio.sleep(0.01)
+        self._started = True
+        await asyncio.wait_for(self.app.core.start(), timeout)
+        await self._front.start(self.sock)
 
     async def wait(self) -> None:
         """Wait until the server stops."""
-        if self._task is not None:
-            await self._task
+        await self._stopped.wait()
 
     async def stop(self) -> None:
-        """Stop accepting, let requests in flight finish, run the lifespan shutdown."""
-        if self._task is None:
+        """Stop accepting, let requests in flight finish, stop the core."""
+        if not self._started or self._stopped.is_set():
             return
-        self._server.should_exit = True
-        await self._task
+        await self._front.close(grace_s=self.graceful_timeout)
+        await self.app.core.stop()
+        self._stopped.set()
 
     def statistics(self) -> HttpServerStatistics:
         """Open connections and requests served so far."""
-        state = self._server.server_state
-        return HttpServerStatistics(self.url, len(state.connections), state.total_requests)
+        return HttpServerStatistics(self.url, len(self._front.connections), self._front.requests)
 
     def __repr__(self) -> str:
-        return f"<HttpServer {self.url} started={self._server.started}>"
+        return f"<HttpServer {self.url} started={self._started}>"

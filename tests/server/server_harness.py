@@ -1,4 +1,4 @@
-"""A real isoplay server (ServerCore behind uvicorn) in its own runtime thread, for tests."""
+"""A real isoplay server (ServerCore behind the HTTP front) in its own runtime thread, for tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from runtime.server.tokens import create_token
 
 
 class RealServer:
-    """``ServerCore`` behind uvicorn on 127.0.0.1 (port 0), in its own runtime thread."""
+    """``ServerCore`` behind the HTTP front on 127.0.0.1 (port 0), in its own runtime thread."""
 
     def __init__(self, data_dir: Path, **config: Any) -> None:
         self.data_dir = data_dir

@@ -1,7 +1,8 @@
-"""A real server on 127.0.0.1 (uvicorn, port 0): publish, pin, roll back, restart, refusals, SSE logs."""
+"""A real server on 127.0.0.1 (the HTTP front, port 0): publish, pin, roll back, restart, refusals, SSE logs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -176,3 +177,27 @@ def test_data_dir_layout(real_server: Callable[..., RealServer], release: Callab
     folder = data / "bundles" / published.content_hash[:2] / published.content_hash
     assert sorted(p.suffix for p in folder.iterdir()) == [".js", ".json", ".map"]
     assert (data / "registry.sqlite3").is_file() and (data / "apps" / "hello" / "kv.sqlite3").is_file()
+
+
+def test_concurrent_requests_on_a_warm_app_take_the_fast_path(real_server: Callable[..., RealServer],
+                                                              release: Callable[..., Bundle]) -> None:
+    server = real_server()
+    with PublishClient(server.url, server.create_token()) as client:
+        client.publish(release("hello", "1.0.0", extra="max_body_bytes = 100\n"))
+    first = get_json(f"{server.url}/hello/p/q?x=1")  # loads the pool (the async path)
+    assert first == {"version": "1.0.0", "url": f"{server.url}/p/q?x=1", "prefix": "/hello"}
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            return await asyncio.gather(*(http.get(f"/hello@1/n/{i}", headers={"x-forwarded-prefix": "/spoof"})
+                                          for i in range(60)))
+
+    answers = asyncio.run(burst())
+    assert [a.status_code for a in answers] == [200] * 60
+    assert [a.json()["url"] for a in answers] == [f"{server.url}/n/{i}" for i in range(60)]
+    assert {a.json()["prefix"] for a in answers} == {"/hello@1"}  # the client's header is replaced
+    too_big = httpx.post(f"{server.url}/hello/upload", content=b"x" * 500, timeout=10)
+    assert too_big.status_code == 413 and "max_body_bytes (100 bytes)" in too_big.text
+    missing = httpx.get(f"{server.url}/nope/", timeout=10)
+    assert missing.status_code == 404
+    assert server.http.statistics().total_requests >= 63
