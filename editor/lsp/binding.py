@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
-from editor.lsp.client import LanguageClient
+from editor.lsp.client import LanguageClient, serves
 from editor.lsp.types import (
     CompletionResult,
     DefinitionResult,
@@ -65,8 +65,8 @@ class EditorLspBinding(QObject):
             )
         }
         self._connect()
-        if editor.path is not None:
-            client.open_document(editor.path, editor)
+        if self._ready_path() is not None:
+            client.open_document(self._path(), editor)
 
     def _connect(self) -> None:
         editor, client = self.editor, self.client
@@ -89,17 +89,17 @@ class EditorLspBinding(QObject):
             timer.stop()
         for signal, slot in _client_connections(self):
             signal.disconnect(slot)
-        if self.editor.path is not None:
-            self.client.close_document(self.editor.path)
+        if self._ready_path() is not None:
+            self.client.close_document(self._path())
 
     # -- commands ---------------------------------------------------------------
 
     def flush(self) -> None:
         """Send the edits collected so far as one didChange."""
         self._timers["flush"].stop()
-        if self._pending and self.editor.path is not None:
+        if self._pending and self._ready_path() is not None:
             changes, self._pending = self._pending, []
-            self.client.change_document(self.editor.path, self.editor.document_version, changes)
+            self.client.change_document(self._path(), self.editor.document_version, changes)
             if self._track_outline:
                 self._timers["symbols"].start()
 
@@ -149,8 +149,13 @@ class EditorLspBinding(QObject):
             self.flush()
             self.client.request_hover(self._path(), self.editor.document_version, self._hover_at)
 
+    def serves_document(self) -> bool:
+        """True if the language server understands this editor's file (TypeScript or JavaScript)."""
+        return self._ready_path() is not None
+
     def _ready_path(self) -> Path | None:
-        return self.editor.path
+        path = self.editor.path
+        return path if path is not None and serves(path) else None
 
     def _path(self) -> Path:
         path = self.editor.path
@@ -190,9 +195,9 @@ class EditorLspBinding(QObject):
 
     def _on_editor_path_changed(self, change: PathChanged) -> None:
         self._pending.clear()
-        if change.old is not None:
+        if change.old is not None and serves(change.old):
             self.client.close_document(change.old)
-        if change.new is not None:
+        if change.new is not None and serves(change.new):
             self.client.open_document(change.new, self.editor)
 
     # -- client slots --------------------------------------------------------------------

@@ -46,6 +46,16 @@ log = logging.getLogger(__name__)
 
 DIAGNOSTICS_DELAY_MS = 50
 LANGUAGE_ID = "typescript"
+LANGUAGE_IDS = {
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "typescriptreact",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact",
+}
+"""LSP language ids of the files the TypeScript server understands, by suffix."""
+
+
+def serves(path: Path) -> bool:
+    """True if the TypeScript language server understands `path` (TS/JS sources; not JSON, TOML, ...)."""
+    return path.suffix.lower() in LANGUAGE_IDS
 
 
 class SyncedDocument(Protocol):
@@ -243,7 +253,8 @@ class LanguageClient(QObject):
     def _send_open(self, path: Path, document: SyncedDocument) -> None:
         version = document.document_version
         self._sent_versions[path] = version
-        item = {"uri": convert.path_to_uri(path), "languageId": LANGUAGE_ID, "version": version, "text": document.text()}
+        language = LANGUAGE_IDS.get(path.suffix.lower(), LANGUAGE_ID)
+        item = {"uri": convert.path_to_uri(path), "languageId": language, "version": version, "text": document.text()}
         self._notify("textDocument/didOpen", {"textDocument": item})
         self._diagnostics_timer.start()
 

@@ -116,7 +116,7 @@ def test_go_to_symbol_without_an_editor_says_why(qtbot: Any, ide_factory: Any) -
     ide = ide_factory()
     ide.window.action("go_to_symbol").trigger()
     assert not ide.outline.picker.isVisible()
-    assert "Open a file" in ide.window.statusBar().currentMessage()
+    assert "Go to Symbol needs a TypeScript" in ide.window.statusBar().currentMessage()
     assert "Open a file" in ide.outline.widget.message.text()
 
 
@@ -142,3 +142,25 @@ def test_status_bar_shows_caret_selection_and_file_facts(qtbot: Any, ide_factory
     for editor in list(ide.controllers.editors.view.editors()):
         ide.controllers.editors.close(editor, ask=False)
     qtbot.waitUntil(lambda: status["cursor"].text() == "" and status["mode"].text() == "", timeout=WAIT_MS)
+
+
+def test_non_typescript_files_get_no_language_service(qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    qtbot.waitUntil(lambda: language_ready(ide), timeout=WAIT_MS)
+    wait_outline(qtbot, ide, "fetch")
+    manifest = (sample_project / "isoplay.toml").resolve()
+    ide.controllers.editors.open(manifest)
+    qtbot.waitUntil(lambda: ide.controllers.editors.current_path() == manifest, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "has no outline" in ide.outline.widget.message.text(), timeout=WAIT_MS)
+    assert ide.outline.widget.row_texts() == []
+    client = ide.services.language.client
+    assert client.latest_version(manifest) is None  # never opened on the TypeScript server
+    qtbot.wait(500)
+    editor = ide.controllers.editors.current_editor()
+    assert editor.diagnostics() == ()
+    assert not [p for p in ide.controllers.problems.problems() if p.location and p.location.path == manifest]
+    ide.window.action("go_to_symbol").trigger()
+    assert not ide.outline.picker.isVisible()
+    # back on the TypeScript tab the outline is there at once (cached) and refreshed
+    ide.panels.editors.set_current(ide.controllers.editors.editor_for(sample_project / "src" / "index.ts"))
+    assert "fetch" in outline_rows(ide)

@@ -107,3 +107,23 @@ def test_language_client_follows_a_renamed_dirty_document(
     qtbot.waitUntil(lambda: any(d.code == "2322" and d.range.start.line == 0 for d in editor.diagnostics()),
                     timeout=WAIT_MS)
     assert editor.is_dirty()
+
+
+def test_binding_serves_only_typescript_and_javascript_paths(
+    qtbot: Any, ts_project: Path, editor_factory: Factory, client_factory: Callable[[Path], LanguageClient],
+) -> None:
+    client = client_factory(ts_project)
+    notes = ts_project / "notes.md"
+    notes.write_text("# const x: number = 'no';\n", encoding="utf-8")
+    editor = editor_factory(notes)
+    binding = EditorLspBinding(editor, client)
+    assert not binding.serves_document() and client.statistics().open_documents == 0
+    script = (ts_project / "notes.ts").resolve()
+    editor.set_path(script)  # renamed to a TypeScript file: now it is served
+    assert binding.serves_document() and client.latest_version(script) == editor.document_version
+    editor.set_text("const x: number = 'no';\n")
+    editor.view.setTargetRange(0, 0)
+    editor.view.replaceTarget(1, " ")
+    qtbot.waitUntil(lambda: any(d.code == "2322" for d in editor.diagnostics()), timeout=WAIT_MS)
+    editor.set_path((ts_project / "notes.txt").resolve())  # and out again
+    assert client.statistics().open_documents == 0 and client.latest_version(script) is None

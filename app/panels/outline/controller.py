@@ -72,9 +72,9 @@ class OutlineController(QObject):
         return cached.symbols if cached is not None else ()
 
     def show_quick_pick(self) -> bool:
-        """Open Go to Symbol over the editor; False (and nothing opens) without an editor."""
+        """Open Go to Symbol over the editor; False (and nothing opens) without an editor or a language service."""
         editor = self._editor
-        if editor is None:
+        if editor is None or (self._binding is None and not self.symbols()):
             return False
         self._before_preview = editor.save_view()
         anchor = editor.parentWidget() or editor
@@ -105,7 +105,11 @@ class OutlineController(QObject):
         self._connect(editor.sig_caret_moved, self._on_editor_caret_moved)
         self._connect(editor.sig_path_changed, self._on_editor_path_changed)
         cached = self._cache.get(editor.path) if editor.path is not None else None
-        if cached is not None:
+        if self._binding is not None and not self._binding.serves_document():
+            self._binding = None
+            name = editor.path.name if editor.path is not None else "This file"
+            self.view.clear(f"{name} has no outline: symbols come from the TypeScript language service.")
+        elif cached is not None:
             self._show(cached)
         elif self._binding is None:
             self.view.clear("Waiting for the TypeScript language service…")
@@ -156,14 +160,14 @@ class OutlineController(QObject):
         self.view.highlight(symbol_at(self.symbols(), caret.position))
 
     def _on_editor_path_changed(self, _change: object) -> None:
-        self._timer.start()
+        self._attach(self._editor)  # a rename may turn it into (or out of) a TypeScript file
 
     def _on_client_status_changed(self, change: StatusChanged) -> None:
         if change.status is ServerStatus.READY:
             self._timer.start()  # after the client has re-opened its documents
 
     def _on_binding_symbols_updated(self, symbols: DocumentSymbols) -> None:
-        if self._editor is None or self._editor.path is None:
+        if self._editor is None or self._editor.path is None or symbols.path != self._editor.path.resolve():
             return
         self._cache[self._editor.path] = symbols
         self._show(symbols)

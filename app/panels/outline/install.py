@@ -48,4 +48,4 @@ def _on_theme_toggled(controller: OutlineController, theme: str, on: bool) -> No
 
 def _go_to_symbol(window: Any, controller: OutlineController) -> None:
     if not controller.show_quick_pick():
-        window.flash("Open a file to go to one of its symbols.")
+        window.flash("Go to Symbol needs a TypeScript or JavaScript file open and the language service running.")
