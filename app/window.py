@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -80,6 +80,26 @@ SCROLL_ABOVE_MIN_HEIGHT = 180
 
 
 @dataclass(frozen=True)
+class StatusClicked:
+    """Payload of ``MainWindow.sig_status_clicked``."""
+
+    field: str
+    """The status bar field clicked (one of ``STATUS_FIELDS``)."""
+
+
+class _StatusLabel(QLabel):
+    """A status bar field that reports clicks."""
+
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """A left click on the field."""
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
+@dataclass(frozen=True)
 class ProjectChosen:
     """Payload of ``MainWindow.sig_recent_project_chosen``."""
 
@@ -92,6 +112,8 @@ class MainWindow(QMainWindow):
 
     sig_recent_project_chosen = Signal(object)
     """ProjectChosen: an entry of File ▸ Recent Projects was picked."""
+    sig_status_clicked = Signal(object)
+    """StatusClicked: a status bar field was clicked (e.g. Ln/Col: go to line)."""
 
     def __init__(self, *, editors: QWidget, tree: QWidget, console: QWidget, problems: QWidget,
                  simulator: QWidget, response: QWidget, parent: QWidget | None = None) -> None:
@@ -207,8 +229,9 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
         for name in STATUS_FIELDS:
-            label = QLabel("")
+            label = _StatusLabel("")
             label.setObjectName(f"status_{name}")
+            label.clicked.connect(lambda field=name: self.sig_status_clicked.emit(StatusClicked(field)))
             self.status[name] = label
             if name in LEFT_STATUS_FIELDS:
                 bar.addWidget(label)

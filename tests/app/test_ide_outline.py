@@ -82,7 +82,7 @@ def test_go_to_symbol_box_filters_previews_and_jumps(qtbot: Any, ide_factory: An
     picker = ide.outline.picker
     editor.set_caret(TextPosition(2, 3))
     editor.focus_text()
-    QTest.keyClick(ide.window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(editor.view, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(picker.isVisible, timeout=WAIT_MS)
     assert {"fetch", "parseQuery", "Counter", "increment"} <= set(picker.rows())
     # typing filters (best match first); the highlighted symbol is previewed in the editor
@@ -135,6 +135,9 @@ def test_status_bar_shows_caret_selection_and_file_facts(qtbot: Any, ide_factory
     qtbot.keyClick(editor.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: "lines)" in status["cursor"].text(), timeout=WAIT_MS)
     assert status["cursor"].text().startswith("Ln 6, Col 9 (")
+    qtbot.mouseClick(status["cursor"], Qt.MouseButton.LeftButton)
+    assert editor.goto_bar.isVisible()  # a click on Ln/Col opens Go to Line
+    qtbot.keyClick(editor.goto_bar, Qt.Key.Key_Escape)
     manifest = (sample_project / "tsconfig.json").resolve()
     ide.controllers.editors.open(manifest, TextPosition(1, 2))
     qtbot.waitUntil(lambda: status["mode"].text() == "JSON", timeout=WAIT_MS)

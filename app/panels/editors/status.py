@@ -66,8 +66,13 @@ class EditorStatus(QObject):
         self._set_status("eol", editor.line_ending(), "Line endings")
         self._set_status("mode", language_mode(editor.path), "Language of the file")
 
+    def on_field_clicked(self, field: str) -> None:
+        """A click on Ln/Col opens Go to Line in the current editor."""
+        if field == "cursor" and self._editor is not None:
+            self._editor.show_go_to_line_bar()
+
     def _show_caret(self, caret: CaretMoved) -> None:
-        self._set_status("cursor", caret_text(caret), "Line and column of the caret (Ctrl+G: go to line)")
+        self._set_status("cursor", caret_text(caret), "Line and column of the caret: click to go to a line (Ctrl+G)")
 
     def _follow(self, editor: CodeEditor | None) -> None:
         if self._editor is not None:
@@ -92,5 +97,6 @@ class EditorStatus(QObject):
 def install_editor_status(ide: Any) -> EditorStatus:
     """Show the current editor's caret and file facts in ``ide.window``'s status bar."""
     status = EditorStatus(ide.controllers.editors, ide.window.set_status, parent=ide.window)
+    ide.window.sig_status_clicked.connect(lambda clicked: status.on_field_clicked(clicked.field))
     status.refresh()
     return status
