@@ -74,7 +74,9 @@ STATUS_FIELDS = ("build", "problems", "cursor", "indent", "encoding", "eol", "mo
 """Status bar fields, left to right: build and problems on the left, the rest on the right."""
 LEFT_STATUS_FIELDS = ("build", "problems")
 DEFAULT_DOCK_SIZES = {"tree": 240, "simulator": 460, "console": 200, "outline": 260}
-"""Initial dock sizes in pixels (width for side docks, height for the bottom and the outline)."""
+"""Initial dock sizes in pixels (width for side docks, height for the bottom and the outline's minimum)."""
+OUTLINE_SHARE = 0.5
+"""Share of the left column the Outline gets under the Explorer at first (at least ``DEFAULT_DOCK_SIZES``)."""
 SCROLL_ABOVE_MIN_HEIGHT = 180
 """A tool panel whose minimum height is above this scrolls inside its dock instead of pushing the editor up."""
 
@@ -188,8 +190,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["console"]], [sizes["console"]], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["simulator"], self.docks["response"]], [330, 400], Qt.Orientation.Vertical)
         if "outline" in self.docks:
-            tree_height = max(120, self.docks["tree"].height() + self.docks["outline"].height() - sizes["outline"])
-            self.resizeDocks([self.docks["tree"], self.docks["outline"]], [tree_height, sizes["outline"]],
+            column = self.docks["tree"].height() + self.docks["outline"].height()
+            outline = max(sizes["outline"], int(column * OUTLINE_SHARE))
+            self.resizeDocks([self.docks["tree"], self.docks["outline"]], [max(120, column - outline), outline],
                              Qt.Orientation.Vertical)
 
     def _create_actions(self) -> None:
