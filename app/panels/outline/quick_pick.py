@@ -153,6 +153,9 @@ class SymbolQuickPick(QFrame):
     # -- helpers --------------------------------------------------------------------------
 
     def _refill(self, preview: bool) -> None:
+        keep = None if preview else self.current_symbol()
+        selection = self.list.selectionModel()
+        selection.blockSignals(True)  # rebuilding the rows is no move: nothing is previewed meanwhile
         self.model.clear()
         for match in filter_symbols(self._symbols, self.query.text()):
             item = QStandardItem(kind_icon(match.symbol.kind, self._theme), match.symbol.name)
@@ -163,11 +166,23 @@ class SymbolQuickPick(QFrame):
         self.empty.setVisible(not has_rows)
         self.list.setVisible(has_rows)
         if has_rows:
-            self.list.setCurrentIndex(self.model.index(0, 0))
-            if preview:
-                self._preview()
+            self.list.setCurrentIndex(self.model.index(self._row_of(keep), 0))
+        selection.blockSignals(False)
+        self.list.scrollTo(self.list.currentIndex())
+        self.list.viewport().update()
+        if has_rows and preview:
+            self._preview()
         if self.isVisible():
             self.resize(self.width(), self._height_for(self.model.rowCount()))
+
+    def _row_of(self, symbol: DocumentSymbol | None) -> int:
+        """Row of the symbol with `symbol`'s name and kind nearest its line (0 if none): keeps the
+        highlighted row when a fresher outline replaces the list."""
+        if symbol is None:
+            return 0
+        rows = [(abs(s.range.start.line - symbol.range.start.line), row) for row in range(self.model.rowCount())
+                if (s := self.model.item(row).data(SYMBOL_ROLE)).name == symbol.name and s.kind == symbol.kind]
+        return min(rows)[1] if rows else 0
 
     def _height_for(self, rows: int) -> int:
         row = self.list.sizeHintForRow(0) if rows else 0

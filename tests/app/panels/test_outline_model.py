@@ -87,3 +87,33 @@ def test_outline_widget_keeps_collapsed_nodes_and_emits_activation(qtbot: Any) -
     assert widget.highlighted() == OUTLINE[6]
     widget.set_symbols(DocumentSymbols(Path("/p/empty.ts"), 1, ()))
     assert widget.row_texts() == [] and widget.message.text() == "No symbols in empty.ts."
+
+
+def test_quick_pick_keeps_the_highlighted_symbol_when_a_fresher_outline_arrives(qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    from app.panels.outline.quick_pick import SymbolQuickPick
+
+    anchor = QWidget()
+    qtbot.addWidget(anchor)
+    anchor.resize(800, 600)
+    anchor.show()
+    picker = SymbolQuickPick(anchor)
+    previewed: list[str] = []
+    picker.sig_symbol_previewed.connect(lambda picked: previewed.append(picked.symbol.name))
+    picker.open_over(anchor, OUTLINE)
+    assert picker.rows() == [s.name for s in OUTLINE] and picker.current_symbol() == OUTLINE[0]
+    for _ in range(4):
+        qtbot.keyClick(picker.query, Qt.Key.Key_Down)
+    assert picker.current_symbol().name == "parseQuery" and previewed[-1] == "parseQuery"
+    moved = tuple(s if s.name != "parseQuery" else sym("parseQuery", 12, 0, 23, 26) for s in OUTLINE)
+    assert picker.isVisible()
+    picker.set_symbols(moved)  # an edit above shifted it by a line
+    assert picker.current_symbol() == moved[4]
+    assert previewed == ["handler", "fetch", "url", "scheduled", "parseQuery"][1:]  # a refill previews nothing
+    qtbot.keyClick(picker.query, Qt.Key.Key_Up)
+    assert picker.current_symbol().name == "scheduled"
+    with qtbot.waitSignal(picker.sig_symbol_chosen) as chosen:
+        qtbot.keyClick(picker.query, Qt.Key.Key_Return)
+    assert chosen.args[0].symbol.name == "scheduled" and not picker.isVisible()
