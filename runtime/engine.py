@@ -29,6 +29,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+import orjson
 import py_mini_racer
 from py_mini_racer import JSEvalException, JSOOMException, JSParseException, JSTimeoutException
 from py_mini_racer._exc import JSTerminatedException
@@ -54,7 +55,9 @@ __all__ = [
     "EvalTimedOut",
     "EvalOutOfMemory",
     "V8Isolate",
+    "dumps",
     "init_v8",
+    "loads",
     "v8_version",
 ]
 
@@ -155,6 +158,23 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
+def loads(text: str) -> Any:
+    """Decode JSON from the isolate: orjson (3x faster on the hot path), json for what it refuses
+    (a lone surrogate that JSON.stringify escaped)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def dumps(value: Any) -> str:
+    """Encode JSON for the isolate: orjson, or json for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
+
+
 class V8Isolate:
     """One V8 isolate bound to an asyncio loop; all calls come from that loop's thread."""
 
@@ -211,7 +231,7 @@ class V8Isolate:
     def eval_json(self, code: str, *, timeout: float | None = None) -> Any:
         """Evaluate an expression that returns a JSON string, and decode it."""
         raw = self.eval(code, timeout=timeout)
-        return json.loads(raw) if isinstance(raw, str) else raw
+        return loads(raw) if isinstance(raw, str) else raw
 
     async def eval_async(self, code: str, *, timeout: float | None = None) -> Any:
         """Evaluate without blocking the loop (used while a debugger may pause JS)."""

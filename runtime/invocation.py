@@ -35,7 +35,7 @@ class HttpRequest:
             except UnicodeDecodeError:
                 body = {"b64": base64.b64encode(self.body).decode("ascii")}
         return {"kind": "fetch", "request": {"method": self.method.upper(), "url": self.url,
-                                             "headers": [list(h) for h in self.headers], "body": body}}
+                                             "headers": list(self.headers), "body": body}}
 
     @property
     def route(self) -> str:

@@ -175,3 +175,13 @@ export default {
     result = await run_once(root, HttpRequest())
     assert result.outcome == "ok", result.error
     assert result.body == b"ab"
+
+
+async def test_json_edge_values_cross_both_ways(make_project) -> None:
+    root = make_project({"src/index.ts": """
+export default {
+  run(input: any) { return { big: input.big, lone: "a\\ud800b", back: input.text }; },
+};"""}, manifest())
+    result = await run_once(root, RunTrigger({"big": 2 ** 70, "text": "é \u2028 😀"}))
+    assert result.outcome == "ok", result.error
+    assert result.value == {"big": float(2 ** 70), "lone": "a\ud800b", "back": "é \u2028 😀"}
