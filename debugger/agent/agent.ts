@@ -172,7 +172,11 @@ function className(v: object): string {
     if (proto === null) return "Object";
     const d = Object.getOwnPropertyDescriptor(proto, "constructor");
     const ctor = d && typeof d.value === "function" ? d.value : undefined;
-    return globalName(ctor) ?? (ctor?.name || "Object");
+    // Platform classes that are not globals (KvNamespace) carry their name as a data-property
+    // toStringTag; a getter is never run here.
+    const tagged = Object.getOwnPropertyDescriptor(proto, Symbol.toStringTag);
+    const tag = tagged && typeof tagged.value === "string" ? tagged.value : undefined;
+    return globalName(ctor) ?? tag ?? (ctor?.name || "Object");
   } catch { return "Object"; }
 }
 

@@ -374,3 +374,21 @@ export default {
     assert s.wait_exited().status == "ok"
     with pytest.raises(DebugCommandError):
         s.globals()
+
+
+def test_a_kv_binding_shows_its_platform_name(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    root = make_project({"src/index.ts": """export default {
+  async fetch(request: Request, env: any) {
+    const kv = env.KV;
+    return new Response(String(await kv.get("k")));
+  },
+};
+"""}, 'name = "t"\nmain = "src/index.ts"\n[[kv_namespaces]]\nbinding = "KV"\n')
+    s = debug_session(root)
+    s.set_breakpoint("src/index.ts", 4)
+    s.start()
+    s.wait_paused()
+    value = s.evaluate("kv")
+    assert value.class_name == "KvNamespace", value  # not the minified prelude class name
+    s.resume()
+    assert s.wait_exited().status == "ok"

@@ -230,9 +230,8 @@ export class KVNamespace {
     return { ...r, cacheStatus: null };
   }
 
-  get [Symbol.toStringTag](): string {
-    return "KvNamespace";
-  }
 }
+// A data property (not a getter), so the debugger can name instances without running code.
+Object.defineProperty(KVNamespace.prototype, Symbol.toStringTag, { value: "KvNamespace", configurable: true });
 
 registerBinding("kv", (name) => new KVNamespace(name));
