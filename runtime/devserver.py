@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import logging
 import socket
 import sys
 import time
@@ -32,6 +33,7 @@ from runtime.invocation import (
 )
 from runtime.service import BuildReport, ProjectRuntime
 
+log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/__isoplay/"
 LEVEL_COLORS = {"error": "31", "warn": "33", "info": "36", "debug": "90", "log": "37"}
 Scope = dict[str, Any]
@@ -95,6 +97,15 @@ def response_parts(result: InvocationResult, *, dev: bool = True) -> tuple[int, 
     if dev and err and err.frames and not text.startswith(err.summary()):
         text = err.summary() + "\n" + text
     return 500, [("content-type", "text/plain; charset=utf-8")], (text + "\n").encode()
+
+
+def respond_outcome(exchange: Exchange, outcome: InvocationResult | BaseException, *, dev: bool) -> None:
+    """Answer a front request with a pool job's outcome (an exception is an isoplay fault: logged, 500)."""
+    if isinstance(outcome, BaseException):
+        log.error("an invocation failed inside isoplay: %r", outcome)
+        exchange.respond_text(500, f"500 Internal Server Error: {outcome}\n" if dev else "500 Internal Server Error\n")
+        return
+    exchange.respond(*response_parts(outcome, dev=dev))
 
 
 async def send_result(send: Send, result: InvocationResult, *, dev: bool = True) -> None:
@@ -171,19 +182,10 @@ class DevServer:
         trigger = HttpRequest(method=request.method, url=f"http://{host}{request.target}",
                               headers=tuple(request.headers), body=request.body)
         dev = self.dev
-
-        def on_done(outcome: InvocationResult | BaseException) -> None:
-            if isinstance(outcome, BaseException):
-                text = f"500 Internal Server Error: {outcome}\n" if dev else "500 Internal Server Error\n"
-                exchange.respond(500, [("content-type", "text/plain; charset=utf-8")], text.encode())
-                return
-            exchange.respond(*response_parts(outcome, dev=dev))
-
         try:
-            job = self.runtime.submit(trigger, on_done)
+            job = self.runtime.submit(trigger, lambda outcome: respond_outcome(exchange, outcome, dev=dev))
         except UserError as exc:
-            exchange.respond(500, [("content-type", "text/plain; charset=utf-8")],
-                             f"the project does not build:\n{exc}\n".encode())
+            exchange.respond_text(500, f"the project does not build:\n{exc}\n")
             return True
         exchange.on_abort = job.cancel
         return True

@@ -126,6 +126,10 @@ class Exchange:
         self.on_abort: Callable[[], None] | None = None
         """Called if the client goes away before the answer (e.g. to cancel a queued job)."""
 
+    def respond_text(self, status: int, text: str) -> None:
+        """A text/plain answer."""
+        self.respond(status, [("content-type", "text/plain; charset=utf-8")], text.encode())
+
     @property
     def gone(self) -> bool:
         """The client closed the connection."""
@@ -140,10 +144,9 @@ class Exchange:
         if conn.closed:
             return
         keep_alive = self.request.keep_alive and not conn.closing
-        if status in (204, 304) or self.request.method == "HEAD":
-            conn.transport.write(encode_head(status, headers, len(body), keep_alive))
-        else:
-            conn.transport.write(encode_head(status, headers, len(body), keep_alive) + body)
+        head = encode_head(status, headers, len(body), keep_alive)
+        bodiless = status in (204, 304) or self.request.method == "HEAD"
+        conn.transport.write(head if bodiless else head + body)
         conn.finished(keep_alive)
 
 
@@ -271,8 +274,7 @@ class _Connection(asyncio.Protocol):
             taken = self.front.handler(request, exchange)
         except Exception:  # an isoplay bug: answer 500 and keep serving
             log.exception("the request handler failed")
-            exchange.respond(500, [("content-type", "text/plain; charset=utf-8")],
-                             b"500 Internal Server Error: isoplay failed to handle the request\n")
+            exchange.respond_text(500, "500 Internal Server Error: isoplay failed to handle the request\n")
             return
         if not taken:
             self.asgi_task = asyncio.get_running_loop().create_task(self.front.bridge.run(self, exchange))
@@ -383,14 +385,13 @@ class AsgiBridge:
         except Exception:  # the app's own bug: a 500 if nothing was sent yet, else cut the connection
             log.exception("the ASGI app failed on %s %s", request.method, target)
             if not state["started"] and not conn.closed:
-                exchange.respond(500, [("content-type", "text/plain; charset=utf-8")],
-                                 b"500 Internal Server Error\n")
+                exchange.respond_text(500, "500 Internal Server Error\n")
                 return
             keep_alive = False
         if conn.closed or exchange.done:
             return
         if not state["started"]:
-            exchange.respond(500, [("content-type", "text/plain; charset=utf-8")], b"500 Internal Server Error\n")
+            exchange.respond_text(500, "500 Internal Server Error\n")
             return
         if not state["finished"]:
             keep_alive = False

@@ -237,13 +237,7 @@ class IsolatePool:
             return
         for job in reversed(jobs[batch.started:]):
             self._pending.appendleft(job)
-        if batch.results:
-            finished = list(zip(jobs, batch.results))
-            self._invocations += len(finished)
-            manifest = self.bundle.manifest
-            self.metrics.record_many(manifest.name, manifest.version, [(j.trigger, r) for j, r in finished])
-            for job, result in finished:
-                job.on_done(result)
+        self._deliver(list(zip(jobs, batch.results)))
         if batch.pending is not None:
             task = asyncio.get_running_loop().create_task(
                 self._finish(isolate, jobs[len(batch.results)], batch.pending))
@@ -267,12 +261,17 @@ class IsolatePool:
             self._retire(isolate)
         else:
             self._release(isolate)
-        self._deliver(job, result)
+        self._deliver([(job, result)])
 
-    def _deliver(self, job: Job, result: InvocationResult) -> None:
-        self._invocations += 1
-        self._record(job.trigger, result)
-        job.on_done(result)
+    def _deliver(self, finished: list[tuple[Job, InvocationResult]]) -> None:
+        """Record finished jobs (one metrics call per batch) and hand out their results."""
+        if not finished:
+            return
+        self._invocations += len(finished)
+        manifest = self.bundle.manifest
+        self.metrics.record_many(manifest.name, manifest.version, [(job.trigger, result) for job, result in finished])
+        for job, result in finished:
+            job.on_done(result)
 
     def _schedule_flush(self) -> None:
         if self._pending and not self._stopped and self._flush_handle is None:

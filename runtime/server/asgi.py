@@ -21,9 +21,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from urllib.parse import unquote
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.devserver import BodyTooLarge, read_body, request_from_scope, response_parts, run_lifespan, send_plain, send_result
+from runtime.devserver import (BodyTooLarge, read_body, request_from_scope, respond_outcome, run_lifespan, send_plain,
+                               send_result)
 from runtime.httpfront import Exchange, FrontRequest
 from runtime.invocation import HttpRequest, InvocationResult
 from runtime.server.errors import ApiError, StorageCorrupted
@@ -145,17 +146,15 @@ class ServerApp:
         await answer.aresult(result)
 
 
-class _Answer:
+class _Answer(Protocol):
     """Where an app request's answer goes (the front's exchange, or ASGI send)."""
 
-    async def aplain(self, status: int, text: str) -> None:
-        raise NotImplementedError
+    async def aplain(self, status: int, text: str) -> None: ...
 
-    async def aresult(self, result: InvocationResult) -> None:
-        raise NotImplementedError
+    async def aresult(self, result: InvocationResult) -> None: ...
 
 
-class _AsgiAnswer(_Answer):
+class _AsgiAnswer:
     def __init__(self, send: Send, dev: bool) -> None:
         self.send, self.dev = send, dev
 
@@ -166,19 +165,15 @@ class _AsgiAnswer(_Answer):
         await send_result(self.send, result, dev=self.dev)
 
 
-class _FrontAnswer(_Answer):
+class _FrontAnswer:
     def __init__(self, exchange: Exchange, dev: bool) -> None:
         self.exchange, self.dev = exchange, dev
 
     def plain(self, status: int, text: str) -> None:
-        self.exchange.respond(status, [("content-type", "text/plain; charset=utf-8")], text.encode())
+        self.exchange.respond_text(status, text)
 
     def result(self, outcome: InvocationResult | BaseException) -> None:
-        if isinstance(outcome, BaseException):
-            log.error("an app invocation failed inside isoplay: %r", outcome)
-            self.plain(500, "500 Internal Server Error\n")
-        else:
-            self.exchange.respond(*response_parts(outcome, dev=self.dev))
+        respond_outcome(self.exchange, outcome, dev=self.dev)
 
     async def aplain(self, status: int, text: str) -> None:
         self.plain(status, text)
