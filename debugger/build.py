@@ -11,6 +11,7 @@ probes on the same line are mapped back with each file's insertion table.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -82,7 +83,13 @@ class DebugBuild:
 
     def smap(self) -> SourceMap:
         """The decoded source map of the debug bundle."""
-        return _decoded(self)
+        return self._smap
+
+    @functools.cached_property
+    def _smap(self) -> SourceMap:
+        # Cached on the instance: a module-level cache keyed by id() handed a
+        # new build the map of a freed one whose id had been reused.
+        return self.bundle.decoded_map()
 
     def map_frame(self, raw: RawFrame) -> MappedFrame:
         """Map a bundle position to its original TypeScript file, line, column and function."""
@@ -103,16 +110,6 @@ class DebugBuild:
             "scriptUrl": self.bundle.script_url,
             "evalTimeoutMs": eval_timeout_ms,
         }
-
-
-_MAPS: dict[int, SourceMap] = {}
-
-
-def _decoded(build: DebugBuild) -> SourceMap:
-    key = id(build)
-    if key not in _MAPS:
-        _MAPS[key] = build.bundle.decoded_map()
-    return _MAPS[key]
 
 
 def _mirror(root: Path, dest: Path) -> list[InstrumentedFile]:

@@ -54,3 +54,25 @@ def test_guard_adds_deadline_checks() -> None:
     assert guard("while (true) {}") == "while (true) {$__dT();}"
     assert guard("for (;;) x++") == "for (;;) {$__dT();x++}"
     assert guard("a + b") == "a + b"
+
+
+def test_each_build_maps_frames_with_its_own_source_map(make_project) -> None:  # type: ignore[no-untyped-def]
+    """A build freed and replaced by another never lends it its source map.
+
+    CPython hands a freed object's memory (and so its id) to the next object of
+    that size, which is what made an id-keyed cache return a stale map.
+    """
+    from debugger.build import DebugBuild, RawFrame, build_debug
+
+    two = build_debug(make_project({
+        "src/index.ts": "import { f } from './lib';\nexport default { fetch() { return f(); } };\n",
+        "src/lib.ts": "export function f() {\n  return new Response('x');\n}\n"}, name="two"))
+    one = build_debug(make_project({
+        "src/index.ts": "export default {\n  fetch() {\n    return new Response('y');\n  },\n};\n"}, name="one"))
+    line = next(n for n, text in enumerate(one.bundle.code.splitlines(), 1) if "Response(" in text)
+    for _ in range(3):
+        first = DebugBuild(two.root, two.bundle, two.files, two.probes)
+        first.smap()
+        del first
+        second = DebugBuild(one.root, one.bundle, one.files, one.probes)
+        assert second.map_frame(RawFrame("fetch", line, 4)).file == "src/index.ts"
