@@ -140,6 +140,10 @@ class Exchange:
         if self.done:
             return
         self.done = True
+        # on_abort usually reaches back to this exchange (job -> callback -> exchange);
+        # dropping it lets reference counting free the request at once instead of
+        # leaving ~20 objects per request to the cyclic GC.
+        self.on_abort = None
         conn = self.conn
         if conn.closed:
             return
