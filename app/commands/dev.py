@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from runtime.devserver import DevServer, make_socket, serve, terminal_logger
+from runtime.gcpolicy import tune_for_serving
 from runtime.service import ProjectRuntime
 
 
@@ -41,8 +42,18 @@ async def _main(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # Windows: Ctrl+C raises KeyboardInterrupt instead
             pass
-    await serve(DevServer(runtime, watch=not args.no_watch), sock, stop=stop)
+    started = asyncio.Event()
+    tuner = loop.create_task(_tune_gc_once(started))
+    try:
+        await serve(DevServer(runtime, watch=not args.no_watch), sock, started=started, stop=stop)
+    finally:
+        tuner.cancel()
     return 0
+
+
+async def _tune_gc_once(started: asyncio.Event) -> None:
+    await started.wait()
+    tune_for_serving()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -61,6 +61,7 @@ def _manage_tokens(args: argparse.Namespace, data: Path) -> int:
 
 async def _serve(config: ServerConfig, host: str, port: int) -> int:
     from runtime.devserver import make_socket
+    from runtime.gcpolicy import tune_for_serving
     from runtime.server.core import ServerCore
     from runtime.server.httpserver import HttpServer
 
@@ -72,6 +73,7 @@ async def _serve(config: ServerConfig, host: str, port: int) -> int:
     core = ServerCore(config)
     http = HttpServer(core.asgi, sock)
     await http.start()
+    tune_for_serving()
     print(f"isoplay serve: {http.url}/  (apps at /{{app}}/, API at /api/, data in {config.data_dir}; Ctrl+C to stop)",
           file=sys.stderr)
     if not core.storage.list_tokens():
