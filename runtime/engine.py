@@ -188,6 +188,13 @@ class V8Isolate:
         self._mr.set_hard_memory_limit(memory_limit)
         self.oom = False
 
+    def set_memory_limit(self, memory_limit: int) -> None:
+        """Change the hard heap limit (an isolate from the stock gets its script's)."""
+        if self._cm is None:
+            raise RuntimeDisposed("the isolate is closed")
+        self._mr.set_hard_memory_limit(memory_limit)
+        self.memory_limit = memory_limit
+
     @property
     def closed(self) -> bool:
         """Whether ``close()`` has run."""

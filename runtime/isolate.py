@@ -18,16 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime import hostops, prelude
+from runtime import hostops
 from runtime.bundler import Bundle
 from runtime.engine import EvalFailed, EvalOutOfMemory, EvalTimedOut, V8Isolate, dumps
 from runtime.errors import ScriptError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Outcome, Trigger
 from runtime.sourcemap import SourceMap, map_stack
+from runtime.stock import load_prelude
 
 MB = 1024 * 1024
 _ids = itertools.count(1)
-PRELUDE_URL = "isoplay://prelude.js"
 HEAP_SAMPLE_INTERVAL = 0.25
 """Seconds between heap samples of one isolate (see ScriptIsolate._heap)."""
 BATCH_BUDGET_MS = 2
@@ -108,12 +108,16 @@ class ScriptIsolate:
     """One isolate with the prelude and a script loaded; runs one invocation at a time."""
 
     def __init__(self, bundle: Bundle, host: ScriptHost, *, loop: asyncio.AbstractEventLoop | None = None,
-                 smap: SourceMap | None = None, preload: Callable[[V8Isolate], None] | None = None) -> None:
-        """Create the isolate and load the prelude and the bundle.
+                 smap: SourceMap | None = None, preload: Callable[[V8Isolate], None] | None = None,
+                 ready: V8Isolate | None = None) -> None:
+        """Create the isolate (or take a ready one) and load the prelude and the bundle.
 
         Args:
             preload: called with the fresh V8 isolate before the prelude loads
                 (the debugger installs its agent and shared memory there).
+            ready: an isolate from an ``IsolateStock`` (prelude loaded, never ran
+                user code) to use instead of creating one; it gets this
+                manifest's memory limit.
         """
         self.id = next(_ids)
         self.bundle = bundle
@@ -128,15 +132,19 @@ class ScriptIsolate:
         self._smap = smap
         self._loop = loop or asyncio.get_running_loop()
         limits = bundle.manifest.limits
-        self.v8 = V8Isolate(self._loop, memory_limit=limits.memory_mb * MB)
-        if preload is not None:
-            preload(self.v8)
+        if ready is not None:
+            self.v8 = ready
+            ready.set_memory_limit(limits.memory_mb * MB)
+        else:
+            self.v8 = V8Isolate(self._loop, memory_limit=limits.memory_mb * MB)
+            if preload is not None:
+                preload(self.v8)
+            load_prelude(self.v8)
         self._load()
 
     # ---- loading -----------------------------------------------------------
     def _load(self) -> None:
         timeout = self.bundle.manifest.limits.timeout_ms / 1000
-        self.v8.eval(prelude.build() + f"\n//# sourceURL={PRELUDE_URL}\n")
         self.v8.eval(f"__isoplay.setup({json.dumps(env_config(self.bundle, self.host.secrets))})")
         wrapped = (
             "(() => { try {" + self.bundle.code

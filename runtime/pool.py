@@ -33,6 +33,7 @@ from runtime.isolate import MB, Pending, ScriptHost, ScriptIsolate
 from runtime.manifest import Limits
 from runtime.metrics import Metrics
 from runtime.sourcemap import SourceMap
+from runtime.stock import IsolateStock
 
 log = logging.getLogger(__name__)
 HEAP_RECYCLE_FRACTION = 0.8
@@ -82,8 +83,10 @@ class IsolatePool:
     """Warm isolates of one bundle, with limits, queueing, batching and recycling."""
 
     def __init__(self, bundle: Bundle, host: ScriptHost, *, metrics: Metrics | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, stock: IsolateStock | None = None) -> None:
+        """``stock``: ready isolates shared with the runtime's other pools (see runtime/stock.py)."""
         self.bundle = bundle
+        self.stock = stock
         self.host = host
         self.metrics = metrics or Metrics()
         self.limits = limits or bundle.manifest.limits
@@ -131,7 +134,8 @@ class IsolatePool:
     def _new_isolate(self) -> ScriptIsolate:
         if self._smap is None:
             self._smap = self.bundle.decoded_map()
-        isolate = ScriptIsolate(self.bundle, self.host, smap=self._smap)
+        ready = self.stock.take() if self.stock is not None else None
+        isolate = ScriptIsolate(self.bundle, self.host, smap=self._smap, ready=ready)
         self._created += 1
         return isolate
 

@@ -24,6 +24,7 @@ from runtime.metrics import Metrics
 from runtime.pool import IsolatePool, Job, OnDone
 from runtime.project import Project, write_types
 from runtime.runner import host_for
+from runtime.stock import IsolateStock
 from runtime.triggers import CronScheduler
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class ProjectRuntime:
         self.clock = clock
         self.kv = KVStore(self.project.kv_path)
         """The project's local KV store, shared by every version's pool."""
+        self.stock = IsolateStock()
+        """Ready isolates: a reload starts its new version from one (see runtime/stock.py)."""
         self.pool: IsolatePool | None = None
         self.bundle: Bundle | None = None
         self.last_error: UserError | None = None
@@ -83,7 +86,8 @@ class ProjectRuntime:
                     self.last_error = None
                     self.on_build(report)
                     return report
-                pool = IsolatePool(built, host_for(self.project, built, self.kv), metrics=self.metrics)
+                pool = IsolatePool(built, host_for(self.project, built, self.kv), metrics=self.metrics,
+                                   stock=self.stock)
                 await pool.start()
             except (BundleError, ManifestError, UserError) as exc:
                 self.last_error = exc
@@ -192,4 +196,5 @@ class ProjectRuntime:
             self.pool = None
         for task in list(self._retiring):
             await task
+        self.stock.close()
         self.kv.close()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYS = ("cold_start_ms_p50", "warm_invoke_ms_p50", "idle_isolate_rss_mb", "reload_ms_p50", "hello_rps", "work_rps",
+KEYS = ("cold_start_ms_p50", "ready_start_ms_p50", "warm_invoke_ms_p50", "idle_isolate_rss_mb", "reload_ms_p50", "hello_rps", "work_rps",
         "node_hello_rps", "node_work_rps")
 
 

@@ -36,6 +36,7 @@ from runtime.server.errors import BadRequest, NotFound, PayloadTooLarge
 from runtime.server.logs import LogEvent, LogHub
 from runtime.server.storage import DeploymentStorage, VersionRecord
 from runtime.server.versions import InvalidVersion, parse_range, resolve
+from runtime.stock import IsolateStock
 from runtime.triggers import CronScheduler
 
 log = logging.getLogger(__name__)
@@ -98,10 +99,13 @@ class AppRuntimes:
         self._kv: dict[str, KVStore] = {}
         self._crons: dict[str, CronScheduler] = {}
         self._stopped = False
+        self.stock = IsolateStock()
+        """Ready isolates for every app's pools (a deploy or a cold app starts from one)."""
 
     # ---- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
-        """Start the cron schedules of every app's live version."""
+        """Start the cron schedules of every app's live version, and stock ready isolates."""
+        self.stock.fill()
         for app in self.storage.list_apps():
             await self.live_changed(app.name)
 
@@ -112,6 +116,7 @@ class AppRuntimes:
             await self._stop_cron(app)
         for key in list(self._pools):
             await self._stop_pool(key)
+        self.stock.close()
         for store in self._kv.values():
             store.close()
         self._kv.clear()
@@ -211,7 +216,7 @@ class AppRuntimes:
             pool = self._pools.get(key)
             if pool is None:
                 bundle = await asyncio.to_thread(self.storage.load_bundle, record)
-                pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics)
+                pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics, stock=self.stock)
                 await pool.start()
                 self._pools[key] = pool
                 await self._evict_pinned()

@@ -29,7 +29,9 @@ def test_tune_for_serving_freezes_and_raises_the_young_threshold() -> None:
 
 
 def test_importing_the_runtime_leaves_the_collector_alone() -> None:
-    import runtime.devserver  # noqa: F401
-    import runtime.server.httpserver  # noqa: F401
+    import runtime.devserver
+    import runtime.server.httpserver
+
+    assert runtime.devserver.serve and runtime.server.httpserver.HttpServer
 
     assert gc.get_threshold()[0] != GEN0_THRESHOLD

@@ -1,0 +1,135 @@
+"""Ready isolates: V8 isolates with the prelude loaded and its request path compiled, made ahead of need.
+
+mini-racer offers neither V8 snapshots nor a code cache, so every isolate pays
+for itself from scratch: creating it (~1.5 ms), parsing and running the 66 kB
+prelude (~2.6 ms) and, on its first request, compiling the prelude functions
+that V8 only pre-parsed (~1.2 ms). None of that depends on the script. A stock
+does it before anyone waits: each stocked isolate has the prelude loaded and
+has answered one synthetic request from a built-in handler, so a pool taking
+it only loads its bundle (~0.3 ms) before the first real request, which runs
+on already compiled code.
+
+A stocked isolate has never run user code, is handed out once, and the script
+that takes it replaces the built-in handler (``__isoplay.load``), so isolates of
+different scripts still share nothing. One stock serves every pool of a
+runtime (all versions of a project in ``isoplay dev`` and the IDE, all apps of
+``isoplay serve``), so a reload, a deploy, a pool growing under a burst and a
+recycle after a limit hit all start from a ready isolate. Refills happen one
+isolate per loop turn, like the pools' own spares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from runtime import prelude
+from runtime.engine import V8Isolate, dumps
+from runtime.invocation import HttpRequest
+
+log = logging.getLogger(__name__)
+
+STOCK_MEMORY_LIMIT = 128 * 1024 * 1024
+"""The hard heap limit while stocked; the taker sets its manifest's ``memory_mb``."""
+
+_WARM_HANDLER = (
+    "__isoplay.load({ default: { fetch(request) {"
+    " return new Response(request.method + ' ' + new URL(request.url).pathname,"
+    " { headers: { 'content-type': 'text/plain;charset=UTF-8' } }); } } })"
+)
+_WARM_REQUEST = HttpRequest("GET", "http://localhost/", (("host", "localhost"), ("accept", "*/*")))
+
+
+def load_prelude(v8: V8Isolate) -> None:
+    """Evaluate the prelude in a fresh isolate."""
+    v8.eval(prelude.script())
+
+
+def warm_up(v8: V8Isolate) -> None:
+    """Run one synthetic request through the prelude so its request path is compiled.
+
+    The built-in handler stays loaded until the script's own ``load`` replaces it.
+    """
+    v8.eval(_WARM_HANDLER)
+    v8.eval(f"__isoplay.invokeBatch({dumps(dumps([_WARM_REQUEST.spec()]))}, 50)")
+
+
+class IsolateStock:
+    """Up to ``size`` ready isolates for the pools of one runtime, on one event loop."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self.taken = 0
+        """Isolates handed out from the stock."""
+        self.missed = 0
+        """Takes that found the stock empty (the pool then created an isolate itself)."""
+        self._ready: list[V8Isolate] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._filling = False
+        self._closed = False
+
+    @property
+    def ready(self) -> int:
+        """Isolates in stock now."""
+        return len(self._ready)
+
+    def take(self) -> V8Isolate | None:
+        """A ready isolate, or None if there is none; a refill follows.
+
+        Call on the loop thread of the pools (the stock binds to the first loop it runs on).
+        """
+        loop = asyncio.get_running_loop()
+        if self._closed or (self._loop is not None and loop is not self._loop):
+            return None
+        self._loop = loop
+        found = self._ready.pop() if self._ready else None
+        if found is None:
+            self.missed += 1
+        else:
+            self.taken += 1
+        self.fill()
+        return found
+
+    def fill(self) -> None:
+        """Top the stock up in the background, one isolate per loop turn."""
+        if self._closed or self._filling or len(self._ready) >= self.size:
+            return
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:
+            return
+        self._loop = loop
+        self._filling = True
+        loop.call_soon(self._make_one)
+
+    async def filled(self) -> None:
+        """Fill the stock and wait until it is full (startup, tests, the benchmark)."""
+        self.fill()
+        while not self._closed and (self._filling or len(self._ready) < self.size):
+            await asyncio.sleep(0.001)
+            if not self._filling:
+                self.fill()
+
+    def _make_one(self) -> None:
+        self._filling = False
+        if self._closed or len(self._ready) >= self.size:
+            return
+        assert self._loop is not None
+        v8 = None
+        try:
+            v8 = V8Isolate(self._loop, memory_limit=STOCK_MEMORY_LIMIT)
+            load_prelude(v8)
+            warm_up(v8)
+        except Exception:  # an isoplay fault: pools create isolates themselves until it is fixed
+            log.exception("could not stock a ready isolate")
+            if v8 is not None:
+                v8.close()
+            return
+        self._ready.append(v8)
+        self.fill()
+
+    def close(self) -> None:
+        """Dispose of the stocked isolates; takes return None from now on."""
+        self._closed = True
+        ready, self._ready = self._ready, []
+        for v8 in ready:
+            v8.close()
