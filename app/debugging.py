@@ -1,8 +1,11 @@
-"""The debugger in the IDE window: Debug dock, toolbar, menu and one ``DebugController`` per open project.
+"""The debugger in the IDE window: Run and Debug dock, Debug Console dock, toolbar, menu and one
+``DebugController`` per open project.
 
 Part of the composition root (app/main.py calls ``install_debugger``), like
-``app/tools.py``. The panel, actions, toolbar and menu live as long as the
-window. Each opened project gets its own controller (its breakpoints live in
+``app/tools.py``. As in VS Code, the Run and Debug view (Variables, Watch, Call
+Stack and Breakpoints, all visible at once) sits in the left column, tabbed
+with the Explorer, and the Debug Console in the bottom area beside the Console.
+The panel, actions, toolbar and menu live as long as the window. Each opened project gets its own controller (its breakpoints live in
 the project's ``.isoplay/breakpoints.json``) wired by a ``DebugBinding``;
 opening another project detaches that binding, stops the old session and
 builds a new controller. F5 debugs whatever the simulator's visible tab would
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu, QToolBar
 
 from app.panels.debug.actions import DebugActions
@@ -29,15 +33,21 @@ from app.panels.response.render import RenderedBody, ResponseModel, describe_tri
 from app.panels.simulator.forms import SimulatorInputError, to_trigger
 from app.services.runtime_service import InvocationFinished, InvocationRefused
 from app.services.types import Failure
+from app.settings import AppSettings
 from debugger.protocol import Exited, Paused
 from runtime.errors import UserError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Trigger
 
 if TYPE_CHECKING:
     from app.main import Ide
+    from app.window import MainWindow
 
 DOCK = "debug"
-"""The Debug dock's key in ``MainWindow.docks``."""
+"""The Run and Debug dock's key in ``MainWindow.docks``."""
+CONSOLE_DOCK = "debug_console"
+"""The Debug Console dock's key in ``MainWindow.docks``."""
+SECTIONS_SETTING = "debug_sections"
+"""Key of the Run and Debug sections' heights in ``AppSettings.panel_state``."""
 
 
 @dataclass
@@ -53,6 +63,8 @@ class Debugger:
     binding: DebugBinding | None = None
     retired: list[DebugController] = field(default_factory=list)
     """Controllers of projects closed since (stopped; their threads are joined in ``close``)."""
+    outline_hidden: bool = False
+    """The Outline dock was hidden to give the Run and Debug view the whole left column."""
     _runs: int = 0
 
     def open_project(self, ide: Ide, root: Path) -> DebugController:
@@ -97,6 +109,30 @@ class Debugger:
             controller.close(timeout)
         self.retired.clear()
 
+    def follow_side_view(self, window: MainWindow, run_and_debug_shown: bool) -> None:
+        """The Outline belongs with the Explorer, as in VS Code: while Run and Debug is the current tab of the
+        Explorer's group, the Outline under it steps aside so the four debug sections get the whole column."""
+        outline = window.docks.get("outline")
+        if outline is None:
+            return
+        if run_and_debug_shown:
+            debug = window.docks[DOCK]
+            if (not outline.isHidden() and not outline.isFloating() and not debug.isFloating()
+                    and window.docks["tree"] in window.tabifiedDockWidgets(debug)):
+                self.outline_hidden = True
+                outline.hide()
+        elif self.outline_hidden:
+            self.outline_hidden = False
+            outline.show()
+
+    def save_layout(self, window: MainWindow, settings: AppSettings) -> None:
+        """Remember the heights of the Run and Debug sections; put the Explorer and the Outline back first,
+        so that the window's dock state (saved after this) opens on them next time."""
+        if self.outline_hidden:
+            window.docks["tree"].raise_()
+            self.follow_side_view(window, False)
+        settings.set_panel_state(SECTIONS_SETTING, self.panel.section_state())
+
     def next_run(self) -> int:
         """A sequence number for the response of a debugged run."""
         self._runs += 1
@@ -104,7 +140,7 @@ class Debugger:
 
 
 def install_debugger(ide: Ide) -> Debugger:
-    """Build the Debug dock, toolbar and menu and follow the project being opened."""
+    """Build the Run and Debug and Debug Console docks, the toolbar and menu, and follow the project being opened."""
     window = ide.window
     panel = DebugPanel(window)
     actions = DebugActions(window)
@@ -117,9 +153,13 @@ def install_debugger(ide: Ide) -> Debugger:
         window.menuBar().insertMenu(before, menu)
     else:
         window.menuBar().addMenu(menu)
-    window.add_tool_dock(DOCK, "Debug", panel, beside="console")
+    window.add_tool_dock(DOCK, "Run and Debug", panel, beside="tree", area=Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.add_tool_dock(CONSOLE_DOCK, "Debug Console", panel.console, beside="console")
+    window.docks["tree"].raise_()
     window.docks["console"].raise_()
+    panel.restore_section_state(ide.settings.panel_state(SECTIONS_SETTING))
     debugger = Debugger(panel, actions, toolbar, menu)
+    window.docks[DOCK].visibilityChanged.connect(lambda shown: debugger.follow_side_view(window, shown))
     ide.controllers.project.sig_project_opening.connect(lambda opening: debugger.open_project(ide, opening.root))
     ide.controllers.editors.sig_file_opened.connect(lambda path: debugger.attach_editor_of(ide, path))
     app = QApplication.instance()
@@ -161,6 +201,7 @@ def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
     if state is DebugState.STARTING and controller is not None and controller.trigger is not None:
         ide.controllers.response.show_running(controller.trigger)
         ide.window.show_dock(DOCK)
+        ide.window.show_dock(CONSOLE_DOCK)
 
 
 def _on_start_failed(ide: Ide, controller: DebugController, failure: Failure) -> None:

@@ -106,7 +106,7 @@ class Ide:
     outline: OutlinePanel | None = None
     """Outline dock and Go to Symbol box (app/panels/outline)."""
     debugger: Debugger | None = None
-    """Debug dock, toolbar, menu and the open project's debug controller (app/debugging.py)."""
+    """Run and Debug and Debug Console docks, toolbar, menu and the open project's debug controller (app/debugging.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -125,6 +125,8 @@ class Ide:
     def save_state(self) -> None:
         """Remember the window layout and the open files."""
         self.controllers.project.save_session()
+        if self.debugger is not None:
+            self.debugger.save_layout(self.window, self.settings)
         self.settings.set_window_layout(*self.window.layout_state())
         self.settings.sync()
 
@@ -211,8 +213,8 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide = Ide(qapp, settings, window, panels, services, controllers)
     _connect(ide)
     ide.tools = install_tools(ide)
+    ide.outline = install_outline(ide)  # (before the debugger: the Outline splits the Explorer's column)
     ide.debugger = install_debugger(ide)
-    ide.outline = install_outline(ide)
     install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     window.set_recent_projects(settings.recent_projects())

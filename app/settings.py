@@ -111,6 +111,15 @@ class AppSettings:
         self.store.setValue("ui/geometry", geometry)
         self.store.setValue("ui/state", state)
 
+    def panel_state(self, name: str) -> QByteArray | None:
+        """A panel's saved inner layout (e.g. splitter sizes), or None."""
+        value = self.store.value(f"ui/panels/{name}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_panel_state(self, name: str, state: QByteArray) -> None:
+        """Remember a panel's inner layout."""
+        self.store.setValue(f"ui/panels/{name}", state)
+
     def sync(self) -> None:
         """Write pending changes (at exit)."""
         self.store.sync()

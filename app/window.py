@@ -79,6 +79,9 @@ OUTLINE_SHARE = 0.5
 """Share of the left column the Outline gets under the Explorer at first (at least ``DEFAULT_DOCK_SIZES``)."""
 SCROLL_ABOVE_MIN_HEIGHT = 180
 """A tool panel whose minimum height is above this scrolls inside its dock instead of pushing the editor up."""
+LAYOUT_VERSION = 1
+"""Version of the saved dock layout: a layout saved under another version is ignored (the defaults apply).
+1: the Run and Debug view moved to the left column and the Debug Console got a dock of its own."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class MainWindow(QMainWindow):
         self.status: dict[str, QLabel] = {}
         self.recent_menu = QMenu("Recent Projects", self)
         self._layout_restored = False
+        self._view_menu: QMenu | None = None
         self._create_docks(tree, console, problems, simulator, response)
         self._create_actions()
         self._create_status_bar()
@@ -153,14 +157,17 @@ class MainWindow(QMainWindow):
                       area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
         """Add a feature panel as a dock, tabbed with the ``beside`` dock or split under the ``below`` dock.
 
-        A panel taller than ``SCROLL_ABOVE_MIN_HEIGHT`` at its minimum is put in a scroll area, so that a
-        tab group of panels does not force the bottom dock area (and so the editor) to its tallest member;
-        ``dock_content(name)`` returns the panel either way.
+        A bottom panel taller than ``SCROLL_ABOVE_MIN_HEIGHT`` at its minimum is put in a scroll area, so
+        that a tab group of panels does not force the bottom dock area (and so the editor) to its tallest
+        member; ``dock_content(name)`` returns the panel either way. The dock's show/hide action joins the
+        View menu.
         """
         self.dock_contents[name] = widget
-        if widget.minimumSizeHint().height() > SCROLL_ABOVE_MIN_HEIGHT:
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea and widget.minimumSizeHint().height() > SCROLL_ABOVE_MIN_HEIGHT:
             widget = _scrolling(widget)
         dock = self._dock(name, title, widget, area)
+        if self._view_menu is not None:
+            self._view_menu.addAction(dock.toggleViewAction())
         if beside is not None and beside in self.docks:
             self.tabifyDockWidget(self.docks[beside], dock)
             self.docks[beside].raise_()
@@ -215,7 +222,7 @@ class MainWindow(QMainWindow):
         menus["&File"].insertMenu(self.actions["save"], self.recent_menu)
         menus["&File"].insertSeparator(self.actions["save"])
         self._create_theme_group()
-        view_menu = menus["&View"]
+        view_menu = self._view_menu = menus["&View"]
         view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -298,14 +305,17 @@ class MainWindow(QMainWindow):
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:
         """Geometry and dock state, for the settings."""
-        return self.saveGeometry(), self.saveState()
+        return self.saveGeometry(), self.saveState(LAYOUT_VERSION)
 
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> None:
-        """Restore what ``layout_state`` returned last time (else the default sizes apply on the first show)."""
+        """Restore what ``layout_state`` returned last time (else the default sizes apply on the first show).
+
+        A dock state saved under another ``LAYOUT_VERSION`` is ignored.
+        """
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self._layout_restored = self.restoreState(state)
+            self._layout_restored = self.restoreState(state, LAYOUT_VERSION)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         """On the first show without a saved layout, give the docks their default sizes."""

@@ -51,6 +51,27 @@ def actions_bound_to(window: Any, key: str) -> list[str]:
     return [a.text() for a in window.findChildren(QAction) if wanted in a.shortcuts()]
 
 
+def on_screen(widget: QWidget) -> bool:
+    """Shown and not covered (a dock in a tab that is not current is 'visible' but has no visible region)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
+def assert_run_and_debug_layout(qtbot: Any, ide: Any) -> None:
+    """Paused: Variables, Watch, Call Stack and Breakpoints all on screen at once in the left column (tabbed with the
+    Explorer, the Outline out of their way), the Debug Console on screen in the bottom area beside the Console."""
+    window, panel = ide.window, ide.debugger.panel
+    debug, console = window.docks["debug"], window.docks["debug_console"]
+    assert window.dockWidgetArea(debug) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.docks["tree"] in window.tabifiedDockWidgets(debug)
+    assert window.dockWidgetArea(console) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert window.docks["console"] in window.tabifiedDockWidgets(console)
+    qtbot.waitUntil(lambda: all(on_screen(s.body) and s.body.height() >= 60 for s in panel.sections.values()),
+                    timeout=WAIT_MS)
+    assert on_screen(panel.console) and not on_screen(window.dock_content("tree"))
+    assert window.docks["outline"].isHidden()  # the Run and Debug view has the whole column, as in VS Code
+    assert debug.height() > window.height() * 0.6
+
+
 def test_breakpoint_from_the_margin_f5_pauses_with_stack_and_continue_shows_the_response(
         qtbot: Any, ide_factory: Any, sample_project: Path, tmp_path: Path) -> None:
     ide = ide_factory(sample_project)
@@ -72,16 +93,14 @@ def test_breakpoint_from_the_margin_f5_pauses_with_stack_and_continue_shows_the_
                                                                          AFTER_AWAIT_LINE)
     assert editor.current_line() == AFTER_AWAIT_LINE - 1
     panel = ide.debugger.panel
-    assert ide.window.docks["debug"].isVisible()
     first = panel.call_stack.list.topLevelItem(0)
     assert first.text(0).startswith("fetch") and first.text(1).startswith(f"src/index.ts:{AFTER_AWAIT_LINE}:")
     tree = panel.variables.tree
     qtbot.waitUntil(lambda: tree.find_row("Locals", "url") is not None, timeout=WAIT_MS)
     assert tree.find_row("Locals", "url").text(1).startswith("URL")
     assert ide.debugger.actions.actions["start_continue"].text() == "Continue"
+    assert_run_and_debug_layout(qtbot, ide)
     ide.window.resize(1480, 900)
-    ide.window.resizeDocks([ide.window.docks["debug"]], [300], Qt.Orientation.Vertical)
-    panel.tabs.setCurrentWidget(panel.variables)
     env = tree.find_row("Locals", "env")
     env.setExpanded(True)
     qtbot.waitUntil(lambda: tree.find_row("Locals", "env", "KV") is not None, timeout=WAIT_MS)
@@ -169,3 +188,41 @@ def test_a_build_error_shows_in_the_response_panel_and_breakpoints_follow_a_rena
     assert controller.state is DebugState.IDLE
     qtbot.waitUntil(lambda: "Build failed" in ide.panels.response.badge.text(), timeout=WAIT_MS)
     assert "./util" in ide.panels.response.error_text() and not reports
+
+
+def test_debug_docks_and_section_heights_are_saved_and_restored(qtbot: Any, ide_factory: Any, sample_project: Path,
+                                                                 settings_factory: Any) -> None:
+    ide = ide_factory(sample_project, settings_factory("shared"))
+    window = ide.window
+    window.show_dock("debug")
+    qtbot.waitUntil(lambda: window.docks["outline"].isHidden(), timeout=WAIT_MS)
+    window.show_dock("tree")  # back to the Explorer: the Outline returns
+    qtbot.waitUntil(lambda: not window.docks["outline"].isHidden(), timeout=WAIT_MS)
+    window.show_dock("debug")
+    qtbot.waitUntil(lambda: window.docks["outline"].isHidden(), timeout=WAIT_MS)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.docks["debug_console"])  # the user moved it
+    splitter = ide.debugger.panel.splitter
+    total = sum(splitter.sizes())
+    splitter.setSizes([total // 6, total // 2, total // 6, total - total // 6 * 2 - total // 2])  # a tall Watch
+    ide.save_state()  # (what closing the window does)
+    assert not window.docks["outline"].isHidden()  # saved with the Explorer and Outline showing
+
+    again = ide_factory(sample_project, settings_factory("shared"))
+    w = again.window
+    assert w.dockWidgetArea(w.docks["debug_console"]) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert w.dockWidgetArea(w.docks["debug"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert w.docks["tree"] in w.tabifiedDockWidgets(w.docks["debug"])
+    qtbot.waitUntil(lambda: on_screen(w.dock_content("tree")) and on_screen(w.dock_content("outline")),
+                    timeout=WAIT_MS)
+    w.show_dock("debug")
+    sections = again.debugger.panel.sections
+    qtbot.waitUntil(lambda: on_screen(sections["watch"]) and w.docks["debug"].height() > w.height() * 0.6,
+                    timeout=WAIT_MS)
+    heights = {name: s.height() for name, s in sections.items()}
+    assert heights["watch"] == max(heights.values()), heights
+
+    # a layout saved by an older version of the window (Debug dock at the bottom) is not restored
+    old = settings_factory("old")
+    old.set_window_layout(w.saveGeometry(), w.saveState(0))
+    fresh = ide_factory(sample_project, old)
+    assert fresh.window.dockWidgetArea(fresh.window.docks["debug_console"]) == Qt.DockWidgetArea.BottomDockWidgetArea

@@ -45,12 +45,15 @@ def write_sample(root: Path) -> Path:
 
 
 def build_demo(root: Path) -> tuple[QMainWindow, DebugController]:
-    """The demo window (editor on the project's main file, debug panels below, debug toolbar)."""
+    """The demo window (Run and Debug view left, editor on the project's main file, Debug Console below it)."""
     window = QMainWindow()
-    splitter = QSplitter(Qt.Orientation.Vertical, window)
-    editor = CodeEditor(splitter)
-    editor.load_file(root / "src/index.ts")
+    splitter = QSplitter(Qt.Orientation.Horizontal, window)
     panel = DebugPanel(splitter)
+    column = QSplitter(Qt.Orientation.Vertical, splitter)
+    editor = CodeEditor(column)
+    editor.load_file(root / "src/index.ts")
+    column.addWidget(panel.console)
+    splitter.setSizes([300, 700])
     actions = DebugActions(window)
     window.addToolBar(actions.make_toolbar(window))
     window.setCentralWidget(splitter)

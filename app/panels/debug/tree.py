@@ -44,8 +44,10 @@ class VariableTree(QTreeWidget):
         self._ids = itertools.count(1)
         self._nodes: dict[int, QTreeWidgetItem] = {}
         self.setHeaderLabels(["Name", "Value", "Type"])
-        self.setColumnWidth(0, 160)
-        self.setColumnWidth(1, 260)
+        self.setColumnWidth(0, 120)
+        self.setColumnHidden(2, True)  # a side column is narrow: the type is in each value's tooltip
+        self.setHeaderHidden(True)  # (name and value read as such, as in VS Code)
+        self.header().setStretchLastSection(True)
         self.setUniformRowHeights(True)
         self.itemExpanded.connect(self._on_tree_item_expanded)
 
@@ -83,7 +85,7 @@ class VariableTree(QTreeWidget):
         node = next(self._ids)
         self._nodes[node] = item
         item.setData(0, NODE_ROLE, node)
-        item.setToolTip(1, texts[1])
+        item.setToolTip(1, f"{texts[1]}\n({texts[2]})" if texts[2] else texts[1])
         if value is not None and value.error:
             item.setForeground(1, Qt.GlobalColor.red)
         if value is not None and value.handle is not None:

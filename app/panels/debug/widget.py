@@ -1,7 +1,11 @@
-"""Debug panels (layout and signals only): Call Stack, Variables, Watch, Breakpoints, Debug Console.
+"""Debug panels (layout and signals only): Variables, Watch, Call Stack, Breakpoints, Debug Console.
 
-``DebugPanel`` tabs the five together and is the controller's ``DebugView``;
-each panel is also usable alone (``panel.call_stack`` etc.) for separate docks.
+``DebugPanel`` is the controller's ``DebugView`` and lays the panels out as VS
+Code's Run and Debug view does: Variables, Watch, Call Stack and Breakpoints
+stacked in a vertical splitter, each under its own header, all visible at once.
+The Debug Console (``panel.console``) belongs to the panel but is shown
+wherever the caller puts it (the IDE docks it in the bottom area, beside the
+Console). Each panel is also usable alone (``panel.call_stack`` etc.).
 """
 
 from __future__ import annotations
@@ -9,15 +13,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QHeaderView,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTabWidget,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -67,8 +73,12 @@ class CallStackWidget(QWidget):
         super().__init__(parent)
         self.list = QTreeWidget(self)
         self.list.setHeaderLabels(["Function", "Location"])
+        self.list.setHeaderHidden(True)
         self.list.setRootIsDecorated(False)
-        self.list.setColumnWidth(0, 200)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         _vbox(self).addWidget(self.list)
         self.list.itemClicked.connect(self._on_list_item_activated)
         self.list.itemActivated.connect(self._on_list_item_activated)
@@ -193,20 +203,24 @@ class BreakpointsWidget(QWidget):
         self.list = QTreeWidget(self)
         self.list.setHeaderLabels(self.COLUMNS)
         self.list.setRootIsDecorated(False)
-        self.list.setColumnWidth(0, 170)
-        self.list.setColumnWidth(1, 150)
+        self.list.setColumnWidth(0, 130)
+        self.list.setColumnWidth(1, 80)
         self.remove_button = QPushButton("Remove", self)
-        self.uncaught_box = QCheckBox("Pause on uncaught exceptions", self)
-        self.caught_box = QCheckBox("Pause on caught exceptions", self)
+        self.uncaught_box = QCheckBox("Uncaught exceptions", self)
+        self.uncaught_box.setToolTip("Pause on uncaught exceptions")
+        self.caught_box = QCheckBox("Caught exceptions", self)
+        self.caught_box.setToolTip("Pause on caught exceptions")
         self.uncaught_box.setChecked(True)
-        row = QHBoxLayout()
-        row.addWidget(self.uncaught_box)
+        row = QHBoxLayout()  # stacked, not side by side: the view is usually a narrow side column
+        row.setContentsMargins(4, 0, 0, 0)
         row.addWidget(self.caught_box)
         row.addStretch(1)
         row.addWidget(self.remove_button)
         layout = _vbox(self)
-        layout.addWidget(self.list)
+        self.uncaught_box.setContentsMargins(4, 0, 0, 0)
+        layout.addWidget(self.uncaught_box)
         layout.addLayout(row)
+        layout.addWidget(self.list)
         self._rows: list[BreakpointRow] = []
         self._filling = False
         self.list.itemChanged.connect(self._on_list_item_changed)
@@ -340,23 +354,76 @@ def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
 
 
+SECTIONS = (("variables", "Variables", 4), ("watch", "Watch", 1), ("call_stack", "Call Stack", 2),
+            ("breakpoints", "Breakpoints", 2))
+"""The stacked sections of ``DebugPanel``, top to bottom: (attribute, title, share of the height)."""
+SECTION_MIN_LIST_HEIGHT = 44
+"""Smallest height of a section's list: the four sections must fit half of a side column."""
+
+
+class DebugSection(QWidget):
+    """One titled section of the Run and Debug view: a header line above a panel."""
+
+    def __init__(self, title: str, body: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"debugSection{title.replace(' ', '')}")
+        self.header = QLabel(title.upper(), self)
+        self.header.setObjectName("debugSectionHeader")
+        font = self.header.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        self.header.setFont(font)
+        self.header.setContentsMargins(6, 3, 6, 2)
+        self.body = body
+        layout = _vbox(self)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(body, 1)
+
+    @property
+    def title(self) -> str:
+        """The header text."""
+        return self.header.text()
+
+
 class DebugPanel(QWidget):
-    """The five debug panels in tabs; implements ``DebugView``."""
+    """The Run and Debug view: Variables, Watch, Call Stack and Breakpoints in one vertical splitter.
+
+    Implements ``DebugView``; its Debug Console (``console``) has no parent until the
+    caller places it (a dock of its own in the IDE).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tabs = QTabWidget(self)
-        self.call_stack = CallStackWidget(self.tabs)
-        self.variables = VariablesWidget(self.tabs)
-        self.watch = WatchWidget(self.tabs)
-        self.breakpoints = BreakpointsWidget(self.tabs)
-        self.console = DebugConsoleWidget(self.tabs)
-        for widget, title in [(self.call_stack, "Call Stack"), (self.variables, "Variables"), (self.watch, "Watch"),
-                              (self.breakpoints, "Breakpoints"), (self.console, "Debug Console")]:
-            self.tabs.addTab(widget, title)
-        _vbox(self).addWidget(self.tabs)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("debugSections")
+        self.splitter.setChildrenCollapsible(False)
+        self.call_stack = CallStackWidget()
+        self.variables = VariablesWidget()
+        self.watch = WatchWidget()
+        self.breakpoints = BreakpointsWidget()
+        self.sections: dict[str, DebugSection] = {}
+        """The sections by attribute name (``variables``, ``watch``, ``call_stack``, ``breakpoints``)."""
+        for index, (name, title, stretch) in enumerate(SECTIONS):
+            for tree in getattr(self, name).findChildren(QTreeWidget):
+                tree.setMinimumHeight(SECTION_MIN_LIST_HEIGHT)  # (the default minimum is taller than needed)
+            section = DebugSection(title, getattr(self, name), self.splitter)
+            self.splitter.addWidget(section)
+            self.splitter.setStretchFactor(index, stretch)
+            self.sections[name] = section
+        self.console = DebugConsoleWidget()
+        """The Debug Console: evaluation results and the script's output (placed by the caller)."""
+        _vbox(self).addWidget(self.splitter)
         self.state = DebugState.IDLE
         """The last state shown."""
+
+    def section_state(self) -> QByteArray:
+        """The sections' heights, for the settings."""
+        return self.splitter.saveState()
+
+    def restore_section_state(self, state: QByteArray | None) -> bool:
+        """Give the sections the heights ``section_state`` returned last time (False: kept the defaults)."""
+        return state is not None and not state.isEmpty() and self.splitter.restoreState(state)
 
     def show_state(self, state: DebugState) -> None:
         """Remember the state; the console prompt only works while paused."""

@@ -280,6 +280,7 @@ class Ide:
         self.editor = CodeEditor(self.window)
         self.editor.load_file(root / "src/index.ts")
         self.panel = DebugPanel(self.window)
+        self.window.addWidget(self.panel.console)  # (the IDE docks it apart from the other four)
         self.actions = DebugActions(self.window)
         self.controller = DebugController(root, parent=self.window)
         self.binding = DebugBinding(self.controller, self.panel, self.actions, lambda: self.editor)
@@ -352,9 +353,8 @@ def test_session_from_margin_click_to_the_end(ide, qtbot, tmp_path: Path) -> Non
     qtbot.keyClick(one.panel.console.input, Qt.Key.Key_Up)
     assert one.panel.console.input.text() == "obj.a + 41"
     assert one.window.grab().save(str(tmp_path / "debug-paused.png"))
-    for index in range(one.panel.tabs.count()):  # one picture per panel, to look at
-        one.panel.tabs.setCurrentIndex(index)
-        assert one.panel.grab().save(str(tmp_path / f"debug-tab{index}.png"))
+    for name, section in one.panel.sections.items():  # one picture per panel, to look at
+        assert section.grab().save(str(tmp_path / f"debug-{name}.png"))
     with qtbot.waitSignal(one.controller.sig_paused, timeout=10000) as stepped:
         one.trigger("step_over")
     assert stepped.args[0].top.line == 9 and one.editor.current_line() == 8
@@ -713,3 +713,41 @@ def test_breakpoints_follow_a_renamed_file_or_folder(fake, tmp_path: Path) -> No
     again = BreakpointStore(tmp_path)
     again.load()
     assert [s.key for s in again] == [s.key for s in controller.store]
+
+
+def test_the_four_sections_show_at_once_in_a_side_column_and_keep_their_heights(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Variables, Watch, Call Stack and Breakpoints are stacked (not tabbed): all visible in a narrow, half-high
+    column, the call stack not scrolled sideways; the heights round-trip; the Debug Console is placed elsewhere."""
+    from PySide6.QtWidgets import QTreeWidgetItem
+
+    from app.panels.debug.widget import DebugPanel
+
+    def shown() -> DebugPanel:
+        panel = DebugPanel()
+        qtbot.addWidget(panel)
+        panel.resize(240, 420)  # half of the IDE's left column
+        panel.show()
+        qtbot.waitExposed(panel)
+        return panel
+
+    panel = shown()
+    assert [s.title for s in panel.sections.values()] == ["VARIABLES", "WATCH", "CALL STACK", "BREAKPOINTS"]
+    assert panel.minimumSizeHint().height() <= 420
+    for name, section in panel.sections.items():
+        assert section.body.isVisible() and not section.body.visibleRegion().isEmpty(), name
+        assert section.body.height() >= 40, (name, section.body.height())
+    heights = {name: s.height() for name, s in panel.sections.items()}
+    assert heights["variables"] == max(heights.values())  # the section read most gets the most room
+    assert panel.console.parent() is None and not panel.console.isVisible()
+    stack = panel.call_stack.list
+    stack.addTopLevelItem(QTreeWidgetItem(["aRatherLongFunctionName", "src/index.ts:11:5"]))
+    qtbot.wait(20)
+    assert not stack.horizontalScrollBar().isVisible()
+    panel.splitter.setSizes([60, 150, 60, 150])
+    moved = panel.splitter.sizes()
+    assert moved != list(heights.values())
+    again = shown()
+    assert again.splitter.sizes() != moved
+    assert again.restore_section_state(panel.section_state())
+    assert again.splitter.sizes() == moved
+    assert not again.restore_section_state(None)
