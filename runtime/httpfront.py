@@ -78,7 +78,7 @@ Handler = Callable[[FrontRequest, "Exchange"], bool]
 
 
 class _Date:
-    """The Date header, formatted once per second."""
+    """The Date header line, formatted once per second."""
 
     def __init__(self) -> None:
         self.second = 0
@@ -88,29 +88,52 @@ class _Date:
         second = int(time.time())
         if second != self.second:
             self.second = second
-            self.value = email.utils.formatdate(second, usegmt=True).encode("ascii")
+            self.value = b"date: %s\r\n" % email.utils.formatdate(second, usegmt=True).encode("ascii")
         return self.value
 
 
 _date = _Date()
 
 
+_STATUS_LINES: dict[int, bytes] = {}
+_HEADER_LINES: dict[tuple[str, str], bytes] = {}
+"""Encoded header lines by (name, value): responses repeat the same few headers, and
+checking and encoding each one again cost more than the rest of the head."""
+_HEADER_LINES_MAX = 4096
+
+
+def _header_line(name: str, value: str) -> bytes:
+    """``name: value\r\n``, or b"" for hop-by-hop headers (the front sets those) and for
+    names or values carrying a line break (header injection)."""
+    key = (name, value)
+    line = _HEADER_LINES.get(key)
+    if line is None:
+        if name.lower() in _HOP_BY_HOP or "\n" in value or "\r" in value or "\n" in name or "\r" in name:
+            line = b""
+        else:
+            line = b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1", "replace"))
+        if len(_HEADER_LINES) >= _HEADER_LINES_MAX:
+            _HEADER_LINES.clear()
+        _HEADER_LINES[key] = line
+    return line
+
+
 def encode_head(status: int, headers: Headers, length: int | None, keep_alive: bool) -> bytes:
     """The status line and headers; ``length`` None means a chunked body."""
-    parts = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
+    status_line = _STATUS_LINES.get(status)
+    if status_line is None:
+        status_line = _STATUS_LINES[status] = b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
+    cached = _HEADER_LINES.get
+    parts = [status_line]
     for name, value in headers:
-        lower = name.lower()
-        if lower in _HOP_BY_HOP or "\n" in value or "\r" in value or "\n" in name or "\r" in name:
-            continue
-        parts.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1", "replace")))
+        line = cached((name, value))
+        parts.append(line if line is not None else _header_line(name, value))
     if length is None:
         parts.append(b"transfer-encoding: chunked\r\n")
     elif status >= 200 and status not in (204, 304):
         parts.append(b"content-length: %d\r\n" % length)
-    parts.append(b"date: %s\r\n" % _date.now())
-    if not keep_alive:
-        parts.append(b"connection: close\r\n")
-    parts.append(b"\r\n")
+    parts.append(_date.now())
+    parts.append(b"\r\n" if keep_alive else b"connection: close\r\n\r\n")
     return b"".join(parts)
 
 

@@ -360,7 +360,7 @@ class ScriptIsolate:
         raw = body["text"].encode("utf-8") if "text" in body else base64.b64decode(body.get("b64", ""))
         return self._finish(trigger, started, "ok", logs, status=int(response["status"]), queue_ms=queue_ms,
                             status_text=response.get("statusText", ""),
-                            headers=tuple((k, v) for k, v in response["headers"]), body=raw)
+                            headers=tuple(map(tuple, response["headers"])), body=raw)
 
     def _finish(self, trigger: Trigger, started: float, outcome: Outcome, logs: list[LogEntry],
                 **fields: Any) -> InvocationResult:
