@@ -15,6 +15,7 @@ editors, since a session builds the project from disk.
 
 from __future__ import annotations
 
+import dataclasses
 import http
 import json
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class Debugger:
         binding.link(controller.sig_state_changed, lambda state: _on_state_changed(ide, self, state))
         binding.link(controller.sig_exited, lambda exited: _on_exited(ide, self, exited))
         binding.link(controller.sig_start_failed, lambda failure: _on_start_failed(ide, controller, failure))
+        binding.link(controller.sig_script_output, ide.controllers.console.add_script_output)
         binding.link(ide.controllers.tree.sig_file_renamed, lambda renamed: controller.rename_file(renamed.old,
                                                                                                   renamed.new))
         self.controller, self.binding = controller, binding
@@ -215,7 +217,11 @@ def _on_start_failed(ide: Ide, controller: DebugController, failure: Failure) ->
 
 
 def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:
-    """Show what the debugged invocation answered in the Response panel (and its logs in the Console)."""
+    """Show what the debugged invocation answered in the Response panel and its summary line in the Console.
+
+    Its log lines reached the Console while it ran (``sig_script_output``): a session streams every
+    line it logs, so the result's own copy of them is left out of the Console here.
+    """
     controller = debugger.controller
     if controller is None or controller.trigger is None:
         return
@@ -229,7 +235,8 @@ def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:
     finished = InvocationFinished(controller.root, trigger, result_from_json(trigger, exited.result),
                                   debugger.next_run())
     ide.controllers.response.show_finished(finished)
-    ide.controllers.console.add_invocation(finished)
+    ide.controllers.console.add_invocation(dataclasses.replace(
+        finished, result=dataclasses.replace(finished.result, logs=())))
     ide.window.show_dock("response")
 
 

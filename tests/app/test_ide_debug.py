@@ -7,6 +7,7 @@ real widgets offscreen.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,9 @@ def test_breakpoint_from_the_margin_f5_pauses_with_stack_and_continue_shows_the_
     assert tree.find_row("Locals", "url").text(1).startswith("URL")
     assert ide.debugger.actions.actions["start_continue"].text() == "Continue"
     assert_run_and_debug_layout(qtbot, ide)
+    # console.log ran before the breakpoint: it is already in the Console too, formatted as a normal run's log
+    logged = console_rows(ide, "handling /debugged")
+    assert len(logged) == 1 and logged[0][1] == "log" and re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", logged[0][0])
     ide.window.resize(1480, 900)
     env = tree.find_row("Locals", "env")
     env.setExpanded(True)
@@ -115,6 +119,16 @@ def test_breakpoint_from_the_margin_f5_pauses_with_stack_and_continue_shows_the_
     assert '"HI!"' in body and '"/debugged"' in body
     assert "handling /debugged" in panel.console.text()  # console.log reached the Debug Console live
     assert any(r.startswith("GET /debugged?x=1 → 200") for r in ide.panels.console.row_texts())
+    assert len(console_rows(ide, "handling /debugged")) == 1  # not repeated by the run's summary at the end
+    rows = ide.panels.console.row_texts()
+    assert rows.index("handling /debugged") < next(i for i, r in enumerate(rows) if r.startswith("GET /debugged"))
+
+
+def console_rows(ide: Any, message: str) -> list[tuple[str, str]]:
+    """(time, level) of the Console rows showing ``message``."""
+    table = ide.panels.console.table
+    items = [table.topLevelItem(i) for i in range(table.topLevelItemCount())]
+    return [(it.text(0), it.text(1)) for it in items if it is not None and it.text(2) == message]
 
 
 def test_f9_toggles_at_the_caret_and_a_bad_form_is_shown_not_started(

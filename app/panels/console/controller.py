@@ -48,6 +48,25 @@ def matches(entry: ConsoleEntry, flt: ConsoleFilter) -> bool:
     return not flt.text or flt.text.lower() in entry.message.lower()
 
 
+class ScriptOutputLike(Protocol):
+    """A streamed log line (e.g. ``app.panels.debug.types.ScriptOutput``)."""
+
+    @property
+    def level(self) -> str:
+        """log, info, warn, error or debug."""
+        ...
+
+    @property
+    def text(self) -> str:
+        """The message."""
+        ...
+
+    @property
+    def time(self) -> float:
+        """Epoch seconds."""
+        ...
+
+
 class ConsoleView(Protocol):
     """What the controller needs from the Console widget."""
 
@@ -93,6 +112,10 @@ class ConsoleController(QObject):
             status = f"{result.status}" if result.status is not None else "ok"
             lines.append(ConsoleEntry("info", time.time(), f"{what} → {status} in {result.duration_ms:.1f} ms", "run"))
         self.add(lines)
+
+    def add_script_output(self, output: ScriptOutputLike) -> None:
+        """One line a script wrote while it ran (a debugged invocation streams them)."""
+        self.add([ConsoleEntry(output.level, output.time, output.text)])
 
     def add_refusal(self, refused: InvocationRefused) -> None:
         """A run that could not start."""

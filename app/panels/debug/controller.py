@@ -14,6 +14,7 @@ are dropped: each pause and resume bumps ``generation`` (latest request wins).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +49,7 @@ from app.panels.debug.types import (
     ExceptionBreaks,
     ExpandRequest,
     FrameSelected,
+    ScriptOutput,
     SectionRequest,
     WatchValue,
 )
@@ -131,6 +133,8 @@ class DebugController(QObject):
     """Failure: a session could not start (the project did not build, the debuggee did not start)."""
     sig_exception_breaks_changed = Signal(object)
     """ExceptionBreaks: which exceptions pause changed (menu toggles and the Breakpoints panel follow it)."""
+    sig_script_output = Signal(object)
+    """ScriptOutput: the script wrote a console line (logpoint messages stay in the Debug Console)."""
 
     def __init__(self, root: Path, view: DebugView | None = None, parent: QObject | None = None,
                  driver_factory: DriverFactory = _default_driver) -> None:
@@ -437,6 +441,8 @@ class DebugController(QObject):
             self._on_resumed()
         elif isinstance(event, Output):
             self._console(ConsoleEntry(event.text, level=event.level))
+            if event.breakpoint is None:
+                self.sig_script_output.emit(ScriptOutput(event.level, event.text, time.time()))
         elif isinstance(event, BreakpointError):
             self._on_breakpoint_error(event)
         elif isinstance(event, Exited):

@@ -157,3 +157,15 @@ class ExceptionBreaks:
     """Pause when an exception leaves the handler (on by default)."""
     caught: bool = False
     """Pause when a ``catch`` clause receives an exception."""
+
+
+@dataclass(frozen=True)
+class ScriptOutput:
+    """Payload of ``DebugController.sig_script_output``: a line the debugged script wrote with ``console.*``."""
+
+    level: str
+    """log, info, warn, error or debug."""
+    text: str
+    """The line as the script's console formatted it."""
+    time: float
+    """Epoch seconds when it reached the IDE (the session streams lines as they are written)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from app.panels.debug.types import (
     CurrentLine,
     DebugState,
     ExpandRequest,
+    ScriptOutput,
     WatchValue,
 )
 from debugger.protocol import (
@@ -237,8 +239,16 @@ def test_controller_console_stop_and_exit(fake) -> None:  # type: ignore[no-unty
     controller.evaluate_console("n")
     driver.answer(Evaluate("n", 0, "console"), Value.failed("ReferenceError: n is not defined"))
     assert view.console[-1] == ConsoleEntry("n", Value.failed("ReferenceError: n is not defined"), "error")
+    streamed: list[ScriptOutput] = []
+    controller.sig_script_output.connect(streamed.append)
+    before = time.time()
     driver.sig_event_received.emit(Output("log", "hello"))
-    assert view.console[-1] == ConsoleEntry("hello", level="log")
+    driver.sig_event_received.emit(Output("warn", "careful"))
+    driver.sig_event_received.emit(Output("log", "logpoint says hi", breakpoint=1))
+    assert view.console[-3:] == [ConsoleEntry("hello", level="log"), ConsoleEntry("careful", level="warn"),
+                                 ConsoleEntry("logpoint says hi", level="log")]
+    assert [(o.level, o.text) for o in streamed] == [("log", "hello"), ("warn", "careful")]  # not the logpoint
+    assert all(before <= o.time <= time.time() for o in streamed)
     controller.start_or_continue()
     assert driver.requests[-1][0] == Resume()
     controller.stop()
