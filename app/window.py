@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QTabWidget,
     QToolBar,
     QWidget,
 )
@@ -137,6 +138,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Recent Projects", self)
         self._layout_restored = False
         self._view_menu: QMenu | None = None
+        self._title_sync = QTimer(self, singleShot=True, interval=0)
+        self._title_sync.timeout.connect(self.sync_title_bars)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         self._create_docks(tree, console, problems, simulator, response)
         self._create_actions()
         self._create_status_bar()
@@ -150,6 +154,9 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
+        for signal in (dock.dockLocationChanged, dock.topLevelChanged, dock.visibilityChanged):
+            signal.connect(lambda *_args: self._title_sync.start())
+        self._title_sync.start()
         return dock
 
     def add_tool_dock(self, name: str, title: str, widget: QWidget, *, beside: str | None = None,
@@ -188,6 +195,20 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(simulator_dock, response_dock, Qt.Orientation.Vertical)
         self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
+
+    def sync_title_bars(self) -> None:
+        """Name each dock once: a dock that shares a tab group is named by its tab, so its title bar goes;
+        a dock alone (or floating) keeps its title bar. Runs after every dock move, float, close or restore."""
+        for dock in self.docks.values():
+            tabbed = not dock.isFloating() and any(
+                not mate.isHidden() and not mate.isFloating() for mate in self.tabifiedDockWidgets(dock))
+            bare = isinstance(dock.titleBarWidget(), _NoTitleBar)
+            if tabbed and not bare:
+                dock.setTitleBarWidget(_NoTitleBar(dock))
+            elif not tabbed and bare:
+                old = dock.titleBarWidget()
+                dock.setTitleBarWidget(None)
+                old.deleteLater()
 
     def _apply_default_dock_sizes(self) -> None:
         """Size the docks once the window has its size (``resizeDocks`` before the first show is lost)."""
@@ -316,6 +337,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self._layout_restored = self.restoreState(state, LAYOUT_VERSION)
+        self.sync_title_bars()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         """On the first show without a saved layout, give the docks their default sizes."""
@@ -330,6 +352,14 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.accept()
+
+
+class _NoTitleBar(QWidget):
+    """The title bar of a tabbed dock: nothing (its tab names it)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """No room."""
+        return QSize(0, 0)
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
