@@ -83,27 +83,27 @@ def newline_edit(line_before_caret: str, after: str) -> NewlineEdit:
     return NewlineEdit("\n" + inner, 1 + len(inner))
 
 
-def toggle_line_comments(lines: Sequence[str]) -> list[str]:
-    """Comment `lines` with ``//`` or, if all are commented, uncomment them."""
+def toggle_line_comments(lines: Sequence[str], prefix: str = LINE_COMMENT) -> list[str]:
+    """Comment `lines` with ``prefix`` (``//`` by default) or, if all are commented, uncomment them."""
     code = [line for line in lines if line.strip()]
     if not code:
         return list(lines)
-    if all(line.lstrip().startswith(LINE_COMMENT) for line in code):
-        return [_uncomment(line) for line in lines]
+    if all(line.lstrip().startswith(prefix) for line in code):
+        return [_uncomment(line, prefix) for line in lines]
     column = min(len(leading_whitespace(line)) for line in code)
-    return [_comment(line, column) for line in lines]
+    return [_comment(line, column, prefix) for line in lines]
 
 
-def _comment(line: str, column: int) -> str:
+def _comment(line: str, column: int, prefix: str) -> str:
     if not line.strip():
         return line
-    return line[:column] + LINE_COMMENT + " " + line[column:]
+    return line[:column] + prefix + " " + line[column:]
 
 
-def _uncomment(line: str) -> str:
+def _uncomment(line: str, prefix: str) -> str:
     indent = leading_whitespace(line)
     rest = line[len(indent) :]
-    if not rest.startswith(LINE_COMMENT):
+    if not rest.startswith(prefix):
         return line
-    rest = rest[len(LINE_COMMENT) :]
+    rest = rest[len(prefix) :]
     return indent + (rest[1:] if rest.startswith(" ") else rest)

@@ -1,14 +1,19 @@
-"""TypeScript highlighting with Lexilla's "cpp" lexer and TypeScript word lists.
+"""Syntax highlighting with Lexilla: TypeScript, JSON and TOML, chosen by file suffix.
 
 Lexilla has no TypeScript lexer; its "cpp" lexer styles JavaScript-family
 code well once given TS keyword lists: ``lexer.cpp.backquoted.strings=2``
 styles template literals, regex literals are recognized after operators, and
-``$`` is allowed in identifiers.
+``$`` is allowed in identifiers. JSON files (``tsconfig.json`` allows comments)
+get Lexilla's "json" lexer and TOML files (``isoplay.toml``) its "toml" lexer;
+any other file is plain text. The style numbers below are Lexilla's
+``SCE_*`` constants of each lexer (SciLexer.h); its Python binding exposes no
+style metadata for these lexers.
 """
 
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
 import lexilla
 from lexilla.pyside6_scintilla import set_lexer
@@ -87,14 +92,103 @@ class TsStyle(enum.IntEnum):
     ESCAPE = 27
 
 
-def apply_typescript_lexer(sci: ScintillaEdit) -> None:
-    """Install the cpp lexer configured for TypeScript on `sci`."""
-    lexer = lexilla.create_lexer(lexilla.Language.CPP)
+class JsonStyle(enum.IntEnum):
+    """Style numbers of Lexilla's "json" lexer (``SCE_JSON_*``)."""
+
+    DEFAULT = 0
+    NUMBER = 1
+    STRING = 2
+    STRING_EOL = 3
+    PROPERTY_NAME = 4
+    ESCAPE = 5
+    LINE_COMMENT = 6
+    BLOCK_COMMENT = 7
+    OPERATOR = 8
+    URI = 9
+    COMPACT_IRI = 10
+    KEYWORD = 11
+    LD_KEYWORD = 12
+    ERROR = 13
+
+
+class TomlStyle(enum.IntEnum):
+    """Style numbers of Lexilla's "toml" lexer (``SCE_TOML_*``)."""
+
+    DEFAULT = 0
+    COMMENT = 1
+    IDENTIFIER = 2
+    KEYWORD = 3
+    NUMBER = 4
+    TABLE = 5
+    KEY = 6
+    ERROR = 7
+    OPERATOR = 8
+    STRING_SQ = 9
+    STRING_DQ = 10
+    TRIPLE_STRING_SQ = 11
+    TRIPLE_STRING_DQ = 12
+    ESCAPE = 13
+    DATETIME = 14
+    STRING_EOL = 15
+
+
+class EditorLanguage(enum.Enum):
+    """Which highlighting a buffer gets."""
+
+    TYPESCRIPT = "typescript"
+    """TypeScript and JavaScript (the "cpp" lexer with TS word lists)."""
+    JSON = "json"
+    TOML = "toml"
+    PLAIN = "plain"
+    """No lexer: every character in the default style."""
+
+
+SUFFIX_LANGUAGES = {
+    **dict.fromkeys((".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"), EditorLanguage.TYPESCRIPT),
+    ".json": EditorLanguage.JSON, ".jsonc": EditorLanguage.JSON, ".toml": EditorLanguage.TOML,
+}
+LINE_COMMENTS = {EditorLanguage.TYPESCRIPT: "//", EditorLanguage.JSON: "//", EditorLanguage.TOML: "#"}
+"""What Ctrl+/ puts before a line (JSON: the ``//`` comments tsconfig.json and JSONC allow)."""
+
+JSON_PROPERTIES = {"lexer.json.allow.comments": "1", "lexer.json.escape.sequence": "1", "fold": "1",
+                   "fold.compact": "0"}
+JSON_KEYWORDS = "true false null"
+TOML_KEYWORDS = "true false inf nan"
+
+
+def language_for_path(path: Path | None) -> EditorLanguage:
+    """The highlighting for a file, from its suffix (a buffer without a path is TypeScript)."""
+    if path is None:
+        return EditorLanguage.TYPESCRIPT
+    return SUFFIX_LANGUAGES.get(path.suffix.lower(), EditorLanguage.PLAIN)
+
+
+def _install(sci: ScintillaEdit, name: str, properties: dict[str, str], words: dict[int, str]) -> None:
+    lexer = lexilla.create_lexer(name)
     if lexer is None:
-        raise RuntimeError("lexilla has no 'cpp' lexer")
-    for key, value in LEXER_PROPERTIES.items():
+        raise RuntimeError(f"lexilla has no {name!r} lexer")
+    for key, value in properties.items():
         lexer.property_set(key, value)
     set_lexer(sci, lexer)
-    for index, words in ((0, KEYWORDS), (1, TYPES), (2, DOC_KEYWORDS), (3, GLOBALS), (5, TASK_MARKERS)):
-        sci.setKeyWords(index, words)
+    for index, text in words.items():
+        sci.setKeyWords(index, text)
+
+
+def apply_lexer(sci: ScintillaEdit, language: EditorLanguage) -> None:
+    """Install the lexer for ``language`` on `sci` and restyle the whole text."""
+    if language is EditorLanguage.TYPESCRIPT:
+        _install(sci, lexilla.Language.CPP.value, LEXER_PROPERTIES,
+                 {0: KEYWORDS, 1: TYPES, 2: DOC_KEYWORDS, 3: GLOBALS, 5: TASK_MARKERS})
+    elif language is EditorLanguage.JSON:
+        _install(sci, lexilla.Language.JSON.value, JSON_PROPERTIES, {0: JSON_KEYWORDS})
+    elif language is EditorLanguage.TOML:
+        _install(sci, lexilla.Language.TOML.value, {"fold": "1"}, {0: TOML_KEYWORDS})
+    else:
+        _install(sci, lexilla.Language.NULL.value, {}, {})
+    sci.clearDocumentStyle()  # (the null lexer styles nothing: drop what the previous lexer left)
     sci.colourise(0, -1)
+
+
+def apply_typescript_lexer(sci: ScintillaEdit) -> None:
+    """Install the cpp lexer configured for TypeScript on `sci`."""
+    apply_lexer(sci, EditorLanguage.TYPESCRIPT)

@@ -1,4 +1,4 @@
-"""Light and dark colour themes for the TypeScript editor."""
+"""Light and dark colour themes for the editor (TypeScript, JSON and TOML token colours from one palette)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pyside6_scintilla import Scintilla, ScintillaEdit
 
-from editor.lexer import TsStyle
+from editor.lexer import EditorLanguage, JsonStyle, TomlStyle, TsStyle
 from editor.types import ThemeName
 
 STYLE_DEFAULT = int(Scintilla.StylesCommon.Default)
@@ -58,7 +58,16 @@ class Theme:
     warning: str
     info: str
     tokens: dict[int, TokenStyle] = field(default_factory=dict)
-    """Lexer style number -> token style."""
+    """TypeScript lexer style number -> token style."""
+    json_tokens: dict[int, TokenStyle] = field(default_factory=dict)
+    """JSON lexer style number -> token style."""
+    toml_tokens: dict[int, TokenStyle] = field(default_factory=dict)
+    """TOML lexer style number -> token style."""
+
+    def tokens_for(self, language: EditorLanguage) -> dict[int, TokenStyle]:
+        """The token styles of ``language``'s lexer (none for plain text)."""
+        return {EditorLanguage.TYPESCRIPT: self.tokens, EditorLanguage.JSON: self.json_tokens,
+                EditorLanguage.TOML: self.toml_tokens}.get(language, {})
 
 
 def _tokens(palette: dict[str, str]) -> dict[int, TokenStyle]:
@@ -86,16 +95,63 @@ def _tokens(palette: dict[str, str]) -> dict[int, TokenStyle]:
     }
 
 
+def _json_tokens(palette: dict[str, str]) -> dict[int, TokenStyle]:
+    comment = TokenStyle(palette["comment"], italic=True)
+    string = TokenStyle(palette["string"])
+    return {
+        JsonStyle.PROPERTY_NAME: TokenStyle(palette["type"]),
+        JsonStyle.STRING: string,
+        JsonStyle.URI: string,
+        JsonStyle.COMPACT_IRI: string,
+        JsonStyle.ESCAPE: TokenStyle(palette["number"]),
+        JsonStyle.NUMBER: TokenStyle(palette["number"]),
+        JsonStyle.KEYWORD: TokenStyle(palette["keyword"], bold=True),
+        JsonStyle.LD_KEYWORD: TokenStyle(palette["keyword"]),
+        JsonStyle.OPERATOR: TokenStyle(palette["operator"]),
+        JsonStyle.LINE_COMMENT: comment,
+        JsonStyle.BLOCK_COMMENT: comment,
+        JsonStyle.STRING_EOL: TokenStyle(palette["error"]),
+        JsonStyle.ERROR: TokenStyle(palette["error"]),
+    }
+
+
+def _toml_tokens(palette: dict[str, str]) -> dict[int, TokenStyle]:
+    string = TokenStyle(palette["string"])
+    return {
+        TomlStyle.COMMENT: TokenStyle(palette["comment"], italic=True),
+        TomlStyle.TABLE: TokenStyle(palette["global"], bold=True),
+        TomlStyle.KEY: TokenStyle(palette["type"]),
+        TomlStyle.STRING_SQ: string,
+        TomlStyle.STRING_DQ: string,
+        TomlStyle.TRIPLE_STRING_SQ: string,
+        TomlStyle.TRIPLE_STRING_DQ: string,
+        TomlStyle.ESCAPE: TokenStyle(palette["number"]),
+        TomlStyle.NUMBER: TokenStyle(palette["number"]),
+        TomlStyle.DATETIME: TokenStyle(palette["number"]),
+        TomlStyle.KEYWORD: TokenStyle(palette["keyword"], bold=True),
+        TomlStyle.OPERATOR: TokenStyle(palette["operator"]),
+        TomlStyle.STRING_EOL: TokenStyle(palette["error"]),
+        TomlStyle.ERROR: TokenStyle(palette["error"]),
+    }
+
+
+LIGHT_PALETTE = {
+    "comment": "#6A737D", "string": "#0A7A33", "template": "#0B6E4F", "number": "#B35900",
+    "keyword": "#A0217D", "regex": "#C2185B", "operator": "#444C56", "type": "#005CC5",
+    "global": "#6F42C1", "error": "#D32F2F",
+}
+DARK_PALETTE = {
+    "comment": "#6A9955", "string": "#CE9178", "template": "#D7BA7D", "number": "#B5CEA8",
+    "keyword": "#C586C0", "regex": "#D16969", "operator": "#D4D4D4", "type": "#4EC9B0",
+    "global": "#9CDCFE", "error": "#F14C4C",
+}
+
 LIGHT = Theme(
     name="light", background="#FFFFFF", foreground="#1F2328", margin_background="#F3F4F6",
     margin_foreground="#8C959F", caret="#1F2328", caret_line="#F6F8FA", selection="#B6D7FF",
     brace_match="#C8E6C9", brace_bad="#FFCDD2", current_line="#FFF3B0", find_highlight="#FFE08A",
     error="#D32F2F", warning="#C77700", info="#1E88E5",
-    tokens=_tokens({
-        "comment": "#6A737D", "string": "#0A7A33", "template": "#0B6E4F", "number": "#B35900",
-        "keyword": "#A0217D", "regex": "#C2185B", "operator": "#444C56", "type": "#005CC5",
-        "global": "#6F42C1", "error": "#D32F2F",
-    }),
+    tokens=_tokens(LIGHT_PALETTE), json_tokens=_json_tokens(LIGHT_PALETTE), toml_tokens=_toml_tokens(LIGHT_PALETTE),
 )
 """The light theme."""
 
@@ -104,11 +160,7 @@ DARK = Theme(
     margin_foreground="#6E7681", caret="#E8E8E8", caret_line="#2A2C30", selection="#264F78",
     brace_match="#3B5E3B", brace_bad="#7A2E2E", current_line="#4B4318", find_highlight="#6B5A1E",
     error="#F14C4C", warning="#CCA700", info="#3794FF",
-    tokens=_tokens({
-        "comment": "#6A9955", "string": "#CE9178", "template": "#D7BA7D", "number": "#B5CEA8",
-        "keyword": "#C586C0", "regex": "#D16969", "operator": "#D4D4D4", "type": "#4EC9B0",
-        "global": "#9CDCFE", "error": "#F14C4C",
-    }),
+    tokens=_tokens(DARK_PALETTE), json_tokens=_json_tokens(DARK_PALETTE), toml_tokens=_toml_tokens(DARK_PALETTE),
 )
 """The dark theme."""
 
@@ -127,10 +179,11 @@ def theme_named(name: str) -> Theme:
         raise ValueError(f"unknown theme {name!r}; use one of {sorted(THEMES)}") from None
 
 
-def apply_theme(sci: ScintillaEdit, theme: Theme, font: str, size: int) -> None:
-    """Colour every style, margin and caret of `sci` with `theme`."""
+def apply_theme(sci: ScintillaEdit, theme: Theme, font: str, size: int,
+                language: EditorLanguage = EditorLanguage.TYPESCRIPT) -> None:
+    """Colour every style, margin and caret of `sci` with `theme`, tokens as ``language``'s lexer numbers them."""
     _apply_base_style(sci, theme, font, size)
-    for style, token in theme.tokens.items():
+    for style, token in theme.tokens_for(language).items():
         sci.styleSetFore(int(style), bgr(token.fore))
         sci.styleSetBold(int(style), token.bold)
         sci.styleSetItalic(int(style), token.italic)

@@ -25,7 +25,7 @@ from editor import decorations, document_io, editing, search
 from editor.changes import ChangeTracker
 from editor.decorations import DIAGNOSTIC_INDICATORS, SEVERITY_INDICATOR, Marker
 from editor.find_bar import FindBar, FindRequested, GoToLineBar, ReplaceRequested
-from editor.lexer import apply_typescript_lexer
+from editor.lexer import LINE_COMMENTS, EditorLanguage, apply_lexer, language_for_path
 from editor.theme import STYLE_LINE_NUMBER, apply_theme, theme_named
 from editor.types import (
     CaretMoved,
@@ -123,6 +123,7 @@ class CodeEditor(QWidget):
         self._version = 0
         self._diagnostics: tuple[Diagnostic, ...] = ()
         self._theme: ThemeName = theme
+        self._language = language_for_path(None)
         self._caret: CaretMoved | None = None
         self._tracker = ChangeTracker(self.view.to_text_position)
         self._create_layout()
@@ -141,7 +142,7 @@ class CodeEditor(QWidget):
         self.goto_bar.hide()
 
     def _configure_view(self) -> None:
-        apply_typescript_lexer(self.view)
+        apply_lexer(self.view, self._language)
         decorations.setup_margins(self.view)
         decorations.setup_indicators(self.view)
         self.set_theme(self._theme)
@@ -241,7 +242,19 @@ class CodeEditor(QWidget):
     def _set_path(self, path: Path | None) -> None:
         if path != self._path:
             old, self._path = self._path, path
+            self._set_language(language_for_path(path))
             self.sig_path_changed.emit(PathChanged(old, path))
+
+    @property
+    def language(self) -> EditorLanguage:
+        """How the buffer is highlighted (from the path's suffix: TypeScript, JSON, TOML or plain text)."""
+        return self._language
+
+    def _set_language(self, language: EditorLanguage) -> None:
+        if language is not self._language:
+            self._language = language
+            apply_lexer(self.view, language)
+            self.set_theme(self._theme)
 
     # -- external changes ---------------------------------------------------------
 
@@ -339,14 +352,17 @@ class CodeEditor(QWidget):
     # -- editing commands ------------------------------------------------------------
 
     def toggle_comment(self) -> None:
-        """Comment or uncomment the selected lines (or the caret line) with ``//``."""
+        """Comment or uncomment the selected lines (or the caret line): ``//``, ``#`` in TOML (no-op in plain text)."""
+        prefix = LINE_COMMENTS.get(self._language)
+        if prefix is None:
+            return
         view = self.view
         first = view.lineFromPosition(view.selectionStart())
         last = view.lineFromPosition(view.selectionEnd())
         if last > first and view.selectionEnd() == view.positionFromLine(last):
             last -= 1
         lines = [view.line_text(n) for n in range(first, last + 1)]
-        new_lines = editing.toggle_line_comments(lines)
+        new_lines = editing.toggle_line_comments(lines, prefix)
         if new_lines == lines:
             return
         start, end = view.positionFromLine(first), view.lineEndPosition(last)
@@ -537,7 +553,7 @@ class CodeEditor(QWidget):
         theme = theme_named(name)
         self._theme = name
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
-        apply_theme(self.view, theme, font, FONT_SIZE)
+        apply_theme(self.view, theme, font, FONT_SIZE, self._language)
         decorations.colour_decorations(self.view, theme)
         self._update_line_number_width()
 

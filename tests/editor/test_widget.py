@@ -151,6 +151,95 @@ def test_typescript_highlighting_and_themes(editor_factory: Factory) -> None:
     assert editor.theme == "dark" and editor.view.styleBack(0) != light_back
 
 
+JSON_SOURCE = """{
+  // tsconfig.json may have comments
+  "compilerOptions": { "strict": true, "target": "es2022", "maxNodeModuleJsDepth": 2, "types": null }
+}
+"""
+TOML_SOURCE = """# the manifest
+name = "hello"
+version = "0.1.0"
+
+[limits]
+timeout_ms = 1000
+debug = true
+"""
+
+
+def styles_in(editor: CodeEditor, source: str) -> Callable[[str], int]:
+    """``style_at(needle)``: the lexer style at the first occurrence of ``needle`` in ``source``."""
+    editor.view.colourise(0, -1)
+    return lambda needle: int(editor.view.styleAt(source.encode().index(needle.encode())))
+
+
+def fore(editor: CodeEditor, style: int) -> str:
+    """The foreground colour of ``style`` as ``#RRGGBB``."""
+    bgr = int(editor.view.styleFore(style))
+    return f"#{bgr & 0xFF:02X}{(bgr >> 8) & 0xFF:02X}{(bgr >> 16) & 0xFF:02X}"
+
+
+def test_json_and_toml_files_get_their_own_lexers_and_theme_colours(editor_factory: Factory, tmp_path: Path) -> None:
+    from editor.lexer import EditorLanguage, JsonStyle, TomlStyle
+    from editor.theme import DARK, LIGHT
+
+    (tmp_path / "tsconfig.json").write_text(JSON_SOURCE, encoding="utf-8")
+    (tmp_path / "isoplay.toml").write_text(TOML_SOURCE, encoding="utf-8")
+    json_editor = editor_factory(tmp_path / "tsconfig.json")
+    assert json_editor.language is EditorLanguage.JSON
+    style_at = styles_in(json_editor, JSON_SOURCE)
+    assert style_at('"compilerOptions"') == JsonStyle.PROPERTY_NAME
+    assert style_at('"es2022"') == JsonStyle.STRING
+    assert style_at("true") == style_at("null") == JsonStyle.KEYWORD
+    assert style_at("2,") == JsonStyle.NUMBER
+    assert style_at("// tsconfig") == JsonStyle.LINE_COMMENT  # allowed, not an error
+    assert style_at("{") == JsonStyle.OPERATOR
+    assert JsonStyle.ERROR not in {int(json_editor.view.styleAt(i)) for i in range(len(JSON_SOURCE.encode()))}
+    for theme in (LIGHT, DARK):
+        json_editor.set_theme(theme.name)
+        for style in (JsonStyle.PROPERTY_NAME, JsonStyle.STRING, JsonStyle.KEYWORD, JsonStyle.NUMBER,
+                      JsonStyle.LINE_COMMENT):
+            assert fore(json_editor, style) == theme.json_tokens[style].fore, (theme.name, style)
+    assert fore(json_editor, JsonStyle.PROPERTY_NAME) != fore(json_editor, JsonStyle.STRING)
+
+    toml_editor = editor_factory(tmp_path / "isoplay.toml")
+    assert toml_editor.language is EditorLanguage.TOML
+    style_at = styles_in(toml_editor, TOML_SOURCE)
+    assert style_at("# the manifest") == TomlStyle.COMMENT
+    assert style_at("name") == TomlStyle.KEY
+    assert style_at('"hello"') == TomlStyle.STRING_DQ
+    assert style_at("[limits]") == TomlStyle.TABLE
+    assert style_at("1000") == TomlStyle.NUMBER
+    assert style_at("true") == TomlStyle.KEYWORD
+    for theme in (DARK, LIGHT):
+        toml_editor.set_theme(theme.name)
+        for style in (TomlStyle.COMMENT, TomlStyle.KEY, TomlStyle.STRING_DQ, TomlStyle.TABLE, TomlStyle.NUMBER):
+            assert fore(toml_editor, style) == theme.toml_tokens[style].fore, (theme.name, style)
+    toml_editor.set_caret(TextPosition(1, 0))
+    toml_editor.toggle_comment()  # TOML comments are '#'
+    assert toml_editor.text().splitlines()[1] == '# name = "hello"'
+
+
+def test_a_renamed_buffer_is_relexed_and_other_files_are_plain_text(editor_factory: Factory, tmp_path: Path) -> None:
+    from editor.lexer import EditorLanguage, TomlStyle
+
+    source = 'const title = "x"; // note\n'
+    editor = editor_factory(text=source)
+    assert editor.language is EditorLanguage.TYPESCRIPT
+    assert styles_in(editor, source)("const") == TsStyle.KEYWORD
+    editor.set_path(tmp_path / "notes.md")
+    assert editor.language is EditorLanguage.PLAIN
+    style_at = styles_in(editor, source)
+    assert {style_at("const"), style_at('"x"'), style_at("// note")} == {0}
+    editor.toggle_comment()
+    assert editor.text() == source  # no comment syntax to use
+    editor.set_path(tmp_path / "settings.toml")
+    assert editor.language is EditorLanguage.TOML
+    assert styles_in(editor, source)("const") == TomlStyle.KEY
+    editor.set_path(tmp_path / "index.ts")
+    assert styles_in(editor, source)("// note") == TsStyle.COMMENT_LINE
+    assert fore(editor, TsStyle.KEYWORD) != fore(editor, 0)
+
+
 def test_go_to_line_bar(qtbot: Any, editor_factory: Factory) -> None:
     editor = editor_factory(text="\n".join(f"line{i}" for i in range(50)))
     qtbot.keyClick(editor.view, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
