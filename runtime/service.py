@@ -5,6 +5,12 @@ rebuilds the bundle; when it builds, a new pool replaces the old one atomically
 (invocations in flight finish on the old version, new ones get the new one, and
 the old pool is stopped once it drains). A build that fails keeps the last good
 version serving and is reported through ``on_build``.
+
+The newest reload wins: one that arrives while an older build is still in
+esbuild cancels that build (esbuild is killed, see ``runtime.bundler``), so the
+newest save builds at once instead of queueing behind stale work; every caller
+of a superseded reload gets the newest build's report, and a superseded build
+is never reported and never replaces the version serving.
 """
 
 from __future__ import annotations
@@ -65,6 +71,15 @@ class ProjectRuntime:
         self.last_error: UserError | None = None
         self.cron: CronScheduler | None = None
         self._lock = asyncio.Lock()
+        """Held while a finished build swaps its pool in (one swap at a time)."""
+        self._generation = 0
+        """Bumped by every reload (and by stop): only the build of the current generation may swap in."""
+        self._bundling: asyncio.Future[Bundle] | None = None
+        """The esbuild run of the newest build, cancelled when a newer reload arrives."""
+        self._latest_build: asyncio.Task[BuildReport | None] | None = None
+        self._builds: set[asyncio.Task[BuildReport | None]] = set()
+        self._reloads: set[asyncio.Task[None]] = set()
+        """Reloads started by the file watcher."""
         self._retiring: set[asyncio.Task[None]] = set()
         self._watch_task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -74,37 +89,87 @@ class ProjectRuntime:
         return await self.reload()
 
     async def reload(self) -> BuildReport:
-        """Rebuild; swap to the new version if it builds, else keep the old one."""
-        async with self._lock:
+        """Rebuild; swap to the new version if it builds, else keep the old one.
+
+        A newer reload supersedes this one: the older build's esbuild is killed and this
+        call returns the report of the newest build (which is the one that may serve).
+
+        Raises:
+            RuntimeDisposed: the runtime is (or was, while building) stopped.
+        """
+        if self._stopped:
+            raise RuntimeDisposed("the project runtime is stopped")
+        self._generation += 1
+        if self._bundling is not None and not self._bundling.done():
+            self._bundling.cancel()  # a newer save: the older build's esbuild is killed, not waited for
+        build = asyncio.get_running_loop().create_task(self._build(self._generation), name="isoplay-build")
+        self._latest_build = build
+        self._builds.add(build)
+        build.add_done_callback(self._builds.discard)
+        while True:
+            report = await asyncio.shield(build)  # (a caller that gives up does not cancel a shared build)
+            if report is not None:
+                return report
             if self._stopped:
-                raise RuntimeDisposed("the project runtime is stopped")
-            started = time.perf_counter()
-            try:
-                built = await bundle(self.project.root)
-                if self.bundle is not None and built.content_hash == self.bundle.content_hash:
-                    report = BuildReport(True, built.content_hash[:8], (time.perf_counter() - started) * 1000)
-                    self.last_error = None
-                    self.on_build(report)
-                    return report
-                pool = IsolatePool(built, host_for(self.project, built, self.kv), metrics=self.metrics,
-                                   stock=self.stock)
-                await pool.start()
-            except (BundleError, ManifestError, UserError) as exc:
-                self.last_error = exc
-                report = BuildReport(False, self.bundle.content_hash[:8] if self.bundle else "",
-                                     (time.perf_counter() - started) * 1000, exc)
+                raise RuntimeDisposed("the project runtime was stopped while it was building")
+            build = self._latest_build  # superseded: answer with the newer build's report
+            assert build is not None
+
+    async def _build(self, generation: int) -> BuildReport | None:
+        """Bundle, then start and swap in a pool; None when a newer reload (or stop) superseded the build."""
+        if generation != self._generation:
+            return None  # superseded before it even started
+        started = time.perf_counter()
+        bundling = self._bundling = asyncio.ensure_future(bundle(self.project.root))
+        built: Bundle | UserError
+        try:
+            built = await bundling
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if bundling.cancelled() and generation != self._generation and not (task and task.cancelling()):
+                return None  # superseded while in esbuild (killed and reaped by the bundler)
+            raise
+        except (BundleError, ManifestError, UserError) as exc:
+            built = exc
+        async with self._lock:
+            if generation != self._generation:
+                return None  # a newer reload came while this one finished bundling or waited to swap
+            return await self._swap_in(generation, built, started)
+
+    async def _swap_in(self, generation: int, built: Bundle | UserError, started: float) -> BuildReport | None:
+        """Serve ``built`` (or report why it cannot serve); None if superseded while its pool started."""
+        def elapsed() -> float:
+            return (time.perf_counter() - started) * 1000
+
+        try:
+            if isinstance(built, UserError):
+                raise built  # reported below like a pool that cannot start
+            if self.bundle is not None and built.content_hash == self.bundle.content_hash:
+                report = BuildReport(True, built.content_hash[:8], elapsed())
+                self.last_error = None
                 self.on_build(report)
                 return report
-            old, self.pool, self.bundle = self.pool, pool, built
-            self.last_error = None
-            if old is not None:
-                task = asyncio.get_running_loop().create_task(self._retire(old))
-                self._retiring.add(task)
-                task.add_done_callback(self._retiring.discard)
-            await self._restart_cron(built)
-            report = BuildReport(True, built.content_hash[:8], (time.perf_counter() - started) * 1000)
+            pool = IsolatePool(built, host_for(self.project, built, self.kv), metrics=self.metrics,
+                               stock=self.stock)
+            await pool.start()
+        except (BundleError, ManifestError, UserError) as exc:
+            self.last_error = exc
+            report = BuildReport(False, self.bundle.content_hash[:8] if self.bundle else "", elapsed(), exc)
             self.on_build(report)
             return report
+        if generation != self._generation:  # superseded while its pool started: it never serves
+            await self._retire(pool)
+            return None
+        old, self.pool, self.bundle = self.pool, pool, built
+        self.last_error = None
+        if old is not None:
+            task = asyncio.get_running_loop().create_task(self._retire(old))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        await self._restart_cron(built)
+        report = BuildReport(True, built.content_hash[:8], elapsed())
+        self.on_build(report)
+        return report
 
     async def _retire(self, pool: IsolatePool) -> None:
         await pool.stop()
@@ -178,17 +243,32 @@ class ProjectRuntime:
                     await asyncio.to_thread(write_types, root)
                 except UserError:
                     pass  # the reload below reports the manifest error
+            # not awaited: the next change must be able to supersede a build still running
+            task = asyncio.get_running_loop().create_task(self._reload_from_watch(), name="isoplay-watch-reload")
+            self._reloads.add(task)
+            task.add_done_callback(self._reloads.discard)
+
+    async def _reload_from_watch(self) -> None:
+        try:
             await self.reload()
+        except RuntimeDisposed:
+            pass  # stopped meanwhile
+        except Exception:  # a watcher reload has no caller to raise to
+            log.exception("reloading %s after a change failed", self.project.root)
 
     async def stop(self) -> None:
         """Stop watching, stop cron, drain and dispose of every pool."""
         self._stopped = True
+        self._generation += 1  # whatever is building now never serves
+        if self._bundling is not None and not self._bundling.done():
+            self._bundling.cancel()  # and its esbuild is killed
         if self._watch_task is not None:
             self._watch_task.cancel()
             try:
                 await self._watch_task
             except asyncio.CancelledError:
                 pass
+        await asyncio.gather(*self._builds, *self._reloads, return_exceptions=True)
         if self.cron is not None:
             await self.cron.stop()
         if self.pool is not None:
