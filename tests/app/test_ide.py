@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ide_testutil import INDEX_TS, THROW_LINE, WAIT_MS, language_ready
 from PySide6.QtCore import Qt, QUrl
 
@@ -169,3 +171,41 @@ def test_session_restores_open_files_and_carets(qtbot: Any, ide_factory: Any, sa
     assert [f.path.name for f in again.controllers.editors.open_files()] == ["index.ts", "util.ts"]
     assert again.controllers.editors.current_editor().caret_position() == TextPosition(1, 2)
     assert again.settings.recent_projects()[0] == sample_project.resolve()
+
+
+def esbuild_children() -> list[int]:
+    """Pids of this process's esbuild children (the runtime thread bundles in this process)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat and stat[stat.index("(") + 1: stat.rindex(")")].startswith("esbuild") \
+                and int(stat[stat.rindex(")") + 2:].split()[1]) == os.getpid():
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/proc").is_dir(), reason="needs mkfifo and /proc")
+def test_saving_again_while_a_build_hangs_builds_the_newest_save_at_once(qtbot: Any, ide_factory: Any,
+                                                                          sample_project: Path) -> None:
+    os.mkfifo(sample_project / "src" / "data.txt")  # esbuild blocks reading it: a build that never ends
+    ide = ide_factory(sample_project)
+    editor = ide.controllers.editors.current_editor()
+    builds: list[Any] = []
+    ide.services.runtime.sig_build_finished.connect(builds.append)
+    editor.view.setText('import data from "./data.txt";\nexport const DATA = data;\n' + editor.text())
+    with qtbot.waitSignal(ide.controllers.editors.sig_file_saved, timeout=WAIT_MS):
+        ide.window.action("save").trigger()
+    qtbot.waitUntil(lambda: bool(esbuild_children()), timeout=WAIT_MS)
+    qtbot.wait(500)
+    assert esbuild_children() and not builds  # the save's build hangs
+    editor.view.setText(editor.text().split("\n", 2)[2].replace('shout("hi")', 'shout("fresh")'))
+    with qtbot.waitSignal(ide.services.runtime.sig_build_finished, timeout=WAIT_MS,
+                          check_params_cb=lambda finished: finished.report.ok):
+        ide.window.action("save").trigger()
+    assert ide.window.status["build"].text().startswith("✓ built")
+    assert b'"FRESH!"' in send(qtbot, ide, "/").result.body
+    qtbot.waitUntil(lambda: not esbuild_children(), timeout=WAIT_MS)  # the hung esbuild was killed
+    assert all(finished.report.ok for finished in builds)
