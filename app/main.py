@@ -29,7 +29,9 @@ from app.panels.project.controller import ProjectController, ProjectOpening
 from app.panels.project.widget import ask_new_project
 from app.panels.response.controller import ResponseController
 from app.panels.response.widget import ResponseWidget
+from app.panels.debug.tree import LOADING
 from app.panels.simulator.controller import RunRequested, SimulatorController
+from app.panels.simulator.forms import HttpForm
 from app.panels.simulator.widget import SimulatorWidget
 from app.panels.tree.controller import TreeController
 from app.panels.tree.widget import ProjectTreeWidget
@@ -422,12 +424,16 @@ def _on_error_reported(ide: Ide, report: ErrorReport) -> None:
 SCREENSHOT_SIZE = (1480, 900)
 
 
-def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | None = None) -> int:
+def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | None = None, *,
+            request: tuple[str, str] | None = None, debug_at: tuple[str, int] | None = None) -> int:
     """Open the IDE (on ``project``, else the last project) and run until the window closes.
 
     With ``screenshot``, settings are kept in a throwaway file, the window is
     captured once diagnostics and one request are in (or after 30 s) and the
-    function returns 0.
+    function returns 0. ``request`` (method, path) is what the simulator sends;
+    with ``debug_at`` (file, line) a breakpoint is set there and the request is
+    debugged instead: the capture shows the paused IDE with the frame's ``env``
+    expanded.
     """
     if screenshot is not None and project is not None and not (project / MANIFEST_NAME).is_file():
         print(f"isoplay: {project} is not an isoplay project (no {MANIFEST_NAME})", file=sys.stderr)
@@ -443,7 +449,7 @@ def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | N
     if theme is not None:
         ide.set_theme(theme)
     if screenshot is not None:
-        _start_screenshot(ide, screenshot)
+        _start_screenshot(ide, screenshot, request, debug_at)
     ide.window.show()
     root = project or ide.settings.last_project()
     if root is not None:
@@ -463,17 +469,56 @@ def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> 
     print(f"qt: {message}", file=sys.stderr)
 
 
-def _start_screenshot(ide: Ide, path: Path) -> ScreenshotDirector:
+def _start_screenshot(ide: Ide, path: Path, request: tuple[str, str] | None = None,
+                      debug_at: tuple[str, int] | None = None) -> ScreenshotDirector:
     ide.window.resize(*SCREENSHOT_SIZE)
     director = ScreenshotDirector(ide.window, path, parent=ide.window)
     s = ide.services
     s.language.sig_diagnostics_published.connect(director.on_language_diagnostics_published)
-    s.runtime.sig_invocation_finished.connect(director.on_runtime_invocation_done)
-    s.runtime.sig_invocation_refused.connect(director.on_runtime_invocation_done)
-    s.runtime.sig_project_opened.connect(lambda _o: QTimer.singleShot(200, ide.controllers.simulator.run_current))
+    if debug_at is None:
+        s.runtime.sig_invocation_finished.connect(director.on_runtime_invocation_done)
+        s.runtime.sig_invocation_refused.connect(director.on_runtime_invocation_done)
+    s.runtime.sig_project_opened.connect(
+        lambda _o: QTimer.singleShot(200, lambda: _screenshot_request(ide, director, request, debug_at)))
     director.sig_captured.connect(lambda captured: _on_captured(ide, captured))
     director.start()
     return director
+
+
+def _screenshot_request(ide: Ide, director: ScreenshotDirector, request: tuple[str, str] | None,
+                        debug_at: tuple[str, int] | None) -> None:
+    """Send the screenshot's request, or debug it to a breakpoint (then the paused frame is what counts)."""
+    if request is not None:
+        ide.panels.simulator.set_http_form(HttpForm(*request))
+    if debug_at is None or ide.debugger is None or ide.debugger.controller is None:
+        ide.controllers.simulator.run_current()
+        return
+    controller = ide.debugger.controller
+    if controller.store.get(*debug_at) is None:
+        controller.toggle_breakpoint(*debug_at)
+    tree = ide.debugger.panel.variables.tree
+
+    def env_loaded() -> bool:
+        row = tree.find_row("Locals", "env")
+        first = row.child(0) if row is not None else None
+        return row is None or (first is not None and first.text(0) != LOADING)
+
+    def on_frame_selected(_selected: object) -> None:
+        row = tree.find_row("Locals", "env")
+        if row is not None:
+            row.setExpanded(True)
+        _when(env_loaded, lambda: director.on_runtime_invocation_done(None))
+
+    controller.sig_frame_selected.connect(on_frame_selected)
+    controller.start_or_continue()
+
+
+def _when(condition: Callable[[], bool], then: Callable[[], None], tries: int = 100) -> None:
+    """Call ``then`` once ``condition()`` holds (polled every 50 ms, at most ``tries`` times)."""
+    if condition() or tries <= 0:
+        then()
+    else:
+        QTimer.singleShot(50, lambda: _when(condition, then, tries - 1))
 
 
 def _on_captured(ide: Ide, captured: Captured) -> None:

@@ -1,4 +1,5 @@
-"""``isoplay ide [DIR] [--screenshot FILE.png]``: open the IDE (``isoplay`` with no command does too).
+"""``isoplay ide [DIR] [--screenshot FILE.png [--request 'GET /path'] [--debug-at FILE:LINE]]``: open the IDE
+(``isoplay`` with no command does too).
 
 On Linux without a display (no DISPLAY / WAYLAND_DISPLAY and no
 QT_QPA_PLATFORM), it says so, names the headless commands and exits 0.
@@ -30,8 +31,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("dir", type=Path, nargs="?", help="project folder to open (default: the last one)")
     p.add_argument("--screenshot", type=Path, metavar="FILE.png",
                    help="open DIR, wait for diagnostics and one request, save a capture of the window, exit")
+    p.add_argument("--request", metavar="'METHOD /path'",
+                   help="with --screenshot: the simulator request to send (default: GET /)")
+    p.add_argument("--debug-at", metavar="FILE:LINE",
+                   help="with --screenshot: set a breakpoint there, debug the request (F5) and capture the paused IDE")
     p.add_argument("--theme", choices=("light", "dark"), help="use this theme (and remember it)")
     p.set_defaults(handler=run)
+
+
+def parse_debug_at(text: str) -> tuple[str, int]:
+    """``src/index.ts:12`` -> (project-relative file, 1-based line).
+
+    Raises:
+        ValueError: not FILE:LINE with a positive line.
+    """
+    file, _sep, line = text.rpartition(":")
+    if not file or not line.isdigit() or int(line) < 1:
+        raise ValueError(f"--debug-at: expected FILE:LINE (e.g. src/index.ts:12), got {text!r}")
+    return file.replace("\\", "/"), int(line)
+
+
+def parse_request(text: str) -> tuple[str, str]:
+    """``'GET /count'`` -> (method, path).
+
+    Raises:
+        ValueError: not 'METHOD /path'.
+    """
+    parts = text.split()
+    if len(parts) != 2 or not parts[0].isalpha():
+        raise ValueError(f"--request: expected 'METHOD /path', got {text!r}")
+    return parts[0].upper(), parts[1]
 
 
 def has_display(screenshot: bool) -> bool:
@@ -46,12 +75,21 @@ def has_display(screenshot: bool) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop until it closes."""
+    if args.screenshot is None and (args.request or args.debug_at):
+        print("isoplay: --request and --debug-at only go with --screenshot", file=sys.stderr)
+        return 1
     if not has_display(args.screenshot is not None):
         print(NO_DISPLAY)
         return 0
     if args.screenshot is not None and args.dir is None:
         print("isoplay: --screenshot needs a project folder: isoplay ide DIR --screenshot out.png", file=sys.stderr)
         return 1
+    try:
+        request = parse_request(args.request) if args.request else None
+        debug_at = parse_debug_at(args.debug_at) if args.debug_at else None
+    except ValueError as exc:
+        print(f"isoplay: {exc}", file=sys.stderr)
+        return 1
     from app.main import run_ide
 
-    return run_ide(args.dir, args.screenshot, args.theme)
+    return run_ide(args.dir, args.screenshot, args.theme, request=request, debug_at=debug_at)

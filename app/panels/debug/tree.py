@@ -44,7 +44,7 @@ class VariableTree(QTreeWidget):
         self._ids = itertools.count(1)
         self._nodes: dict[int, QTreeWidgetItem] = {}
         self.setHeaderLabels(["Name", "Value", "Type"])
-        self.setColumnWidth(0, 120)
+        self.setColumnWidth(0, 95)
         self.setColumnHidden(2, True)  # a side column is narrow: the type is in each value's tooltip
         self.setHeaderHidden(True)  # (name and value read as such, as in VS Code)
         self.header().setStretchLastSection(True)
