@@ -13,7 +13,19 @@ line so the bundle's source map still holds. Decisions, and why:
   direct-eval closure, forcing its variables into heap contexts; measured 1.45x
   vs 1.05x for value probes on a tight loop, and esbuild cannot rename symbols
   near a direct eval. Module bindings are registered once per file as lazy
-  getters (TDZ-safe). Cost with a session attached: ~1.1x (bench/debug_overhead.py).
+  getters (TDZ-safe).
+- **Outer frames keep shadow records.** A frame below the top stopped inside a
+  call, so its probe never ran. Each call of a function that makes calls
+  pushes a record (linked to its caller's, kept right across ``await`` and
+  ``yield``) holding accessor closures that read and assign its variables;
+  ``frames.py`` pairs V8's frames with the records and picks the accessor
+  for the position. This forces those functions' variables into heap contexts
+  -- the cost the value probes avoid -- but only for functions with calls, and
+  nothing runs per statement. Frames it cannot read (a function with no calls
+  reached through a getter, a loop head) say so; they never show another
+  binding. Cost with a session attached: ~1.4x on bench/debug_overhead.py
+  (it was ~1.1x before outer frames); call-bound code such as a recursive fib
+  pays far more (about 5-6x), since every call allocates a record and a closure.
 - **Evaluation runs in a child process with eval allowed.** The paused frame's
   values are put on a scope object and expressions run as
   ``new Function(...)`` + ``with(scope) eval(expr)``, which needs code generation
@@ -22,7 +34,8 @@ line so the bundle's source map still holds. Decisions, and why:
   ``ISOPLAY_V8_ALLOW_EVAL=1``; that also keeps a paused, looping or killed
   debuggee away from the IDE. Stopping a session kills that process: the
   invocation ends and its isolate is thrown away. Assignments in evaluated
-  expressions change the scope object, not the paused variable.
+  expressions reach the variable: the paused probe writes them back when it
+  returns, an outer frame's accessor assigns them at once.
 - **Shared memory with sequence numbers** (``mailbox.py``): an SPSC event ring
   (JS -> Python), a command slot with seq/ack (Python -> paused JS, which polls
   with ``Atomics.wait``), breakpoint bits and a breakpoint table with a version
@@ -38,8 +51,9 @@ line so the bundle's source map still holds. Decisions, and why:
   User ``catch`` clauses carry a probe for "break on caught".
 - **No time limit while debugging** (a paused isolate is exempt; running code can be paused).
 
-Modules: ``scopes`` (binding analysis), ``instrument`` (probes), ``build`` (debug
-bundle + position mapping), ``mailbox`` (shared memory), ``agent/`` (the JS
-side), ``worker`` (debuggee process), ``protocol`` (events), ``breakpoints``,
+Modules: ``scopes`` (binding analysis), ``instrument`` (probes, shadow records),
+``build`` (debug bundle + position mapping), ``frames`` (outer frames: records
+and accessors), ``mailbox`` (shared memory), ``agent/`` (the JS side),
+``worker`` (debuggee process), ``protocol`` (events), ``breakpoints``,
 ``guard`` (bounded evaluation), ``session`` (the API), ``repl`` (terminal UI).
 """

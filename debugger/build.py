@@ -115,6 +115,7 @@ class DebugBuild:
 def _mirror(root: Path, dest: Path) -> list[InstrumentedFile]:
     files: list[InstrumentedFile] = []
     next_id = 1
+    next_region = 1
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root)
@@ -123,8 +124,10 @@ def _mirror(root: Path, dest: Path) -> list[InstrumentedFile]:
             src = Path(dirpath) / name
             rel = (rel_dir / name).as_posix()
             if name.endswith(INSTRUMENTABLE_SUFFIXES) and not name.endswith(".d.ts"):
-                result = instrument(src.read_text(encoding="utf-8"), rel, first_id=next_id, file_index=len(files))
+                result = instrument(src.read_text(encoding="utf-8"), rel, first_id=next_id, file_index=len(files),
+                                    first_region=next_region)
                 next_id += len(result.probes)
+                next_region += len(result.regions)
                 files.append(result)
                 (dest / rel).write_text(result.source, encoding="utf-8")
             else:

@@ -92,7 +92,9 @@ class Scopes:
     closure: tuple[Variable, ...]
     module: tuple[Variable, ...]
     this: Value | None
-    """None when unknown (outer frames)."""
+    """None when the frame has no ``this`` (module code, arrows outside methods) or it is not available."""
+    note: str | None = None
+    """Set when some or all of the frame's variables cannot be shown (they then read ``<not available>``)."""
 
 
 @dataclass(frozen=True)

@@ -164,14 +164,18 @@ class Repl:
                   f"breakpoint {bp.id} at {where}{note.get(bp.status, '')}")
 
     def show_locals(self) -> None:
-        """Locals (and closure variables) of the selected frame."""
+        """Locals (and closure variables) of the selected frame; a note says what an outer frame cannot show."""
         scopes = self.session.scopes(self.frame)
         local = {v.name: v.value.preview for v in scopes.locals}
         closure = {v.name: v.value.preview for v in scopes.closure}
         obj: dict[str, Any] = {"event": "locals", "frame": self.frame, "vars": local, "closure": closure}
         if scopes.this is not None:
             obj["this"] = scopes.this.preview
+        if scopes.note is not None:
+            obj["note"] = scopes.note
         lines = [f"{k} = {v}" for k, v in {**local, **closure}.items()] or ["(no locals)"]
+        if scopes.note is not None:
+            lines.append(f"({scopes.note})")
         self.emit(obj, "\n".join(lines))
 
     def show_stack(self) -> None:

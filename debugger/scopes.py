@@ -147,13 +147,13 @@ def declare_loop(scope: Scope, loop: Node) -> None:
         init = loop.child_by_field_name("initializer")
         if init is not None and init.type == "lexical_declaration":
             for name in _declarators(init):
-                scope.add(name, "let", init.end_byte)
+                scope.add(name, _lexical_kind(init), init.end_byte)
     else:
         kind = loop.child_by_field_name("kind")
         if kind is not None and text(kind) in ("let", "const"):
             left = loop.child_by_field_name("left")
             for name in pattern_names(left):
-                scope.add(name, "let", left.end_byte if left is not None else 0)
+                scope.add(name, text(kind), left.end_byte if left is not None else 0)
 
 
 def value_identifiers(root: Node) -> set[str]:

@@ -23,11 +23,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from debugger import frames
 from debugger.breakpoints import BreakpointSet
-from debugger.build import DebugBuild, RawFrame, build_debug
+from debugger.build import DebugBuild, MappedFrame, RawFrame, build_debug
 from debugger.guard import guard
 from debugger.mailbox import FLAG_CAUGHT, FLAG_UNCAUGHT
 from debugger.protocol import (
@@ -78,6 +80,8 @@ class DebugSession:
         self._lock = threading.Lock()
         self._stderr: list[str] = []
         self._threads: list[threading.Thread] = []
+        self._outer: list[_OuterFrame] = []
+        """Per frame of the current pause: how the agent reads it (index 0 is unused)."""
 
     # ---- lifecycle -----------------------------------------------------------
     @property
@@ -211,9 +215,17 @@ class DebugSession:
 
     # ---- inspection --------------------------------------------------------------
     def evaluate(self, expression: str, frame: int = 0) -> Value:
-        """Evaluate ``expression`` in a paused frame; errors and timeouts come back as a failed Value."""
+        """Evaluate ``expression`` in a paused frame; errors and timeouts come back as a failed Value.
+
+        In any frame, assigning a ``let``/``var``/parameter changes the variable itself: the script
+        sees the new value when it continues. In an outer frame, reading a variable the debugger
+        cannot reach there fails with "... is not available in this frame".
+        """
         try:
-            reply = self._command({"cmd": "evaluate", "expr": guard(expression), **self._frame_args(frame)},
+            args = self._frame_args(frame)
+            if args.get("file") == -1 and frame > 0:
+                return Value.failed(self._outer[frame].note or "that frame's variables are not available")
+            reply = self._command({"cmd": "evaluate", "expr": guard(expression), **args},
                                   timeout=self.eval_timeout + 10)
         except SessionEnded:
             raise
@@ -222,11 +234,16 @@ class DebugSession:
         return Value.from_raw(reply["value"])
 
     def scopes(self, frame: int = 0) -> Scopes:
-        """Locals, closure variables, module bindings and ``this`` of a paused frame."""
+        """Locals, closure variables, module bindings and ``this`` of a paused frame.
+
+        Outer frames (``frame`` > 0) show their variables' current values; where some cannot be read
+        they show as ``<not available>`` and ``note`` says why.
+        """
         reply = self._command({"cmd": "scopes", **self._frame_args(frame)})
         this = reply.get("this")
+        note = self._outer[frame].note if frame > 0 else None
         return Scopes(frame, _vars(reply["local"]), _vars(reply["closure"]), _vars(reply["module"]),
-                      Value.from_raw(this) if this else None)
+                      Value.from_raw(this) if this else None, note)
 
     def properties(self, handle: int) -> tuple[Variable, ...]:
         """The children of an object value (own properties, array items, map/set entries)."""
@@ -288,9 +305,10 @@ class DebugSession:
         if frame == 0:
             return {"frame": 0}
         pause = self.paused
-        if pause is None or frame >= len(pause.stack):
+        outer = self._outer
+        if pause is None or frame >= len(pause.stack) or frame >= len(outer):
             raise DebugCommandError(f"no frame {frame}")
-        return {"frame": frame, "file": max(0, self.build.file_index(pause.stack[frame].file))}
+        return outer[frame].args(frame)
 
     def _push_breakpoints(self) -> None:
         assert self._breakpoints is not None
@@ -391,6 +409,7 @@ class DebugSession:
     def _decode_paused(self, raw: dict[str, Any]) -> Paused:
         build = self.build
         frames = [build.map_frame(RawFrame(f[0], int(f[1]), int(f[2]), bool(f[3]))) for f in raw.get("stack", [])]
+        self._outer = _outer_frames(build, frames, [int(f) for f in raw.get("chain", [])])
         asyncs = [bool(f[3]) for f in raw.get("stack", [])]
         probe = build.probes[int(raw.get("probe", 0))] if 0 < int(raw.get("probe", 0)) < len(build.probes) else None
         stack: list[StackFrame] = [StackFrame(i, f.function, f.file, f.line, f.column, asyncs[i])
@@ -403,6 +422,54 @@ class DebugSession:
         exc = raw.get("exception")
         return Paused(raw["reason"], tuple(stack), tuple(raw.get("hit", ())),
                       Value.from_raw(exc) if exc else None, raw.get("text"), bool(raw.get("uncaught", True)))
+
+
+@dataclass(frozen=True)
+class _OuterFrame:
+    """What the agent needs to read one outer frame, and what to tell the user when it cannot."""
+
+    file_index: int
+    plan: frames.FramePlan | None
+    """None when the frame is not in an instrumented file."""
+    record: int | None
+    """Index of its shadow record in the pause's chain."""
+    note: str | None
+
+    def args(self, frame: int) -> dict[str, Any]:
+        """The command fields for this frame."""
+        plan = self.plan
+        if plan is None:
+            return {"frame": frame, "file": self.file_index, "rec": -1, "acc": None, "this": 0, "vars": []}
+        rec = self.record if self.record is not None else -1
+        return {"frame": frame, "file": self.file_index, "rec": rec, "acc": plan.accessor if rec >= 0 else None,
+                "this": int(plan.this and rec >= 0),
+                "vars": [[v.name, v.index if rec >= 0 else -1, int(v.local), int(v.writable)] for v in plan.vars]}
+
+
+def _outer_frames(build: DebugBuild, mapped: list[MappedFrame], chain: list[int]) -> list[_OuterFrame]:
+    plans: list[frames.FramePlan | None] = []
+    for f in mapped:
+        src = build.file(f.file)
+        plans.append(frames.plan(src, f.line, f.column) if src is not None else None)
+    records = frames.match([p.function if p is not None else 0 for p in plans], chain)
+    out: list[_OuterFrame] = []
+    for f, plan, record in zip(mapped, plans, records):
+        where = f"{f.function} ({f.file}:{f.line})"
+        note: str | None = None
+        if plan is None:
+            note = f"{where} is not in the project's instrumented sources: its variables are not available"
+        elif plan.vars and not plan.has_records:
+            note = (f"{where} makes no calls, so the debugger keeps no record of its variables (it stopped in "
+                    "a getter or a conversion it triggered): they are not available")
+        elif plan.vars and record is None:
+            note = (f"no record of this call of {plan.function_name} was found on the call chain (it may have "
+                    "been lost across an await): its variables are not available")
+        elif not plan.complete:
+            missing = ", ".join(v.name for v in plan.vars if v.index < 0)
+            note = (f"not available where {plan.function_name} stopped (a loop head, a switch or a block "
+                    f"the debugger does not track): {missing}")
+        out.append(_OuterFrame(build.file_index(f.file), plan, record, note))
+    return out
 
 
 def _vars(rows: Iterable[list[Any]]) -> tuple[Variable, ...]:

@@ -3,12 +3,30 @@
 // Python talks to it only through one SharedArrayBuffer (see debugger/mailbox.py).
 
 type Desc = { t: string; v: string; h?: number; c?: string };
-type Frame = { probe: number; self: unknown; vals: unknown[] | null; file: number };
+/** The paused frame as its probe captured it; ``changed`` holds the indexes an evaluation assigned. */
+type Frame = {
+  probe: number; self: unknown; vals: unknown[] | null; file: number;
+  scope?: object; changed?: Set<number>;
+};
+/** Reads (``w`` unset) or assigns variable ``i`` of one scope instance; -1 reads ``this``. */
+type Accessor = (i: number, w?: number, v?: unknown) => unknown;
+/**
+ * A shadow record: one per running call of a function that makes calls (see instrument.py).
+ * f: the function's region id; p: the caller's record; s: what ``$__dS.c`` goes back to when the
+ * function suspends or returns; a (and b<region>): accessors; y: suspended at an await (1) or yield (2).
+ */
+type Rec = { f: number; p: Rec | null; s: Rec | null; a: Accessor | undefined; y: number };
+/** What an outer-frame command says about the frame (computed by debugger/frames.py). */
+type OuterCmd = {
+  rec: number; acc: string | null; file: number; this: number;
+  vars: [name: string, index: number, local: number, writable: number][];
+};
+type Target = { self: unknown; scope: () => object };
 type Layout = {
   size: number; ring: number; ringSize: number; cmd: number; cmdSize: number; bp: number; bpSize: number;
   effective: number; canonical: number; probes: number; posMask: number;
 };
-type ProbeRow = [fileIndex: number, names: string[], localsCount: number, kind: string];
+type ProbeRow = [fileIndex: number, names: string[], localsCount: number, kind: string, writable: string];
 type BpRow = [id: number, condition: string | null, hitCount: number | null, logMessage: string | null];
 type Config = { layout: Layout; probes: (ProbeRow | null)[]; scriptUrl: string; evalTimeoutMs: number };
 
@@ -23,6 +41,10 @@ let bytes: Uint8Array;
 let view: DataView;
 let canon: Uint8Array;
 const modules: Record<number, Record<string, () => unknown>> = {};
+const moduleSetters: Record<number, Record<string, (v: unknown) => unknown>> = {};
+/** The shadow call chain: ``c`` is the record of the innermost running user call. */
+const S: { c: Rec | null } = { c: null };
+let pauseChain: Rec[] = [];
 let paused = false;
 let evalDepth = 0;
 let evalDeadline = 0;
@@ -37,7 +59,7 @@ const condErrors = new Set<string>();
 const captures = new WeakMap<object, Capture>();
 let lastPrimitive: { err: unknown; cap: Capture } | null = null;
 const reported = new WeakSet<object>();
-type Capture = { frame: Frame; stack: RawFrame[] };
+type Capture = { frame: Frame; stack: RawFrame[]; chain: Rec[] };
 type RawFrame = [fn: string, line: number, col: number, isAsync: boolean];
 
 // ---- UTF-8 and the event ring ------------------------------------------------
@@ -261,37 +283,140 @@ function children(v: unknown): [string, Desc][] {
   return out;
 }
 
+// ---- shadow records ---------------------------------------------------------------
+function enter(f: number): Rec {
+  const c = S.c;
+  const r: Rec = { f, p: c, s: c, a: undefined, y: 0 };
+  S.c = r;
+  return r;
+}
+
+/** Before an await or yield suspends the function: the caller (or the job loop) runs next. */
+function suspend<T>(r: Rec, x: T, kind?: number): T {
+  r.y = kind ?? 1;
+  S.c = r.s;
+  return x;
+}
+
+/** After an await: an async function only ever resumes from the job queue. */
+function resumed<T>(r: Rec, v: T): T {
+  r.y = 0;
+  r.s = null;
+  S.c = r;
+  return v;
+}
+
+/** After a yield: a generator resumes inside whoever called next(), which becomes its caller. */
+function resumedYield<T>(r: Rec, v: T): T {
+  r.y = 0;
+  r.p = r.s = S.c;
+  S.c = r;
+  return v;
+}
+
+/** In catch/finally of async functions and generators: the suspension may have resumed by throwing. */
+function resumeCheck(r: Rec): void {
+  if (r.y === 1) resumed(r, 0);
+  else if (r.y === 2) resumedYield(r, 0);
+}
+
+function recordChain(): Rec[] {
+  const out: Rec[] = [];
+  for (let r = S.c; r && out.length < 1000; r = r.p) out.push(r);
+  return out;
+}
+
 // ---- scopes and evaluation ----------------------------------------------------------
 function probeRow(id: number): ProbeRow {
-  return cfg.probes[id] ?? [0, [], 0, "stmt"];
+  return cfg.probes[id] ?? [0, [], 0, "stmt", ""];
 }
 
 function moduleScope(file: number): Record<string, () => unknown> {
   return modules[file] ?? {};
 }
 
-function scopeObject(frame: Frame): object {
-  const scope: any = Object.create(null);
-  const mod = moduleScope(frame.file);
+/** The setter of a binding the debugger may not assign: const, import, class or function. */
+function constant(name: string): () => never {
+  return () => { throw new TypeError(`'${name}' cannot be assigned (a const, import, class or function binding)`); };
+}
+
+function addModule(scope: object, file: number): void {
+  const mod = moduleScope(file);
+  const set = moduleSetters[file] ?? {};
   for (const name of Object.keys(mod)) {
-    Object.defineProperty(scope, name, { get: mod[name], enumerable: true, configurable: true });
+    Object.defineProperty(scope, name, { get: mod[name], set: set[name] ?? constant(name), enumerable: true, configurable: true });
   }
-  const [, names] = probeRow(frame.probe);
-  if (frame.vals) {
+}
+
+/** The paused frame's scope: module bindings, then the probe's values; assignments are kept for write-back. */
+function frameScope(frame: Frame): object {
+  if (frame.scope) return frame.scope;
+  const scope: any = Object.create(null);
+  addModule(scope, frame.file);
+  const [, names, , kind, mask] = probeRow(frame.probe);
+  const vals = frame.vals;
+  if (vals) {
     for (let i = names.length - 1; i >= 0; i--) {
-      Object.defineProperty(scope, names[i], { value: frame.vals[i], writable: true, enumerable: true, configurable: true });
+      const name = names[i];
+      let set: (v: unknown) => void;
+      if (mask?.[i] === "1") set = (v) => { vals[i] = v; (frame.changed ??= new Set()).add(i); };
+      else if (kind === "exit") set = () => { throw new TypeError(`cannot assign '${name}': the frame is unwinding an exception`); };
+      else set = constant(name);
+      Object.defineProperty(scope, name, { get: () => vals[i], set, enumerable: true, configurable: true });
     }
   }
+  frame.scope = scope;
   return scope;
 }
 
-function evaluate(code: string, frame: Frame, timeoutMs: number): unknown {
+/** The values a probe assigns back to its variables (a sparse array), or undefined. */
+function writesOf(frame: Frame): unknown[] | undefined {
+  if (!frame.changed || !frame.vals) return undefined;
+  const out: unknown[] = [];
+  for (const i of frame.changed) out[i] = frame.vals[i];
+  return out;
+}
+
+function frameTarget(frame: Frame): Target {
+  return { self: frame.self, scope: () => frameScope(frame) };
+}
+
+function accessorOf(cmd: OuterCmd): Accessor | null {
+  const rec = cmd.rec >= 0 ? pauseChain[cmd.rec] : undefined;
+  const acc = rec && cmd.acc ? (rec as any)[cmd.acc] : undefined;
+  return typeof acc === "function" ? acc : null;
+}
+
+function unavailable(name: string): () => never {
+  return () => { throw new ReferenceError(`${name} is not available in this frame`); };
+}
+
+/** An outer frame: its variables read and assigned live through the accessor of its shadow record. */
+function outerTarget(cmd: OuterCmd): Target {
+  const acc = accessorOf(cmd);
+  let self: unknown;
+  if (acc && cmd.this) { try { self = acc(-1); } catch { self = undefined; } }
+  const scope = () => {
+    const scope: any = Object.create(null);
+    if (cmd.file >= 0) addModule(scope, cmd.file);
+    for (let k = cmd.vars.length - 1; k >= 0; k--) {
+      const [name, i, , writable] = cmd.vars[k];
+      const get = acc && i >= 0 ? () => acc(i) : unavailable(name);
+      const set = acc && i >= 0 ? (writable ? (v: unknown) => { acc(i, 1, v); } : constant(name)) : unavailable(name);
+      Object.defineProperty(scope, name, { get, set, enumerable: true, configurable: true });
+    }
+    return scope;
+  };
+  return { self, scope };
+}
+
+function evaluate(code: string, target: Target, timeoutMs: number): unknown {
   const fn = new Function("$__s", "$__c", "with ($__s) { return eval($__c); }");
   const saved = evalDeadline;
   evalDepth++;
   evalDeadline = Date.now() + timeoutMs;
   try {
-    return fn.call(frame.self, scopeObject(frame), code);
+    return fn.call(target.self, target.scope(), code);
   } finally {
     evalDepth--;
     evalDeadline = saved;
@@ -306,19 +431,41 @@ function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : `Uncaught ${short(e, 1)}`;
 }
 
-function scopes(frame: Frame, outer: boolean): object {
-  const [, names, localsCount] = probeRow(frame.probe);
-  const local: [string, Desc][] = [];
-  const closure: [string, Desc][] = [];
-  if (!outer && frame.vals) {
-    names.forEach((name, i) => (i < localsCount ? local : closure).push([name, describe(frame.vals![i])]));
-  }
+function moduleVars(file: number): [string, Desc][] {
   const module: [string, Desc][] = [];
-  const mod = moduleScope(frame.file);
+  const mod = moduleScope(file);
   for (const name of Object.keys(mod)) {
     try { module.push([name, describe(mod[name]())]); } catch { module.push([name, { t: "uninitialized", v: "<uninitialized>" }]); }
   }
-  return { local, closure, module, this: outer ? null : describe(frame.self) };
+  return module;
+}
+
+function scopes(frame: Frame): object {
+  const [, names, localsCount] = probeRow(frame.probe);
+  const local: [string, Desc][] = [];
+  const closure: [string, Desc][] = [];
+  if (frame.vals) {
+    names.forEach((name, i) => (i < localsCount ? local : closure).push([name, describe(frame.vals![i])]));
+  }
+  return { local, closure, module: moduleVars(frame.file), this: describe(frame.self) };
+}
+
+const NOT_AVAILABLE: Desc = { t: "unavailable", v: "<not available>" };
+
+function outerScopes(cmd: OuterCmd): object {
+  const acc = accessorOf(cmd);
+  const local: [string, Desc][] = [];
+  const closure: [string, Desc][] = [];
+  for (const [name, i, isLocal] of cmd.vars) {
+    let d: Desc = NOT_AVAILABLE;
+    if (acc && i >= 0) {
+      try { d = describe(acc(i)); } catch { continue; } // still in its temporal dead zone: not declared yet
+    }
+    (isLocal ? local : closure).push([name, d]);
+  }
+  let self: Desc | null = null;
+  if (acc && cmd.this) { try { self = describe(acc(-1)); } catch { self = NOT_AVAILABLE; } }
+  return { local, closure, module: cmd.file >= 0 ? moduleVars(cmd.file) : [], this: self };
 }
 
 function globals(): [string, Desc][] {
@@ -332,18 +479,20 @@ function globals(): [string, Desc][] {
 }
 
 // ---- pausing -------------------------------------------------------------------------
-function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = {}): void {
+function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = {}, chain?: Rec[]): void {
   paused = true;
   step = null;
   Atomics.store(H, H_PAUSE_REQ, 0);
   handles = new Map();
+  pauseChain = chain ?? recordChain();
   const depth = stack.length;
-  emit({ k: "paused", reason, probe: frame.probe, stack, ...extra });
+  emit({ k: "paused", reason, probe: frame.probe, stack, chain: pauseChain.map((r) => r.f), ...extra });
   try {
     for (;;) {
       const cmd = nextCommand();
       const req = cmd.req ?? 0;
-      const target: Frame = cmd.frame > 0 ? { probe: 0, self: undefined, vals: null, file: cmd.file ?? 0 } : frame;
+      const outer = cmd.frame > 0;
+      const target = outer ? outerTarget(cmd) : frameTarget(frame);
       try {
         switch (cmd.cmd) {
           case "continue": emit({ k: "resumed", req }); return;
@@ -352,7 +501,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
             emit({ k: "resumed", req });
             return;
           case "evaluate": emit({ k: "value", req, value: describe(evaluate(cmd.expr, target, cmd.timeoutMs ?? cfg.evalTimeoutMs)) }); break;
-          case "scopes": emit({ k: "scopes", req, ...scopes(target, cmd.frame > 0) }); break;
+          case "scopes": emit({ k: "scopes", req, ...(outer ? outerScopes(cmd) : scopes(frame)) }); break;
           case "props": emit({ k: "props", req, props: handles.has(cmd.handle) ? children(handles.get(cmd.handle)) : null }); break;
           case "globals": emit({ k: "props", req, props: globals() }); break;
           default: emit({ k: "error", req, message: `unknown command ${cmd.cmd}` });
@@ -364,6 +513,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
   } finally {
     paused = false;
     handles = new Map();
+    pauseChain = [];
   }
 }
 
@@ -377,7 +527,7 @@ function syncTable(): void {
 function interpolate(message: string, frame: Frame): string {
   return message.replace(/\{([^{}]+)\}/g, (_m, expr: string) => {
     try {
-      const v = evaluate(expr, frame, cfg.evalTimeoutMs);
+      const v = evaluate(expr, frameTarget(frame), cfg.evalTimeoutMs);
       return typeof v === "string" ? v : short(v, 1);
     } catch (e) { return `<${errorText(e)}>`; }
   });
@@ -390,7 +540,7 @@ function breakpointHit(id: number, frame: Frame): number[] {
   for (const [bp, cond, hitCount, log] of bpTable[String(id)] ?? []) {
     if (cond) {
       let ok = false;
-      try { ok = !!evaluate(cond, frame, cfg.evalTimeoutMs); } catch (e) {
+      try { ok = !!evaluate(cond, frameTarget(frame), cfg.evalTimeoutMs); } catch (e) {
         const key = `${bp}:${cond}`;
         if (!condErrors.has(key)) {
           condErrors.add(key);
@@ -409,10 +559,16 @@ function breakpointHit(id: number, frame: Frame): number[] {
   return hitIds;
 }
 
-function probe(id: number, self: unknown, vals: unknown[] | null): void {
+/** A statement probe; returns the assignments made while paused (or by a condition) for write-back. */
+function probe(id: number, self: unknown, vals: unknown[] | null): unknown[] | undefined {
   if (evalDepth > 0) { tick(); return; }
   if (paused) return;
   const frame: Frame = { probe: id, self, vals, file: probeRow(id)[0] };
+  check(id, frame);
+  return writesOf(frame);
+}
+
+function check(id: number, frame: Frame): void {
   if (canon[id]) {
     const hit = breakpointHit(id, frame);
     if (hit.length) { pause("breakpoint", frame, userFrames(), { hit }); return; }
@@ -437,18 +593,19 @@ function exceptionLeft(err: unknown, id: number, self?: unknown, vals?: unknown[
   let cap = isObj ? captures.get(err as object) : (lastPrimitive && lastPrimitive.err === err ? lastPrimitive.cap : undefined);
   if (!cap) {
     const thrown = framesOf(err);
-    cap = { frame, stack: thrown.length ? thrown : userFrames() };
+    cap = { frame, stack: thrown.length ? thrown : userFrames(), chain: recordChain() };
     if (isObj) captures.set(err as object, cap); else lastPrimitive = { err, cap };
   }
   if (!(canon[0] & 1) || !depthAtMost(1)) return;
   if (isObj) { if (reported.has(err as object)) return; reported.add(err as object); }
-  pause("exception", cap.frame, cap.stack, { exception: describe(err), text: errorText(err), uncaught: true });
+  pause("exception", cap.frame, cap.stack, { exception: describe(err), text: errorText(err), uncaught: true }, cap.chain);
 }
 
-function caught(id: number, err: unknown, self?: unknown, vals?: unknown[]): void {
+function caught(id: number, err: unknown, self?: unknown, vals?: unknown[]): unknown[] | undefined {
   if (evalDepth > 0 || paused || !(canon[0] & 2)) return;
   const frame: Frame = { probe: id, self, vals: vals ?? null, file: probeRow(id)[0] };
   pause("exception", frame, userFrames(), { exception: describe(err), text: errorText(err), uncaught: false });
+  return writesOf(frame);
 }
 
 function hookConsole(): void {
@@ -476,7 +633,16 @@ function init(config: Config): SharedArrayBuffer {
   define("$__dX", exceptionLeft);
   define("$__dC", caught);
   define("$__dT", tick);
-  define("$__dM", (file: number, getters: Record<string, () => unknown>) => { modules[file] = getters; });
+  define("$__dM", (file: number, getters: Record<string, () => unknown>, setters?: Record<string, (v: unknown) => unknown>) => {
+    modules[file] = getters;
+    moduleSetters[file] = setters ?? {};
+  });
+  define("$__dS", S);
+  define("$__dF", enter);
+  define("$__dY", suspend);
+  define("$__dA", resumed);
+  define("$__dG", resumedYield);
+  define("$__dK", resumeCheck);
   define("$__dConsole", hookConsole);
   return sab;
 }

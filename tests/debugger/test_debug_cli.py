@@ -98,3 +98,20 @@ def test_text_mode_and_bad_break(app: Path, tmp_path: Path, capsys) -> None:  # 
     assert "total = 10" in out and "exited: ok" in out
     assert main(["debug", str(app), "--break", "nocolon"]) == 1
     assert "FILE:LINE" in capsys.readouterr().err
+
+
+def test_frame_selects_an_outer_frame_for_locals_and_print(app: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "cmds.txt"
+    script.write_text("frame 1\nlocals\nprint total * 2 + v\nprint this.count\nframe 0\nprint this.count\nc\n")
+    code, events = run_cli(capsys, "debug", str(app), "--break", "src/lib.ts:14", "--script", str(script), "--json")
+    assert code == 0
+    assert (events[0]["function"], events[0]["line"]) == ("Counter.bump", 14)
+    assert (events[1]["event"], events[1]["frame"], events[1]["function"]) == ("frame", 1, "fetch")
+    outer = events[2]
+    assert outer["event"] == "locals" and outer["frame"] == 1
+    assert {k: outer["vars"][k] for k in ("total", "v", "c")} == {"total": "10", "v": "21", "c": "Counter {count: 5}"}
+    assert outer["this"] == "{fetch: ƒ fetch()}" and "note" not in outer
+    assert events[3] == {"event": "value", "expr": "total * 2 + v", "value": "41", "type": "number"}
+    assert events[4]["value"] == "undefined"  # fetch's `this` is the handler object, not the Counter
+    assert events[6] == {"event": "value", "expr": "this.count", "value": "5", "type": "number"}
+    assert events[-1]["status"] == "ok"

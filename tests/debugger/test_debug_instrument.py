@@ -76,3 +76,37 @@ def test_each_build_maps_frames_with_its_own_source_map(make_project) -> None:  
         del first
         second = DebugBuild(one.root, one.bundle, one.files, one.probes)
         assert second.map_frame(RawFrame("fetch", line, 4)).file == "src/index.ts"
+
+
+SHADOW = """\
+export function outer(a: number): number {
+  let v = 1;
+  for (let v = 0; v < limit(); v++) {
+    use(v);
+  }
+  return v;
+}
+"""
+
+
+def test_outer_frame_plan_never_falls_back_to_a_shadowed_binding() -> None:
+    from debugger import frames
+
+    out = instrument(SHADOW, "src/a.ts")
+    assert "const $__df=$__dF(" in out.source and "$__df.b" in out.source  # a record, and a loop accessor
+    head = frames.plan(out, 3, 23)  # limit() in the loop head: the loop's `v` has no accessor there
+    assert [(v.name, v.index) for v in head.vars] == [("v", -1), ("a", 0)]
+    assert head.accessor == "a" and head.function_name == "outer" and not head.complete
+    body = frames.plan(out, 4, 5)  # use(v) in the body: the loop's accessor reads the inner `v`
+    assert [(v.name, v.index >= 0, v.writable) for v in body.vars] == [("v", True, True), ("a", True, True)]
+    assert body.accessor is not None and body.accessor.startswith("b") and body.complete
+    assert frames.plan(out, 7, 2).vars == ()  # past the function: module code
+
+
+def test_records_pair_with_frames_by_function_only() -> None:
+    from debugger.frames import match
+
+    assert match([7, 3, 1], [3, 1]) == [None, 0, 1]  # a function without calls keeps no record
+    assert match([3, 1], [9, 3, 1]) == [1, 2]  # a record of a call no longer on the stack is skipped
+    assert match([3, 5, 1], [3, 1]) == [0, None, 1]
+    assert match([0, 3], [3]) == [None, 0]  # module code or an uninstrumented frame

@@ -392,3 +392,264 @@ def test_a_kv_binding_shows_its_platform_name(make_project, debug_session) -> No
     assert value.class_name == "KvNamespace", value  # not the minified prelude class name
     s.resume()
     assert s.wait_exited().status == "ok"
+
+
+# ---- outer frames and write-back --------------------------------------------------------
+
+OUTER_INDEX = """\
+import { Totals, load } from "./totals";
+
+const LIMIT = 3;
+
+export function helper(n: number): number {
+  const doubled = n * 2;
+  return doubled;
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    let total = 0;
+    const t = new Totals("main");
+    for (const item of [1, 2]) {
+      total += t.add(item, (x) => helper(x + LIMIT));
+    }
+    const loaded = await load(total);
+    const after = helper(total);
+    return new Response(`${url.pathname} ${total} ${loaded} ${after}`);
+  },
+};
+"""
+
+OUTER_TOTALS = """\
+import { helper } from "./index";
+
+export class Totals {
+  sum = 0;
+  constructor(public label: string) {}
+  add(v: number, f: (x: number) => number): number {
+    const scaled = f(v);
+    this.sum += scaled;
+    return scaled;
+  }
+}
+
+export async function load(n: number): Promise<number> {
+  let before = n + 1;
+  await Promise.resolve();
+  const got = helper(before);
+  return got;
+}
+"""
+
+
+@pytest.fixture
+def outer_app(make_project):  # type: ignore[no-untyped-def]
+    """fetch -> Totals.add (another module) -> callback -> helper, then an async load across an await."""
+    return make_project({"src/index.ts": OUTER_INDEX, "src/totals.ts": OUTER_TOTALS})
+
+
+def _values(variables) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {v.name: v.value.preview for v in variables}
+
+
+def test_outer_frames_show_their_locals_closure_and_this(outer_app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(outer_app)
+    s.set_breakpoint("src/index.ts", 7)  # return doubled, in helper
+    s.start()
+    p = s.wait_paused()
+    assert [(f.function, f.file, f.line) for f in p.stack] == [
+        ("helper", "src/index.ts", 7), ("<anonymous>", "src/index.ts", 16), ("Totals.add", "src/totals.ts", 7),
+        ("fetch", "src/index.ts", 16)]
+    callback = s.scopes(1)
+    assert _values(callback.locals) == {"x": "1"}
+    assert {k: v for k, v in _values(callback.closure).items() if k in ("item", "total")} == {"item": "1", "total": "0"}
+    add = s.scopes(2)  # a method in another module: its parameters and this; `scaled` is not declared yet
+    assert _values(add.locals) == {"v": "1", "f": "ƒ anonymous()"}
+    assert add.this is not None and add.this.class_name == "Totals"
+    assert {v.name: v.value.preview for v in s.properties(add.this.handle)} == {"label": '"main"', "sum": "0"}
+    assert {v.name for v in add.module} == {"Totals", "load", "helper"}
+    fetch = s.scopes(3)
+    values = _values(fetch.locals)
+    assert {k: values[k] for k in ("item", "total", "t")} == {"item": "1", "total": "0", "t": 'Totals {label: "main", sum: 0}'}
+    assert next(v.value for v in fetch.locals if v.name == "url").class_name == "URL"
+    assert fetch.this is not None and fetch.this.preview == "{fetch: ƒ fetch()}"
+    assert fetch.note is None and {v.name for v in fetch.module} >= {"LIMIT", "helper"}
+    assert s.evaluate("url.pathname + ':' + (item * 100 + total + LIMIT)", 3).preview == '"/:103"'
+    assert s.evaluate("this.label + v", 2).preview == '"main1"'
+    assert s.evaluate("x", 2).error == "ReferenceError: x is not defined"  # frame 2 is not the callback
+    assert s.evaluate("x + item", 1).preview == "2"
+    s.resume()
+    p = s.wait_paused()  # the second item: the outer frames moved on too
+    assert _values(s.scopes(3).locals)["item"] == "2"
+    assert _values(s.scopes(3).locals)["total"] == "8"
+
+
+def test_outer_frame_across_await_and_assignments_write_back(outer_app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(outer_app)
+    s.set_breakpoint("src/totals.ts", 16)  # const got = helper(before), after the await in load
+    s.start()
+    p = s.wait_paused()
+    assert [(f.function, f.file, f.line, f.is_async) for f in p.stack] == [
+        ("load", "src/totals.ts", 16, False), ("fetch", "src/index.ts", 18, True)]
+    fetch = s.scopes(1)  # suspended at `await load(total)`
+    assert {k: v for k, v in _values(fetch.locals).items() if k in ("total", "t")} == {
+        "total": "18", "t": 'Totals {label: "main", sum: 18}'}
+    assert "loaded" not in _values(fetch.locals)  # still in its temporal dead zone
+    assert s.evaluate("total = 40", 1).preview == "40"  # written to fetch's own variable
+    assert s.evaluate("total", 1).preview == "40"
+    assert s.evaluate("url = null", 1).error == (
+        "TypeError: 'url' cannot be assigned (a const, import, class or function binding)")
+    assert s.evaluate("before = 100").preview == "100"  # and in the paused frame itself
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == "/ 40 200 80"
+
+
+def test_assignment_in_the_paused_frame_is_written_back(app, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(app)
+    s.set_breakpoint("src/index.ts", 13)  # const v = await helper(total);
+    s.start()
+    s.wait_paused()
+    assert s.evaluate("total = 5").preview == "5"
+    assert s.evaluate("total + 1").preview == "6"  # later evaluations see it
+    assert _values(s.scopes().locals)["total"] == "5"
+    assert "'url' cannot be assigned" in (s.evaluate("url = 1").error or "")
+    assert "'GREETING' cannot be assigned" in (s.evaluate("GREETING = 'x'").error or "")  # a module const
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == "hi / 11 2,4,6 6 21"  # helper(5) -> 11
+
+
+
+def test_assigning_a_module_binding(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    src = "let hits = 0;\nexport default {\n  async run() {\n    hits++;\n    return hits;\n  },\n};\n"
+    s = debug_session(make_project({"src/index.ts": src}), RunTrigger(None))
+    s.set_breakpoint("src/index.ts", 5)
+    s.start()
+    s.wait_paused()
+    assert s.evaluate("hits = 41").preview == "41"
+    assert s.evaluate("hits + 1").preview == "42"
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == "41"
+
+
+EDGES = """\
+function stop(tag: string): number {
+  return tag.length;
+}
+
+function leaf(o: { value: number }): number {
+  const k = 3;
+  return o.value + k;
+}
+
+function* gen(limit: number) {
+  for (let g = 0; g < limit; g++) {
+    const sq = g * g;
+    yield stop("gen" + sq);
+  }
+}
+
+async function* agen(n: number) {
+  for (let a = 0; a < n; a++) {
+    await Promise.resolve();
+    yield a;
+  }
+}
+
+async function fails(): Promise<number> {
+  await Promise.resolve();
+  throw new Error("nope");
+}
+
+export default {
+  async run(input: { n: number }) {
+    let count = input.n;
+    const obj = { get value() { return stop("getter"); } };
+    const viaGetter = leaf(obj);
+    for (let i = 0; i < stop("ab"); i++) {
+      count += i;
+    }
+    let fromGen = 0;
+    for (const v of gen(2)) fromGen += v;
+    let fromAsync = 0;
+    for await (const w of agen(2)) {
+      fromAsync += stop("agen" + w);
+    }
+    let caught = "";
+    try {
+      await fails();
+    } catch (e) {
+      caught = String(stop("caught"));
+    }
+    return [count, viaGetter, fromGen, fromAsync, caught];
+  },
+};
+"""
+
+
+def test_outer_frames_that_cannot_be_read_say_so(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(make_project({"src/index.ts": EDGES}), RunTrigger({"n": 5}))
+    s.set_breakpoint("src/index.ts", 2)
+    s.start()
+    p = s.wait_paused()  # stop <- getter <- leaf (no calls of its own: no record) <- run
+    assert [f.function for f in p.stack] == ["stop", "value", "leaf", "run"]
+    assert _values(s.scopes(1).closure)["count"] == "5"
+    leaf = s.scopes(2)
+    assert _values(leaf.locals) == {"o": "<not available>", "k": "<not available>"}
+    assert leaf.note is not None and "makes no calls" in leaf.note
+    assert s.evaluate("k", 2).error == "ReferenceError: k is not available in this frame"  # never another binding
+    assert s.evaluate("typeof stop", 2).preview == '"function"'  # module bindings still work there
+    assert _values(s.scopes(3).locals)["count"] == "5" and s.scopes(3).note is None
+    s.resume()
+    p = s.wait_paused()  # called from the loop head: `i` lives where no accessor reaches
+    assert [f.function for f in p.stack] == ["stop", "run"]
+    head = s.scopes(1)
+    assert _values(head.locals)["i"] == "<not available>" and _values(head.locals)["viaGetter"] == "9"
+    assert head.note is not None and head.note.endswith(": i")
+    assert s.evaluate("i", 1).type == "error"
+    s.remove_breakpoint(p.hit_breakpoints[0])
+    s.resume()
+    assert s.wait_exited().status == "ok"
+
+
+def test_outer_frames_in_generators_for_await_and_after_a_rejected_await(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(make_project({"src/index.ts": EDGES}), RunTrigger({"n": 5}))
+    s.set_breakpoint("src/index.ts", 13, condition="sq === 1")  # yield stop("gen" + sq), second round
+    s.start()
+    p = s.wait_paused()
+    s.remove_breakpoint(p.hit_breakpoints[0])
+    s.set_breakpoint("src/index.ts", 2, condition="tag !== 'gen1'")
+    s.step_into()
+    p = s.wait_paused()
+    assert [f.function for f in p.stack] == ["stop", "gen", "run"]
+    assert _values(s.scopes(1).locals) == {"sq": "1", "g": "1", "limit": "2"}
+    assert _values(s.scopes(2).locals)["fromGen"] == "4"  # resumed by run's for-of: run is its caller
+    s.resume()
+    p = s.wait_paused()
+    assert [f.function for f in p.stack] == ["stop", "run"]
+    assert _values(s.scopes(1).locals)["w"] == "0"  # the for-await loop variable
+    s.resume()
+    s.wait_paused()
+    assert _values(s.scopes(1).locals)["w"] == "1"
+    assert s.evaluate("count = 1000", 1).preview == "1000"  # run is suspended in `for await`
+    s.resume()
+    p = s.wait_paused()  # in a catch clause, after the await that rejected
+    assert [f.function for f in p.stack] == ["stop", "run"]
+    assert s.evaluate("String(e)", 1).preview == '"Error: nope"'
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == '[1000, 9, 8, 10, "6"]'
+
+
+def test_outer_frames_of_an_uncaught_exception(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    s = debug_session(make_project({"src/index.ts": UNCAUGHT}))
+    s.start()
+    p = s.wait_paused()
+    assert [(f.function, f.line) for f in p.stack] == [("parse", 3), ("fetch", 14)]
+    assert _values(s.scopes(1).locals)["caught"].startswith('"SyntaxError:')  # the values it had when it unwound
+    assert s.evaluate("caught.length > 0", 1).preview == "true"
+    s.resume()
+    assert s.wait_exited().status == "error"
