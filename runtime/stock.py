@@ -102,12 +102,16 @@ class IsolateStock:
         loop.call_soon(self._make_one)
 
     async def filled(self) -> None:
-        """Fill the stock and wait until it is full (startup, tests, the benchmark)."""
-        self.fill()
-        while not self._closed and (self._filling or len(self._ready) < self.size):
-            await asyncio.sleep(0.001)
-            if not self._filling:
-                self.fill()
+        """Fill the stock now, on this loop (startup, tests, the benchmark)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and loop is not self._loop:
+            return
+        self._loop = loop
+        while not self._closed and len(self._ready) < self.size:
+            before = len(self._ready)
+            self._make_one()
+            if len(self._ready) == before:
+                return  # creation failed (logged); pools create their own isolates
 
     def _make_one(self) -> None:
         self._filling = False

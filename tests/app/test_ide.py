@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ide_testutil import INDEX_TS, THROW_LINE, WAIT_MS, language_ready
 from PySide6.QtCore import Qt, QUrl
+from stuck_builds import esbuild_children, needs_fifo
 
 from app.panels.editors.widget import DIRTY_MARK
 from app.panels.simulator.forms import HttpForm
@@ -173,21 +173,7 @@ def test_session_restores_open_files_and_carets(qtbot: Any, ide_factory: Any, sa
     assert again.settings.recent_projects()[0] == sample_project.resolve()
 
 
-def esbuild_children() -> list[int]:
-    """Pids of this process's esbuild children (the runtime thread bundles in this process)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
-        except OSError:
-            continue
-        if stat and stat[stat.index("(") + 1: stat.rindex(")")].startswith("esbuild") \
-                and int(stat[stat.rindex(")") + 2:].split()[1]) == os.getpid():
-            pids.append(int(entry.name))
-    return pids
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/proc").is_dir(), reason="needs mkfifo and /proc")
+@needs_fifo
 def test_saving_again_while_a_build_hangs_builds_the_newest_save_at_once(qtbot: Any, ide_factory: Any,
                                                                           sample_project: Path) -> None:
     os.mkfifo(sample_project / "src" / "data.txt")  # esbuild blocks reading it: a build that never ends

@@ -7,27 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from stuck_builds import esbuild_children, needs_fifo
 
 from runtime.bundler import bundle
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/proc").is_dir(), reason="needs mkfifo and /proc")
-
-
-def esbuild_children() -> dict[int, str]:
-    """pid -> state letter of this process's esbuild children (Z: zombie, i.e. not reaped)."""
-    children: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
-        if int(ppid) == os.getpid() and name.startswith("esbuild"):
-            children[int(entry.name)] = state
-    return children
+pytestmark = needs_fifo
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
-from test_bundler_cancel import esbuild_children, wait_for_esbuild
+from stuck_builds import esbuild_children, needs_fifo
+from test_bundler_cancel import wait_for_esbuild
 
 from runtime.errors import RuntimeDisposed
 from runtime.invocation import RunTrigger
 from runtime.service import BuildReport, ProjectRuntime
 
-pytestmark = [pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/proc").is_dir(), reason="needs mkfifo and /proc"),
-              pytest.mark.timeout(120)]
+pytestmark = [needs_fifo, pytest.mark.timeout(120)]
 
 INDEX = 'import data from "./data.txt";\nexport default { run() { return data; } };\n'
 PROMPT_S = 30.0
