@@ -27,6 +27,10 @@ from runtime.manifest import Manifest, load_manifest
 from runtime.sourcemap import SourceMap
 
 DEBUG_TIMEOUT_MS = 10 * 24 * 3600 * 1000
+RECORD_LIMIT = 10_000
+"""Calls of one function (or instances of one block) that keep a shadow record; later ones are hot and
+keep none, so recursion and tight loops stay within issue 5's 3x cost (their outer frames then show
+their variables as not available, and say why)."""
 """A debug invocation may sit paused for as long as the user likes."""
 _SKIP_DIRS = {"node_modules", ".git", ".isoplay", "dist", "__pycache__"}
 CONSOLE_PREFIX = "$__dConsole();\n"
@@ -102,13 +106,20 @@ class DebugBuild:
         column = src.original_column(pos.line, pos.column)
         return MappedFrame(src.function_at(pos.line, column), src.path, pos.line, column)
 
-    def agent_config(self, *, eval_timeout_ms: int = 1000) -> dict[str, Any]:
+    @functools.cached_property
+    def region_count(self) -> int:
+        """The highest region id in the build (region ids start at 1)."""
+        return max((r.id for f in self.files for r in f.regions), default=0)
+
+    def agent_config(self, *, eval_timeout_ms: int = 1000, record_limit: int = RECORD_LIMIT) -> dict[str, Any]:
         """The ``$__dInit`` argument for the JS agent."""
         return {
             "layout": self.layout.to_json(),
             "probes": [p.to_json() if p is not None else None for p in self.probes],
             "scriptUrl": self.bundle.script_url,
             "evalTimeoutMs": eval_timeout_ms,
+            "regions": self.region_count,
+            "recordLimit": record_limit,
         }
 
 

@@ -15,11 +15,18 @@ record's function. Here, on the Python side:
   accessor, or -1 when it lives in a scope the accessor cannot see (a loop
   head, a switch body, a block without calls) -- shown as not available, and
   an evaluation that reads it fails instead of finding an outer binding.
+
+Both take the pause's ``hot`` regions: functions and blocks that ran more than
+``RECORD_LIMIT`` times and stopped keeping records (the agent's gate, which
+keeps recursion and tight loops within the cost target). A hot function's
+frames get no record -- its live calls may be a mix of recorded and unrecorded
+ones, so pairing any of them could show another call's values -- and a hot
+block's accessor is never used (its record may hold an older instance's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set as AbstractSet
 from dataclasses import dataclass
 
 from debugger.instrument import WRITABLE_KINDS, InstrumentedFile, Region
@@ -51,6 +58,8 @@ class FramePlan:
     """Record property holding the accessor current at the position (None: no accessor covers it)."""
     this: bool
     vars: tuple[FrameVar, ...]
+    hot: bool = False
+    """Its function, or a block it stopped in, stopped keeping records (see ``hot`` above)."""
 
     @property
     def complete(self) -> bool:
@@ -64,14 +73,15 @@ def _innermost_first(regions: Sequence[Region], pos: tuple[int, int]) -> list[Re
     return inside
 
 
-def plan(file: InstrumentedFile, line: int, column: int) -> FramePlan:
+def plan(file: InstrumentedFile, line: int, column: int, hot: AbstractSet[int] = frozenset()) -> FramePlan:
     """The accessor and variables of a frame stopped at ``line:column`` (original, 1-based) of ``file``."""
     pos = (line, column)
     inside = _innermost_first(file.regions, pos)
     fn = next((r for r in inside if r.is_function), None)
     if fn is None:
         return FramePlan(0, "<module>", False, None, False, ())
-    at = next((k for k, r in enumerate(inside) if r.function == fn.id and r.accessor_covers(pos)), None)
+    at = next((k for k, r in enumerate(inside)
+               if r.function == fn.id and r.accessor_covers(pos) and r.id not in hot), None)
     acc = inside[at] if at is not None else None
     covered = {r.id for r in inside[at:]} if at is not None else set()
     seen: set[str] = set()
@@ -87,21 +97,26 @@ def plan(file: InstrumentedFile, line: int, column: int) -> FramePlan:
             index = acc.accessor.index(name) if readable and acc is not None and acc.accessor else -1
             out.append(FrameVar(name, index, region.function == fn.id, kind in WRITABLE_KINDS))
     name = next((f.name for f in file.functions if (f.start, f.end) == (fn.start, fn.end)), "<anonymous>")
+    is_hot = fn.id in hot or any(r.id in hot and r.function == fn.id and r.accessor_covers(pos) for r in inside)
     return FramePlan(fn.id, name, fn.accessor is not None, acc.accessor_key if acc is not None else None,
-                     acc.this if acc is not None else False, tuple(out))
+                     acc.this if acc is not None else False, tuple(out), is_hot)
 
 
-def match(functions: Sequence[int], chain: Sequence[int]) -> list[int | None]:
-    """For each stack frame (by function region id, 0 for none), the index of its record in ``chain``."""
+def match(functions: Sequence[int], chain: Sequence[int], hot: AbstractSet[int] = frozenset()) -> list[int | None]:
+    """For each stack frame (by function region id, 0 for none), the index of its record in ``chain``.
+
+    Frames of ``hot`` functions get none, and their records are passed over.
+    """
     out: list[int | None] = []
+    live = [k for k, fid in enumerate(chain) if fid not in hot]
     j = 0
     for i, fid in enumerate(functions):
         rest = set(functions[i:])
         k = j
-        while k < len(chain) and chain[k] != fid and chain[k] not in rest:
+        while k < len(live) and chain[live[k]] != fid and chain[live[k]] not in rest:
             k += 1  # a record of a call that is not on this stack
-        if fid and k < len(chain) and chain[k] == fid:
-            out.append(k)
+        if fid and fid not in hot and k < len(live) and chain[live[k]] == fid:
+            out.append(live[k])
             j = k + 1
         else:
             out.append(None)

@@ -325,8 +325,8 @@ class _Instrumenter:
                 region = dataclasses.replace(
                     region, accessor=tuple(visible), accessor_key=key, this=fn.this_ok,
                     accessor_start=self.pos(accessor_at.start_byte), accessor_end=self.pos(accessor_at.end_byte))
-                if not is_function:
-                    code = f"{RECORD}.{key}={code};"
+                if not is_function:  # a block instance records only while its region is not hot
+                    code = f"if({RECORD}&&$__dH({rid})){RECORD}.{key}={code};"
         self.regions.append(region)
         return rid, code
 
@@ -385,7 +385,7 @@ class _Instrumenter:
             code = (f"}}catch($__e){{{resume}try{{$__dX($__e,{pid},{this},[{values}])}}catch($__x){{$__dX($__e,{pid})}}"
                     f"throw $__e}}")
             if fn.record:
-                code += f"finally{{$__dS.c={RECORD}.s}}"
+                code += f"finally{{if({RECORD})$__dS.c={RECORD}.s}}"
         return pid, code, names
 
     # ---- walking -------------------------------------------------------
@@ -576,7 +576,7 @@ class _Instrumenter:
         if fn.record:  # the accessor is created inside the try block, where the body's declarations live
             head = f"const {RECORD}=$__dF({fn.region});try{{"
             if accessor:
-                head += f"{RECORD}.a={accessor};"
+                head += f"if({RECORD}){RECORD}.a={accessor};"
         if body.type == "statement_block":
             self.insert(body.start_byte + 1, head)
             self.statements(body.named_children, chain, fn)

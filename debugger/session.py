@@ -29,7 +29,7 @@ from typing import Any
 
 from debugger import frames
 from debugger.breakpoints import BreakpointSet
-from debugger.build import DebugBuild, MappedFrame, RawFrame, build_debug
+from debugger.build import RECORD_LIMIT, DebugBuild, MappedFrame, RawFrame, build_debug
 from debugger.guard import guard
 from debugger.mailbox import FLAG_CAUGHT, FLAG_UNCAUGHT
 from debugger.protocol import (
@@ -60,10 +60,13 @@ class DebugSession:
     """Run one trigger of the project at ``root`` under the debugger."""
 
     def __init__(self, root: Path | str, trigger: Trigger, *, break_on_uncaught: bool = True,
-                 break_on_caught: bool = False, eval_timeout: float = 1.0) -> None:
+                 break_on_caught: bool = False, eval_timeout: float = 1.0,
+                 record_limit: int = RECORD_LIMIT) -> None:
         self.root = Path(root).resolve()
         self.trigger = trigger
         self.eval_timeout = eval_timeout
+        self.record_limit = record_limit
+        """Calls of one function that keep a shadow record (see ``debugger.build.RECORD_LIMIT``)."""
         self.history: list[Event] = []
         """Every event received, in order."""
         self.paused: Paused | None = None
@@ -103,7 +106,7 @@ class DebugSession:
             self._breakpoints.add(file, line, **options)
         probes, table = self._breakpoints.agent_state()
         cfg = WorkerConfig(str(self.root), self._build.bundle, self._build.agent_config(
-            eval_timeout_ms=int(self.eval_timeout * 1000)), self.trigger, frozenset(probes), table, self._flags)
+            eval_timeout_ms=int(self.eval_timeout * 1000), record_limit=self.record_limit), self.trigger, frozenset(probes), table, self._flags)
         fd, path = tempfile.mkstemp(prefix="isoplay-debug-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(cfg, fh)
@@ -409,7 +412,8 @@ class DebugSession:
     def _decode_paused(self, raw: dict[str, Any]) -> Paused:
         build = self.build
         frames = [build.map_frame(RawFrame(f[0], int(f[1]), int(f[2]), bool(f[3]))) for f in raw.get("stack", [])]
-        self._outer = _outer_frames(build, frames, [int(f) for f in raw.get("chain", [])])
+        self._outer = _outer_frames(build, frames, [int(f) for f in raw.get("chain", [])],
+                                    frozenset(int(r) for r in raw.get("hot", ())), self.record_limit)
         asyncs = [bool(f[3]) for f in raw.get("stack", [])]
         probe = build.probes[int(raw.get("probe", 0))] if 0 < int(raw.get("probe", 0)) < len(build.probes) else None
         stack: list[StackFrame] = [StackFrame(i, f.function, f.file, f.line, f.column, asyncs[i])
@@ -446,12 +450,13 @@ class _OuterFrame:
                 "vars": [[v.name, v.index if rec >= 0 else -1, int(v.local), int(v.writable)] for v in plan.vars]}
 
 
-def _outer_frames(build: DebugBuild, mapped: list[MappedFrame], chain: list[int]) -> list[_OuterFrame]:
+def _outer_frames(build: DebugBuild, mapped: list[MappedFrame], chain: list[int], hot: frozenset[int],
+                  limit: int) -> list[_OuterFrame]:
     plans: list[frames.FramePlan | None] = []
     for f in mapped:
         src = build.file(f.file)
-        plans.append(frames.plan(src, f.line, f.column) if src is not None else None)
-    records = frames.match([p.function if p is not None else 0 for p in plans], chain)
+        plans.append(frames.plan(src, f.line, f.column, hot) if src is not None else None)
+    records = frames.match([p.function if p is not None else 0 for p in plans], chain, hot)
     out: list[_OuterFrame] = []
     for f, plan, record in zip(mapped, plans, records):
         where = f"{f.function} ({f.file}:{f.line})"
@@ -461,9 +466,16 @@ def _outer_frames(build: DebugBuild, mapped: list[MappedFrame], chain: list[int]
         elif plan.vars and not plan.has_records:
             note = (f"{where} makes no calls, so the debugger keeps no record of its variables (it stopped in "
                     "a getter or a conversion it triggered): they are not available")
+        elif plan.vars and plan.function in hot:
+            note = (f"{plan.function_name} ran more than {limit:,} times, so the debugger stopped keeping "
+                    "records of its calls to keep it fast: its variables are not available in outer frames")
         elif plan.vars and record is None:
             note = (f"no record of this call of {plan.function_name} was found on the call chain (it may have "
                     "been lost across an await): its variables are not available")
+        elif not plan.complete and plan.hot:
+            missing = ", ".join(v.name for v in plan.vars if v.index < 0)
+            note = (f"not available where {plan.function_name} stopped (a block that ran more than {limit:,} "
+                    f"times, so the debugger stopped keeping records of it to keep it fast): {missing}")
         elif not plan.complete:
             missing = ", ".join(v.name for v in plan.vars if v.index < 0)
             note = (f"not available where {plan.function_name} stopped (a loop head, a switch or a block "

@@ -28,7 +28,10 @@ type Layout = {
 };
 type ProbeRow = [fileIndex: number, names: string[], localsCount: number, kind: string, writable: string];
 type BpRow = [id: number, condition: string | null, hitCount: number | null, logMessage: string | null];
-type Config = { layout: Layout; probes: (ProbeRow | null)[]; scriptUrl: string; evalTimeoutMs: number };
+type Config = {
+  layout: Layout; probes: (ProbeRow | null)[]; scriptUrl: string; evalTimeoutMs: number;
+  regions: number; recordLimit: number;
+};
 
 const H_EVT_WRITE = 0, H_EVT_READ = 1, H_CMD_SEQ = 2, H_CMD_LEN = 3, H_CMD_ACK = 4, H_PAUSE_REQ = 5;
 const H_BP_VERSION = 6, H_BP_LEN = 7;
@@ -284,22 +287,45 @@ function children(v: unknown): [string, Desc][] {
 }
 
 // ---- shadow records ---------------------------------------------------------------
-function enter(f: number): Rec {
+// A function (or a block) that has run more than ``recordLimit`` times is hot: its later
+// calls keep no record (``enter`` returns null), so recursion and tight loops stay within
+// the cost target. The pause reports the hot regions; their frames say why they are empty.
+let calls = new Int32Array(1);
+let recordLimit = 0;
+
+function enter(f: number): Rec | null {
+  if (++calls[f] > recordLimit) return null;
   const c = S.c;
   const r: Rec = { f, p: c, s: c, a: undefined, y: 0 };
   S.c = r;
   return r;
 }
 
+/** Whether a block instance of region ``b`` still gets its accessor. */
+function blockRecorded(b: number): boolean {
+  return ++calls[b] <= recordLimit;
+}
+
+function hotRegions(): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < calls.length; i++) if (calls[i] > recordLimit) out.push(i);
+  return out;
+}
+
 /** Before an await or yield suspends the function: the caller (or the job loop) runs next. */
-function suspend<T>(r: Rec, x: T, kind?: number): T {
+function suspend<T>(r: Rec | null, x: T, kind?: number): T {
+  if (r === null) return x;
   r.y = kind ?? 1;
   S.c = r.s;
   return x;
 }
 
 /** After an await: an async function only ever resumes from the job queue. */
-function resumed<T>(r: Rec, v: T): T {
+function resumed<T>(r: Rec | null, v: T): T {
+  if (r === null) {
+    S.c = null;
+    return v;
+  }
   r.y = 0;
   r.s = null;
   S.c = r;
@@ -307,7 +333,8 @@ function resumed<T>(r: Rec, v: T): T {
 }
 
 /** After a yield: a generator resumes inside whoever called next(), which becomes its caller. */
-function resumedYield<T>(r: Rec, v: T): T {
+function resumedYield<T>(r: Rec | null, v: T): T {
+  if (r === null) return v;
   r.y = 0;
   r.p = r.s = S.c;
   S.c = r;
@@ -315,7 +342,8 @@ function resumedYield<T>(r: Rec, v: T): T {
 }
 
 /** In catch/finally of async functions and generators: the suspension may have resumed by throwing. */
-function resumeCheck(r: Rec): void {
+function resumeCheck(r: Rec | null): void {
+  if (r === null) return;
   if (r.y === 1) resumed(r, 0);
   else if (r.y === 2) resumedYield(r, 0);
 }
@@ -486,7 +514,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
   handles = new Map();
   pauseChain = chain ?? recordChain();
   const depth = stack.length;
-  emit({ k: "paused", reason, probe: frame.probe, stack, chain: pauseChain.map((r) => r.f), ...extra });
+  emit({ k: "paused", reason, probe: frame.probe, stack, chain: pauseChain.map((r) => r.f), hot: hotRegions(), ...extra });
   try {
     for (;;) {
       const cmd = nextCommand();
@@ -619,6 +647,8 @@ function hookConsole(): void {
 
 function init(config: Config): SharedArrayBuffer {
   cfg = config;
+  calls = new Int32Array(config.regions + 1);
+  recordLimit = config.recordLimit;
   const L = config.layout;
   const sab = new SharedArrayBuffer(L.size);
   H = new Int32Array(sab, 0, 16);
@@ -639,6 +669,7 @@ function init(config: Config): SharedArrayBuffer {
   });
   define("$__dS", S);
   define("$__dF", enter);
+  define("$__dH", blockRecorded);
   define("$__dY", suspend);
   define("$__dA", resumed);
   define("$__dG", resumedYield);

@@ -110,3 +110,26 @@ def test_records_pair_with_frames_by_function_only() -> None:
     assert match([3, 1], [9, 3, 1]) == [1, 2]  # a record of a call no longer on the stack is skipped
     assert match([3, 5, 1], [3, 1]) == [0, None, 1]
     assert match([0, 3], [3]) == [None, 0]  # module code or an uninstrumented frame
+
+
+def test_hot_functions_and_blocks_are_never_paired_or_read() -> None:
+    from debugger import frames
+
+    # fib-like recursion: the outermost call (3) kept a record before 3 went hot, the inner ones did not;
+    # pairing the innermost frame of 3 with that record would show another call's values.
+    assert frames.match([3, 3, 3, 1], [3, 1]) == [0, None, None, 1]
+    assert frames.match([3, 3, 3, 1], [3, 1], hot={3}) == [None, None, None, 1]
+    assert frames.match([5, 3, 1], [5, 3, 1], hot={3}) == [0, None, 2]
+    out = instrument(SHADOW, "src/a.ts")
+    body = frames.plan(out, 4, 5)
+    block = next(r.id for r in out.regions if r.accessor_key == body.accessor)
+    cold = frames.plan(out, 4, 5, hot={block})  # the loop's block went hot: fall back to the function's accessor
+    assert cold.accessor == "a" and cold.hot and [(v.name, v.index) for v in cold.vars] == [("v", -1), ("a", 0)]
+    assert not body.hot and frames.plan(out, 4, 5, hot={body.function}).hot
+
+
+def test_records_and_block_accessors_are_gated() -> None:
+    out = instrument(SHADOW, "src/a.ts")
+    assert "if($__df)$__df.a=" in out.source  # a hot call (null record) creates no accessor
+    assert "if($__df&&$__dH(" in out.source  # nor does a hot block instance
+    assert "finally{if($__df)$__dS.c=$__df.s}" in out.source

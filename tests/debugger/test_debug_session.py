@@ -653,3 +653,64 @@ def test_outer_frames_of_an_uncaught_exception(make_project, debug_session) -> N
     assert s.evaluate("caught.length > 0", 1).preview == "true"
     s.resume()
     assert s.wait_exited().status == "error"
+
+
+HOT = """\
+function stop(depth: number): number {
+  return depth;
+}
+
+function walk(depth: number, label: string): number {
+  if (depth === 0) return stop(depth);
+  const below = walk(depth - 1, label + "!");
+  return below + 1;
+}
+
+export default {
+  async run(input: { n: number }) {
+    let total = 0;
+    for (let i = 0; i < input.n; i++) {
+      total += walk(3, "w");
+    }
+    let acc = 0;
+    for (let j = 0; j < 10; j++) {
+      const sq = j * j;
+      acc += stop(sq + 100);
+    }
+    return [total, acc];
+  },
+};
+"""
+
+
+def test_hot_functions_and_blocks_stop_keeping_records_and_say_so(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    # record_limit=5: the sixth call of walk (and sixth instance of a block) keeps no shadow record,
+    # as the ten-thousandth does by default -- the gate that keeps recursion within the cost target.
+    s = debug_session(make_project({"src/index.ts": HOT}), RunTrigger({"n": 3}), record_limit=5)
+    s.set_breakpoint("src/index.ts", 2, hit_count=2)  # second walk round: walk's calls 5 (kept) to 8 (not)
+    s.start()
+    p = s.wait_paused()
+    assert [(f.function, f.line) for f in p.stack] == [
+        ("stop", 2), ("walk", 6), ("walk", 7), ("walk", 7), ("walk", 7), ("run", 15)]
+    assert _values(s.scopes(0).locals) == {"depth": "0"}  # the paused frame is read by its probe, as always
+    for frame in range(1, 5):  # the outermost walk kept a record, but pairing it with any frame could lie
+        scopes = s.scopes(frame)
+        assert set(_values(scopes.locals).values()) == {"<not available>"}
+        assert scopes.note is not None and "walk ran more than 5 times" in scopes.note
+    assert s.evaluate("label", 4).error is not None
+    run = s.scopes(5)  # run's record is still found below the hot frames
+    assert _values(run.locals)["total"] == "3" and _values(run.locals)["i"] == "1" and run.note is None
+    s.remove_breakpoint(p.hit_breakpoints[0])
+    s.set_breakpoint("src/index.ts", 2, condition="depth === 181")  # j = 9: the loop body went hot at j = 5
+    s.resume()
+    p = s.wait_paused()
+    assert [(f.function, f.line) for f in p.stack] == [("stop", 2), ("run", 20)]
+    run = s.scopes(1)
+    values = _values(run.locals)
+    assert values["acc"] == str(sum(j * j + 100 for j in range(9))) and values["total"] == "9"
+    assert values["j"] == values["sq"] == "<not available>"
+    assert run.note is not None and "a block that ran more than 5 times" in run.note and run.note.endswith(": sq, j")
+    assert s.evaluate("total = 0", 1).preview == "0"  # the function's own accessor still writes back
+    s.resume()
+    exited = s.wait_exited()
+    assert exited.result is not None and exited.result["body"] == f"[0, {sum(j * j + 100 for j in range(10))}]"
