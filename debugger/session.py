@@ -61,8 +61,10 @@ class DebugSession:
 
     def __init__(self, root: Path | str, trigger: Trigger, *, break_on_uncaught: bool = True,
                  break_on_caught: bool = False, eval_timeout: float = 1.0,
-                 record_limit: int = RECORD_LIMIT) -> None:
+                 record_limit: int = RECORD_LIMIT, stop_on_entry: bool = False) -> None:
         self.root = Path(root).resolve()
+        self.stop_on_entry = stop_on_entry
+        """Pause (reason ``pause``) at the handler's first statement."""
         self.trigger = trigger
         self.eval_timeout = eval_timeout
         self.record_limit = record_limit
@@ -105,8 +107,10 @@ class DebugSession:
         for file, line, options in self._pending_bps:
             self._breakpoints.add(file, line, **options)
         probes, table = self._breakpoints.agent_state()
-        cfg = WorkerConfig(str(self.root), self._build.bundle, self._build.agent_config(
-            eval_timeout_ms=int(self.eval_timeout * 1000), record_limit=self.record_limit), self.trigger, frozenset(probes), table, self._flags)
+        agent_config = self._build.agent_config(eval_timeout_ms=int(self.eval_timeout * 1000),
+                                                record_limit=self.record_limit)
+        cfg = WorkerConfig(str(self.root), self._build.bundle, agent_config, self.trigger, frozenset(probes), table,
+                           self._flags, self.stop_on_entry)
         fd, path = tempfile.mkstemp(prefix="isoplay-debug-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(cfg, fh)

@@ -42,6 +42,8 @@ class WorkerConfig:
     breakpoint_probes: frozenset[int]
     breakpoint_table: dict[int, list[Any]]
     flags: int
+    stop_on_entry: bool = False
+    """Pause at the handler's first statement (after module code ran), as VS Code's ``stopOnEntry``."""
 
 
 class DebugScriptIsolate(ScriptIsolate):
@@ -170,6 +172,8 @@ async def _run(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
     host = host_for(project, cfg.bundle, store)
     try:
         isolate = DebugScriptIsolate(cfg.bundle, host, agent_config=cfg.agent_config, on_attach=bridge.attach)
+        if cfg.stop_on_entry:  # module code has run: the next statement is the handler's first
+            bridge.handle({"op": "pause"})
         try:
             result = await isolate.invoke(cfg.trigger, timeout_ms=cfg.bundle.manifest.limits.timeout_ms)
         finally:

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="set a breakpoint before the script starts (repeatable)")
     p.add_argument("--script", type=Path, metavar="FILE", help="read debugger commands from FILE instead of the terminal")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
+    p.add_argument("--stop-on-entry", action="store_true",
+                   help="pause at the handler's first statement (the default in the terminal when no --break is given)")
     p.add_argument("--caught", action="store_true", help="also pause on caught exceptions")
     p.add_argument("--no-uncaught", action="store_true", help="do not pause on uncaught exceptions")
     p.set_defaults(handler=run)
@@ -31,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     """Debug the invocation; exit 0 when it completed (or was quit), 1 when it failed."""
     trigger = trigger_from_args(args)
-    session = DebugSession(args.dir, trigger, break_on_uncaught=not args.no_uncaught, break_on_caught=args.caught)
+    # In the terminal with no breakpoint, the invocation would run to its end before the first prompt:
+    # pause at the handler's first statement instead, as `node inspect` and pdb do.
+    interactive = args.script is None and not args.json
+    entry = args.stop_on_entry or (interactive and not args.breaks)
+    session = DebugSession(args.dir, trigger, break_on_uncaught=not args.no_uncaught, break_on_caught=args.caught,
+                           stop_on_entry=entry)
     for spec in args.breaks:
         location, condition = split_condition(spec)
         try:
@@ -58,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         for bp in session.breakpoints:
             print(f"breakpoint {bp.id} at {bp.file}:{bp.actual_line or bp.line} ({bp.status})", file=sys.stderr)
+        if entry and not args.stop_on_entry:
+            print("no --break given: pausing at the handler's first statement", file=sys.stderr)
     try:
         exited = repl.run()
     finally:

@@ -115,3 +115,31 @@ def test_frame_selects_an_outer_frame_for_locals_and_print(app: Path, tmp_path: 
     assert events[4]["value"] == "undefined"  # fetch's `this` is the handler object, not the Counter
     assert events[6] == {"event": "value", "expr": "this.count", "value": "5", "type": "number"}
     assert events[-1]["status"] == "ok"
+
+
+def test_stop_on_entry_pauses_at_the_handler_first_statement(app: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "cmds.txt"
+    script.write_text("print typeof url\nbreak src/index.ts:16\nc\nprint total\nc\n")
+    code, events = run_cli(capsys, "debug", str(app), "--stop-on-entry", "--script", str(script), "--json")
+    assert code == 0
+    entry = events[0]
+    assert (entry["event"], entry["reason"], entry["file"], entry["line"]) == ("paused", "pause", "src/index.ts", 7)
+    assert [f["function"] for f in entry["stack"]] == ["fetch"]  # module code already ran; the handler is next
+    assert events[1]["value"] == '"undefined"'  # `const url` has not run yet
+    at_bp = next(e for e in events if e["event"] == "paused" and e["reason"] == "breakpoint")
+    assert at_bp["line"] == 16
+    assert any(e.get("expr") == "total" and e["value"] == "10" for e in events)
+    assert events[-1]["status"] == "ok"
+    code, events = run_cli(capsys, "debug", str(app), "--script", str(script), "--json")
+    assert [e["event"] for e in events] == ["exited"]  # a script without --stop-on-entry or --break runs through
+
+
+def test_the_terminal_without_breakpoints_pauses_at_entry(app: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("bt\nn\np url.pathname\nc\n"))
+    assert main(["debug", str(app), "--request", "GET /typed"]) == 0
+    captured = capsys.readouterr()
+    assert "paused (pause) at src/index.ts:7:5 in fetch" in captured.out
+    assert 'url.pathname = "/typed"' in captured.out and "exited: ok" in captured.out
+    assert "no --break given: pausing at the handler's first statement" in captured.err
