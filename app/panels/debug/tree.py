@@ -88,6 +88,8 @@ class VariableTree(QTreeWidget):
         item.setToolTip(1, f"{texts[1]}\n({texts[2]})" if texts[2] else texts[1])
         if value is not None and value.error:
             item.setForeground(1, Qt.GlobalColor.red)
+        elif value is not None and value.type == "unavailable":  # an outer frame the debugger cannot read
+            item.setForeground(1, Qt.GlobalColor.gray)
         if value is not None and value.handle is not None:
             item.setData(0, HANDLE_ROLE, value.handle)
             QTreeWidgetItem(item, [LOADING]).setData(0, PLACEHOLDER_ROLE, True)

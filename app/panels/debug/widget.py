@@ -110,11 +110,23 @@ class VariablesWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tree = VariableTree("variables", self)
-        _vbox(self).addWidget(self.tree)
+        self.note = QLabel(self)
+        """Why some of the frame's variables read ``<not available>`` (hidden when all can be shown)."""
+        self.note.setObjectName("variablesNote")
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.setStyleSheet("QLabel#variablesNote { font-style: italic; padding: 2px 4px; }")
+        self.note.hide()
+        layout = _vbox(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.tree)
 
     def show_scopes(self, scopes: Scopes | None) -> None:
-        """Replace the tree (None clears it)."""
+        """Replace the tree (None clears it); a frame that cannot show everything says why above it."""
         self.tree.clear_nodes()
+        note = scopes.note if scopes is not None else None
+        self.note.setText(f"ⓘ {note}" if note else "")
+        self.note.setVisible(bool(note))
         if scopes is None:
             return
         self.tree.add_section("Locals", scopes.locals)

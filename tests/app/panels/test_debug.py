@@ -761,3 +761,30 @@ def test_the_four_sections_show_at_once_in_a_side_column_and_keep_their_heights(
     assert again.restore_section_state(panel.section_state())
     assert again.splitter.sizes() == moved
     assert not again.restore_section_state(None)
+
+
+def test_variables_say_why_an_outer_frame_cannot_show_its_values(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+
+    from app.panels.debug.widget import DebugPanel
+
+    panel = DebugPanel()
+    qtbot.addWidget(panel)
+    panel.resize(240, 420)
+    panel.show()
+    variables = panel.variables
+    note = "walk ran more than 10,000 times, so the debugger stopped keeping records of its calls"
+    hidden = Value("<not available>", "unavailable")
+    variables.show_scopes(Scopes(2, (Variable("depth", hidden), Variable("n", Value("3", "number"))), (), (), None,
+                                 note))
+    assert variables.note.isVisible() and note in variables.note.text()
+    row = variables.tree.find_row("Locals", "depth")
+    assert row is not None and row.text(1) == "<not available>"
+    assert row.foreground(1).color() == QColor(Qt.GlobalColor.gray)
+    n = variables.tree.find_row("Locals", "n")
+    assert n is not None and n.foreground(1).color() != QColor(Qt.GlobalColor.gray)
+    variables.show_scopes(Scopes(0, (Variable("n", Value("3", "number")),), (), (), None))  # a frame with all
+    assert not variables.note.isVisible() and variables.note.text() == ""
+    variables.show_scopes(None)
+    assert not variables.note.isVisible()
