@@ -66,6 +66,10 @@ class DebugBuild:
     files: tuple[InstrumentedFile, ...]
     probes: tuple[Probe | None, ...]
     """Indexed by probe id; index 0 is unused."""
+    timeout_ms: int = 30_000
+    """The project's own ``timeout_ms``: the debug bundle's is lifted (a session may pause or step for as long
+    as the user likes, and stop an endless loop with Pause), so the worker only warns when running time,
+    pauses excluded, went past it."""
 
     @property
     def layout(self) -> Layout:
@@ -172,4 +176,4 @@ def build_debug(root: Path | str) -> DebugBuild:
     probes: list[Probe | None] = [None]
     for f in files:
         probes.extend(f.probes)
-    return DebugBuild(root, _with_prefix(plain, manifest), tuple(files), tuple(probes))
+    return DebugBuild(root, _with_prefix(plain, manifest), tuple(files), tuple(probes), manifest.limits.timeout_ms)

@@ -110,7 +110,7 @@ class DebugSession:
         agent_config = self._build.agent_config(eval_timeout_ms=int(self.eval_timeout * 1000),
                                                 record_limit=self.record_limit)
         cfg = WorkerConfig(str(self.root), self._build.bundle, agent_config, self.trigger, frozenset(probes), table,
-                           self._flags, self.stop_on_entry)
+                           self._flags, self.stop_on_entry, self._build.timeout_ms)
         fd, path = tempfile.mkstemp(prefix="isoplay-debug-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(cfg, fh)

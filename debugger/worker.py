@@ -44,6 +44,8 @@ class WorkerConfig:
     flags: int
     stop_on_entry: bool = False
     """Pause at the handler's first statement (after module code ran), as VS Code's ``stopOnEntry``."""
+    timeout_ms: int = 30_000
+    """The project's ``timeout_ms``; running longer (pauses excluded) earns a warning, not a stop."""
 
 
 class DebugScriptIsolate(ScriptIsolate):
@@ -68,6 +70,9 @@ class Bridge:
         self.paused = False
         self.stepping = False
         self.pause_requested = False
+        self.paused_seconds = 0.0
+        """Time spent paused (evaluations included), from the pause events the pump forwarded."""
+        self._paused_at: float | None = None
         self._out_lock = threading.Lock()
         self._life = threading.RLock()
         self._done = threading.Event()
@@ -101,8 +106,12 @@ class Bridge:
     def _track(self, event: dict[str, Any]) -> None:
         if event.get("k") == "paused":
             self.paused, self.stepping, self.pause_requested = True, False, False
+            self._paused_at = time.monotonic()
         elif event.get("k") == "resumed":
             self.paused = False
+            if self._paused_at is not None:
+                self.paused_seconds += time.monotonic() - self._paused_at
+                self._paused_at = None
 
     def _pump_events(self) -> None:
         while not self._done.is_set():
@@ -174,16 +183,23 @@ async def _run(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
         isolate = DebugScriptIsolate(cfg.bundle, host, agent_config=cfg.agent_config, on_attach=bridge.attach)
         if cfg.stop_on_entry:  # module code has run: the next statement is the handler's first
             bridge.handle({"op": "pause"})
+        started = time.monotonic()
         try:
             result = await isolate.invoke(cfg.trigger, timeout_ms=cfg.bundle.manifest.limits.timeout_ms)
         finally:
             bridge.detach()
             isolate.close()
+        running_ms = (time.monotonic() - started - bridge.paused_seconds) * 1000
     finally:
         await host.aclose()
         store.close()
     for entry in result.logs:
         bridge.send({"k": "output", "level": entry.level, "text": entry.message})
+    if running_ms > cfg.timeout_ms:
+        bridge.send({"k": "output", "level": "warn", "text": (
+            f"the invocation ran {running_ms:,.0f} ms, not counting time paused in the debugger: over its "
+            f"timeout_ms ({cfg.timeout_ms:,} ms). The debugger lifts the limit; `isoplay run`, `isoplay dev` "
+            "and the server would have stopped it.")})
     error = result.error.summary() if result.error is not None else None
     return {"k": "exited", "status": result.outcome, "error": error, "result": result.to_json()}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from debugger.protocol import BreakpointError, EventKind, Exited, Output
@@ -714,3 +716,34 @@ def test_hot_functions_and_blocks_stop_keeping_records_and_say_so(make_project, 
     s.resume()
     exited = s.wait_exited()
     assert exited.result is not None and exited.result["body"] == f"[0, {sum(j * j + 100 for j in range(10))}]"
+
+
+SLOW = """\
+export default {
+  async run(input: { ms: number }) {
+    const until = Date.now() + input.ms;
+    let spins = 0;
+    while (Date.now() < until) spins++;
+    return spins > 0;
+  },
+};
+"""
+
+
+def test_the_time_limit_is_lifted_but_running_over_it_is_reported(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    from debugger.protocol import Output
+
+    root = make_project({"src/index.ts": SLOW}, manifest='name = "t"\nmain = "src/index.ts"\n[limits]\ntimeout_ms = 100\n')
+    s = debug_session(root, RunTrigger({"ms": 1}))
+    s.set_breakpoint("src/index.ts", 6)
+    s.start()
+    s.wait_paused()
+    time.sleep(0.3)  # paused for 3x the limit: not running time
+    s.resume()
+    assert s.wait_exited().status == "ok"
+    assert not [e for e in s.history if isinstance(e, Output) and "timeout_ms" in e.text]
+    s = debug_session(root, RunTrigger({"ms": 250}))
+    s.start()
+    assert s.wait_exited().status == "ok"  # ran past timeout_ms without being stopped
+    warnings = [e for e in s.history if isinstance(e, Output) and e.level == "warn"]
+    assert len(warnings) == 1 and "over its timeout_ms (100 ms)" in warnings[0].text
