@@ -354,6 +354,53 @@ export default {
     assert exited.result is not None and exited.result["body"] == "v1"
 
 
+def test_outbound_fetch_works_across_a_pause(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Upstream(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            body = f"upstream saw {self.path}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        origin = f"127.0.0.1:{httpd.server_address[1]}"
+        manifest = f'name = "fd"\nmain = "src/index.ts"\n[fetch]\nallow = ["{origin}"]\n'
+        src = f"""\
+export default {{
+  async fetch(request: Request): Promise<Response> {{
+    const first = await (await fetch("http://{origin}/one")).text();
+    const second = await (await fetch("http://{origin}/two")).text();
+    return new Response(first + " / " + second);
+  }},
+}};
+"""
+        s = debug_session(make_project({"src/index.ts": src}, manifest=manifest, name="fd"))
+        s.set_breakpoint("src/index.ts", 4)  # between the two fetches
+        s.start()
+        s.wait_paused()
+        assert s.evaluate("first").preview == '"upstream saw /one"'
+        s.step_over()  # the second fetch runs while the session is attached
+        s.wait_paused()
+        assert s.evaluate("second").preview == '"upstream saw /two"'
+        s.resume()
+        exited = s.wait_exited()
+        assert exited.result is not None and exited.result["body"] == "upstream saw /one / upstream saw /two"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
 def test_globals_lists_the_global_object_without_the_agent(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
     src = """\
 (globalThis as any).appVersion = "1.2.3";
