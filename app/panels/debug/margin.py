@@ -16,33 +16,21 @@ breakpoint's line and are drawn again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtWidgets import QMenu
 
 from app.panels.debug.controller import DebugController
 from app.panels.debug.store import relative_file
 from app.panels.debug.types import BreakpointRow, CurrentLine
+from app.panels.debug.widget import EDITS, AskText, ask_text_dialog, spec_with_text
 from editor.decorations import Marker
 from editor.types import MarginClicked
 from editor.widget import CodeEditor
 
-AskText = Callable[[QWidget, str, str, str], "str | None"]
-"""(parent, title, label, current text) -> the new text, or None when cancelled."""
-
-
-def ask_text_dialog(parent: QWidget, title: str, label: str, current: str) -> str | None:
-    """A modal text prompt (the default ``AskText``)."""
-    text, ok = QInputDialog.getText(parent, title, label, text=current)
-    return text if ok else None
-
-
-EDITS = (("condition", "Edit Condition…", "Pause only when this expression is true:"),
-         ("hit_count", "Edit Hit Count…", "Pause from this hit on (empty: every hit):"),
-         ("log_message", "Edit Log Message…", "Log instead of pausing ({expr} interpolates):"))
+__all__ = ["EDITS", "AskText", "BreakpointMarginAdapter", "ask_text_dialog"]
 
 
 class BreakpointMarginAdapter(QObject):
@@ -173,9 +161,7 @@ class BreakpointMarginAdapter(QObject):
         text = self._ask_text(self.editor, "Breakpoint", prompt or field, "" if current is None else str(current))
         if text is None:
             return
-        value: object = text.strip() or None
-        if field == "hit_count":
-            value = int(text) if text.strip().isdigit() and int(text) > 0 else None
+        value = getattr(spec_with_text(spec, field, text), field)
         self.controller.edit_breakpoint(spec.file, spec.line, **{field: value})
 
     def line_at(self, point: QPoint) -> int | None:

@@ -11,19 +11,26 @@ Console). Each panel is also usable alone (``panel.call_stack`` etc.).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -54,6 +61,22 @@ class BreakpointEdited:
 
     spec: BreakpointSpec
     """The breakpoint with its edited condition, hit count and log message."""
+
+
+AskText = Callable[[QWidget, str, str, str], "str | None"]
+"""(parent, title, label, current text) -> the new text, or None when cancelled."""
+
+
+def ask_text_dialog(parent: QWidget, title: str, label: str, current: str) -> str | None:
+    """A modal text prompt (the default ``AskText`` of the breakpoint menus)."""
+    text, ok = QInputDialog.getText(parent, title, label, text=current)
+    return text if ok else None
+
+
+EDITS = (("condition", "Edit Condition…", "Pause only when this expression is true:"),
+         ("hit_count", "Edit Hit Count…", "Pause from this hit on (empty: every hit):"),
+         ("log_message", "Edit Log Message…", "Log instead of pausing ({expr} interpolates):"))
+"""The breakpoint settings the menus edit (margin and Breakpoints list): (field, menu text, prompt)."""
 
 
 def _vbox(widget: QWidget) -> QVBoxLayout:
@@ -194,8 +217,141 @@ class WatchWidget(QWidget):
             self.sig_watch_added.emit(text)
 
 
+SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1
+"""Data role of a Breakpoints row's first cell: ``breakpoint_summary`` of its breakpoint."""
+SHORT_STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
+"""Data role of a Breakpoints row's Status cell: ``short_status`` of its row (shown while compact)."""
+COMPACT_BELOW = 420
+"""Width (px) of the Breakpoints list below which it shows only the Breakpoint and Status columns."""
+
+
+def breakpoint_summary(spec: BreakpointSpec) -> str:
+    """Condition, hit count and log message in a few words (``if n > 3 · from hit 2 · log: n={n}``; "" if none)."""
+    parts = []
+    if spec.condition:
+        parts.append(f"if {spec.condition}")
+    if spec.hit_count:
+        parts.append(f"from hit {spec.hit_count}")
+    if spec.log_message:
+        parts.append(f"log: {spec.log_message}")
+    return " · ".join(parts)
+
+
+def breakpoint_tooltip(row: BreakpointRow) -> str:
+    """Everything about one breakpoint, one setting a line (the list's hidden columns included)."""
+    s = row.spec
+    lines = [f"{s.file}:{s.line}", f"Status: {row.describe()}"]
+    if s.condition:
+        lines.append(f"Condition: {s.condition}")
+    if s.hit_count:
+        lines.append(f"Hit count: pause from hit {s.hit_count} on")
+    if s.log_message:
+        lines.append(f"Log message: {s.log_message}")
+    lines.append("Right-click to edit the condition, hit count or log message.")
+    return "\n".join(lines)
+
+
+def short_status(row: BreakpointRow) -> str:
+    """The status in a word or two, for the compact list (``verified``, ``→ 12`` for moved to line 12, ``error``)."""
+    if row.error:
+        return "error"
+    if row.status == "moved" and row.actual_line is not None:
+        return f"→ {row.actual_line}"
+    return row.status
+
+
+def elide_location(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``dir/file.ts:8`` in ``width`` px: leading folders go first (``…/file.ts:8``), then the middle of the name."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    parts = text.split("/")
+    for first in range(1, len(parts)):
+        shorter = "…/" + "/".join(parts[first:])
+        if metrics.horizontalAdvance(shorter) <= width:
+            return shorter
+    return metrics.elidedText(parts[-1], Qt.TextElideMode.ElideMiddle, width)
+
+
+class _BreakpointDelegate(QStyledItemDelegate):
+    """Draws the Breakpoints list's cells and edits only Condition, Hit count and Log message in place.
+
+    ``file:line`` loses its leading folders first when it does not fit; while the list
+    is compact its summary (condition, hit count, log message) follows it, dimmed, and
+    the status is shortened (``short_status``).
+    """
+
+    def __init__(self, owner: BreakpointsWidget) -> None:
+        super().__init__(owner)
+        self._owner = owner
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,  # noqa: N802 (Qt override)
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+        """No editor for ``file:line`` and the status."""
+        if index.column() < 2:
+            return None  # type: ignore[return-value]
+        return super().createEditor(parent, option, index)
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt override)
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        """A compact list shows the short status."""
+        super().initStyleOption(option, index)
+        if index.column() == 1 and self._owner.compact:
+            short = index.data(SHORT_STATUS_ROLE)
+            if short:
+                option.text = short
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        """The default cell; the first cell elides its path by folders and (compact) adds the summary."""
+        if index.column() != 0:
+            super().paint(painter, option, index)
+            return
+        summary = str(index.data(SUMMARY_ROLE) or "") if self._owner.compact else ""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)  # checkbox, selection
+        opt.text = text
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        rect.adjust(margin, 0, -margin, 0)
+        metrics = opt.fontMetrics
+        gap = metrics.horizontalAdvance("  ")
+        own = rect.width()
+        if summary:  # the path comes first; the summary keeps at least a word's room
+            keep = min(metrics.horizontalAdvance(summary), metrics.horizontalAdvance("if x…"))
+            own = max(rect.width() // 2, rect.width() - gap - keep)
+        shown = elide_location(text, metrics, own)
+        group = QPalette.ColorGroup.Normal if opt.state & QStyle.StateFlag.State_Active else \
+            QPalette.ColorGroup.Inactive
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        color = opt.palette.color(group, QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.save()
+        painter.setFont(opt.font)
+        painter.setPen(color)
+        painter.drawText(QRect(rect.left(), rect.top(), own, rect.height()), align, shown)
+        left = rect.left() + metrics.horizontalAdvance(shown) + gap
+        room = rect.right() + 1 - left
+        if summary and room > metrics.horizontalAdvance("x…"):
+            color.setAlphaF(0.6)
+            painter.setPen(color)
+            painter.drawText(QRect(left, rect.top(), room, rect.height()), align,
+                             metrics.elidedText(summary, Qt.TextElideMode.ElideRight, room))
+        painter.restore()
+
+
 class BreakpointsWidget(QWidget):
-    """Every breakpoint: a checkbox enables it; condition, hit count and log message are edited in place."""
+    """Every breakpoint: a checkbox enables it; condition, hit count and log message are edited in place.
+
+    In a narrow side column (narrower than ``COMPACT_BELOW``) the list shows, as VS
+    Code does, only ``file:line`` (with a dimmed summary of the condition, hit count
+    and log message) and a compact status, without a header and without scrolling
+    sideways; the tooltip tells everything and the row's context menu edits the
+    hidden settings. Wider, all five columns show and are edited in place.
+    """
 
     sig_breakpoint_enabled_changed = Signal(object)
     """BreakpointSpec: the breakpoint with its new ``enabled``."""
@@ -204,19 +360,23 @@ class BreakpointsWidget(QWidget):
     sig_breakpoint_activated = Signal(object)
     """BreakpointSpec: double-clicked (open its file at its line)."""
     sig_breakpoint_removed = Signal(object)
-    """BreakpointSpec: the Remove button was pressed on it."""
+    """BreakpointSpec: the Remove button (or the row's Remove Breakpoint) was pressed on it."""
     sig_exception_breaks_changed = Signal(object)
     """ExceptionBreaks: an exception checkbox was toggled."""
 
     COLUMNS = ["Breakpoint", "Status", "Condition", "Hit count", "Log message"]
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, ask_text: AskText | None = None) -> None:
         super().__init__(parent)
+        self._ask_text = ask_text
+        """The prompt of the context menu's edits (None: ``ask_text_dialog``)."""
         self.list = QTreeWidget(self)
         self.list.setHeaderLabels(self.COLUMNS)
         self.list.setRootIsDecorated(False)
         self.list.setColumnWidth(0, 130)
         self.list.setColumnWidth(1, 80)
+        self.list.setItemDelegate(_BreakpointDelegate(self))
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.remove_button = QPushButton("Remove", self)
         self.uncaught_box = QCheckBox("Uncaught exceptions", self)
         self.uncaught_box.setToolTip("Pause on uncaught exceptions")
@@ -235,8 +395,14 @@ class BreakpointsWidget(QWidget):
         layout.addWidget(self.list)
         self._rows: list[BreakpointRow] = []
         self._filling = False
+        self.compact = False
+        """True while the list only shows the Breakpoint and Status columns (it is narrower than ``COMPACT_BELOW``)."""
+        self._wide_widths: list[int] = []
+        self._set_compact(True)  # until the list is laid out (a resize decides)
+        self.list.installEventFilter(self)
         self.list.itemChanged.connect(self._on_list_item_changed)
         self.list.itemDoubleClicked.connect(self._on_list_item_double_clicked)
+        self.list.customContextMenuRequested.connect(self._on_list_context_menu_requested)
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
         self.uncaught_box.toggled.connect(self._on_exception_box_toggled)
         self.caught_box.toggled.connect(self._on_exception_box_toggled)
@@ -265,6 +431,8 @@ class BreakpointsWidget(QWidget):
         for row in rows:
             self.list.addTopLevelItem(self._item(row))
         self._filling = False
+        if self.compact:
+            self._fit_status_column()
 
     def _item(self, row: BreakpointRow) -> QTreeWidgetItem:
         s = row.spec
@@ -272,10 +440,95 @@ class BreakpointsWidget(QWidget):
                                 str(s.hit_count) if s.hit_count else "", s.log_message or ""])
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable)
         item.setCheckState(0, Qt.CheckState.Checked if s.enabled else Qt.CheckState.Unchecked)
+        item.setData(0, SUMMARY_ROLE, breakpoint_summary(s))
+        item.setData(1, SHORT_STATUS_ROLE, short_status(row))
         color = "#c62828" if row.error else STATUS_COLORS.get(row.status, "#616161")
         item.setForeground(1, QBrush(QColor(color)))
+        item.setToolTip(0, breakpoint_tooltip(row))
         item.setToolTip(1, row.describe())
+        for column in (2, 3, 4):
+            item.setToolTip(column, item.text(column))
         return item
+
+    def set_list_width(self, width: int) -> None:
+        """Lay the columns out for a list ``width`` px wide (compact below ``COMPACT_BELOW``)."""
+        compact = width < COMPACT_BELOW
+        if compact != self.compact:
+            self._set_compact(compact)
+        if compact:
+            self._fit_status_column(width)
+
+    def _set_compact(self, compact: bool) -> None:
+        header = self.list.header()
+        if compact:
+            self._wide_widths = [header.sectionSize(column) for column in range(len(self.COLUMNS) - 1)]
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        else:
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+            header.setStretchLastSection(True)
+        for column in range(2, len(self.COLUMNS)):
+            self.list.setColumnHidden(column, compact)
+        if not compact:
+            for column, width in enumerate(self._wide_widths):
+                self.list.setColumnWidth(column, width)
+        self.list.setHeaderHidden(compact)
+        self.compact = compact
+        self.list.viewport().update()
+
+    def _fit_status_column(self, width: int | None = None) -> None:
+        """A compact Status column: as wide as its longest short status, at most a quarter of the list (then elided)."""
+        metrics = self.list.fontMetrics()
+        texts = [short_status(row) for row in self._rows]
+        needed = max((metrics.horizontalAdvance(t) for t in texts), default=metrics.horizontalAdvance("pending"))
+        cap = (width if width is not None else self.list.width()) // 4
+        self.list.setColumnWidth(1, max(24, min(needed + 2 * metrics.horizontalAdvance(" ") + 6, cap)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """The list was resized: compact or all columns."""
+        if watched is self.list and isinstance(event, QResizeEvent):
+            self.set_list_width(event.size().width())
+        return super().eventFilter(watched, event)
+
+    def menu_for_row(self, index: int) -> QMenu | None:
+        """The context menu of row ``index`` (None when there is no such row; the caller shows it)."""
+        if not 0 <= index < len(self._rows):
+            return None
+        spec = self._rows[index].spec
+        menu = QMenu(self.list)
+        menu.addAction("Disable Breakpoint" if spec.enabled else "Enable Breakpoint").triggered.connect(
+            lambda: self.sig_breakpoint_enabled_changed.emit(dataclasses.replace(spec, enabled=not spec.enabled)))
+        for field, text, prompt in EDITS:
+            menu.addAction(text).triggered.connect(lambda _c=False, f=field, p=prompt: self.edit(spec.key, f, p))
+        menu.addSeparator()
+        menu.addAction("Remove Breakpoint").triggered.connect(lambda: self.sig_breakpoint_removed.emit(spec))
+        return menu
+
+    def edit(self, key: tuple[str, int], field: str, prompt: str = "") -> None:
+        """Ask for a new ``condition`` / ``hit_count`` / ``log_message`` of the breakpoint ``key`` (file, line)."""
+        spec = next((row.spec for row in self._rows if row.spec.key == key), None)
+        if spec is None:
+            return
+        current = getattr(spec, field)
+        ask = self._ask_text or ask_text_dialog
+        text = ask(self, "Breakpoint", prompt or field, "" if current is None else str(current))
+        if text is None:
+            return
+        edited = spec_with_text(spec, field, text)
+        if edited != spec:
+            self.sig_breakpoint_edited.emit(BreakpointEdited(edited))
+
+    def _on_list_context_menu_requested(self, point: QPoint) -> None:
+        item = self.list.itemAt(point)
+        if item is None:
+            return
+        self.list.setCurrentItem(item)
+        menu = self.menu_for_row(self.list.indexOfTopLevelItem(item))
+        if menu is not None:
+            menu.exec(self.list.viewport().mapToGlobal(point))
+            menu.deleteLater()
 
     def _on_list_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._filling:
@@ -304,6 +557,14 @@ def edited_spec(spec: BreakpointSpec, condition: str, hit_count: str, log_messag
     hits = int(hit_count) if hit_count.strip().isdigit() and int(hit_count) > 0 else None
     return BreakpointSpec(spec.file, spec.line, spec.enabled, condition.strip() or None, hits,
                           log_message.strip() or None)
+
+
+def spec_with_text(spec: BreakpointSpec, field: str, text: str) -> BreakpointSpec:
+    """``spec`` with one setting (``condition``, ``hit_count`` or ``log_message``) set from the text typed for it."""
+    texts = {"condition": spec.condition or "", "hit_count": str(spec.hit_count or ""),
+             "log_message": spec.log_message or ""}
+    texts[field] = text
+    return edited_spec(spec, **texts)
 
 
 class ConsoleInput(QLineEdit):

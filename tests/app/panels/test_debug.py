@@ -788,3 +788,137 @@ def test_variables_say_why_an_outer_frame_cannot_show_its_values(qtbot) -> None:
     assert not variables.note.isVisible() and variables.note.text() == ""
     variables.show_scopes(None)
     assert not variables.note.isVisible()
+
+
+def _breakpoint_rows() -> tuple[BreakpointRow, ...]:
+    return (BreakpointRow(BreakpointSpec("src/handlers/really_long_name.ts", 120, True, "n > 3", 2, "n is {n}"),
+                          "moved", 122),
+            BreakpointRow(BreakpointSpec("src/lib.ts", 4, False), "disabled"),
+            BreakpointRow(BreakpointSpec("src/a.ts", 14, True, "missing.x > 0"), "verified",
+                          error="ReferenceError: missing is not defined"))
+
+
+def test_breakpoints_list_in_a_narrow_column_shows_two_columns_and_summarises_the_rest(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """At 240 px the list shows ``file:line`` and a short status, no header and no sideways scrolling; the condition,
+    hit count and log message are in the summary and the tooltip. Widened, all five columns come back (in place
+    editing included), and narrowed again they go."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from app.panels.debug.widget import COMPACT_BELOW, SHORT_STATUS_ROLE, SUMMARY_ROLE, BreakpointEdited, DebugPanel
+
+    panel = DebugPanel()
+    qtbot.addWidget(panel)
+    panel.resize(240, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    widget, tree = panel.breakpoints, panel.breakpoints.list
+    widget.show_breakpoints(_breakpoint_rows())
+    qtbot.wait(20)
+    assert widget.compact and tree.width() < COMPACT_BELOW
+    assert [tree.isColumnHidden(c) for c in range(5)] == [False, False, True, True, True]
+    assert tree.isHeaderHidden()
+    assert not tree.horizontalScrollBar().isVisible()
+    assert tree.header().length() <= tree.viewport().width()
+    assert tree.columnWidth(0) > tree.columnWidth(1) > 0
+    item = tree.topLevelItem(0)
+    assert item is not None and item.text(0) == "src/handlers/really_long_name.ts:120"
+    assert item.data(0, SUMMARY_ROLE) == "if n > 3 · from hit 2 · log: n is {n}"
+    tip = item.toolTip(0)
+    assert "Condition: n > 3" in tip and "from hit 2" in tip and "Log message: n is {n}" in tip
+    assert item.text(1) == "moved to line 122" and item.data(1, SHORT_STATUS_ROLE) == "→ 122"
+    error = tree.topLevelItem(2)
+    assert error is not None and error.data(1, SHORT_STATUS_ROLE) == "error" and "ReferenceError" in error.toolTip(0)
+    plain = tree.topLevelItem(1)
+    assert plain is not None and plain.data(0, SUMMARY_ROLE) == ""
+    assert not panel.grab().isNull()  # the compact cells paint
+    delegate = tree.itemDelegate()
+    assert delegate.createEditor(tree.viewport(), QStyleOptionViewItem(), tree.model().index(0, 0)) is None
+    assert delegate.createEditor(tree.viewport(), QStyleOptionViewItem(), tree.model().index(0, 2)) is not None
+
+    panel.resize(640, 420)  # undocked or widened
+    qtbot.waitUntil(lambda: not widget.compact)
+    assert [tree.isColumnHidden(c) for c in range(5)] == [False] * 5
+    assert not tree.isHeaderHidden() and tree.columnWidth(0) == 130
+    assert not panel.grab().isNull()
+    item = tree.topLevelItem(1)
+    assert item is not None
+    with qtbot.waitSignal(widget.sig_breakpoint_edited) as edited:
+        item.setText(2, "a > 1")
+    assert edited.args[0] == BreakpointEdited(BreakpointSpec("src/lib.ts", 4, False, "a > 1"))
+    panel.resize(240, 420)
+    qtbot.waitUntil(lambda: widget.compact)
+    assert tree.isColumnHidden(2) and not tree.horizontalScrollBar().isVisible()
+
+
+def test_breakpoints_context_menu_edits_the_hidden_settings_enables_and_removes(tmp_path: Path, qtbot,  # type: ignore[no-untyped-def]
+                                                                               monkeypatch) -> None:
+    """The row menu has the margin menu's entries and prompts; its edits go out through the list's signals and reach
+    the controller through the existing wiring."""
+    from PySide6.QtWidgets import QWidget
+
+    from app.panels.debug import widget as widget_module
+    from app.panels.debug.actions import DebugActions
+    from app.panels.debug.widget import EDITS, BreakpointEdited, BreakpointsWidget, DebugPanel
+    from app.panels.debug.wiring import DebugBinding
+
+    asked: list[tuple[str, str]] = []
+    answers = iter(["x > 1", "5", "hit {x}", None, "x > 1"])
+
+    def ask(_parent: QWidget, _title: str, label: str, current: str) -> str | None:
+        asked.append((label, current))
+        return next(answers)
+
+    monkeypatch.setattr(widget_module, "ask_text_dialog", ask)
+    widget = BreakpointsWidget()
+    qtbot.addWidget(widget)
+    spec = BreakpointSpec("src/a.ts", 3, True, "old")
+    widget.show_breakpoints((BreakpointRow(spec, "pending"), BreakpointRow(BreakpointSpec("src/b.ts", 1, False),
+                                                                          "disabled")))
+    emitted: list[object] = []
+    for signal in (widget.sig_breakpoint_edited, widget.sig_breakpoint_enabled_changed,
+                   widget.sig_breakpoint_removed):
+        signal.connect(emitted.append)
+    menu = widget.menu_for_row(0)
+    assert menu is not None
+    assert [a.text() for a in menu.actions()] == ["Disable Breakpoint", "Edit Condition…", "Edit Hit Count…",
+                                                  "Edit Log Message…", "", "Remove Breakpoint"]
+    for action in menu.actions()[1:4]:
+        action.trigger()
+    assert asked == [(EDITS[0][2], "old"), (EDITS[1][2], ""), (EDITS[2][2], "")]
+    assert emitted == [BreakpointEdited(BreakpointSpec("src/a.ts", 3, True, "x > 1")),
+                       BreakpointEdited(BreakpointSpec("src/a.ts", 3, True, "old", 5)),
+                       BreakpointEdited(BreakpointSpec("src/a.ts", 3, True, "old", None, "hit {x}"))]
+    emitted.clear()
+    menu.actions()[1].trigger()  # cancelled
+    assert emitted == []
+    menu.actions()[0].trigger()
+    menu.actions()[-1].trigger()
+    assert emitted == [BreakpointSpec("src/a.ts", 3, False, "old"), spec]
+    other = widget.menu_for_row(1)
+    assert other is not None and other.actions()[0].text() == "Enable Breakpoint"
+    emitted.clear()
+    other.actions()[0].trigger()
+    assert emitted == [BreakpointSpec("src/b.ts", 1, True)]
+    assert widget.menu_for_row(2) is None and widget.menu_for_row(-1) is None
+
+    # through the existing wiring to the controller's store
+    window = QWidget()
+    qtbot.addWidget(window)
+    panel = DebugPanel(window)
+    controller = DebugController(tmp_path, parent=window)
+    DebugBinding(controller, panel, DebugActions(window), lambda: None)
+    controller.toggle_breakpoint("src/lib.ts", 4)
+    menu = panel.breakpoints.menu_for_row(0)
+    assert menu is not None
+    menu.actions()[1].trigger()
+    assert controller.store.get("src/lib.ts", 4) == BreakpointSpec("src/lib.ts", 4, True, "x > 1")
+    menu = panel.breakpoints.menu_for_row(0)
+    assert menu is not None
+    menu.actions()[0].trigger()
+    assert controller.store.get("src/lib.ts", 4) == BreakpointSpec("src/lib.ts", 4, False, "x > 1")
+    assert panel.breakpoints.rows[0].status == "disabled"
+    menu = panel.breakpoints.menu_for_row(0)
+    assert menu is not None
+    menu.actions()[-1].trigger()
+    assert len(controller.store) == 0 and panel.breakpoints.rows == ()
+    controller.close()
