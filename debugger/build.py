@@ -27,7 +27,7 @@ from runtime.manifest import Manifest, load_manifest
 from runtime.sourcemap import SourceMap
 
 DEBUG_TIMEOUT_MS = 10 * 24 * 3600 * 1000
-RECORD_LIMIT = 10_000
+RECORD_LIMIT = 1_000
 """Calls of one function (or instances of one block) that keep a shadow record; later ones are hot and
 keep none, so recursion and tight loops stay within issue 5's 3x cost (their outer frames then show
 their variables as not available, and say why)."""

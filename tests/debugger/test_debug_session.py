@@ -734,7 +734,7 @@ export default {
 
 def test_hot_functions_and_blocks_stop_keeping_records_and_say_so(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
     # record_limit=5: the sixth call of walk (and sixth instance of a block) keeps no shadow record,
-    # as the ten-thousandth does by default -- the gate that keeps recursion within the cost target.
+    # as the thousand-and-first does by default -- the gate that keeps recursion within the cost target.
     s = debug_session(make_project({"src/index.ts": HOT}), RunTrigger({"n": 3}), record_limit=5)
     s.set_breakpoint("src/index.ts", 2, hit_count=2)  # second walk round: walk's calls 5 (kept) to 8 (not)
     s.start()
