@@ -22,3 +22,16 @@ def test_bench_quick_run_prints_every_figure() -> None:
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, (key, figures.get(key))
     assert figures["load_tool"] in ("wrk", "asyncio-client")
     assert any(line.startswith("hello_vs_node") for line in lines)  # the table compares against the anchor
+
+
+def test_debug_overhead_bench_prints_warm_and_fresh_tables() -> None:
+    proc = subprocess.run([sys.executable, "bench/debug_overhead.py", "--runs", "1", "--n", "2000"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert out.count("(target <= 3x: ") == 2 and "warm:" in out and "fresh:" in out
+    rows = [line.split() for line in out.splitlines() if line.strip().split(" ")[0] in
+            ("mix", "loop", "fib", "churn", "sort")]
+    assert len(rows) == 10
+    for row in rows:  # work, normal ms, debug ms, ratio: real positive figures
+        assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x")
