@@ -10,6 +10,7 @@ stopped.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -204,9 +205,21 @@ def script_commands(path: Path) -> Iterator[str]:
 
 
 def terminal_commands(prompt: str = "(isoplay-debug) ") -> Iterator[str]:
-    """Commands typed at the terminal; ends at EOF."""
+    """Commands typed at the terminal; ends at EOF. An empty line repeats the last command (as in pdb and gdb),
+    and at a real terminal the line can be edited and earlier commands recalled with Up (readline)."""
+    if sys.stdin.isatty():
+        try:
+            import readline  # noqa: F401  (importing it is what turns line editing on for input())
+        except ImportError:  # Windows has no readline module
+            pass
+    last = ""
     while True:
         try:
-            yield input(prompt)
+            line = input(prompt)
         except EOFError:
             return
+        if line.strip():
+            last = line
+        elif last:
+            line = last
+        yield line

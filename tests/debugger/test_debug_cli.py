@@ -137,9 +137,10 @@ def test_stop_on_entry_pauses_at_the_handler_first_statement(app: Path, tmp_path
 def test_the_terminal_without_breakpoints_pauses_at_entry(app: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import io
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("bt\nn\np url.pathname\nc\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("bt\nn\n\np url.pathname\nc\n"))  # Enter repeats `n`
     assert main(["debug", str(app), "--request", "GET /typed"]) == 0
     captured = capsys.readouterr()
     assert "paused (pause) at src/index.ts:7:5 in fetch" in captured.out
+    assert "paused (step) at src/index.ts:9:5 in fetch" in captured.out  # two steps: the empty line repeated `n`
     assert 'url.pathname = "/typed"' in captured.out and "exited: ok" in captured.out
     assert "no --break given: pausing at the handler's first statement" in captured.err
