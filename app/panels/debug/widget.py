@@ -139,6 +139,9 @@ class VariablesWidget(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.setStyleSheet("QLabel#variablesNote { font-style: italic; padding: 2px 4px; }")
+        small = self.note.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.note.setFont(small)
         self.note.hide()
         layout = _vbox(self)
         layout.addWidget(self.note)
@@ -148,7 +151,8 @@ class VariablesWidget(QWidget):
         """Replace the tree (None clears it); a frame that cannot show everything says why above it."""
         self.tree.clear_nodes()
         note = scopes.note if scopes is not None else None
-        self.note.setText(f"ⓘ {note}" if note else "")
+        self.note.setText(note or "")
+        self.note.setToolTip(note or "")
         self.note.setVisible(bool(note))
         if scopes is None:
             return
