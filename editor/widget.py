@@ -125,6 +125,10 @@ class CodeEditor(QWidget):
         self._theme: ThemeName = theme
         self._language = language_for_path(None)
         self._caret: CaretMoved | None = None
+        self._hover_at: TextPosition | None = None
+        self._hover_value = ""
+        self._hover_info = ""
+        self._calltip_text = ""
         self._tracker = ChangeTracker(self.view.to_text_position)
         self._create_layout()
         self._configure_view()
@@ -153,7 +157,7 @@ class CodeEditor(QWidget):
         self.view.savePointChanged.connect(self._on_view_save_point_changed)
         self.view.marginClicked.connect(self._on_view_margin_clicked)
         self.view.dwellStart.connect(self._on_view_dwell_start)
-        self.view.dwellEnd.connect(lambda _x, _y: self.view.callTipCancel())
+        self.view.dwellEnd.connect(self._on_view_dwell_end)
         self.view.sig_char_typed.connect(self._on_view_char_typed)
         self.view.sig_ctrl_clicked.connect(self._on_view_ctrl_clicked)
         self.find_bar.sig_find_requested.connect(self._on_find_bar_find_requested)
@@ -474,6 +478,7 @@ class CodeEditor(QWidget):
         """Show `text` in a call tip at `position`, optionally highlighting a character span."""
         if not text:
             return
+        self._calltip_text = text
         self.view.callTipShow(self.view.to_byte_position(position), text)
         if highlight is not None:
             start = len(text[: highlight[0]].encode("utf-8"))
@@ -487,12 +492,45 @@ class CodeEditor(QWidget):
         """True while a call tip is shown."""
         return bool(self.view.callTipActive())
 
+    def request_hover(self, position: TextPosition) -> None:
+        """Start a hover at `position` (as a mouse dwell does): show its diagnostics, emit ``sig_hover_requested``."""
+        self._hover_at = position
+        self._hover_value = self._hover_info = ""
+        self._render_hover(position)
+        self.sig_hover_requested.emit(position)
+
     def show_hover(self, position: TextPosition, text: str) -> None:
-        """Show hover `text` at `position`, after any diagnostics found there."""
-        messages = [d.message for d in self.diagnostics_at(position)]
-        if text:
-            messages.append(text)
+        """Show hover `text` at `position`, after any diagnostics found there (and after a value from
+        ``show_hover_value`` for the same hover)."""
+        if position != self._hover_at:
+            self._hover_at, self._hover_value = position, ""
+        self._hover_info = text
+        self._render_hover(position)
+
+    def show_hover_value(self, position: TextPosition, text: str) -> None:
+        """Show a value (the debugger's) first in the hover at `position`; ignored once that hover has ended."""
+        if position != self._hover_at or not text:
+            return
+        self._hover_value = text
+        self._render_hover(position)
+
+    def calltip_text(self) -> str:
+        """The text of the call tip shown now ("" when none is shown)."""
+        return self._calltip_text if self.is_calltip_active() else ""
+
+    def _render_hover(self, position: TextPosition) -> None:
+        messages = [self._hover_value] if self._hover_value else []
+        messages += [d.message for d in self.diagnostics_at(position)]
+        if self._hover_info:
+            messages.append(self._hover_info)
         self.show_calltip(position, "\n\n".join(messages))
+
+    def style_at(self, position: TextPosition) -> int:
+        """The lexer's style number of the character at `position` (see ``editor.lexer``'s style enums)."""
+        pos = self.view.to_byte_position(position)
+        if self.view.endStyled() <= pos:  # not painted yet: style through its line first
+            self.view.colourise(self.view.endStyled(), self.view.positionFromLine(position.line + 1))
+        return int(self.view.styleAt(pos))
 
     def request_completion(self) -> None:
         """Ask for completion at the caret (emits ``sig_completion_requested``)."""
@@ -597,9 +635,11 @@ class CodeEditor(QWidget):
         pos = self.view.positionFromPointClose(x, y)
         if pos < 0:
             return
-        position = self.view.to_text_position(pos)
-        self.show_hover(position, "")
-        self.sig_hover_requested.emit(position)
+        self.request_hover(self.view.to_text_position(pos))
+
+    def _on_view_dwell_end(self, _x: int, _y: int) -> None:
+        self._hover_at = None
+        self.view.callTipCancel()
 
     def _on_view_char_typed(self, char: str) -> None:
         self.sig_char_typed.emit(CharTyped(char, self.caret_position()))

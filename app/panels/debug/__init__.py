@@ -5,6 +5,7 @@
 the GUI thread. ``DebugPanel`` (widget.py) is the passive view;
 ``DebugActions`` (actions.py) the toolbar actions and shortcuts;
 ``BreakpointMarginAdapter`` (margin.py) links one ``CodeEditor``'s margin to
-the controller. Breakpoints persist in ``.isoplay/breakpoints.json``
+the controller, and ``DebugHoverAdapter`` (hover.py) shows values under the
+mouse while paused. Breakpoints persist in ``.isoplay/breakpoints.json``
 (store.py).
 """

@@ -9,6 +9,8 @@ signals, wired by the composition root.
 
 Answers that belong to an earlier pause (scopes, watch values, expansions)
 are dropped: each pause and resume bumps ``generation`` (latest request wins).
+Hovers in an editor evaluate too (``evaluate_hover``): only the latest hover's
+answer is shown, only in the selected frame's file, and never an error.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from app.panels.debug.types import (
     ExceptionBreaks,
     ExpandRequest,
     FrameSelected,
+    HoverRequest,
+    HoverValue,
     ScriptOutput,
     SectionRequest,
     WatchValue,
@@ -135,6 +139,8 @@ class DebugController(QObject):
     """ExceptionBreaks: which exceptions pause changed (menu toggles and the Breakpoints panel follow it)."""
     sig_script_output = Signal(object)
     """ScriptOutput: the script wrote a console line (logpoint messages stay in the Debug Console)."""
+    sig_hover_evaluated = Signal(object)
+    """HoverValue: the value of the latest hovered expression (only successful evaluations, while still paused)."""
 
     def __init__(self, root: Path, view: DebugView | None = None, parent: QObject | None = None,
                  driver_factory: DriverFactory = _default_driver) -> None:
@@ -149,6 +155,8 @@ class DebugController(QObject):
         self.generation = 0
         self.watches: list[str] = []
         self._watch_values: dict[str, WatchValue] = {}
+        self._hover: tuple[HoverRequest, Evaluate] | None = None
+        """The hover waiting for its value, and the request that evaluates it."""
         self._engine: dict[tuple[str, int], Breakpoint] = {}
         self._errors: dict[tuple[str, int], str] = {}
         self._driver: SessionDriver | None = None
@@ -357,6 +365,7 @@ class DebugController(QObject):
         if self.paused is None or not 0 <= index < len(self.paused.stack):
             return
         self.selected_frame = index
+        self._hover = None
         frame = self.paused.stack[index]
         self.sig_location_requested.emit(SourceLocation(self.root / frame.file, frame.line, frame.column))
         self._send(LoadScopes(index))
@@ -397,6 +406,21 @@ class DebugController(QObject):
             self._console(ConsoleEntry(f"{expression}: not paused (evaluation needs a paused script)", level="error"))
             return
         self._send(Evaluate(expression, self.selected_frame, "console"))
+
+    def evaluate_hover(self, request: HoverRequest) -> None:
+        """The mouse rests on an expression: evaluate it in the selected frame (answered by ``sig_hover_evaluated``).
+
+        Only while paused and only in the selected frame's file (other files' names mean nothing in
+        that frame); an earlier hover still waiting is forgotten.
+        """
+        self._hover = None
+        if self.state is not DebugState.PAUSED or self.paused is None:
+            return
+        if relative_file(self.root, request.path) != self.paused.stack[self.selected_frame].file:
+            return
+        evaluate = Evaluate(request.expression, self.selected_frame, "hover")
+        self._hover = (request, evaluate)
+        self._send(evaluate)
 
     def _evaluate_watches(self) -> None:
         for expression in self.watches:
@@ -453,7 +477,9 @@ class DebugController(QObject):
         request = result.request
         if isinstance(request, (LoadScopes, Evaluate, Expand, LoadGlobals)) and result.generation != self.generation:
             return
-        if isinstance(request, (Expand, LoadGlobals)):
+        if isinstance(request, Evaluate) and request.purpose == "hover":
+            self._on_hover_evaluated(request, result)
+        elif isinstance(request, (Expand, LoadGlobals)):
             error = str(result.error) if result.error else None
             if self.view is not None:
                 self.view.show_children(ChildrenLoaded(request.request.tree, request.request.node,
@@ -484,6 +510,7 @@ class DebugController(QObject):
     def _on_resumed(self) -> None:
         self.generation += 1
         self.paused = None
+        self._hover = None
         if self.state is DebugState.PAUSED:
             self._set_state(DebugState.RUNNING)
         if self.view is not None:
@@ -527,6 +554,15 @@ class DebugController(QObject):
         elif request.expression in self.watches:
             self._watch_values[request.expression] = WatchValue(request.expression, result.value)
             self._show_watches()
+
+    def _on_hover_evaluated(self, request: Evaluate, result: CommandResult) -> None:
+        if self._hover is None or self._hover[1] != request:
+            return  # the mouse moved on to another hover (or another frame was chosen)
+        hover, self._hover = self._hover[0], None
+        value = result.value
+        if result.error is not None or value is None or value.error or value.type in ("error", "unavailable"):
+            return  # hovers never show errors (an unknown name, a failed getter, the session ended)
+        self.sig_hover_evaluated.emit(HoverValue(hover.path, hover.position, request.expression, value))
 
     def _on_command_failed(self, result: CommandResult) -> None:
         if isinstance(result.error, SessionEnded):

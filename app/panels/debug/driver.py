@@ -69,7 +69,7 @@ class Evaluate:
     """The expression."""
     frame: int
     """Frame index."""
-    purpose: Literal["watch", "console"]
+    purpose: Literal["watch", "console", "hover"]
     """Who asked (decides where the answer is shown)."""
 
 

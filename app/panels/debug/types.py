@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from debugger.protocol import Scopes, Value, Variable
+from editor.types import TextPosition
 
 
 class DebugState(enum.Enum):
@@ -169,3 +170,29 @@ class ScriptOutput:
     """The line as the script's console formatted it."""
     time: float
     """Epoch seconds when it reached the IDE (the session streams lines as they are written)."""
+
+
+@dataclass(frozen=True)
+class HoverRequest:
+    """The mouse rests on an expression in an editor (``DebugController.evaluate_hover``)."""
+
+    path: Path
+    """The editor's file."""
+    position: TextPosition
+    """Where the mouse rests (the hover is shown there)."""
+    expression: str
+    """The identifier under the mouse with the member chain before it (``url.pathname``); property reads only."""
+
+
+@dataclass(frozen=True)
+class HoverValue:
+    """Payload of ``DebugController.sig_hover_evaluated``: a hovered expression's value in the selected frame."""
+
+    path: Path
+    """The editor's file (as in the request)."""
+    position: TextPosition
+    """Where the hover is shown."""
+    expression: str
+    """What was evaluated."""
+    value: Value
+    """Its value (never an evaluation error: those are not shown in hovers)."""

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, SignalInstance
 
 from app.panels.debug.actions import DebugActions
 from app.panels.debug.controller import DebugController
+from app.panels.debug.hover import DebugHoverAdapter
 from app.panels.debug.margin import BreakpointMarginAdapter
 from app.panels.debug.types import BreakpointSpec, DebugState, ExceptionBreaks
 from app.panels.debug.widget import BreakpointEdited, DebugPanel
@@ -37,6 +38,7 @@ class DebugBinding(QObject):
         self._current_editor = current_editor
         self._links: list[tuple[SignalInstance, Callable[..., Any]]] = []
         self._margins: list[BreakpointMarginAdapter] = []
+        self._hovers: list[DebugHoverAdapter] = []
         self.attached = True
         """False once ``detach`` ran."""
         controller.view = panel
@@ -69,12 +71,14 @@ class DebugBinding(QObject):
         self._links.append((signal, slot))
 
     def attach_editor(self, editor: CodeEditor) -> BreakpointMarginAdapter:
-        """Give an editor its breakpoint margin and arrow (call for every editor opened)."""
+        """Give an editor its breakpoint margin and arrow, and its value hovers (call for every editor opened)."""
         for found in editor.findChildren(BreakpointMarginAdapter):
             if found.controller is self.controller:
                 return found
         adapter = BreakpointMarginAdapter(editor, self.controller)
         self._margins.append(adapter)
+        self._hovers = [h for h in self._hovers if shiboken6.isValid(h)]
+        self._hovers.append(DebugHoverAdapter(editor, self.controller))
         return adapter
 
     def margins(self) -> list[BreakpointMarginAdapter]:
@@ -97,6 +101,10 @@ class DebugBinding(QObject):
         for margin in self.margins():
             margin.detach()
         self._margins.clear()
+        for hover in self._hovers:
+            if shiboken6.isValid(hover):
+                hover.detach()
+        self._hovers.clear()
         if self.controller.view is self.panel:
             self.controller.view = None
         self.panel.show_state(DebugState.IDLE)
