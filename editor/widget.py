@@ -499,6 +499,11 @@ class CodeEditor(QWidget):
         self._render_hover(position)
         self.sig_hover_requested.emit(position)
 
+    @property
+    def hover_position(self) -> TextPosition | None:
+        """Where the current hover is (None once the mouse left: a late answer must not reopen it)."""
+        return self._hover_at
+
     def show_hover(self, position: TextPosition, text: str) -> None:
         """Show hover `text` at `position`, after any diagnostics found there (and after a value from
         ``show_hover_value`` for the same hover)."""

@@ -239,6 +239,10 @@ def test_not_paused_only_the_language_server_answers_and_stale_values_are_droppe
     rest_on(editor, total)  # idle: the language server's hover only
     lsp_answers(total)
     assert editor.calltip_text() == "(parameter) total: number" and hover_requests() == []
+    rest_on(editor, total)
+    editor.view.dwellEnd.emit(0, 0)  # the mouse left before the language server answered
+    lsp_answers(total)
+    assert editor.calltip_text() == ""
     controller.start(HttpRequest("GET", "http://localhost/"))
     driver: FakeDriver = drivers[0]
     driver.sig_started.emit(Started((Breakpoint(1, "src/lib.ts", 4, "verified", 4, 7),)))
