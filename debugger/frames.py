@@ -26,7 +26,8 @@ block's accessor is never used (its record may hold an older instance's).
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set as AbstractSet
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from debugger.instrument import WRITABLE_KINDS, InstrumentedFile, Region
