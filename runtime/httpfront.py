@@ -17,6 +17,15 @@ order), chunked request bodies (httptools decodes them), ``Expect:
 100-continue``, HEAD, a body limit (413, then close), malformed requests (400,
 then close), idle keep-alive connections closed after ``keep_alive_s``.
 Upgrades (WebSocket) are refused with 501.
+
+Limits on the request head (``FrontLimits``, see README "Decisions"): a
+request target longer than ``max_url_bytes`` is answered 414, more than
+``max_header_bytes`` of header names and values, or more than ``max_headers``
+header lines, 431; each answer names the limit and closes the connection. The
+head is fed to the parser in slices, so a single endless header line is cut off
+after the limit instead of being buffered whole. A body is held once: its
+chunks are kept as they arrive and joined when the request is complete (at most
+2x its size for that moment).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -42,6 +52,35 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conte
                          "proxy-connection", "te", "trailer"})
 MAX_PIPELINED = 32
 """Parsed requests one connection may queue before the front stops reading from it."""
+HEAD_SLICE = 8192
+"""While a request head is being read, data is fed to the parser this many bytes at a time."""
+LINGER_S = 1.0
+"""After a refusal (400, 413, 414, 431), input is read and dropped this long before the socket closes."""
+
+
+@dataclass(frozen=True)
+class FrontLimits:
+    """Limits on a request's head, checked while it is parsed (before any handler runs).
+
+    Defaults (see README "Decisions"): nginx answers 414 past 8 KiB of request line
+    and ~32 KiB of headers (``large_client_header_buffers 4 8k``), Node.js 431 past
+    16 KiB of head (``--max-http-header-size``), Cloudflare documents 16 KB URLs and
+    128 KB of request headers. These sit between: every real browser or API client
+    fits, and a connection can never make the front buffer more than ~80 KiB of head.
+    """
+
+    max_url_bytes: int = 16 * 1024
+    """Longest request target (path and query as sent); 414 beyond."""
+    max_header_bytes: int = 64 * 1024
+    """Most bytes of header names plus values in one request; 431 beyond."""
+    max_headers: int = 128
+    """Most header lines in one request; 431 beyond."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_url_bytes", "max_header_bytes", "max_headers"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
 
 
 class FrontRequest:
@@ -200,7 +239,12 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._size = 0
         self._limit = 0
-        self._too_large = False
+        self._refusal: tuple[int, str] | None = None
+        """What a parser callback refused (httptools wraps what a callback raised)."""
+        self._in_head = True
+        """The next bytes belong to a request head (between requests, or before its headers end)."""
+        self._head_fed = 0
+        self._header_bytes = 0
 
     # ---- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -241,12 +285,38 @@ class _Connection(asyncio.Protocol):
             return
         self.last_active = time.monotonic()
         try:
-            self.parser.feed_data(data)
+            if not self._in_head:
+                self.parser.feed_data(data)
+                return
+            # A head is read: feed it in slices so that one endless header line is cut off
+            # at the limit (httptools would otherwise buffer it whole before calling back).
+            most = self.front.head_budget
+            if len(data) <= HEAD_SLICE:
+                self._head_fed += len(data)
+                self.parser.feed_data(data)
+                if self._in_head and self._head_fed > most and not self.closing:
+                    self._refuse(*self.front.head_too_large(len(self._url)))
+                return
+            view = memoryview(data)
+            at = 0
+            while at < len(view):
+                if not self._in_head:
+                    self.parser.feed_data(view[at:])
+                    return
+                piece = view[at:at + HEAD_SLICE]
+                at += len(piece)
+                self._head_fed += len(piece)
+                self.parser.feed_data(piece)
+                if self.closing:
+                    return
+                if self._in_head and self._head_fed > most:
+                    self._refuse(*self.front.head_too_large(len(self._url)))
+                    return
         except httptools.HttpParserUpgrade:
             self._refuse(501, "501 Not Implemented: protocol upgrades (WebSocket) are not supported\n")
         except httptools.HttpParserError as exc:
-            if self._too_large:  # httptools wraps what a callback raised
-                self._refuse(413, f"413 Payload Too Large: the body exceeds max_body_bytes ({self._limit} bytes)\n")
+            if self._refusal is not None:  # httptools wraps what a callback raised
+                self._refuse(*self._refusal)
             else:
                 self._refuse(400, f"400 Bad Request: {exc}\n")
 
@@ -256,35 +326,61 @@ class _Connection(asyncio.Protocol):
         self._headers = []
         self._body = []
         self._size = 0
+        self._header_bytes = 0
+        self._in_head = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        limit = self.front.limits.max_url_bytes
+        if len(self._url) > limit:
+            self._refusal = (414, f"414 URI Too Long: the request target is longer than max_url_bytes "
+                                  f"({limit} bytes)\n")
+            raise _HeadRefused
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        limits = self.front.limits
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > limits.max_header_bytes:
+            self._refusal = (431, f"431 Request Header Fields Too Large: the headers are larger than "
+                                  f"max_header_bytes ({limits.max_header_bytes} bytes)\n")
+            raise _HeadRefused
+        if len(self._headers) >= limits.max_headers:
+            self._refusal = (431, f"431 Request Header Fields Too Large: more than max_headers "
+                                  f"({limits.max_headers}) header lines\n")
+            raise _HeadRefused
         self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_fed = 0
         self._limit = self.front.max_body()
         for name, value in self._headers:
             if name == "content-length" and value.isdigit() and int(value) > self._limit:
-                self._too_large = True
-                raise _BodyTooLarge
+                self._refusal = self._too_large_answer()
+                raise _HeadRefused
             if name == "expect" and value.lower() == "100-continue" and not self.closing:
                 self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _too_large_answer(self) -> tuple[int, str]:
+        return 413, f"413 Payload Too Large: the body exceeds max_body_bytes ({self._limit} bytes)\n"
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
         if self._size > self._limit:
-            self._too_large = True
-            raise _BodyTooLarge
+            self._refusal = self._too_large_answer()
+            raise _HeadRefused
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         parser = self.parser
         if parser.should_upgrade():
             return  # feed_data raises HttpParserUpgrade next: refused with 501
+        chunks, self._body = self._body, []
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        del chunks  # the parts go as soon as the joined body exists: at most 2x the body, briefly
+        self._in_head = True
         request = FrontRequest(parser.get_method().decode("ascii"), self._url.decode("latin-1"), self._headers,
-                               b"".join(self._body), parser.should_keep_alive(), parser.get_http_version())
+                               body, parser.should_keep_alive(), parser.get_http_version())
         if self.current is None and not self.write_paused:
             self._start(request)
         else:
@@ -334,11 +430,28 @@ class _Connection(asyncio.Protocol):
         body = text.encode()
         self.transport.write(encode_head(status, [("content-type", "text/plain; charset=utf-8")], len(body), False)
                              + body)
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close after a refusal without losing the answer: closing a socket with unread input
+        resets the connection, and the client would never read the answer. So send EOF, drop
+        whatever still arrives for up to ``LINGER_S`` (as nginx's lingering close), then close."""
+        transport = self.transport
+        if self.read_paused:
+            self.read_paused = False
+            transport.resume_reading()
+        try:
+            if transport.can_write_eof():
+                transport.write_eof()
+                asyncio.get_running_loop().call_later(LINGER_S, transport.close)
+                return
+        except (OSError, RuntimeError):
+            pass
+        transport.close()
 
 
-class _BodyTooLarge(Exception):
-    """The request body passed the front's limit."""
+class _HeadRefused(Exception):
+    """A request passed one of the front's limits (the answer is in ``_Connection._refusal``)."""
 
 
 class AsgiBridge:
@@ -430,16 +543,31 @@ class HttpFront:
     """Serves a listening socket: ``handler`` takes script requests, the rest goes to ``app`` (ASGI)."""
 
     def __init__(self, handler: Handler, app: Callable[..., Awaitable[None]], *,
-                 max_body: Callable[[], int] = lambda: 100 * 1024 * 1024, keep_alive_s: float = 30.0) -> None:
+                 max_body: Callable[[], int] = lambda: 100 * 1024 * 1024, keep_alive_s: float = 30.0,
+                 limits: FrontLimits | None = None) -> None:
         self.handler = handler
         self.bridge = AsgiBridge(app)
         self.max_body = max_body
+        self.limits = limits or FrontLimits()
+        self.head_budget = (self.limits.max_url_bytes + self.limits.max_header_bytes
+                            + 4 * self.limits.max_headers + 2 * HEAD_SLICE)
+        """Bytes of one head (separators and the request line included) read before it is cut off."""
         self.keep_alive_s = keep_alive_s
         self.connections: set[_Connection] = set()
         self.requests = 0
         """Requests read so far."""
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
+
+    def head_too_large(self, url_bytes: int) -> tuple[int, str]:
+        """The answer to a head that goes on past every limit (one endless line)."""
+        limits = self.limits
+        if url_bytes >= limits.max_url_bytes or url_bytes == 0:
+            # still in the request line (httptools has not handed the target over yet)
+            return 414, (f"414 URI Too Long: the request line is longer than max_url_bytes "
+                         f"({limits.max_url_bytes} bytes)\n")
+        return 431, (f"431 Request Header Fields Too Large: the headers are larger than max_header_bytes "
+                     f"({limits.max_header_bytes} bytes)\n")
 
     async def start(self, sock: socket.socket) -> None:
         """Accept connections on ``sock``."""

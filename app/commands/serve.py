@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from runtime.httpfront import FrontLimits
 from runtime.server.config import DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_PORT, MIB, ServerConfig
 
 
@@ -32,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-bundle-mb", type=float, default=DEFAULT_MAX_BUNDLE_BYTES / MIB, metavar="N",
                    help="largest upload accepted (default: 10)")
     p.add_argument("--dev-errors", action="store_true", help="answer script errors with their TypeScript stack")
+    limits = FrontLimits()
+    p.add_argument("--max-url-bytes", type=int, default=limits.max_url_bytes, metavar="N",
+                   help=f"longest request target; 414 beyond (default: {limits.max_url_bytes})")
+    p.add_argument("--max-header-bytes", type=int, default=limits.max_header_bytes, metavar="N",
+                   help=f"most bytes of request header names and values; 431 beyond (default: {limits.max_header_bytes})")
+    p.add_argument("--max-headers", type=int, default=limits.max_headers, metavar="N",
+                   help=f"most request header lines; 431 beyond (default: {limits.max_headers})")
     p.set_defaults(handler=run)
 
 
@@ -104,7 +112,14 @@ def run(args: argparse.Namespace) -> int:
     if args.max_bundle_mb <= 0:
         print("isoplay: --max-bundle-mb must be positive", file=sys.stderr)
         return 1
-    config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors)
+    try:
+        front_limits = FrontLimits(max_url_bytes=args.max_url_bytes, max_header_bytes=args.max_header_bytes,
+                                   max_headers=args.max_headers)
+    except ValueError as exc:
+        print(f"isoplay: --{str(exc).replace('_', '-')}", file=sys.stderr)
+        return 1
+    config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors,
+                          front_limits=front_limits)
     try:
         import uvloop
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from runtime.httpfront import FrontLimits
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BUNDLE_BYTES = 10 * MIB
@@ -32,3 +34,5 @@ class ServerConfig:
     """Answer a failing script's requests with its TypeScript stack (else a bare 500)."""
     sse_keepalive_seconds: float = 15.0
     """A comment line is sent on idle log streams this often."""
+    front_limits: FrontLimits = field(default_factory=FrontLimits)
+    """Request-head limits of the HTTP front (URL 414, header bytes and count 431)."""

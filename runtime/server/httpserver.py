@@ -34,7 +34,9 @@ class HttpServer:
         self.app = app
         self.sock = sock
         self.graceful_timeout = graceful_timeout
-        self._front = HttpFront(app.handle, app, max_body=app.max_body)
+        config = getattr(getattr(app, "core", None), "config", None)
+        self._front = HttpFront(app.handle, app, max_body=app.max_body,
+                                limits=config.front_limits if config is not None else None)
         self._started = False
         self._stopped = asyncio.Event()
 
