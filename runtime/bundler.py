@@ -151,13 +151,49 @@ def _check_entry(root: Path, manifest: Manifest) -> None:
         raise BundleError(f"main file {manifest.main} is outside the project")
 
 
-def _finish(proc_rc: int, stdout: str, stderr: str, manifest: Manifest, minify: bool) -> Bundle:
+def _not_utf8(root: Path, stdout: bytes) -> BundleError:
+    """The error for output that is not UTF-8: names the first source file that is not UTF-8 text.
+
+    esbuild copies a source's bytes into ``sourcesContent`` unchecked, so a Latin-1
+    file surfaces as undecodable output; the sources the map lists are checked on disk.
+    """
+    text = stdout.decode("utf-8", "replace")
+    index = text.rfind(_MAP_MARK)
+    sources: list[str] = []
+    if index >= 0:
+        try:
+            raw = base64.b64decode(text[index + len(_MAP_MARK):].strip())
+            sources = [s for s in json.loads(raw.decode("utf-8", "replace")).get("sources", []) if isinstance(s, str)]
+        except (ValueError, AttributeError):
+            sources = []
+    for rel in sources:
+        path = (root / rel).resolve()
+        try:
+            data = path.read_bytes()
+        except (OSError, ValueError):
+            continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            shown = rel.replace(os.sep, "/")
+            message = f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+            return BundleError(f"{shown} is {message}", diagnostics=[Diagnostic(message, Location(shown, line, column))])
+    return BundleError("esbuild's output is not UTF-8 text (a source file is not UTF-8?); save the sources as UTF-8")
+
+
+def _finish(proc_rc: int, stdout_bytes: bytes, stderr: str, manifest: Manifest, minify: bool, root: Path) -> Bundle:
     errors, warnings = parse_esbuild_log(stderr)
     if proc_rc != 0 or errors:
         if not errors:
             errors = [Diagnostic(stderr.strip() or f"esbuild exited with {proc_rc}")]
         raise BundleError(f"build failed with {len(errors)} error(s)", diagnostics=errors)
-    code, smap = _split_output(stdout)
+    try:
+        stdout = stdout_bytes.decode("utf-8")
+        code, smap = _split_output(stdout)
+    except UnicodeDecodeError:
+        raise _not_utf8(root, stdout_bytes) from None
     return Bundle(manifest=manifest, code=code, sourcemap=smap, warnings=tuple(warnings), minified=minify)
 
 
@@ -174,7 +210,7 @@ async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None 
     if tools is None:
         tools = await asyncio.to_thread(toolchain.ensure)
     returncode, out, err = await run_esbuild([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)], root)
-    return _finish(returncode, out.decode("utf-8"), err.decode("utf-8", "replace"), manifest, minify)
+    return _finish(returncode, out, err.decode("utf-8", "replace"), manifest, minify, root)
 
 
 async def run_esbuild(argv: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
@@ -215,7 +251,7 @@ def bundle_sync(root: Path, *, minify: bool = False, manifest: Manifest | None =
     tools = toolchain.ensure()
     proc = subprocess.run([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)],
                           cwd=root, capture_output=True, timeout=300)
-    return _finish(proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8", "replace"), manifest, minify)
+    return _finish(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"), manifest, minify, root)
 
 
 def load_written(script: Path) -> Bundle:

@@ -2,6 +2,19 @@
 
 Validation names the bad key and the expected type, e.g.
 ``isoplay.toml: [limits] timeout_ms must be an integer (got "fast")``.
+
+Guarantees (the manifest is hostile input: it may come from an upload):
+
+- Reading a manifest or secrets file never raises anything but ``ManifestError``
+  with one line naming the file: binary data, UTF-16/32, invalid UTF-8 (with the
+  line and column of the first bad byte), a file over ``MAX_FILE_BYTES``, nesting
+  too deep to parse, a directory or an unreadable file.
+- Every ``[limits]`` key has an allowed range (``LIMIT_RANGES``); a value outside
+  it is refused naming the key and the range, so no later stage sees a number it
+  cannot hold (a 23-digit ``timeout_ms`` used to crash a thread with OverflowError).
+- Strings are bounded and free of control characters where they become names,
+  paths or hosts; counts of vars, bindings, crons and hosts are bounded; a var may
+  not share its name with a binding.
 """
 
 from __future__ import annotations
@@ -18,12 +31,45 @@ from runtime.errors import ManifestError
 
 MANIFEST_NAME = "isoplay.toml"
 SECRETS_PATH = Path(".isoplay") / "secrets.toml"
-NAME_RE = re.compile(r"^[a-z0-9-]{1,63}$")
-BINDING_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
-HOST_RE = re.compile(r"^(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$")
+# \Z, not $: "$" also matches before a trailing newline ("app\n" must not pass)
+NAME_RE = re.compile(r"^[a-z0-9-]{1,63}\Z")
+BINDING_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,254}\Z")
+HOST_RE = re.compile(r"^(\*\.)?[A-Za-z0-9.-]{1,253}(:\d{1,5})?\Z|^\[[0-9a-fA-F:.]{2,45}\](:\d{1,5})?\Z")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 DEFAULT_TIMEOUT_MS = 30_000
 DEFAULT_MEMORY_MB = 128
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Largest isoplay.toml / secrets.toml read (a manifest is a few hundred bytes)."""
+MAX_MAIN_CHARS = 1024
+"""Longest ``main`` path."""
+MAX_VARS = 1024
+"""Most ``[vars]`` entries."""
+MAX_VAR_NAME_CHARS = 255
+"""Longest var (and secret) name."""
+MAX_VAR_BYTES = 64 * 1024
+"""Largest var (and secret) value, in UTF-8 bytes (Workers allows 5 KB)."""
+MAX_KV_NAMESPACES = 256
+"""Most ``[[kv_namespaces]]`` entries."""
+MAX_CRONS = 64
+"""Most ``[triggers] crons`` entries."""
+MAX_CRON_CHARS = 256
+"""Longest cron expression."""
+MAX_FETCH_ALLOW = 1024
+"""Most ``[fetch] allow`` entries."""
+
+LIMIT_RANGES: dict[str, tuple[int, int]] = {
+    "timeout_ms": (1, 3_600_000),
+    "memory_mb": (8, 16_384),
+    "max_isolates": (1, 1024),
+    "min_idle": (0, 1024),
+    "max_queue": (0, 1_000_000),
+    "queue_timeout_ms": (1, 3_600_000),
+    "max_invocations": (0, 1_000_000_000),
+    "max_body_bytes": (1, 4 * 1024 * 1024 * 1024),
+}
+"""Allowed inclusive range of every ``[limits]`` key."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +142,21 @@ def _type_name(value: Any) -> str:
             dict: "a table"}.get(type(value), type(value).__name__)
 
 
+def _show(value: Any, limit: int = 60) -> str:
+    """A short, safe ``repr`` (deep nesting, huge numbers and long strings cannot blow up a message)."""
+    if isinstance(value, (dict, list)):
+        return f"with {len(value)} entries"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return "(too large to show)"
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
 def _expect(value: Any, typ: type, what: str, expected: str, source: str) -> Any:
     ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
     if not ok:
-        raise ManifestError(f"{source}: {what} must be {expected} (got {_type_name(value)} {value!r})")
+        raise ManifestError(f"{source}: {what} must be {expected} (got {_type_name(value)} {_show(value)})")
     return value
 
 
@@ -107,7 +164,7 @@ def _check_unknown(table: dict[str, Any], allowed: set[str], section: str | None
     for key in table:
         if key not in allowed:
             where = f"[{section}] " if section else ""
-            raise ManifestError(f"{source}: unknown key {where}{key!r} (known: {', '.join(sorted(allowed))})")
+            raise ManifestError(f"{source}: unknown key {where}{_show(key)} (known: {', '.join(sorted(allowed))})")
 
 
 def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifest:
@@ -122,33 +179,82 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
             raise ManifestError(f"{source}: missing required key {required!r}")
     name = _expect(data["name"], str, "name", "a string", source)
     if not NAME_RE.match(name):
-        raise ManifestError(f"{source}: name must match [a-z0-9-]{{1,63}} (got {name!r})")
+        raise ManifestError(f"{source}: name must match [a-z0-9-]{{1,63}} (got {_short(name)})")
     version = _expect(data.get("version", "0.1.0"), str, "version", "a semver string like \"1.2.3\"", source)
-    if not semver.Version.is_valid(version):
-        raise ManifestError(f"{source}: version must be semver like \"1.2.3\" (got {version!r})")
+    if len(version) > 256 or not semver.Version.is_valid(version):
+        raise ManifestError(f"{source}: version must be semver like \"1.2.3\" of at most 256 characters "
+                            f"(got {_short(version)})")
     main = _expect(data["main"], str, "main", "a path to the entry file", source)
+    if not main or len(main) > MAX_MAIN_CHARS or _CONTROL_RE.search(main):
+        raise ManifestError(f"{source}: main must be a relative path of 1-{MAX_MAIN_CHARS} characters without "
+                            f"control characters (got {_short(main)})")
+    if "compatibility_date" in data:
+        date = _expect(data["compatibility_date"], str, "compatibility_date", 'a date like "2024-09-23"', source)
+        if not DATE_RE.match(date):
+            raise ManifestError(f"{source}: compatibility_date must be a date like \"2024-09-23\" (got {_short(date)})")
+    vars_ = _parse_vars(data.get("vars", {}), source)
+    kv = _parse_kv(data.get("kv_namespaces", []), source)
+    check_binding_clash(vars_, kv, source)
     return Manifest(
         name=name,
         version=version,
         main=main,
-        vars=_parse_vars(data.get("vars", {}), source),
-        kv_namespaces=_parse_kv(data.get("kv_namespaces", []), source),
+        vars=vars_,
+        kv_namespaces=kv,
         crons=_parse_triggers(data.get("triggers", {}), source),
         limits=_parse_limits(data.get("limits", {}), source),
         fetch_allow=_parse_fetch(data.get("fetch", {}), source),
     )
 
 
+def check_binding_clash(vars_: dict[str, str], kv: tuple[KVBinding, ...], source: str) -> None:
+    """Refuse a var that has the name of a KV binding (one would silently hide the other on ``env``).
+
+    Raises:
+        ManifestError: naming both.
+    """
+    for binding in kv:
+        if binding.binding in vars_:
+            raise ManifestError(f"{source}: [vars] {binding.binding} has the same name as the [[kv_namespaces]] "
+                                f"binding {binding.binding!r}; rename one of them (both would be env.{binding.binding})")
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``repr`` of ``text``, cut to ``limit`` characters (long hostile strings stay out of messages)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+def _check_name(name: str, what: str, source: str) -> None:
+    if not name or len(name) > MAX_VAR_NAME_CHARS or _CONTROL_RE.search(name):
+        raise ManifestError(f"{source}: {what} name {_short(name)} must be 1-{MAX_VAR_NAME_CHARS} characters "
+                            "without control characters")
+
+
+def _check_value_size(value: str, what: str, source: str) -> None:
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_VAR_BYTES:
+        raise ManifestError(f"{source}: {what} is {size} bytes (at most {MAX_VAR_BYTES} allowed)")
+
+
 def _parse_vars(table: Any, source: str) -> dict[str, str]:
     _expect(table, dict, "[vars]", "a table of strings", source)
+    if len(table) > MAX_VARS:
+        raise ManifestError(f"{source}: [vars] has {len(table)} entries (at most {MAX_VARS} allowed)")
     out: dict[str, str] = {}
     for key, value in table.items():
+        _check_name(key, "[vars]", source)
         out[key] = _expect(value, str, _where("vars", key), "a string", source)
+        _check_value_size(value, _where("vars", key), source)
     return out
 
 
 def _parse_kv(items: Any, source: str) -> tuple[KVBinding, ...]:
     _expect(items, list, "[[kv_namespaces]]", "an array of tables", source)
+    if len(items) > MAX_KV_NAMESPACES:
+        raise ManifestError(f"{source}: [[kv_namespaces]] has {len(items)} entries (at most {MAX_KV_NAMESPACES} allowed)")
     seen: set[str] = set()
     out = []
     for item in items:
@@ -158,7 +264,8 @@ def _parse_kv(items: Any, source: str) -> tuple[KVBinding, ...]:
             raise ManifestError(f"{source}: [[kv_namespaces]] entry needs a binding name")
         binding = _expect(item["binding"], str, "[kv_namespaces] binding", "a string", source)
         if not BINDING_RE.match(binding):
-            raise ManifestError(f"{source}: [kv_namespaces] binding {binding!r} is not a valid JavaScript identifier")
+            raise ManifestError(f"{source}: [kv_namespaces] binding {_short(binding)} is not a valid JavaScript "
+                                "identifier of at most 255 characters")
         if binding in seen:
             raise ManifestError(f"{source}: [kv_namespaces] binding {binding!r} is declared twice")
         seen.add(binding)
@@ -170,11 +277,16 @@ def _parse_triggers(table: Any, source: str) -> tuple[str, ...]:
     _expect(table, dict, "[triggers]", "a table", source)
     _check_unknown(table, {"crons"}, "triggers", source)
     crons = _expect(table.get("crons", []), list, "[triggers] crons", "an array of cron strings", source)
+    if len(crons) > MAX_CRONS:
+        raise ManifestError(f"{source}: [triggers] crons has {len(crons)} entries (at most {MAX_CRONS} allowed)")
     from runtime.cron import validate_cron
     from runtime.errors import CronSyntaxError
 
     for expr in crons:
         _expect(expr, str, "[triggers] crons entry", "a cron string like \"*/5 * * * *\"", source)
+        if len(expr) > MAX_CRON_CHARS or _CONTROL_RE.search(expr.replace("\t", " ")):
+            raise ManifestError(f"{source}: [triggers] crons entry {_short(expr)} must be at most {MAX_CRON_CHARS} "
+                                "characters without control characters")
         try:
             validate_cron(expr, source=f"{source}: [triggers] crons")
         except CronSyntaxError as exc:
@@ -188,9 +300,11 @@ def _parse_limits(table: Any, source: str) -> Limits:
     _check_unknown(table, fields, "limits", source)
     values: dict[str, int] = {}
     for key, value in table.items():
-        _expect(value, int, _where("limits", key), "an integer", source)
-        if value < 0 or (value == 0 and key not in {"min_idle", "max_invocations", "max_queue"}):
-            raise ManifestError(f"{source}: [limits] {key} must be positive (got {value})")
+        low, high = LIMIT_RANGES[key]
+        _expect(value, int, _where("limits", key), f"an integer from {low} to {high}", source)
+        if not low <= value <= high:
+            shown = str(value) if abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+            raise ManifestError(f"{source}: [limits] {key} must be from {low} to {high} (got {shown})")
         values[key] = value
     limits = Limits(**values)
     if limits.min_idle > limits.max_isolates:
@@ -202,20 +316,84 @@ def _parse_fetch(table: Any, source: str) -> tuple[str, ...]:
     _expect(table, dict, "[fetch]", "a table", source)
     _check_unknown(table, {"allow"}, "fetch", source)
     allow = _expect(table.get("allow", []), list, "[fetch] allow", "an array of host names", source)
+    if len(allow) > MAX_FETCH_ALLOW:
+        raise ManifestError(f"{source}: [fetch] allow has {len(allow)} entries (at most {MAX_FETCH_ALLOW} allowed)")
     for host in allow:
         _expect(host, str, "[fetch] allow entry", "a host name like \"api.example.com\" or \"127.0.0.1:8080\"", source)
-        if not HOST_RE.match(host):
-            raise ManifestError(f"{source}: [fetch] allow entry {host!r} is not a host or host:port")
+        match = HOST_RE.match(host)
+        port = host.rpartition(":")[2] if match and host.rpartition(":")[2].isdigit() and not host.endswith("]") else ""
+        if not match or (port and not 1 <= int(port) <= 65535):
+            raise ManifestError(f"{source}: [fetch] allow entry {_short(host)} is not a host or host:port "
+                                "(port 1-65535)")
     return tuple(h.lower() for h in allow)
 
 
-def _read_toml(path: Path, label: str) -> dict[str, Any]:
+_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"), (b"\xfe\xff", "UTF-16"),
+         (b"\xff\xfe", "UTF-16"))
+
+
+def decode_text(data: bytes, label: str) -> str:
+    """``data`` as UTF-8 text, or a one-line ManifestError naming ``label`` and what is wrong.
+
+    A UTF-8 byte-order mark is dropped. UTF-16/32 (with or without a mark), binary
+    data (NUL bytes) and invalid UTF-8 are refused; the last with the line and
+    column of the first bad byte.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise ManifestError(f"{label}: the file is {name} text; save it as UTF-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data:
+        even, odd = data[0::2].count(0), data[1::2].count(0)
+        half = len(data) // 2
+        if half >= 4 and max(even, odd) >= 0.9 * half and min(even, odd) <= 0.1 * half:  # UTF-16 without a mark
+            raise ManifestError(f"{label}: the file looks like UTF-16 text; save it as UTF-8")
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        raise ManifestError(f"{label}:{line}: the file holds a NUL byte (binary data?); it must be UTF-8 text")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ManifestError(f"{label}:{line}:{column}: the file is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                            "save it as UTF-8") from None
+
+
+def read_text_file(path: Path, label: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a small UTF-8 config file; every failure is a one-line ManifestError naming ``label``."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise ManifestError(f"{label}: not found") from None
+    except IsADirectoryError:
+        raise ManifestError(f"{label}: is a directory, not a file") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ManifestError(f"{label}: cannot be read ({reason})") from None
+    if len(data) > max_bytes:
+        raise ManifestError(f"{label}: the file is larger than {max_bytes} bytes")
+    return decode_text(data, label)
+
+
+def parse_toml(text: str, label: str) -> dict[str, Any]:
+    """TOML text to data; a syntax error or nesting too deep is a one-line ManifestError."""
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{label}: {exc}") from None
+    except RecursionError:
+        raise ManifestError(f"{label}: arrays or tables are nested too deeply") from None
+    except ValueError as exc:  # Python refuses to convert an integer of more than 4300 digits
+        if "digits" in str(exc):
+            raise ManifestError(f"{label}: a number has too many digits (at most 4300)") from None
+        raise ManifestError(f"{label}: {str(exc).splitlines()[0][:200]}") from None
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    return parse_toml(read_text_file(path, label), label)
 
 
 def load_manifest(root: Path) -> Manifest:
@@ -237,8 +415,11 @@ def load_secrets(root: Path) -> dict[str, str]:
         return {}
     data = _read_toml(path, str(SECRETS_PATH))
     out: dict[str, str] = {}
+    if len(data) > MAX_VARS:
+        raise ManifestError(f"{SECRETS_PATH}: has {len(data)} secrets (at most {MAX_VARS} allowed)")
     for key, value in data.items():
         if not BINDING_RE.match(key):
-            raise ManifestError(f"{SECRETS_PATH}: secret name {key!r} is not a valid JavaScript identifier")
+            raise ManifestError(f"{SECRETS_PATH}: secret name {_short(key)} is not a valid JavaScript identifier")
         out[key] = _expect(value, str, key, "a string", str(SECRETS_PATH))
+        _check_value_size(value, f"secret {key}", str(SECRETS_PATH))
     return out

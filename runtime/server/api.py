@@ -231,8 +231,10 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}", code="malformed_request") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply", code="malformed_request") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4300 digits
+        raise BadRequest(f"the body is not valid JSON: {str(exc)[:200]}", code="malformed_request") from None
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

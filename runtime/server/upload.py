@@ -112,8 +112,10 @@ def _parts(content_type: str, body: bytes) -> dict[str, bytes]:
 def _json(data: bytes, what: str) -> Any:
     try:
         return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the {what} part is not valid JSON: {exc}", code="malformed_upload") from None
+    except RecursionError:
+        raise BadRequest(f"the {what} part is nested too deeply", code="malformed_upload") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4300 digits
+        raise BadRequest(f"the {what} part is not valid JSON: {str(exc)[:200]}", code="malformed_upload") from None
 
 
 def _text(data: bytes, what: str) -> str:

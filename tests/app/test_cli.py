@@ -82,7 +82,7 @@ def test_bad_manifest_is_one_clear_line(tmp_path: Path, tools) -> None:
     proc = isoplay("run", str(tmp_path / "p"))
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        "isoplay: isoplay.toml: [limits] memory_mb must be an integer (got a string 'lots')"]
+        "isoplay: isoplay.toml: [limits] memory_mb must be an integer from 8 to 16384 (got a string 'lots')"]
 
 
 def test_version_lists_engines(tools) -> None:
