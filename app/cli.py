@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_version()
     if args.command is None:
         args = parser.parse_args(["ide", *argv])
+    args.argv = argv  # the command line as given (``serve --workers`` hands it on to its workers)
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:

@@ -209,11 +209,15 @@ class Exchange:
         conn = self.conn
         if conn.closed:
             return
-        keep_alive = self.request.keep_alive and not conn.closing
+        keep_alive = self.request.keep_alive and not conn.closing and not conn.draining
         head = encode_head(status, headers, len(body), keep_alive)
         bodiless = status in (204, 304) or self.request.method == "HEAD"
         conn.transport.write(head if bodiless else head + body)
         conn.finished(keep_alive)
+
+
+FRESH_CONNECTION_GRACE_S = 1.0
+"""On stop, how long a connection that has not sent a request yet may still send one."""
 
 
 class _Connection(asyncio.Protocol):
@@ -227,6 +231,10 @@ class _Connection(asyncio.Protocol):
         self.closing = False
         """No further request is read (after 400/413); the connection closes after the current answer."""
         self.current: Exchange | None = None
+        self.started = 0
+        """Requests started on this connection so far."""
+        self.draining = False
+        """The front is stopping: answer what was sent, then close (no keep-alive)."""
         self.waiting: deque[FrontRequest] = deque()
         self.last_active = time.monotonic()
         self.read_paused = False
@@ -392,6 +400,7 @@ class _Connection(asyncio.Protocol):
     # ---- answering ------------------------------------------------------------------
     def _start(self, request: FrontRequest) -> None:
         self.front.requests += 1
+        self.started += 1
         exchange = self.current = Exchange(self, request)
         try:
             taken = self.front.handler(request, exchange)
@@ -479,7 +488,7 @@ class AsgiBridge:
         conn.writable = asyncio.Event()
         conn.writable.set()
         state = {"body_sent": False, "started": False, "chunked": False, "length": 0, "finished": False}
-        keep_alive = request.keep_alive
+        keep_alive = request.keep_alive and not conn.draining
 
         async def receive() -> dict[str, Any]:
             if not state["body_sent"]:
@@ -590,13 +599,21 @@ class HttpFront:
             self._server.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        deadline = time.monotonic() + grace_s
+        now = time.monotonic()
+        deadline = now + grace_s
+        # A connection accepted just before the stop has not sent its request yet (or it is on its
+        # way): give it a moment to arrive and be answered, as other processes on a shared listening
+        # socket keep accepting. Idle keep-alive connections close at once.
+        fresh_deadline = now + min(FRESH_CONNECTION_GRACE_S, grace_s)
         for conn in list(self.connections):
-            if conn.current is None:
+            conn.draining = True
+            if conn.current is None and conn.started > 0 and not conn.waiting:
                 conn.transport.close()
-            else:
-                conn.closing = True
-        while any(c.current is not None for c in self.connections) and time.monotonic() < deadline:
+
+        def busy(c: _Connection) -> bool:
+            return c.current is not None or bool(c.waiting) or (c.started == 0 and time.monotonic() < fresh_deadline)
+
+        while any(busy(c) for c in list(self.connections)) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         for conn in list(self.connections):
             conn.transport.close()

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import socket
 import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from runtime.httpfront import FrontLimits
 from runtime.server.config import DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_PORT, MIB, ServerConfig
@@ -17,6 +22,14 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("isoplay") / "server"
+
+
+def default_workers() -> int:
+    """One worker per core (the cores this process may run on)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=f"most bytes of request header names and values; 431 beyond (default: {limits.max_header_bytes})")
     p.add_argument("--max-headers", type=int, default=limits.max_headers, metavar="N",
                    help=f"most request header lines; 431 beyond (default: {limits.max_headers})")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes sharing the port, under a supervisor that restarts them "
+                        f"(default: one per core, here {default_workers()}; 1 serves from this process)")
+    p.add_argument("--worker", nargs=4, type=int, default=None, help=argparse.SUPPRESS,
+                   metavar=("INDEX", "LISTEN_FD", "LIFE_FD", "READY_FD"))
     p.set_defaults(handler=run)
 
 
@@ -67,27 +85,36 @@ def _manage_tokens(args: argparse.Namespace, data: Path) -> int:
     return 0
 
 
-async def _serve(config: ServerConfig, host: str, port: int) -> int:
-    from runtime.devserver import make_socket
+@dataclass(frozen=True)
+class WorkerRole:
+    """What a worker process of ``--workers N`` was handed by its supervisor."""
+
+    index: int
+    life_fd: int
+    ready_fd: int
+
+
+async def _serve(config: ServerConfig, sock: socket.socket, role: WorkerRole | None = None) -> int:
+    from runtime.cluster.supervisor import report_ready, watch_parent
     from runtime.gcpolicy import tune_for_serving
     from runtime.server.core import ServerCore
     from runtime.server.httpserver import HttpServer
 
-    try:
-        sock = make_socket(host, port)
-    except OSError as exc:
-        print(f"isoplay: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
-        return 1
-    core = ServerCore(config)
+    from runtime.server.sqlite_storage import SqliteDeploymentStorage
+
+    # A worker never cleans up staging folders: a sibling may be mid-deploy (the supervisor cleaned up once).
+    core = ServerCore(config, storage=SqliteDeploymentStorage.open(config.data_dir, cleanup=role is None))
     http = HttpServer(core.asgi, sock)
     await http.start()
     tune_for_serving()
-    print(f"isoplay serve: {http.url}/  (apps at /{{app}}/, API at /api/, data in {config.data_dir}; Ctrl+C to stop)",
-          file=sys.stderr)
-    if not core.storage.list_tokens():
-        print(f"isoplay serve: no API tokens yet; create one with `isoplay serve --data {config.data_dir} "
-              "--create-token NAME`", file=sys.stderr)
     stop = asyncio.Event()
+    if role is None:
+        print(f"isoplay serve: {http.url}/  (apps at /{{app}}/, API at /api/, data in {config.data_dir}; "
+              "Ctrl+C to stop)", file=sys.stderr)
+        _hint_tokens(core.storage.list_tokens(), config.data_dir)
+    else:
+        watch_parent(role.life_fd, stop.set)
+        report_ready(role.ready_fd, role.index)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -104,13 +131,85 @@ async def _serve(config: ServerConfig, host: str, port: int) -> int:
     return 0
 
 
+def _hint_tokens(tokens: list[object], data: Path) -> None:
+    if not tokens:
+        print(f"isoplay serve: no API tokens yet; create one with `isoplay serve --data {data} "
+              "--create-token NAME`", file=sys.stderr)
+
+
+def _run_loop(main: Coroutine[Any, Any, int]) -> int:
+    try:
+        import uvloop
+
+        return uvloop.run(main)
+    except ImportError:
+        return asyncio.run(main)
+
+
+def _listen(host: str, port: int) -> socket.socket | None:
+    from runtime.devserver import make_socket
+
+    try:
+        return make_socket(host, port)
+    except OSError as exc:
+        print(f"isoplay: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def _worker_argv(argv: list[str]) -> Callable[[int, int, int, int], list[str]]:
+    """The command line of a worker: this one without ``--workers``, plus its role."""
+    rest: list[str] = []
+    skip = False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--workers":
+            skip = True
+        elif not item.startswith("--workers="):
+            rest.append(item)
+
+    def command(index: int, listen_fd: int, life_fd: int, ready_fd: int) -> list[str]:
+        return [sys.executable, "-m", "app", *rest, "--worker", str(index), str(listen_fd), str(life_fd),
+                str(ready_fd)]
+
+    return command
+
+
+def _supervise(args: argparse.Namespace, config: ServerConfig, count: int) -> int:
+    from runtime.cluster.supervisor import Supervisor
+    from runtime.server.sqlite_storage import SqliteDeploymentStorage
+
+    sock = _listen(args.host, args.port)
+    if sock is None:
+        return 1
+    storage = SqliteDeploymentStorage.open(config.data_dir)  # creates the store and cleans up after a crash, once
+    tokens = storage.list_tokens()
+    storage.close()
+    supervisor = Supervisor(sock, count, _worker_argv(list(getattr(args, "argv", None) or sys.argv[1:])))
+    try:
+        supervisor.start()
+    except RuntimeError as exc:
+        print(f"isoplay serve: {exc}", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    print(f"isoplay serve: {url}/  (apps at /{{app}}/, API at /api/, data in {config.data_dir}; {count} workers, "
+          f"pids {' '.join(str(p) for p in supervisor.statistics().pids)}; Ctrl+C to stop)", file=sys.stderr)
+    _hint_tokens(tokens, config.data_dir)
+    return supervisor.run()
+
+
 def run(args: argparse.Namespace) -> int:
-    """Manage tokens, or serve until interrupted."""
+    """Manage tokens, or serve until interrupted (alone, as a supervisor, or as one of its workers)."""
     data = (args.data or default_data_dir()).resolve()
     if args.create_token or args.revoke_token or args.list_tokens:
         return _manage_tokens(args, data)
     if args.max_bundle_mb <= 0:
         print("isoplay: --max-bundle-mb must be positive", file=sys.stderr)
+        return 1
+    count = default_workers() if args.workers is None else args.workers
+    if count < 1 or count > 256:
+        print(f"isoplay: --workers must be between 1 and 256 (got {count})", file=sys.stderr)
         return 1
     try:
         front_limits = FrontLimits(max_url_bytes=args.max_url_bytes, max_header_bytes=args.max_header_bytes,
@@ -120,9 +219,15 @@ def run(args: argparse.Namespace) -> int:
         return 1
     config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors,
                           front_limits=front_limits)
-    try:
-        import uvloop
-
-        return uvloop.run(_serve(config, args.host, args.port))
-    except ImportError:
-        return asyncio.run(_serve(config, args.host, args.port))
+    if args.worker is not None:
+        index, listen_fd, life_fd, ready_fd = args.worker
+        sock = socket.socket(fileno=listen_fd)
+        sock.setblocking(False)
+        config = replace(config, run_crons=index == 0, node=f"{socket.gethostname()}/{index}")
+        return _run_loop(_serve(config, sock, WorkerRole(index, life_fd, ready_fd)))
+    if count > 1 and hasattr(os, "fork"):
+        return _supervise(args, config, count)
+    sock = _listen(args.host, args.port)
+    if sock is None:
+        return 1
+    return _run_loop(_serve(config, sock))

@@ -98,6 +98,8 @@ class AppRuntimes:
         self._last_used: dict[PoolKey, float] = {}
         self._kv: dict[str, KVStore] = {}
         self._crons: dict[str, CronScheduler] = {}
+        self._live: dict[str, str | None] = {}
+        """The live version each app's pools and cron were last brought in line with."""
         self._stopped = False
         self.stock = IsolateStock()
         """Ready isolates for every app's pools (a deploy or a cold app starts from one)."""
@@ -258,10 +260,14 @@ class AppRuntimes:
         record = self.storage.get_app(app)
         if previous is not None and (record is None or record.live_version != previous):
             await self._stop_pool((app, previous))
-        if record is None or record.live_version is None:
+        if record is None:
+            self._live.pop(app, None)
+            return
+        self._live[app] = record.live_version
+        if record.live_version is None:
             return
         version = self.storage.get_version(app, record.live_version)
-        if version is not None and version.crons and not self._stopped:
+        if version is not None and version.crons and self.config.run_crons and not self._stopped:
             scheduler = CronScheduler(version.crons, lambda trigger: self._fire_cron(app, trigger), clock=self.clock)
             self._crons[app] = scheduler
             scheduler.start()
@@ -275,19 +281,42 @@ class AppRuntimes:
         if scheduler is not None:
             await scheduler.stop()
 
+    async def sync(self) -> int:
+        """Bring pools and crons in line with the store after another process changed it.
+
+        Idempotent: what this process already applied is left alone. Returns how
+        many apps needed a change.
+        """
+        apps = {record.name: record for record in self.storage.list_apps()}
+        changed = 0
+        for app in [a for a in self._live if a not in apps]:
+            await self.app_deleted(app, remove_data=False)
+            changed += 1
+        for name, record in apps.items():
+            if name not in self._live or self._live[name] != record.live_version:
+                await self.live_changed(name, self._live.get(name))
+                changed += 1
+        for app, version in list(self._pools):
+            if app in apps and self.storage.get_version(app, version) is None:
+                await self.version_deleted(app, version)
+                changed += 1
+        return changed
+
     async def version_deleted(self, app: str, version: str) -> None:
         """Stop the pool of a deleted version."""
         await self._stop_pool((app, version))
 
-    async def app_deleted(self, app: str) -> None:
-        """Stop everything of a deleted app and remove its KV data."""
+    async def app_deleted(self, app: str, *, remove_data: bool = True) -> None:
+        """Stop everything of a deleted app and remove its KV data (unless another process already did)."""
         await self._stop_cron(app)
+        self._live.pop(app, None)
         for key in [k for k in self._pools if k[0] == app]:
             await self._stop_pool(key)
         store = self._kv.pop(app, None)
         if store is not None:
             store.close()
-        await asyncio.to_thread(shutil.rmtree, self.app_dir(app), True)
+        if remove_data:
+            await asyncio.to_thread(shutil.rmtree, self.app_dir(app), True)
 
     # ---- introspection -------------------------------------------------------
     def statistics(self) -> AppRuntimesStatistics:

@@ -36,3 +36,7 @@ class ServerConfig:
     """A comment line is sent on idle log streams this often."""
     front_limits: FrontLimits = field(default_factory=FrontLimits)
     """Request-head limits of the HTTP front (URL 414, header bytes and count 431)."""
+    run_crons: bool = True
+    """Run the live versions' cron schedules here (one worker of a ``--workers N`` server does)."""
+    node: str = ""
+    """This process's name in logs and metrics (``host/worker``); empty for a lone server."""

@@ -6,11 +6,13 @@ serve its :attr:`ServerCore.asgi` app; nothing here imports Qt.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runtime.cluster.watch import StoreWatcher
 from runtime.metrics import Metrics
 from runtime.server.apps import AppRuntimes
 from runtime.server.config import ServerConfig
@@ -32,11 +34,17 @@ class HealthReport:
     """``ok`` or the failure, by check name."""
     apps: int
     pools: int
+    node: str = ""
+    """Which process answered (``host/worker`` under ``--workers``; empty for a lone server)."""
+    pid: int = 0
+    crons: int = 0
+    """Apps whose cron schedules run in this process."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``/api/health`` body."""
         return {"status": "ok" if self.ready else "unavailable", "live": self.live, "ready": self.ready,
-                "checks": self.checks, "apps": self.apps, "pools": self.pools}
+                "checks": self.checks, "apps": self.apps, "pools": self.pools, "node": self.node,
+                "pid": self.pid, "crons": self.crons}
 
 
 class ServerCore:
@@ -57,6 +65,8 @@ class ServerCore:
         self.logs = LogHub(config.log_buffer)
         self.runtimes = AppRuntimes(self.storage, config, metrics=self.metrics, logs=self.logs, clock=clock)
         self.deploys = DeployService(self.storage, self.runtimes, config, clock=clock)
+        self.watcher = StoreWatcher(self.storage.changes, self.runtimes.sync)
+        """Applies deploys made through other processes sharing the store."""
         self._started = False
         self._stopped = False
         self._asgi: Any = None
@@ -75,6 +85,7 @@ class ServerCore:
         if self._started:
             return
         self._started = True
+        self.watcher.start()  # its baseline first: what is committed after it is applied, not missed
         await self.runtimes.start()
 
     def begin_stopping(self) -> None:
@@ -88,6 +99,7 @@ class ServerCore:
             return
         self._stopped = True
         self.begin_stopping()
+        await self.watcher.stop()
         await self.runtimes.stop()
         self.storage.close()
 
@@ -104,7 +116,9 @@ class ServerCore:
         checks["lifecycle"] = "ok" if self._started and not self._stopped else \
             ("stopping" if self._stopped else "starting")
         ready = all(v == "ok" for v in checks.values())
-        return HealthReport(True, ready, checks, apps, len(self.runtimes.statistics().pools))
+        stats = self.runtimes.statistics()
+        return HealthReport(True, ready, checks, apps, len(stats.pools), self.config.node, os.getpid(),
+                            len(stats.crons))
 
     def __repr__(self) -> str:
         return f"<ServerCore {self.config.data_dir} {self.runtimes!r}>"

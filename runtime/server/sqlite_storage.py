@@ -42,6 +42,7 @@ SCHEMA_VERSION = 1
 
 # ---- SQL -------------------------------------------------------------------
 SQL_PRAGMA_WAL = "PRAGMA journal_mode=WAL"
+SQL_DATA_VERSION = "PRAGMA data_version"
 SQL_PRAGMA_SYNC_FULL = "PRAGMA synchronous=FULL"
 SQL_PRAGMA_FOREIGN_KEYS = "PRAGMA foreign_keys=ON"
 SQL_SET_USER_VERSION = f"PRAGMA user_version={SCHEMA_VERSION}"
@@ -126,15 +127,23 @@ class SqliteDeploymentStorage:
         self.staging_dir = self.data_dir / STAGING_DIR
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._watch_conn: sqlite3.Connection | None = None
 
     # ---- lifecycle -----------------------------------------------------------
     @classmethod
-    def open(cls, data_dir: Path | str) -> SqliteDeploymentStorage:
-        """Open (creating if needed) the storage and clean up after any crash."""
+    def open(cls, data_dir: Path | str, *, cleanup: bool = True) -> SqliteDeploymentStorage:
+        """Open (creating if needed) the storage and clean up after any crash.
+
+        Args:
+            cleanup: Remove staging folders and orphan bundles a crash left. Worker
+                processes of one server pass False: another worker may be mid-deploy,
+                and the supervisor cleaned up once before starting them.
+        """
         storage = cls(data_dir)
         storage._connect()
-        clear_staging(storage.staging_dir)
-        storage.remove_orphan_bundles()
+        if cleanup:
+            clear_staging(storage.staging_dir)
+            storage.remove_orphan_bundles()
         return storage
 
     def _connect(self) -> None:
@@ -149,11 +158,26 @@ class SqliteDeploymentStorage:
                 db.execute(statement)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            for conn in (self._conn, self._watch_conn):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._watch_conn = None
+
+    def changes(self) -> int:
+        """A number that changes whenever a commit was made to the registry since the last call.
+
+        It reads ``PRAGMA data_version`` on a connection of its own, so commits made
+        through this object count as well as those of other processes.
+        """
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeDisposed("the deployment storage is closed")
+            if self._watch_conn is None:
+                self._watch_conn = sqlite3.connect(self.data_dir / REGISTRY_FILENAME, timeout=BUSY_TIMEOUT_SECONDS,
+                                                   isolation_level=None, check_same_thread=False)
+            return int(self._watch_conn.execute(SQL_DATA_VERSION).fetchone()[0])
 
     def check(self) -> None:
         """Raise unless the registry answers and the data dir exists."""

@@ -83,6 +83,11 @@ class DeploymentStorage(Protocol):
     def check(self) -> None:
         """Raise unless the storage can serve reads and writes (readiness)."""
 
+    def changes(self) -> int:
+        """A number that differs from the previous call's when anything was committed meanwhile
+        (by this process or another one sharing the store)."""
+        ...
+
     # ---- apps and versions ---------------------------------------------------
     def list_apps(self) -> list[AppRecord]:
         """Every app, by name."""
