@@ -211,7 +211,10 @@ async def test_close_lets_an_answer_in_flight_finish(front) -> None:
     server, _script, port = front
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         pending = asyncio.ensure_future(client.get("/delay/200"))
-        await asyncio.sleep(0.05)
+        for _ in range(500):  # until the request is being answered (a fixed sleep raced on a loaded machine)
+            if server.requests:
+                break
+            await asyncio.sleep(0.01)
         await server.close(grace_s=2)
         response = await pending
     assert response.status_code == 200 and response.text == "/delay/200"
