@@ -435,8 +435,10 @@ def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | N
     debugged instead: the capture shows the paused IDE with the frame's ``env``
     expanded.
     """
-    if screenshot is not None and project is not None and not (project / MANIFEST_NAME).is_file():
-        print(f"isoplay: {project} is not an isoplay project (no {MANIFEST_NAME})", file=sys.stderr)
+    from runtime.project import is_project
+
+    if screenshot is not None and project is not None and not is_project(project):
+        print(f"isoplay: {project} is not an isoplay project (no {MANIFEST_NAME} or wrangler config)", file=sys.stderr)
         return 1
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -80,13 +80,16 @@ class Bundle:
         return paths
 
 
-def esbuild_args(entry: str, *, minify: bool) -> list[str]:
-    """The esbuild command-line flags isoplay bundles with (entry relative to the root)."""
+def esbuild_args(entry: str, *, minify: bool, extra: list[str] | None = None, esm: bool = False) -> list[str]:
+    """The esbuild command-line flags isoplay bundles with (entry relative to the root).
+
+    ``extra`` holds a Workers project's aliases, loaders and injects (``runtime.compat.build``);
+    ``esm`` builds an ES module instead of the IIFE (for top-level await, see ``build_plan``).
+    """
     args = [
         entry,
         "--bundle",
-        "--format=iife",
-        f"--global-name={GLOBAL_NAME}",
+        *(["--format=esm"] if esm else ["--format=iife", f"--global-name={GLOBAL_NAME}"]),
         "--platform=browser",
         "--conditions=workerd,worker,browser",
         "--target=es2022",
@@ -97,10 +100,88 @@ def esbuild_args(entry: str, *, minify: bool) -> list[str]:
         "--charset=utf8",
         "--loader:.json=json",
         "--loader:.txt=text",
+        *(extra or []),
     ]
     if minify:
         args += ["--minify", "--keep-names"]
     return args
+
+
+@dataclass
+class BuildPlan:
+    """The esbuild runs one build takes: an IIFE first; an ES module if the code has top-level
+    await; await lowered if the bundle uses node:async_hooks (so its context follows every await)."""
+
+    root: Path
+    manifest: Manifest
+    minify: bool
+    toolchain_root: Path | None
+    esm: bool = False
+    lower_await: bool = False
+
+    @property
+    def node_compat(self) -> bool:
+        """Whether the manifest turns nodejs_compat on."""
+        from runtime.compat.build import node_compat_enabled
+
+        return node_compat_enabled(getattr(self.manifest, "compatibility_flags", ()))
+
+    def argv(self, esbuild: Path) -> list[str]:
+        """The command line of the next run."""
+        from runtime.compat.build import esbuild_compat_args
+
+        extra = esbuild_compat_args(tuple(getattr(self.manifest, "compatibility_flags", ())),
+                                    tuple(getattr(self.manifest, "rules", ())), self.toolchain_root,
+                                    lowered=self.lower_await)
+        if self.lower_await:
+            extra += ["--supported:async-await=false"]
+        return [str(esbuild), *esbuild_args(self.manifest.main, minify=self.minify, extra=extra, esm=self.esm)]
+
+    def next_step(self, returncode: int, stdout: bytes, stderr: str) -> bool:
+        """After a run: True when another run is needed (and the plan is changed for it)."""
+        from runtime.compat.build import TLA_IIFE_ERROR, uses_async_hooks
+
+        inputs: list[tuple[str, str]] = []
+        if returncode == 0 and self.node_compat and not self.lower_await:
+            inputs = _map_sources(stdout.decode("utf-8", "replace"))
+        if returncode != 0 and not self.esm and TLA_IIFE_ERROR in stderr:
+            self.esm = True
+            return True
+        if returncode == 0 and not self.lower_await and uses_async_hooks(inputs, self.toolchain_root):
+            self.lower_await = True
+            return True
+        return False
+
+    def finish(self, returncode: int, stdout: bytes, stderr: str) -> Bundle:
+        """The Bundle of the last run (or its BundleError, with Workers advice added)."""
+        from runtime.compat.build import explain, wasm_extensions, wrap_esm
+
+        try:
+            built = _finish(returncode, stdout, stderr, self.manifest, self.minify, self.root)
+        except BundleError as exc:
+            config = getattr(self.manifest, "source", "isoplay.toml")
+            diags = explain(exc.diagnostics, tuple(getattr(self.manifest, "compatibility_flags", ())), config,
+                            wasm_extensions(tuple(getattr(self.manifest, "rules", ()))))
+            raise BundleError(exc.message, diagnostics=diags) from None
+        if self.esm:
+            code, smap = wrap_esm(built.code, built.sourcemap)
+            built = Bundle(manifest=built.manifest, code=code, sourcemap=smap, warnings=built.warnings,
+                           minified=built.minified)
+        return built
+
+
+def _map_sources(stdout: str) -> list[tuple[str, str]]:
+    """(path, content) of the sources listed by the inline source map of esbuild's output."""
+    index = stdout.rfind(_MAP_MARK)
+    if index < 0:
+        return []
+    try:
+        data = json.loads(base64.b64decode(stdout[index + len(_MAP_MARK):].strip()))
+        contents = data.get("sourcesContent") or []
+        return [(s, contents[i] if i < len(contents) and isinstance(contents[i], str) else "")
+                for i, s in enumerate(data.get("sources", [])) if isinstance(s, str)]
+    except (ValueError, TypeError):
+        return []
 
 
 def parse_esbuild_log(text: str) -> tuple[list[Diagnostic], list[Diagnostic]]:
@@ -209,8 +290,13 @@ async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None 
     _check_entry(root, manifest)
     if tools is None:
         tools = await asyncio.to_thread(toolchain.ensure)
-    returncode, out, err = await run_esbuild([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)], root)
-    return _finish(returncode, out, err.decode("utf-8", "replace"), manifest, minify, root)
+    plan = BuildPlan(root, manifest, minify, tools.root)
+    while True:
+        argv = await asyncio.to_thread(plan.argv, tools.esbuild) if plan.node_compat else plan.argv(tools.esbuild)
+        returncode, out, err = await run_esbuild(argv, root)
+        stderr = err.decode("utf-8", "replace")
+        if not plan.next_step(returncode, out, stderr):
+            return plan.finish(returncode, out, stderr)
 
 
 async def run_esbuild(argv: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
@@ -249,9 +335,12 @@ def bundle_sync(root: Path, *, minify: bool = False, manifest: Manifest | None =
     manifest = manifest or load_manifest(root)
     _check_entry(root, manifest)
     tools = toolchain.ensure()
-    proc = subprocess.run([str(tools.esbuild), *esbuild_args(manifest.main, minify=minify)],
-                          cwd=root, capture_output=True, timeout=300)
-    return _finish(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"), manifest, minify, root)
+    plan = BuildPlan(root, manifest, minify, tools.root)
+    while True:
+        proc = subprocess.run(plan.argv(tools.esbuild), cwd=root, capture_output=True, timeout=300)
+        stderr = proc.stderr.decode("utf-8", "replace")
+        if not plan.next_step(proc.returncode, proc.stdout, stderr):
+            return plan.finish(proc.returncode, proc.stdout, stderr)
 
 
 def load_written(script: Path) -> Bundle:

@@ -35,6 +35,8 @@ from runtime.service import BuildReport, ProjectRuntime
 
 log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/__isoplay/"
+WRANGLER_SCHEDULED_PATHS = frozenset({"/__scheduled", "/cdn-cgi/handler/scheduled"})
+"""Where wrangler dev fires the scheduled handler (``?cron=...&time=...``)."""
 LEVEL_COLORS = {"error": "31", "warn": "33", "info": "36", "debug": "90", "log": "37"}
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -178,6 +180,10 @@ class DevServer:
         """The HTTP front's path for script traffic: one pool job, answered from its batch."""
         if request.target.startswith(ADMIN_PREFIX):
             return False
+        path = request.target.split("?", 1)[0]
+        if path in WRANGLER_SCHEDULED_PATHS:
+            self._wrangler_scheduled(request, exchange)
+            return True
         host = request.header("host", "localhost")
         trigger = HttpRequest(method=request.method, url=f"http://{host}{request.target}",
                               headers=tuple(request.headers), body=request.body)
@@ -189,6 +195,40 @@ class DevServer:
             return True
         exchange.on_abort = job.cancel
         return True
+
+    def _wrangler_scheduled(self, request: FrontRequest, exchange: Exchange) -> None:
+        """``/__scheduled?cron=`` and ``/cdn-cgi/handler/scheduled?cron=&time=``, answered as wrangler dev does."""
+        from urllib.parse import parse_qs
+
+        from runtime.cron import validate_cron
+        from runtime.invocation import ScheduledTrigger
+
+        query = parse_qs(request.target.partition("?")[2])
+        cron = (query.get("cron") or [""])[0]
+        try:
+            if cron:
+                validate_cron(cron, source="cron")
+            raw_time = (query.get("time") or [""])[0]
+            at = float(raw_time) if raw_time else time.time()
+            if at > 1e11:  # milliseconds, as scheduledTime is
+                at /= 1000
+        except (UserError, ValueError) as exc:
+            exchange.respond_text(400, f"{exc}\n")
+            return
+        dev = self.dev
+
+        def done(outcome: InvocationResult | BaseException) -> None:
+            if isinstance(outcome, InvocationResult) and outcome.ok:
+                exchange.respond_text(200, "Ran scheduled event")
+            else:
+                respond_outcome(exchange, outcome, dev=dev)
+
+        try:
+            job = self.runtime.submit(ScheduledTrigger(cron, at), done)
+        except UserError as exc:
+            exchange.respond_text(500, f"the project does not build:\n{exc}\n")
+            return
+        exchange.on_abort = job.cancel
 
     # ---- admin routes ----------------------------------------------------------
     async def health(self, request: Request) -> Response:

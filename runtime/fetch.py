@@ -59,6 +59,8 @@ def host_allowed(url: str, allow: tuple[str, ...] | list[str]) -> bool:
     host = (parts.hostname or "").lower()
     port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
     for entry in allow:
+        if entry == "*":
+            return True  # any host (wrangler projects: egress as in Workers)
         want_host, want_port = _split_entry(entry)
         if want_port is not None and want_port != port:
             continue

@@ -101,6 +101,7 @@ def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
     """The ``__isoplay.setup`` argument: vars and secrets, and the bindings."""
     vars_ = {**bundle.manifest.vars, **secrets}
     bindings = [["kv", kv.binding, None] for kv in bundle.manifest.kv_namespaces]
+    bindings += [["unsupported", name, {"what": what}] for name, what in bundle.manifest.unsupported_bindings]
     return {"vars": vars_, "bindings": bindings}
 
 

@@ -68,6 +68,7 @@ LIMIT_RANGES: dict[str, tuple[int, int]] = {
     "queue_timeout_ms": (1, 3_600_000),
     "max_invocations": (0, 1_000_000_000),
     "max_body_bytes": (1, 4 * 1024 * 1024 * 1024),
+    "cpu_ms": (1, 300_000),
 }
 """Allowed inclusive range of every ``[limits]`` key."""
 
@@ -92,6 +93,8 @@ class Limits:
     """Recycle an isolate after this many invocations (0: never)."""
     max_body_bytes: int = 100 * 1024 * 1024
     """Largest request body accepted (413 beyond)."""
+    cpu_ms: int | None = None
+    """wrangler's ``[limits] cpu_ms``: shown, and raises timeout_ms to at least this (isoplay measures wall time)."""
 
 
 @dataclass(frozen=True)
@@ -100,37 +103,83 @@ class KVBinding:
 
     binding: str
     """The name on ``env``."""
+    id: str | None = None
+    """wrangler's namespace id (shown; local data is kept per binding)."""
+    preview_id: str | None = None
+    """wrangler's preview namespace id (shown)."""
+
+    def to_dict(self) -> dict[str, str]:
+        """The binding as manifest data."""
+        out = {"binding": self.binding}
+        if self.id is not None:
+            out["id"] = self.id
+        if self.preview_id is not None:
+            out["preview_id"] = self.preview_id
+        return out
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """A validated isoplay.toml."""
+    """A validated isoplay.toml (or wrangler config, see runtime.compat.wrangler)."""
 
     name: str
     version: str
     main: str
-    vars: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    """Strings, or any JSON value (as wrangler allows)."""
     kv_namespaces: tuple[KVBinding, ...] = ()
     crons: tuple[str, ...] = ()
     limits: Limits = Limits()
     fetch_allow: tuple[str, ...] = ()
+    """Hosts a script may fetch; ``*`` is any host (wrangler projects: egress as in Workers)."""
+    compatibility_date: str | None = None
+    compatibility_flags: tuple[str, ...] = ()
+    """``nodejs_compat`` turns on the node:* modules (runtime.compat.build)."""
+    routes: tuple[str, ...] = ()
+    """wrangler routes: accepted and shown, not used for local routing."""
+    rules: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
+    """Module rules: (type, globs, fallthrough)."""
+    unsupported_bindings: tuple[tuple[str, str], ...] = ()
+    """(binding, what it is) for declared bindings isoplay lacks; they throw on use."""
+    source: str = MANIFEST_NAME
+    """The config file the manifest was read from."""
+    environment: str | None = None
+    """The wrangler environment (``--env``) it was resolved for."""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    """Problems that did not stop loading (unknown keys, features isoplay ignores)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The manifest as plain data (what a bundle carries)."""
-        limits = {k: getattr(self.limits, k) for k in Limits.__dataclass_fields__}
-        return {
+        """The manifest as plain data (what a bundle carries); parse_manifest reads it back."""
+        limits = {k: getattr(self.limits, k) for k in Limits.__dataclass_fields__ if getattr(self.limits, k) is not None}
+        out: dict[str, Any] = {
             "name": self.name,
             "version": self.version,
             "main": self.main,
             "vars": dict(self.vars),
-            "kv_namespaces": [{"binding": kv.binding} for kv in self.kv_namespaces],
+            "kv_namespaces": [kv.to_dict() for kv in self.kv_namespaces],
             "triggers": {"crons": list(self.crons)},
             "limits": limits,
             "fetch": {"allow": list(self.fetch_allow)},
         }
+        if self.compatibility_date is not None:
+            out["compatibility_date"] = self.compatibility_date
+        if self.compatibility_flags:
+            out["compatibility_flags"] = list(self.compatibility_flags)
+        if self.routes:
+            out["routes"] = list(self.routes)
+        if self.rules:
+            out["rules"] = [{"type": t, "globs": list(g), "fallthrough": f} for t, g, f in self.rules]
+        if self.unsupported_bindings:
+            out["unsupported_bindings"] = [{"binding": b, "what": w} for b, w in self.unsupported_bindings]
+        if self.source != MANIFEST_NAME:
+            out["source"] = self.source
+        if self.environment is not None:
+            out["environment"] = self.environment
+        return out
 
 
-_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "triggers", "limits", "fetch", "compatibility_date"}
+_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "triggers", "limits", "fetch", "compatibility_date",
+             "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment"}
 
 
 def _where(section: str | None, key: str) -> str:
@@ -196,6 +245,7 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
     kv = _parse_kv(data.get("kv_namespaces", []), source)
     check_binding_clash(vars_, kv, source)
     return Manifest(
+        **_parse_compat(data, source),
         name=name,
         version=version,
         main=main,
@@ -205,6 +255,79 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
         limits=_parse_limits(data.get("limits", {}), source),
         fetch_allow=_parse_fetch(data.get("fetch", {}), source),
     )
+
+
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_FLAG_RE = re.compile(r"^[a-z0-9_]{1,128}\Z")
+_RULE_TYPES = ("ESModule", "CommonJS", "CompiledWasm", "Text", "Data")
+_SOURCES = (MANIFEST_NAME, "wrangler.toml", "wrangler.json", "wrangler.jsonc")
+
+
+def _parse_compat(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The Workers-compatibility keys (compatibility_*, routes, rules, ...), validated."""
+    import datetime
+
+    out: dict[str, Any] = {}
+    if "compatibility_date" in data:
+        date = _expect(data["compatibility_date"], str, "compatibility_date", 'a date like "2024-09-23"', source)
+        try:
+            ok = bool(_DATE_SHAPE.match(date)) and datetime.date.fromisoformat(date) is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ManifestError(f"{source}: compatibility_date must be a real date written \"YYYY-MM-DD\" (got {date[:40]!r})")
+        out["compatibility_date"] = date
+    flags = _expect(data.get("compatibility_flags", []), list, "compatibility_flags", "an array of flag names", source)
+    if len(flags) > 64:
+        raise ManifestError(f"{source}: compatibility_flags has {len(flags)} entries (at most 64 allowed)")
+    for flag in flags:
+        if not isinstance(flag, str) or not _FLAG_RE.match(flag):
+            raise ManifestError(f"{source}: compatibility_flags entry {str(flag)[:40]!r} is not a flag name like \"nodejs_compat\"")
+    out["compatibility_flags"] = tuple(flags)
+    routes = _expect(data.get("routes", []), list, "routes", "an array of route patterns", source)
+    if len(routes) > 256 or not all(isinstance(r, str) and 0 < len(r) <= 1024 for r in routes):
+        raise ManifestError(f"{source}: routes must be at most 256 patterns of 1-1024 characters")
+    out["routes"] = tuple(routes)
+    rules = []
+    for rule in _expect(data.get("rules", []), list, "rules", "an array of tables", source)[:257]:
+        _expect(rule, dict, "each rules entry", "a table with type and globs", source)
+        rtype, globs = rule.get("type"), rule.get("globs")
+        if rtype not in _RULE_TYPES:
+            raise ManifestError(f"{source}: rules type must be one of {', '.join(_RULE_TYPES)} (got {str(rtype)[:40]!r})")
+        if not isinstance(globs, list) or not 0 < len(globs) <= 64 or not all(isinstance(g, str) and 0 < len(g) <= 256 for g in globs):
+            raise ManifestError(f"{source}: rules globs must be 1-64 glob strings")
+        rules.append((rtype, tuple(globs), bool(rule.get("fallthrough", False))))
+    if len(rules) > 256:
+        raise ManifestError(f"{source}: rules has more than 256 entries")
+    out["rules"] = tuple(rules)
+    unsupported = []
+    for item in _expect(data.get("unsupported_bindings", []), list, "unsupported_bindings", "an array", source)[:257]:
+        _expect(item, dict, "each unsupported_bindings entry", "a table", source)
+        binding, what = item.get("binding"), item.get("what")
+        if not isinstance(binding, str) or not BINDING_RE.match(binding) or not isinstance(what, str) or len(what) > 64:
+            raise ManifestError(f"{source}: unsupported_bindings entries need a binding name and what it is")
+        unsupported.append((binding, what))
+    out["unsupported_bindings"] = tuple(unsupported[:256])
+    config = data.get("source", MANIFEST_NAME)
+    if config not in _SOURCES:
+        raise ManifestError(f"{source}: source must be one of {', '.join(_SOURCES)}")
+    out["source"] = config
+    env = data.get("environment")
+    if env is not None and (not isinstance(env, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}\Z", env)):
+        raise ManifestError(f"{source}: environment must be a name of 1-64 letters, digits, _ or -")
+    out["environment"] = env
+    return out
+
+
+def _json_value(value: Any, what: str, source: str, depth: int = 0) -> Any:
+    """A var value: a string, number, boolean or a JSON array / table of them (as wrangler allows)."""
+    if isinstance(value, (str, bool, int)) or (isinstance(value, float) and value == value and abs(value) != float("inf")):
+        return value
+    if depth < 16 and isinstance(value, list):
+        return [_json_value(v, what, source, depth + 1) for v in value]
+    if depth < 16 and isinstance(value, dict):
+        return {str(k): _json_value(v, what, source, depth + 1) for k, v in value.items()}
+    raise ManifestError(f"{source}: {what} must be a string or a JSON value (got {_type_name(value)})")
 
 
 def check_binding_clash(vars_: dict[str, str], kv: tuple[KVBinding, ...], source: str) -> None:
@@ -239,15 +362,17 @@ def _check_value_size(value: str, what: str, source: str) -> None:
         raise ManifestError(f"{source}: {what} is {size} bytes (at most {MAX_VAR_BYTES} allowed)")
 
 
-def _parse_vars(table: Any, source: str) -> dict[str, str]:
-    _expect(table, dict, "[vars]", "a table of strings", source)
+def _parse_vars(table: Any, source: str) -> dict[str, Any]:
+    _expect(table, dict, "[vars]", "a table of strings or JSON values", source)
     if len(table) > MAX_VARS:
         raise ManifestError(f"{source}: [vars] has {len(table)} entries (at most {MAX_VARS} allowed)")
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for key, value in table.items():
         _check_name(key, "[vars]", source)
-        out[key] = _expect(value, str, _where("vars", key), "a string", source)
-        _check_value_size(value, _where("vars", key), source)
+        out[key] = _json_value(value, _where("vars", key), source)
+        import json
+
+        _check_value_size(value if isinstance(value, str) else json.dumps(out[key]), _where("vars", key), source)
     return out
 
 
@@ -269,7 +394,11 @@ def _parse_kv(items: Any, source: str) -> tuple[KVBinding, ...]:
         if binding in seen:
             raise ManifestError(f"{source}: [kv_namespaces] binding {binding!r} is declared twice")
         seen.add(binding)
-        out.append(KVBinding(binding))
+        ids = {k: item[k] for k in ("id", "preview_id") if k in item}
+        for k, v in ids.items():
+            if not isinstance(v, str) or len(v) > 256:
+                raise ManifestError(f"{source}: [kv_namespaces] {k} must be a string of at most 256 characters")
+        out.append(KVBinding(binding, ids.get("id"), ids.get("preview_id")))
     return tuple(out)
 
 
@@ -320,6 +449,8 @@ def _parse_fetch(table: Any, source: str) -> tuple[str, ...]:
         raise ManifestError(f"{source}: [fetch] allow has {len(allow)} entries (at most {MAX_FETCH_ALLOW} allowed)")
     for host in allow:
         _expect(host, str, "[fetch] allow entry", "a host name like \"api.example.com\" or \"127.0.0.1:8080\"", source)
+        if host == "*":
+            continue  # any host (wrangler projects: egress as in Workers)
         match = HOST_RE.match(host)
         port = host.rpartition(":")[2] if match and host.rpartition(":")[2].isdigit() and not host.endswith("]") else ""
         if not match or (port and not 1 <= int(port) <= 65535):
@@ -396,14 +527,19 @@ def _read_toml(path: Path, label: str) -> dict[str, Any]:
     return parse_toml(read_text_file(path, label), label)
 
 
-def load_manifest(root: Path) -> Manifest:
-    """Read and validate ``root/isoplay.toml``.
+def load_manifest(root: Path, env: str | None = None) -> Manifest:
+    """Read and validate ``root/isoplay.toml`` -- or, without one, the folder's wrangler config
+    (in environment ``env``, default ``$CLOUDFLARE_ENV``; see runtime.compat.wrangler).
 
     Raises:
         ManifestError: the file is missing, not TOML, or invalid.
     """
     path = root / MANIFEST_NAME
     if not path.is_file():
+        from runtime.compat import wrangler
+
+        if wrangler.find_config(root) is not None:
+            return wrangler.load_manifest(root, env)
         raise ManifestError(f"{path}: not found (is {root} an isoplay project? create one with `isoplay new`)")
     return parse_manifest(_read_toml(path, str(path)), MANIFEST_NAME)
 

@@ -1,4 +1,9 @@
-"""A script project on disk: scaffolding, type declarations, data folders."""
+"""A script project on disk: scaffolding, type declarations, data folders.
+
+A project is a folder with ``isoplay.toml`` or a wrangler config
+(``wrangler.json``, ``wrangler.jsonc``, ``wrangler.toml``; see
+``runtime.compat.wrangler``). When both exist, ``isoplay.toml`` wins.
+"""
 
 from __future__ import annotations
 
@@ -15,27 +20,74 @@ TYPES_DIR = "types"
 """Project folder that holds isoplay's declarations and the generated Env."""
 
 
+def config_file(root: Path) -> Path | None:
+    """The project's config: isoplay.toml, else the wrangler file wrangler would pick, else None."""
+    from runtime.compat.wrangler import find_config
+
+    own = root / MANIFEST_NAME
+    return own if own.is_file() else find_config(root)
+
+
+def is_project(root: Path) -> bool:
+    """Whether ``root`` holds isoplay.toml or a wrangler config."""
+    return config_file(root) is not None
+
+
+def project_manifest(root: Path, env: str | None = None) -> Manifest:
+    """The manifest of the project at ``root``: isoplay.toml, or the wrangler config in environment ``env``.
+
+    Raises:
+        ManifestError: no config, or an invalid one.
+    """
+    from runtime.compat import wrangler
+
+    if (root / MANIFEST_NAME).is_file() or wrangler.find_config(root) is None:
+        if env:
+            raise ManifestError(f"--env {env}: environments exist only in wrangler configs, and {root.name} "
+                                f"uses {MANIFEST_NAME}")
+        return load_manifest(root)
+    return wrangler.load_manifest(root, env)
+
+
+def project_secrets(root: Path, env: str | None = None) -> dict[str, str]:
+    """Secrets: ``.dev.vars`` (or ``.env``), overridden by ``.isoplay/secrets.toml``."""
+    from runtime.compat.wrangler import dev_vars, select_env
+
+    return {**dev_vars(root, select_env(env)), **load_secrets(root)}
+
+
 @dataclass(frozen=True)
 class Project:
-    """A project folder with an isoplay.toml."""
+    """A project folder with an isoplay.toml or a wrangler config."""
 
     root: Path
+    env: str | None = None
+    """The wrangler environment (``--env``), or None for the top level."""
 
     @classmethod
-    def open(cls, path: Path | str) -> Project:
-        """A Project for ``path`` (validated to hold isoplay.toml)."""
+    def open(cls, path: Path | str, env: str | None = None) -> Project:
+        """A Project for ``path`` (validated to hold isoplay.toml or a wrangler config)."""
+        from runtime.compat.wrangler import CONFIG_NAMES, select_env
+
         root = Path(path).resolve()
-        if not (root / MANIFEST_NAME).is_file():
-            raise ManifestError(f"{root}: no {MANIFEST_NAME} here (create a project with `isoplay new {path}`)")
-        return cls(root)
+        if not is_project(root):
+            raise ManifestError(f"{root}: no {MANIFEST_NAME} or {' / '.join(CONFIG_NAMES)} here "
+                                f"(create a project with `isoplay new {path}`)")
+        return cls(root, select_env(env))
+
+    @property
+    def config_path(self) -> Path:
+        """The config file this project is read from."""
+        found = config_file(self.root)
+        return found if found is not None else self.root / MANIFEST_NAME
 
     def manifest(self) -> Manifest:
         """Read and validate the manifest (fresh each call)."""
-        return load_manifest(self.root)
+        return project_manifest(self.root, self.env)
 
     def secrets(self) -> dict[str, str]:
-        """Secrets from .isoplay/secrets.toml."""
-        return load_secrets(self.root)
+        """Secrets from .dev.vars / .env and .isoplay/secrets.toml (the latter wins)."""
+        return project_secrets(self.root, self.env)
 
     @property
     def data_dir(self) -> Path:
@@ -52,23 +104,56 @@ class Project:
         return Path(path).resolve().relative_to(self.root).as_posix()
 
 
+def _ts_type(value: object, depth: int = 0) -> str:
+    """The TypeScript type of a JSON var value (as ``wrangler types`` writes it, without literals)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    if depth > 8:
+        return "unknown"
+    if isinstance(value, list):
+        kinds = sorted({_ts_type(v, depth + 1) for v in value})
+        inner = kinds[0] if len(kinds) == 1 else f"({' | '.join(kinds)})" if kinds else "unknown"
+        return f"{inner}[]"
+    if isinstance(value, dict):
+        import json
+
+        fields = "; ".join(f"{json.dumps(k)}: {_ts_type(v, depth + 1)}" for k, v in value.items())
+        return "{ " + fields + (" }" if fields else "}")
+    return "unknown"
+
+
 def env_declaration(manifest: Manifest, secrets: dict[str, str] | None = None) -> str:
     """TypeScript for ``interface Env``, derived from the manifest (and secret names)."""
-    lines = ["// Generated by isoplay from isoplay.toml -- edits are overwritten.", "interface Env {"]
-    for name in manifest.vars:
-        lines.append(f"  readonly {name}: string;")
+    source = getattr(manifest, "source", MANIFEST_NAME)
+    lines = [f"// Generated by isoplay from {source} -- edits are overwritten.", "interface Env {"]
+    for name, value in manifest.vars.items():
+        lines.append(f"  readonly {name}: {_ts_type(value)};")
     for name in sorted(secrets or {}):
         if name not in manifest.vars:
-            lines.append(f"  /** secret from .isoplay/secrets.toml */\n  readonly {name}: string;")
+            lines.append(f"  /** secret from .dev.vars / .isoplay/secrets.toml */\n  readonly {name}: string;")
     for kv in manifest.kv_namespaces:
         lines.append(f"  readonly {kv.binding}: KVNamespace;")
+    for name, what in getattr(manifest, "unsupported_bindings", ()):
+        lines.append(f"  /** a {what} binding: not supported by isoplay (any use throws) */\n  readonly {name}: never;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def write_types(root: Path, manifest: Manifest | None = None) -> list[Path]:
-    """Copy isoplay's declarations into ``root/types`` and regenerate env.d.ts."""
-    manifest = manifest or load_manifest(root)
+    """Copy isoplay's declarations into ``root/types`` and regenerate env.d.ts.
+
+    A wrangler project keeps its own types setup: its Env goes to ``.isoplay/types/env.d.ts``
+    (see runtime.typecheck), and nothing is written among its sources.
+    """
+    manifest = manifest or project_manifest(root)
+    if manifest.source != MANIFEST_NAME:
+        return [write_wrangler_env(root, manifest)]
     target = root / TYPES_DIR
     target.mkdir(exist_ok=True)
     written = []
@@ -79,11 +164,22 @@ def write_types(root: Path, manifest: Manifest | None = None) -> list[Path]:
             dst.write_text(text, encoding="utf-8")
         written.append(dst)
     env_file = target / "env.d.ts"
-    text = env_declaration(manifest, load_secrets(root))
+    text = env_declaration(manifest, project_secrets(root))
     if not env_file.is_file() or env_file.read_text(encoding="utf-8") != text:
         env_file.write_text(text, encoding="utf-8")
     written.append(env_file)
     return written
+
+
+def write_wrangler_env(root: Path, manifest: Manifest) -> Path:
+    """``.isoplay/types/env.d.ts``: the Env a wrangler project's config declares (as ``wrangler types`` would)."""
+    target = root / ".isoplay" / "types"
+    target.mkdir(parents=True, exist_ok=True)
+    env_file = target / "env.d.ts"
+    text = env_declaration(manifest, project_secrets(root, manifest.environment))
+    if not env_file.is_file() or env_file.read_text(encoding="utf-8") != text:
+        env_file.write_text(text, encoding="utf-8")
+    return env_file
 
 
 def new_project(path: Path, template: str = "hello", name: str | None = None) -> Project:

@@ -29,7 +29,7 @@ async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
         ManifestError, BundleError: the project does not build.
     """
     project = Project.open(root)
-    built = await bundle(project.root)
+    built = await bundle(project.root, manifest=project.manifest())
     store = KVStore(project.kv_path)
     host = host_for(project, built, store)
     try:

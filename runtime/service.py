@@ -35,7 +35,9 @@ from runtime.triggers import CronScheduler
 
 log = logging.getLogger(__name__)
 
-WATCH_IGNORE = (".isoplay", "dist", "node_modules", ".git", "types")
+WATCH_IGNORE = (".isoplay", "dist", "node_modules", ".git", "types", ".wrangler")
+CONFIG_FILES = frozenset({"isoplay.toml", "wrangler.toml", "wrangler.json", "wrangler.jsonc", ".dev.vars", ".env"})
+"""Files whose change regenerates the Env types before the reload."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class ProjectRuntime:
         if generation != self._generation:
             return None  # superseded before it even started
         started = time.perf_counter()
-        bundling = self._bundling = asyncio.ensure_future(bundle(self.project.root))
+        bundling = self._bundling = asyncio.ensure_future(self._bundle())
         built: Bundle | UserError
         try:
             built = await bundling
@@ -135,6 +137,11 @@ class ProjectRuntime:
             if generation != self._generation:
                 return None  # a newer reload came while this one finished bundling or waited to swap
             return await self._swap_in(generation, built, started)
+
+    async def _bundle(self) -> Bundle:
+        """Bundle with the project's manifest (isoplay.toml, or the wrangler config in its environment)."""
+        manifest = await asyncio.to_thread(self.project.manifest)
+        return await bundle(self.project.root, manifest=manifest)
 
     async def _swap_in(self, generation: int, built: Bundle | UserError, started: float) -> BuildReport | None:
         """Serve ``built`` (or report why it cannot serve); None if superseded while its pool started."""
@@ -238,7 +245,7 @@ class ProjectRuntime:
 
         async for changes in awatch(root, watch_filter=interesting, debounce=debounce_ms, step=10,
                                     rust_timeout=1000, yield_on_timeout=False):
-            if any(Path(p).name == "isoplay.toml" for _c, p in changes):
+            if any(Path(p).name in CONFIG_FILES for _c, p in changes):
                 try:
                     await asyncio.to_thread(write_types, root)
                 except UserError:

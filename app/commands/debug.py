@@ -12,12 +12,14 @@ from debugger.breakpoints import parse_location
 from debugger.repl import Repl, script_commands, split_condition, terminal_commands
 from debugger.session import DebugSession
 from runtime.errors import UserError
+from app.commands._env import add_env_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``debug`` command."""
     p = sub.add_parser("debug", help="run one invocation under the step-through debugger")
     p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    add_env_argument(p)
     add_trigger_arguments(p)
     p.add_argument("--break", "-b", dest="breaks", action="append", default=[], metavar="FILE:LINE[ if COND]",
                    help="set a breakpoint before the script starts (repeatable)")

@@ -11,12 +11,14 @@ from pathlib import Path
 from runtime.devserver import DevServer, make_socket, serve, terminal_logger
 from runtime.gcpolicy import tune_for_serving
 from runtime.service import ProjectRuntime
+from app.commands._env import add_env_argument, show_config_warnings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``dev`` command."""
     p = sub.add_parser("dev", help="serve a project locally with hot reload")
     p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    add_env_argument(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8787)
     p.add_argument("--no-watch", action="store_true", help="do not reload on save")
@@ -58,6 +60,7 @@ async def _tune_gc_once(started: asyncio.Event) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
+    show_config_warnings(args.dir)
     try:
         import uvloop
 

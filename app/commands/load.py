@@ -12,12 +12,14 @@ from runtime.errors import UserError
 from runtime.invocation import Trigger
 from runtime.loadrun import LoadSpec, LoadSummary, format_summary, pool_heap_probe, run_load
 from runtime.service import ProjectRuntime
+from app.commands._env import add_env_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``load`` command."""
     p = sub.add_parser("load", help="run one trigger many times and print latency, throughput and heap growth")
     p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    add_env_argument(p)
     add_trigger_arguments(p)
     p.add_argument("-n", "--count", type=int, default=None, help="number of invocations (default 1000)")
     p.add_argument("-c", "--concurrency", type=int, default=1, help="invocations in flight at once (default 1)")

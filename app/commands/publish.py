@@ -10,6 +10,7 @@ from typing import IO
 
 from runtime.errors import UserError
 from runtime.publish_client import SERVER_ENV, PublishClient, build_release, resolve_token
+from app.commands._env import add_env_argument
 
 
 def add_server_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``publish`` command."""
     p = sub.add_parser("publish", help="build a release bundle and deploy it to an isoplay server")
     p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    add_env_argument(p)
     add_server_arguments(p)
     p.add_argument("--version", dest="set_version", metavar="X", help="publish as this version (default: isoplay.toml's)")
     p.add_argument("--no-promote", action="store_true", help="store the version without making it live")

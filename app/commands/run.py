@@ -13,6 +13,7 @@ from typing import Any
 from runtime.errors import UserError
 from runtime.invocation import EventTrigger, HttpRequest, InvocationResult, RunTrigger, ScheduledTrigger, Trigger
 from runtime.runner import run_once
+from app.commands._env import add_env_argument, show_config_warnings
 
 LEVEL_COLORS = {"error": "31", "warn": "33", "info": "36", "debug": "90", "log": "0"}
 
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``run`` command."""
     p = sub.add_parser("run", help="run one invocation and print the result")
     p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    add_env_argument(p)
     add_trigger_arguments(p)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.set_defaults(handler=run)
@@ -121,6 +123,7 @@ def print_result(result: InvocationResult) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the invocation; exit 1 if the build or the invocation failed."""
+    show_config_warnings(args.dir)
     trigger = trigger_from_args(args)
     try:
         result = asyncio.run(run_once(args.dir, trigger))

@@ -37,11 +37,11 @@ def test_defaults_mirror_workers() -> None:
     [
         ({"name": "Hello World"}, "name must match"),
         ({"version": "1.2"}, "version must be semver"),
-        ({"vars": {"A": 1}}, "[vars] A must be a string (got an integer 1)"),
+        ({"vars": {"A": None}}, "[vars] A must be a string or a JSON value"),
         ({"limits": {"timeout_ms": "fast"}}, "[limits] timeout_ms must be an integer from 1 to 3600000 (got a string 'fast')"),
         ({"limits": {"memory_mb": True}}, "[limits] memory_mb must be an integer"),
         ({"limits": {"timeout_ms": 0}}, "[limits] timeout_ms must be from 1 to 3600000 (got 0)"),
-        ({"limits": {"cpu_ms": 5}}, "unknown key [limits] 'cpu_ms'"),
+        ({"limits": {"cpu_secs": 5}}, "unknown key [limits] 'cpu_secs'"),
         ({"colour": "blue"}, "unknown key 'colour'"),
         ({"kv_namespaces": [{"binding": "my-kv"}]}, "not a valid JavaScript identifier"),
         ({"kv_namespaces": [{"binding": "A"}, {"binding": "A"}]}, "declared twice"),

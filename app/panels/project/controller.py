@@ -24,7 +24,7 @@ from app.services.types import Failure
 from app.settings import AppSettings, ProjectSession, SessionFile
 from editor.types import TextPosition
 from runtime.manifest import MANIFEST_NAME
-from runtime.project import new_project
+from runtime.project import is_project, new_project
 
 
 @dataclass(frozen=True)
@@ -114,16 +114,16 @@ class ProjectController(QObject):
         """The open project."""
 
     def open_project(self, root: Path) -> None:
-        """Open ``root`` if it holds an isoplay.toml (checked off the GUI thread)."""
+        """Open ``root`` if it holds an isoplay.toml or a wrangler config (checked off the GUI thread)."""
         root = root.expanduser().resolve()
-        self._bridge.watch(self._files.is_file(root / MANIFEST_NAME), lambda ok: self._on_checked(root, ok),
+        self._bridge.watch(self._files.submit(is_project, root), lambda ok: self._on_checked(root, ok),
                            self._on_failed, f"opening {root}")
 
     def _on_checked(self, root: Path, is_project: bool) -> None:
         if not is_project:
             self.settings.remove_recent_project(root)
             self.view.set_recent_projects(self.settings.recent_projects())
-            self.view.show_message(f"{root} is not an isoplay project (no {MANIFEST_NAME}).")
+            self.view.show_message(f"{root} is not an isoplay project (no {MANIFEST_NAME} or wrangler config).")
             return
         self.save_session()
         if not self.documents.close_all(ask=True):

@@ -89,6 +89,13 @@ const bindingFactories: Record<string, (name: string, options: unknown) => unkno
 interface Active { handlerDone: boolean; waitUntil: Promise<unknown>[]; waitSettled: number; outcome: Outcome | null; uncaught: ErrorInfo | null; finished: Outcome | null }
 let active: Active | null = null;
 
+/** The env object of this isolate (what `cloudflare:workers` exports as `env`). */
+export function currentEnv(): Record<string, unknown> { return env; }
+
+let moduleHook: ((mod: unknown) => Record<string, unknown> | null) | null = null;
+/** workers.ts turns the module (class entry points, service-worker listeners, top-level await) into handlers. */
+export function registerModuleHook(hook: (mod: unknown) => Record<string, unknown> | null): void { moduleHook = hook; }
+
 /** Let a module (kv.ts, ...) turn a binding declared in the manifest into an env value. */
 export function registerBinding(kind: string, factory: (name: string, options: unknown) => unknown): void {
   bindingFactories[kind] = factory;
@@ -270,6 +277,10 @@ function setup(config: { vars: Record<string, string>; bindings: [kind: string, 
 }
 
 function load(mod: unknown): string {
+  if (moduleHook) {
+    try { handlers = moduleHook(mod); } catch (e) { return loadFailed(e); }
+    return collect();
+  }
   const m = mod as { default?: unknown } | undefined;
   const d = m?.default;
   handlers = d && typeof d === "object" ? (d as Record<string, unknown>) : null;

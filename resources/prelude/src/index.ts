@@ -3,6 +3,7 @@
 import { clearTimer, setTimer } from "./host";
 import "./web/index"; // Web APIs, console, fetch (registers Request/Response with the host)
 import "./kv"; // KVNamespace (registers the "kv" binding kind)
+import "./workers"; // service-worker syntax, class entry points, cloudflare:workers, top-level await
 
 const g = globalThis as Record<string, unknown>;
 g.setTimeout = (fn: unknown, ms?: unknown, ...args: unknown[]) => setTimer(fn, ms, args, false);

@@ -1,0 +1,2 @@
+export const path = "/health";
+export const handle = (_build: { name: string }) => new Response("ok");
