@@ -323,9 +323,11 @@ def _json_value(value: Any, what: str, source: str, depth: int = 0) -> Any:
     """A var value: a string, number, boolean or a JSON array / table of them (as wrangler allows)."""
     if isinstance(value, (str, bool, int)) or (isinstance(value, float) and value == value and abs(value) != float("inf")):
         return value
-    if depth < 16 and isinstance(value, list):
+    if isinstance(value, (list, dict)) and depth >= 16:
+        raise ManifestError(f"{source}: {what} is nested deeper than 16 levels")
+    if isinstance(value, list):
         return [_json_value(v, what, source, depth + 1) for v in value]
-    if depth < 16 and isinstance(value, dict):
+    if isinstance(value, dict):
         return {str(k): _json_value(v, what, source, depth + 1) for k, v in value.items()}
     raise ManifestError(f"{source}: {what} must be a string or a JSON value (got {_type_name(value)})")
 

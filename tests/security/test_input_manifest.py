@@ -143,7 +143,7 @@ BAD_FIELDS = {
     "var-control-name": (GOOD + '"A\\u0007" = "x"\n', "[vars] name"),
     "var-long-name": (GOOD + f'{"A" * 300} = "x"\n', "must be 1-255 characters"),
     "var-huge-value": (GOOD + f'BIG = "{"x" * 70_000}"\n', "[vars] BIG is 70000 bytes (at most 65536 allowed)"),
-    "var-nested": (GOOD + f"DEEP = {nested(200)}\n", "[vars] DEEP must be a string (got an array with 1 entries)"),
+    "var-nested": (GOOD + f"DEEP = {nested(200)}\n", "[vars] DEEP is nested deeper than 16 levels"),
     "too-many-vars": (GOOD + "".join(f'V{i} = "x"\n' for i in range(1100)), "[vars] has 1101 entries"),
     "var-shadows-binding": (GOOD.replace('V = "1"', 'KV = "1"') + '[[kv_namespaces]]\nbinding = "KV"\n',
                             "[vars] KV has the same name as the [[kv_namespaces]] binding 'KV'"),
