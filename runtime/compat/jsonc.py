@@ -91,7 +91,7 @@ def loads(text: str) -> Any:
     clean = blank(text)
     try:
         return json.loads(clean)
-    except json.JSONDecodeError as exc:
+    except json.JSONDecodeError as exc:  # (RecursionError and digit limits pass through to the caller)
         raise JsoncError(exc.msg, exc.lineno, exc.colno) from None
 
 

@@ -162,26 +162,35 @@ def read_config(path: Path) -> RawConfig:
     Raises:
         ManifestError: the file is not valid TOML / JSONC or not a table at the top.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path.name}: cannot read: {exc}") from None
+    from runtime.manifest import read_text_file
+
+    text = read_text_file(path, path.name)  # bounded size, UTF-8 only: a config is hostile input too
     if path.suffix == ".toml":
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             line, col = _toml_error_position(str(exc))
             raise ManifestError(f"invalid TOML: {exc}", location=Location(path.name, line, col)) from None
+        except (RecursionError, ValueError) as exc:
+            raise ManifestError(f"{path.name}: {_deep_or_big(exc)}") from None
         positions = tomlpos.key_positions(text)
     else:
         try:
             data = jsonc.loads(text)
         except jsonc.JsoncError as exc:
             raise ManifestError(f"invalid JSON: {exc.message}", location=Location(path.name, exc.line, exc.column)) from None
+        except (RecursionError, ValueError) as exc:
+            raise ManifestError(f"{path.name}: {_deep_or_big(exc)}") from None
         if not isinstance(data, dict):
             raise ManifestError("the top level must be an object", location=Location(path.name, 1, 1))
         positions = jsonc.key_positions(text)
     return RawConfig(path, data, positions)
+
+
+def _deep_or_big(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "arrays or tables are nested too deeply"
+    return "a number has too many digits" if "digits" in str(exc) else str(exc).splitlines()[0][:200]
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

@@ -266,3 +266,24 @@ def test_a_wrangler_bundle_is_written_and_read_back(tmp_path: Path) -> None:
     paths = built.write(tmp_path / "dist")
     again = load_written(paths["script"])
     assert again.manifest == built.manifest and again.manifest.vars == {"N": 1}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("wrangler.jsonc", "[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("wrangler.toml", "a = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("wrangler.json", '{"name": "a", "main": "x.ts", "vars": {"N": ' + "9" * 5000 + "}}", "too many digits"),
+        ("wrangler.toml", b"name = \"\xff\"\n", "not UTF-8 text"),
+        ("wrangler.jsonc", " " * (1024 * 1024 + 1), "larger than"),
+    ],
+)
+def test_hostile_configs_fail_in_one_line(tmp_path: Path, name: str, content: str | bytes, message: str) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(tmp_path, today=TODAY)
+    assert message in str(info.value) and "\n" not in str(info.value)
