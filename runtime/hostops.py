@@ -81,7 +81,7 @@ def _load_builtin_ops() -> None:
     import importlib
 
     _builtins_loaded = True
-    for module in ("runtime.kv.ops", "runtime.fetch"):
+    for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

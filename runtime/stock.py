@@ -26,6 +26,7 @@ import logging
 from runtime import prelude
 from runtime.engine import V8Isolate, dumps
 from runtime.invocation import HttpRequest
+from runtime.webapi.crypto_entropy import seed_isolate
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ _WARM_REQUEST = HttpRequest("GET", "http://localhost/", (("host", "localhost"), 
 
 
 def load_prelude(v8: V8Isolate) -> None:
-    """Evaluate the prelude in a fresh isolate."""
+    """Evaluate the prelude in a fresh isolate and seed its CSPRNG."""
     v8.eval(prelude.script())
+    seed_isolate(v8)
 
 
 def warm_up(v8: V8Isolate) -> None:

@@ -293,7 +293,17 @@ function loadFailed(e: unknown): string {
   return JSON.stringify({ error: loadError, logs: logs.splice(0) });
 }
 
+// ---- entropy ---------------------------------------------------------------------
+// The host seeds each isolate's CSPRNG at creation (runtime/webapi/crypto_entropy.py);
+// web/crypto/random.ts registers where the bytes go. The one way random bytes enter.
+let entropySink: ((b64: string) => void) | null = null;
+export function registerEntropy(sink: (b64: string) => void): void { entropySink = sink; }
+function entropy(b64: string): void {
+  if (!entropySink) throw new Error("no entropy sink registered");
+  entropySink(b64);
+}
+
 Object.defineProperty(globalThis, "__isoplay", {
-  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, abort }),
+  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, abort, entropy }),
   enumerable: false, writable: false, configurable: false,
 });

@@ -4,7 +4,7 @@
 import { pushLog, registerHttp } from "../host";
 import { structuredClone } from "./clone";
 import { INSPECT, console, inspect } from "./console";
-import { Crypto, SubtleCrypto } from "./crypto";
+import { Crypto, CryptoKey, SubtleCrypto, crypto } from "./crypto";
 import { atob, btoa, TextDecoder, TextEncoder } from "./encoding";
 import { AbortController, AbortSignal, Event, EventTarget, setListenerErrorReporter } from "./events";
 import { fetch } from "./fetch";
@@ -35,14 +35,12 @@ setListenerErrorReporter((e) => {
   pushLog("error", `Uncaught ${err && typeof err.stack === "string" ? err.stack : inspect(e)}`);
 });
 
-const crypto = new Crypto();
-
 defineGlobals({
   AbortController, AbortSignal, Event, EventTarget, DOMException,
   Headers, Request, Response, FormData, fetch,
   URL, URLSearchParams,
   TextEncoder, TextDecoder, atob, btoa,
-  Crypto, SubtleCrypto, crypto,
+  Crypto, CryptoKey, SubtleCrypto, crypto,
   structuredClone,
   ReadableStream, ReadableStreamDefaultReader,
   console,
