@@ -35,3 +35,26 @@ interface ExportedHandler<E = Env> {
   event?(event: IsoplayEvent, env: E, ctx: ExecutionContext): unknown;
   run?(input: unknown, env: E, ctx: ExecutionContext): unknown;
 }
+
+// ---- WebCrypto: what Workers add to lib "WebWorker" ---------------------------------------------
+interface SubtleCrypto {
+  /** Workers: compare two equal-length buffers in constant time (a TypeError if the lengths differ). */
+  timingSafeEqual(a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView): boolean;
+}
+
+/** Workers: a WritableStream that hashes what is written to it; `digest` resolves when it is closed. */
+interface DigestStream extends WritableStream<ArrayBuffer | ArrayBufferView | string> {
+  /** The hash of everything written, once the stream is closed. */
+  readonly digest: Promise<ArrayBuffer>;
+  /** Bytes written so far. */
+  readonly bytesWritten: number;
+}
+interface DigestStreamConstructor {
+  /** `algorithm`: "SHA-1", "SHA-256", "SHA-384", "SHA-512" or "MD5". */
+  new (algorithm: AlgorithmIdentifier): DigestStream;
+  readonly prototype: DigestStream;
+}
+interface Crypto {
+  /** Workers: `new crypto.DigestStream("SHA-256")`. */
+  readonly DigestStream: DigestStreamConstructor;
+}

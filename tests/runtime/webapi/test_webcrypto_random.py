@@ -17,6 +17,7 @@ from runtime import prelude
 from runtime.engine import V8Isolate
 from runtime.stock import load_prelude
 from runtime.webapi.crypto_entropy import seed_isolate
+from webcrypto_support import run_js  # noqa: F401  (fixture)
 
 MB = 1024 * 1024
 

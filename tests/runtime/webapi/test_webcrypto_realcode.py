@@ -207,3 +207,41 @@ async def test_hmac_webhook_check(make_project: Any) -> None:
     assert await post(good, body + b" ") == (401, b"bad signature")
     assert await post("sha256=abcd") == (401, b"bad signature")
     assert await post(None) == (401, b"missing signature")
+
+
+DIGEST_STREAM = """
+// Until the prelude has its own WritableStream, give DigestStream the one the prelude will adopt
+// (web-streams-polyfill, the reference implementation pinned in the toolchain lock).
+import { WritableStream as PolyfillWritable } from "web-streams-polyfill";
+const g = globalThis as { WritableStream?: unknown };
+if (typeof g.WritableStream !== "function") g.WritableStream = PolyfillWritable;
+
+export default { async run(parts: string[]) {
+  const ds = new crypto.DigestStream("SHA-256");
+  const w = ds.getWriter();
+  for (const p of parts) await w.write(new TextEncoder().encode(p));
+  await w.close();
+  const md5 = new crypto.DigestStream({ name: "MD5" });
+  const w2 = md5.getWriter();
+  await w2.write(new TextEncoder().encode(parts.join("")));
+  await w2.close();
+  let bad = "";
+  try { new crypto.DigestStream("SHA-3"); } catch (e) { bad = (e as Error).name; }
+  const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+  return { sha: hex(await ds.digest), md5: hex(await md5.digest), isWritable: ds instanceof (g.WritableStream as typeof WritableStream),
+           bytes: ds.bytesWritten, bad };
+} };
+"""
+
+
+async def test_digest_stream(make_project: Any, tools: Any) -> None:
+    root = make_project({"src/index.ts": DIGEST_STREAM}, name="digeststream")
+    (root / "node_modules").symlink_to(tools.root / "node_modules", target_is_directory=True)
+    from runtime.invocation import RunTrigger
+
+    parts = ["chunk one, ", "chunk two ✓, ", "x" * 5000]
+    result = await run_once(root, RunTrigger(parts))
+    assert result.outcome == "ok", result.error
+    whole = "".join(parts).encode()
+    assert result.value == {"sha": hashlib.sha256(whole).hexdigest(), "md5": hashlib.md5(whole).hexdigest(),
+                            "isWritable": True, "bytes": len(whole), "bad": "NotSupportedError"}

@@ -37,7 +37,7 @@ export function addEntropy(b64: string): void {
 registerEntropy(addEntropy);
 
 function keystream(out: Uint8Array): void {
-  if (!key) throw new Error("crypto: this isolate was not seeded with entropy by its host (an isoplay bug)");
+  if (!key) throw new Error("crypto: this isolate was not seeded with entropy by its host (an isoplay bug: create isolates with runtime.stock.load_prelude, or call runtime.webapi.crypto_entropy.seed_isolate)");
   chacha20(key, NONCE, new Uint8Array(out.length), out);
   key.set(out.subarray(0, 32));
   out.fill(0, 0, 32);

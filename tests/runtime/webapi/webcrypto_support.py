@@ -1,4 +1,5 @@
-"""Fixtures for the Web API tests: run a TypeScript `run()` handler in a real isolate."""
+"""Shared by the WebCrypto tests (imported by them, not a conftest): run a TypeScript `run()` handler
+in a real isolate."""
 
 from __future__ import annotations
 
