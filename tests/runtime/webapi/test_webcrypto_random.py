@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -110,8 +109,9 @@ def test_bytes_look_uniform(js: Isolate) -> None:
 
 def test_output_is_chacha20_fast_key_erasure_from_the_seed() -> None:
     """With a known seed the stream is exactly what the documented construction gives, computed here
-    with the `cryptography` package's ChaCha20: key = SHA-256(32 zero bytes || seed); each 1024-byte
-    refill is ChaCha20(key, nonce 0, counter 0) whose first 32 bytes become the next key."""
+    with the `cryptography` package's ChaCha20: mixing the seed into the (zero) key gives
+    key = ChaCha20(key XOR seed)[:32]; each 1024-byte refill is ChaCha20(key, nonce 0, counter 0)
+    whose first 32 bytes become the next key."""
     seed = bytes(range(32))
     iso = Isolate(seed)
     try:
@@ -124,7 +124,7 @@ def test_output_is_chacha20_fast_key_erasure_from_the_seed() -> None:
         enc = Cipher(algorithms.ChaCha20(key, bytes(16)), mode=None).encryptor()
         return enc.update(bytes(n))
 
-    key = hashlib.sha256(bytes(32) + seed).digest()
+    key = stream(bytes(a ^ b for a, b in zip(bytes(32), seed)), 32)
     first = stream(key, 2000 + 32)
     assert got == first[32:]
     key = first[:32]
@@ -167,6 +167,7 @@ def test_entropy_only_mixes_in(js: Isolate) -> None:
     b = js(f'(__isoplay.entropy("{seed}"), Array.from(crypto.getRandomValues(new Uint8Array(16))))')
     assert a != b
     assert js('__isoplay.entropy("c2hvcnQ=")')["throws"] == "TypeError"
+    assert js(f'__isoplay.entropy("{base64.b64encode(bytes(33)).decode()}")')["throws"] == "TypeError"
 
 
 async def test_random_in_a_script(run_js: Any) -> None:

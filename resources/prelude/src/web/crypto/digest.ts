@@ -2,17 +2,24 @@
 // @noble/hashes (SHA-1 and MD5 from its legacy module: Workers offers MD5 for
 // digest, the Web Crypto spec does not). Hashing runs in the isolate: it is
 // synchronous, needs no host round trip, and hashes incrementally for streams.
-import { md5, sha1 } from "@noble/hashes/legacy.js";
-import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
+// The modules are loaded on first use (esbuild wraps a require()d module in a
+// closure): setting up their constant tables costs ~2 ms, which an isolate
+// that never hashes should not pay when it starts.
+declare const require: (id: string) => unknown;
 
 export interface Hasher { update(b: Uint8Array): Hasher; digest(): Uint8Array }
+type Lib = Record<string, { create(): Hasher }>;
+
+let sha2: Lib | null = null, legacy: Lib | null = null;
+const fromSha2 = (name: string) => () => (sha2 ??= require("@noble/hashes/sha2.js") as Lib)[name]!.create();
+const fromLegacy = (name: string) => () => (legacy ??= require("@noble/hashes/legacy.js") as Lib)[name]!.create();
 
 const HASHES: Record<string, () => Hasher> = {
-  "SHA-1": () => sha1.create(),
-  "SHA-256": () => sha256.create(),
-  "SHA-384": () => sha384.create(),
-  "SHA-512": () => sha512.create(),
-  "MD5": () => md5.create(),
+  "SHA-1": fromLegacy("sha1"),
+  "SHA-256": fromSha2("sha256"),
+  "SHA-384": fromSha2("sha384"),
+  "SHA-512": fromSha2("sha512"),
+  "MD5": fromLegacy("md5"),
 };
 
 /** A new incremental hasher for a recognised digest name (already upper-cased), or null. */

@@ -9,34 +9,52 @@
 // the first 32 bytes of the keystream as the next key and hands out the rest,
 // wiping what it hands out. An earlier key cannot be recovered from the state,
 // and no host round trip is needed per call. Seeds only ever mix into the key
-// (SHA-256 of key || seed), so a later call cannot weaken it.
-import { chacha20 } from "@noble/ciphers/chacha.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+// (the next key is the first 32 bytes of ChaCha20 under key XOR seed), so a
+// later call cannot weaken it.
+//
+// @noble/ciphers is loaded on first use (esbuild wraps a require()d module in a
+// closure), so isolates that never ask for randomness do not pay for it.
 import { registerEntropy } from "../../host";
 import { DOMException, base64Decode } from "../util";
+
+declare const require: (id: string) => unknown;
+type ChaCha = (key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array) => Uint8Array;
+let chachaFn: ChaCha | null = null;
+const chacha20: ChaCha = (k, n, d, o) => {
+  chachaFn ??= (require("@noble/ciphers/chacha.js") as { chacha20: ChaCha }).chacha20;
+  return chachaFn(k, n, d, o);
+};
 
 const NONCE = new Uint8Array(12);
 const BLOCK = 1024; // one refill: 32 bytes of next key + 992 bytes of output
 let key: Uint8Array | null = null;
+const pending: Uint8Array[] = []; // seeds not yet mixed in (mixing loads the cipher)
 const pool = new Uint8Array(BLOCK);
 let at = BLOCK; // bytes of `pool` before `at` are used (and wiped)
 
-/** Mix host entropy (base64) into the generator's key. Called by the host only. */
+/** Queue host entropy (32 bytes, base64) to mix into the generator's key. */
 export function addEntropy(b64: string): void {
   const seed = base64Decode(String(b64));
-  if (!seed || seed.length < 32) throw new TypeError("entropy: expected at least 32 base64-encoded bytes");
-  const input = new Uint8Array(32 + seed.length);
-  if (key) input.set(key);
-  input.set(seed, 32);
-  key = sha256(input);
-  input.fill(0);
+  if (!seed || seed.length !== 32) throw new TypeError("entropy: expected 32 base64-encoded bytes");
+  pending.push(seed);
   pool.fill(0);
   at = BLOCK; // drop output made under the old key
+}
+
+function mixPending(): void {
+  for (const seed of pending.splice(0)) {
+    const k = key ?? new Uint8Array(32);
+    for (let i = 0; i < 32; i++) k[i]! ^= seed[i]!;
+    key = chacha20(k, NONCE, new Uint8Array(32));
+    k.fill(0);
+    seed.fill(0);
+  }
 }
 
 registerEntropy(addEntropy);
 
 function keystream(out: Uint8Array): void {
+  if (pending.length) mixPending();
   if (!key) throw new Error("crypto: this isolate was not seeded with entropy by its host (an isoplay bug: create isolates with runtime.stock.load_prelude, or call runtime.webapi.crypto_entropy.seed_isolate)");
   chacha20(key, NONCE, new Uint8Array(out.length), out);
   key.set(out.subarray(0, 32));
