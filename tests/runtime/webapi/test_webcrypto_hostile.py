@@ -93,3 +93,53 @@ def test_host_operation_never_raises() -> None:
             seen += 1
     assert host.call("not a dict") == {"error": ["NotSupportedError", "unknown crypto operation"]}
     assert seen > 1000
+
+
+async def test_non_extractable_key_bytes_are_unreachable(run_js: Any) -> None:  # noqa: F811
+    """No property, symbol or API of a non-extractable key gives its bytes, and replacing WeakMap's methods
+    (where the prelude keeps key material) does not hand the script the table."""
+    out = await run_js("""
+export default { async run() {
+  const seen: unknown[] = [];
+  const get = WeakMap.prototype.get, set = WeakMap.prototype.set, has = WeakMap.prototype.has;
+  WeakMap.prototype.get = function (this: WeakMap<object, unknown>, k: object) { seen.push(this); return get.call(this, k); };
+  WeakMap.prototype.set = function (this: WeakMap<object, unknown>, k: object, v: unknown) { seen.push(this); return set.call(this, k, v); };
+  WeakMap.prototype.has = function (this: WeakMap<object, unknown>, k: object) { seen.push(this); return has.call(this, k); };
+  const secret = new Uint8Array(32).fill(0x5a);
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  secret.fill(0);
+  const mac = await crypto.subtle.sign("HMAC", key, new Uint8Array(1));
+  const props = [...Object.getOwnPropertyNames(key), ...Object.getOwnPropertySymbols(key).map(String),
+                 ...Reflect.ownKeys(Object.getPrototypeOf(key)).map(String)];
+  let exported = "";
+  try { await crypto.subtle.exportKey("raw", key); } catch (e) { exported = (e as Error).name; }
+  let wrapped = "";
+  const kek = await crypto.subtle.importKey("raw", new Uint8Array(16), "AES-KW", false, ["wrapKey"]);
+  try { await crypto.subtle.wrapKey("raw", key, kek, "AES-KW"); } catch (e) { wrapped = (e as Error).name; }
+  console.log(key);
+  return { seen: seen.length, props: props.sort(), exported, wrapped, json: JSON.stringify(key), mac: mac.byteLength,
+           cloned: (() => { try { return JSON.stringify(structuredClone(key)); } catch (e) { return (e as Error).name; } })() };
+} };""")
+    assert out["seen"] == 0
+    assert out["props"] == sorted(["constructor", "type", "extractable", "algorithm", "usages", "Symbol(Symbol.toStringTag)",
+                                   "Symbol(nodejs.util.inspect.custom)"])
+    assert out["exported"] == "InvalidAccessError" and out["wrapped"] == "InvalidAccessError"
+    assert out["json"] == "{}" and out["mac"] == 32
+    assert "90" not in out["cloned"] and "Wl" not in out["cloned"]  # 0x5a bytes / their base64 never show
+
+
+async def test_console_log_of_a_key_shows_no_material(make_project: Any) -> None:
+    from runtime.invocation import RunTrigger
+    from runtime.runner import run_once
+
+    root = make_project({"src/index.ts": """
+export default { async run() {
+  const key = await crypto.subtle.importKey("raw", new Uint8Array(16).fill(0x5a), "AES-GCM", false, ["encrypt"]);
+  console.log(key);
+  return null;
+} };"""}, name="logkey")
+    result = await run_once(root, RunTrigger(None))
+    assert result.outcome == "ok", result.error
+    line = result.logs[0].message
+    assert line.startswith("CryptoKey {") and "AES-GCM" in line and "length: 128" in line and "'encrypt'" in line
+    assert "90" not in line and "Wl" not in line

@@ -3,12 +3,20 @@
 // Workers' crypto.DigestStream.
 import { DOMException, bufferSource, tag, toArrayBuffer, utf8Encode } from "./util";
 import { createHasher } from "./crypto/digest";
+import { INSPECT, inspect } from "./console";
 import { CryptoKey } from "./crypto/key";
 import { normalize } from "./crypto/normalize";
 import { getRandomValues, randomUUID } from "./crypto/random";
 import { SubtleCrypto } from "./crypto/subtle";
 
 tag(SubtleCrypto, "SubtleCrypto");
+// console.log(key) prints what Node prints: CryptoKey { type, extractable, algorithm, usages }
+Object.defineProperty(CryptoKey.prototype, INSPECT, {
+  value(this: CryptoKey) {
+    return `CryptoKey ${inspect({ type: this.type, extractable: this.extractable, algorithm: this.algorithm, usages: this.usages })}`;
+  },
+  configurable: true,
+});
 
 type WritableCtor = new (sink: object, strategy?: object) => object;
 

@@ -3,6 +3,10 @@
 // no symbol, no getter reaches it): raw bytes for secret keys, and for public and
 // private keys the DER (SPKI / PKCS #8) the host made when it imported or
 // generated them. Only exportKey/wrapKey of an extractable key hands it out.
+// The WeakMap's methods are captured before any script runs, so replacing
+// WeakMap.prototype.get does not hand a script the table. (A script can still
+// watch its own keys pass to the host by replacing other built-ins, as it could
+// wrap crypto.subtle itself: the boundary is between isolates, which share nothing.)
 import { tag } from "../util";
 
 export type KeyType = "secret" | "public" | "private";
@@ -21,7 +25,16 @@ export interface KeyAlgorithm {
 
 interface Slots { type: KeyType; extractable: boolean; algorithm: KeyAlgorithm; usages: Usage[]; material: Uint8Array;
   algorithmView: object | null; usagesView: Usage[] | null }
-const slots = new WeakMap<object, Slots>();
+const table = new WeakMap<object, Slots>();
+const call = Function.prototype.call;
+const wmGet = call.bind(WeakMap.prototype.get) as (m: WeakMap<object, Slots>, k: object) => Slots | undefined;
+const wmSet = call.bind(WeakMap.prototype.set) as (m: WeakMap<object, Slots>, k: object, v: Slots) => void;
+const wmHas = call.bind(WeakMap.prototype.has) as (m: WeakMap<object, Slots>, k: object) => boolean;
+const slots = {
+  get: (k: object) => wmGet(table, k),
+  set: (k: object, v: Slots) => wmSet(table, k, v),
+  has: (k: object) => wmHas(table, k),
+};
 let constructing = false;
 
 export class CryptoKey {
