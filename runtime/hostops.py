@@ -52,6 +52,13 @@ HostOp = Callable[[HostContext, Any], Awaitable[Any]]
 OPS: dict[str, HostOp] = {}
 """Registered ops by name."""
 
+SYNC_OPS: dict[str, Callable[[HostContext, Any], Any]] = {}
+"""Ops that need no I/O and may also run synchronously, e.g. while a script's top level loads."""
+
+INLINE_WHEN: dict[str, Callable[[Any], bool]] = {}
+"""For a sync op: whether a call with these args is quick enough to answer on the loop at once
+(no task, no wait) during an invocation; slow calls go through ``dispatch`` (a worker thread)."""
+
 
 class HostOpError(Exception):
     """Reject the script's promise with a JS error of type ``js_name``."""
@@ -87,6 +94,34 @@ def _load_builtin_ops() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
+
+
+def dispatch_sync(ctx: HostContext, op: list[Any]) -> list[Any]:
+    """Run one op synchronously (a script's top level): ops in ``SYNC_OPS`` run, others are refused."""
+    op_id, name, args = op
+    if not _builtins_loaded:
+        _load_builtin_ops()
+    handler = SYNC_OPS.get(name)
+    if handler is None:
+        return [op_id, False, {"name": "Error", "message": f"{name} cannot be used at the script's top level "
+                                                           "(Workers allow no I/O there); call it from a handler"}]
+    try:
+        return [op_id, True, handler(ctx, args)]
+    except HostOpError as exc:
+        return [op_id, False, {"name": exc.js_name, "message": exc.message}]
+    except Exception as exc:  # an isoplay bug: keep the load alive, keep the traceback
+        log.exception("host op %s failed", name)
+        return [op_id, False, {"name": "Error", "message": f"internal error in {name}: {exc!r}"}]
+
+
+def dispatch_inline(ctx: HostContext, op: list[Any]) -> list[Any] | None:
+    """The settle triple of a quick sync op, computed now; None for ops that must be dispatched."""
+    if not _builtins_loaded:
+        _load_builtin_ops()
+    quick = INLINE_WHEN.get(op[1])
+    if quick is None or not quick(op[2]):
+        return None
+    return dispatch_sync(ctx, op)
 
 
 async def dispatch(ctx: HostContext, op: list[Any]) -> list[Any]:

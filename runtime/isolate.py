@@ -167,10 +167,28 @@ class ScriptIsolate:
             self.load_error = ErrorInfo("Error", f"the script's top level exceeded memory_mb "
                                         f"({self.bundle.manifest.limits.memory_mb} MB)", "", kind="limit")
             return
-        self.load_logs = tuple(self._logs(state.get("logs", [])))
+        logs = self._logs(state.get("logs", []))
+        if not state.get("error") and state.get("ops"):
+            try:
+                state = self._settle_load_ops(state, timeout, logs)
+            except EvalFailed as exc:
+                state = {"error": {"name": "Error", "message": f"the script's top level failed: {exc.text}", "stack": ""}}
+        self.load_logs = tuple(logs)
         if state.get("error"):
             self.poisoned = True
             self.load_error = self._error(state["error"], kind="load")
+
+    def _settle_load_ops(self, state: dict[str, Any], timeout: float, logs: list[LogEntry]) -> dict[str, Any]:
+        """Answer host calls the top level made (``const key = crypto.subtle.importKey(...)`` at module
+        scope) before the first request: ops that need no I/O run now; others are refused by name."""
+        for _ in range(1000):
+            ops = state.get("ops") or []
+            if not ops:
+                break
+            settles = [hostops.dispatch_sync(self.host, op) for op in ops]
+            state = self.v8.eval_json(f"__isoplay.resume({dumps(settles)})", timeout=timeout)
+            logs.extend(self._logs(state.get("logs", [])))
+        return state
 
     @property
     def smap(self) -> SourceMap:
@@ -295,8 +313,16 @@ class ScriptIsolate:
                 logs.extend(self._logs(state["logs"]))
                 if state["done"] is not None:
                     return dict(state["done"])
+                inline: list[list[Any]] = []
                 for op in state["ops"]:
-                    tasks[asyncio.ensure_future(hostops.dispatch(self.host, op))] = op[0]
+                    settle = hostops.dispatch_inline(self.host, op)  # quick, I/O-free ops (crypto) answer now
+                    if settle is not None:
+                        inline.append(settle)
+                    else:
+                        tasks[asyncio.ensure_future(hostops.dispatch(self.host, op))] = op[0]
+                if inline:
+                    state = self._cross(f"__isoplay.resume({dumps(inline)})", deadline)
+                    continue
                 wake = state["wake"]
                 if not tasks and wake is None:
                     raise _NeverSettles

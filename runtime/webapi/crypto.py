@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from runtime.hostops import HostContext, host_op
+from runtime.hostops import INLINE_WHEN, SYNC_OPS, HostContext, host_op
 
 log = logging.getLogger(__name__)
 
@@ -593,3 +593,7 @@ async def crypto_op(ctx: HostContext, args: Any) -> dict[str, Any]:
     if _slow(args):
         return await asyncio.to_thread(call, args)
     return call(args)
+
+
+SYNC_OPS["crypto"] = lambda ctx, args: call(args)  # a script's top level may use crypto.subtle too
+INLINE_WHEN["crypto"] = lambda args: not _slow(args)  # most calls take microseconds: answer without a task

@@ -245,3 +245,32 @@ async def test_digest_stream(make_project: Any, tools: Any) -> None:
     whole = "".join(parts).encode()
     assert result.value == {"sha": hashlib.sha256(whole).hexdigest(), "md5": hashlib.md5(whole).hexdigest(),
                             "isWritable": True, "bytes": len(whole), "bad": "NotSupportedError"}
+
+
+TOP_LEVEL = """
+// Keys made while the script loads (as Workers scripts often do), awaited by the handler later.
+const pair = crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+const imported = pair.then(async (p) => crypto.subtle.importKey("spki", await crypto.subtle.exportKey("spki", (p as CryptoKeyPair).publicKey),
+  { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]));
+const io = fetch("http://127.0.0.1:9/").then(() => "fetched", (e: Error) => e.message);
+export default {
+  async run(message: string) {
+    const p = (await pair) as CryptoKeyPair;
+    const data = new TextEncoder().encode(message);
+    const sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, p.privateKey, data);
+    return { ok: await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, await imported, sig, data), io: await io };
+  },
+};
+"""
+
+
+async def test_crypto_at_the_top_level(make_project: Any) -> None:
+    """Host calls made while the script loads are answered before the first request (crypto), or
+    refused with a clear message (I/O, which Workers forbid at the top level) instead of hanging."""
+    from runtime.invocation import RunTrigger
+
+    root = make_project({"src/index.ts": TOP_LEVEL}, name="toplevel")
+    result = await run_once(root, RunTrigger("hello"))
+    assert result.outcome == "ok", result.error
+    assert result.value["ok"] is True
+    assert "cannot be used at the script's top level" in result.value["io"]
