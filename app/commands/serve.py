@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.httpfront import FrontLimits
+from runtime.store import open_store, store_spec
 from runtime.server.config import DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_PORT, MIB, ServerConfig
 
 
@@ -53,6 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=f"most bytes of request header names and values; 431 beyond (default: {limits.max_header_bytes})")
     p.add_argument("--max-headers", type=int, default=limits.max_headers, metavar="N",
                    help=f"most request header lines; 431 beyond (default: {limits.max_headers})")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="postgresql://... to keep apps, bundles, tokens and KV in PostgreSQL, shared by every node "
+                        "(default: $ISOPLAY_STORE, else SQLite files in --data)")
+    p.add_argument("--migrate", action="store_true",
+                   help="create or upgrade the --store database's schema, then exit")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes sharing the port, under a supervisor that restarts them "
                         f"(default: one per core, here {default_workers()}; 1 serves from this process)")
@@ -67,7 +73,7 @@ def _manage_tokens(args: argparse.Namespace, data: Path) -> int:
     from runtime.server.sqlite_storage import SqliteDeploymentStorage
     from runtime.server.tokens import create_token
 
-    storage = SqliteDeploymentStorage.open(data)
+    storage = open_store(store_spec(args.store), data)
     try:
         if args.create_token:
             token = create_token(storage, args.create_token)
@@ -100,10 +106,8 @@ async def _serve(config: ServerConfig, sock: socket.socket, role: WorkerRole | N
     from runtime.server.core import ServerCore
     from runtime.server.httpserver import HttpServer
 
-    from runtime.server.sqlite_storage import SqliteDeploymentStorage
-
     # A worker never cleans up staging folders: a sibling may be mid-deploy (the supervisor cleaned up once).
-    core = ServerCore(config, storage=SqliteDeploymentStorage.open(config.data_dir, cleanup=role is None))
+    core = ServerCore(config, storage=open_store(config.store, config.data_dir, cleanup=role is None))
     http = HttpServer(core.asgi, sock)
     await http.start()
     tune_for_serving()
@@ -177,12 +181,10 @@ def _worker_argv(argv: list[str]) -> Callable[[int, int, int, int], list[str]]:
 
 def _supervise(args: argparse.Namespace, config: ServerConfig, count: int) -> int:
     from runtime.cluster.supervisor import Supervisor
-    from runtime.server.sqlite_storage import SqliteDeploymentStorage
-
     sock = _listen(args.host, args.port)
     if sock is None:
         return 1
-    storage = SqliteDeploymentStorage.open(config.data_dir)  # creates the store and cleans up after a crash, once
+    storage = open_store(config.store, config.data_dir)  # creates the store and cleans up after a crash, once
     tokens = storage.list_tokens()
     storage.close()
     supervisor = Supervisor(sock, count, _worker_argv(list(getattr(args, "argv", None) or sys.argv[1:])))
@@ -197,6 +199,20 @@ def _supervise(args: argparse.Namespace, config: ServerConfig, count: int) -> in
           f"pids {' '.join(str(p) for p in supervisor.statistics().pids)}; Ctrl+C to stop)", file=sys.stderr)
     _hint_tokens(tokens, config.data_dir)
     return supervisor.run()
+
+
+def _migrate(config: ServerConfig) -> int:
+    from runtime.store import is_postgres
+    from runtime.store.postgres import SCHEMA_VERSION, PostgresDeploymentStorage
+
+    if not is_postgres(config.store):
+        print("isoplay: --migrate needs --store postgresql://... (the SQLite store migrates itself on open)",
+              file=sys.stderr)
+        return 1
+    storage = PostgresDeploymentStorage.open(config.store, migrate=True)
+    storage.close()
+    print(f"isoplay serve: the store's schema is at version {SCHEMA_VERSION}", file=sys.stderr)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,13 +233,16 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"isoplay: --{str(exc).replace('_', '-')}", file=sys.stderr)
         return 1
+    node = os.environ.get("ISOPLAY_NODE") or socket.gethostname()
     config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors,
-                          front_limits=front_limits)
+                          front_limits=front_limits, store=store_spec(args.store), node=node)
+    if args.migrate:
+        return _migrate(config)
     if args.worker is not None:
         index, listen_fd, life_fd, ready_fd = args.worker
         sock = socket.socket(fileno=listen_fd)
         sock.setblocking(False)
-        config = replace(config, run_crons=index == 0, node=f"{socket.gethostname()}/{index}")
+        config = replace(config, run_crons=index == 0, node=f"{node}/{index}")
         return _run_loop(_serve(config, sock, WorkerRole(index, life_fd, ready_fd)))
     if count > 1 and hasattr(os, "fork"):
         return _supervise(args, config, count)

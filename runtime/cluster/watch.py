@@ -30,10 +30,15 @@ class StoreWatcher:
     """
 
     def __init__(self, changes: Callable[[], int], apply: Callable[[], Awaitable[int]], *,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+                 poll_seconds: float = POLL_SECONDS,
+                 subscribe: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.changes = changes
         self.apply = apply
         self.poll_seconds = poll_seconds
+        self.subscribe = subscribe
+        """Registers a callback the store calls (from any thread) when a change was committed
+        (PostgreSQL's LISTEN/NOTIFY); the poll stays as the fallback."""
+        self._wake: asyncio.Event | None = None
         self.applied = 0
         """How many times a change was applied."""
         self.failures = 0
@@ -53,7 +58,11 @@ class StoreWatcher:
             baseline = self.changes()
         except Exception:  # an unreachable store at start: the first poll that answers applies
             log.exception("the store did not answer; retrying")
-        self._task = asyncio.get_running_loop().create_task(self._run(baseline), name="isoplay-store-watcher")
+        loop = asyncio.get_running_loop()
+        wake = self._wake = asyncio.Event()
+        if self.subscribe is not None:
+            self.subscribe(lambda: loop.call_soon_threadsafe(wake.set))
+        self._task = loop.create_task(self._run(baseline), name="isoplay-store-watcher")
 
     async def stop(self) -> None:
         """Stop polling."""
@@ -66,8 +75,13 @@ class StoreWatcher:
                 pass
 
     async def _run(self, last: int | None) -> None:
+        assert self._wake is not None
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
             try:
                 current = self.changes()
                 if current != last:

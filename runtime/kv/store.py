@@ -114,6 +114,23 @@ SELECT COUNT(DISTINCT namespace), COUNT(*),
 FROM kv_entries WHERE expiration IS NULL OR expiration > ?
 """
 
+
+
+class SqliteStatements:
+    """The SQL the store runs; :class:`runtime.store.postgres.PostgresStatements` is the same set for PostgreSQL."""
+
+    GET = SQL_GET
+    PUT = SQL_PUT
+    DELETE = SQL_DELETE
+    DELETE_IF_EXPIRED = SQL_DELETE_IF_EXPIRED
+    PURGE_EXPIRED = SQL_PURGE_EXPIRED
+    CLEAR_NAMESPACE = SQL_CLEAR_NAMESPACE
+    LIST = SQL_LIST
+    LIST_WITH_SIZE = SQL_LIST_WITH_SIZE
+    RECORDS = SQL_RECORDS
+    NAMESPACES = SQL_NAMESPACES
+    STATISTICS = SQL_STATISTICS
+
 # ---- helpers ---------------------------------------------------------------
 
 
@@ -159,6 +176,10 @@ def prefix_upper_bound(prefix: str) -> str | None:
 
 class KVStore:
     """All KV namespaces of one project or app, in one SQLite file.
+
+    The Workers semantics (validation, expiry, paging) live in this class; the
+    SQL it runs is ``SQL`` and goes through ``_query``/``_exec``/``_write``, which
+    :class:`runtime.store.postgres.PostgresKVStore` overrides for PostgreSQL.
 
     Args:
         path: The database file; its folder is created if missing.
@@ -259,6 +280,21 @@ class KVStore:
             raise
         conn.execute(SQL_COMMIT)
 
+    SQL: type[SqliteStatements] = SqliteStatements
+    """The statements this store runs."""
+
+    def _query(self, sql: str, params: Any) -> builtins.list[Any]:
+        """Rows of one read."""
+        return self._conn().execute(sql, params).fetchall()
+
+    def _exec(self, conn: Any, sql: str, params: Any) -> Any:
+        """Run one statement inside ``_write``; returns the cursor (for ``rowcount``)."""
+        return conn.execute(sql, params)
+
+    def _exec_many(self, conn: Any, sql: str, rows: builtins.list[Any]) -> None:
+        """Run one statement per row inside ``_write``."""
+        conn.executemany(sql, rows)
+
     def _create_schema(self) -> None:
         with self._write() as conn:
             (version,) = conn.execute(SQL_GET_USER_VERSION).fetchone()
@@ -278,13 +314,13 @@ class KVStore:
 
     def namespaces(self) -> tuple[str, ...]:
         """Names of the namespaces that hold live keys, sorted."""
-        rows = self._conn().execute(SQL_NAMESPACES, (self.clock(),)).fetchall()
+        rows = self._query(self.SQL.NAMESPACES, (self.clock(),))
         return tuple(row[0] for row in rows)
 
     def clear(self, namespace: str) -> None:
         """Delete every key of ``namespace``."""
         with self._write() as conn:
-            conn.execute(SQL_CLEAR_NAMESPACE, (namespace,))
+            self._exec(conn, self.SQL.CLEAR_NAMESPACE, (namespace,))
 
     # -- Workers KV operations --
 
@@ -296,14 +332,14 @@ class KVStore:
         """
         key = validate.to_usv(key)
         validate.validate_key("GET", key)
-        row = self._conn().execute(SQL_GET, (namespace, key)).fetchone()
-        if row is None:
+        rows = self._query(self.SQL.GET, (namespace, key))
+        if not rows:
             return None
-        value, expiration, metadata = row
+        value, expiration, metadata = rows[0]
         now = self.clock()
         if expiration is not None and expiration <= now:
             with self._write() as conn:
-                conn.execute(SQL_DELETE_IF_EXPIRED, (namespace, key, now))
+                self._exec(conn, self.SQL.DELETE_IF_EXPIRED, (namespace, key, now))
             return None
         return KVEntry(bytes(value), expiration, _load_metadata(metadata))
 
@@ -342,7 +378,7 @@ class KVStore:
             metadata_json=metadata_json,
         )
         with self._write() as conn:
-            conn.execute(SQL_PUT, (namespace, key, data, expires, metadata_json))
+            self._exec(conn, self.SQL.PUT, (namespace, key, data, expires, metadata_json))
 
     def delete(self, namespace: str, key: str) -> None:
         """Delete ``key`` (deleting a missing key is not an error).
@@ -353,7 +389,7 @@ class KVStore:
         key = validate.to_usv(key)
         validate.validate_key("DELETE", key)
         with self._write() as conn:
-            conn.execute(SQL_DELETE, (namespace, key))
+            self._exec(conn, self.SQL.DELETE, (namespace, key))
 
     def list(
         self, namespace: str, *, prefix: str = "", limit: float | None = None, cursor: str | None = None
@@ -373,7 +409,7 @@ class KVStore:
         validate.validate_key_length("LIST", prefix)
         page = validate.validate_list_limit(limit)
         after = validate.decode_cursor(cursor) if cursor else ""
-        rows = self._select(SQL_LIST, namespace, prefix, after, page + 1)
+        rows = self._select(self.SQL.LIST, namespace, prefix, after, page + 1)
         more = len(rows) > page
         keys = tuple(KVKey(name, exp, _load_metadata(meta)) for name, exp, meta in rows[:page])
         return KVListResult(keys, not more, validate.encode_cursor(keys[-1].name) if more else None)
@@ -387,18 +423,18 @@ class KVStore:
             "now": self.clock(),
             "limit": limit,
         }
-        return self._conn().execute(sql, params).fetchall()
+        return self._query(sql, params)
 
     # -- maintenance and browsing --
 
     def purge_expired(self) -> int:
         """Delete every expired key; return how many went."""
         with self._write() as conn:
-            return conn.execute(SQL_PURGE_EXPIRED, (self.clock(),)).rowcount
+            return int(self._exec(conn, self.SQL.PURGE_EXPIRED, (self.clock(),)).rowcount)
 
     def statistics(self) -> KVStoreStatistics:
         """Live namespace, key and byte counts."""
-        namespaces, keys, size = self._conn().execute(SQL_STATISTICS, (self.clock(),)).fetchone()
+        namespaces, keys, size = self._query(self.SQL.STATISTICS, (self.clock(),))[0]
         return KVStoreStatistics(namespaces=namespaces, keys=keys, bytes=size)
 
     def namespace_keys(self, namespace: str, prefix: str = "") -> builtins.list[KVKeyInfo]:
@@ -406,7 +442,7 @@ class KVStore:
         out: list[KVKeyInfo] = []
         after = ""
         while True:
-            rows = self._select(SQL_LIST_WITH_SIZE, namespace, prefix, after, PAGE_SIZE)
+            rows = self._select(self.SQL.LIST_WITH_SIZE, namespace, prefix, after, PAGE_SIZE)
             out.extend(KVKeyInfo(name, exp, _load_metadata(meta), size) for name, exp, meta, size in rows)
             if len(rows) < PAGE_SIZE:
                 return out
@@ -416,7 +452,7 @@ class KVStore:
         """Every live entry of ``namespace`` starting with ``prefix``, in key order."""
         after = ""
         while True:
-            rows = self._select(SQL_RECORDS, namespace, prefix, after, PAGE_SIZE)
+            rows = self._select(self.SQL.RECORDS, namespace, prefix, after, PAGE_SIZE)
             for name, exp, meta, value in rows:
                 yield KVRecord(name, bytes(value), exp, _load_metadata(meta))
             if len(rows) < PAGE_SIZE:
@@ -444,8 +480,8 @@ class KVStore:
         live = [row for row in rows if row is not None]
         with self._write() as conn:
             if replace:
-                conn.execute(SQL_CLEAR_NAMESPACE, (namespace,))
-            conn.executemany(SQL_PUT, live)
+                self._exec(conn, self.SQL.CLEAR_NAMESPACE, (namespace,))
+            self._exec_many(conn, self.SQL.PUT, live)
         return len(live)
 
 

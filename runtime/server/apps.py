@@ -232,7 +232,7 @@ class AppRuntimes:
         """The app's KV store (opened on first use)."""
         store = self._kv.get(app)
         if store is None:
-            store = self._kv[app] = KVStore.for_data_dir(self.app_dir(app))
+            store = self._kv[app] = self.storage.open_kv(app)
         return store
 
     def app_dir(self, app: str) -> Path:
@@ -272,7 +272,12 @@ class AppRuntimes:
             self._crons[app] = scheduler
             scheduler.start()
 
-    async def _fire_cron(self, app: str, trigger: ScheduledTrigger) -> InvocationResult:
+    async def _fire_cron(self, app: str, trigger: ScheduledTrigger) -> InvocationResult | None:
+        claim = getattr(self.storage, "claim_tick", None)
+        if claim is not None:  # a shared store: every node schedules, one claims each tick
+            claimed = await asyncio.to_thread(claim, app, trigger.cron, trigger.scheduled_time, self.config.node)
+            if not claimed:
+                return None
         _, result = await self.invoke(app, None, trigger)
         return result
 

@@ -36,6 +36,8 @@ class ServerConfig:
     """A comment line is sent on idle log streams this often."""
     front_limits: FrontLimits = field(default_factory=FrontLimits)
     """Request-head limits of the HTTP front (URL 414, header bytes and count 431)."""
+    store: str = ""
+    """``--store``: empty for SQLite files in ``data_dir``, or a ``postgresql://`` URL shared by every node."""
     run_crons: bool = True
     """Run the live versions' cron schedules here (one worker of a ``--workers N`` server does)."""
     node: str = ""

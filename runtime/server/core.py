@@ -65,7 +65,8 @@ class ServerCore:
         self.logs = LogHub(config.log_buffer)
         self.runtimes = AppRuntimes(self.storage, config, metrics=self.metrics, logs=self.logs, clock=clock)
         self.deploys = DeployService(self.storage, self.runtimes, config, clock=clock)
-        self.watcher = StoreWatcher(self.storage.changes, self.runtimes.sync)
+        self.watcher = StoreWatcher(self.storage.changes, self.runtimes.sync,
+                                    subscribe=getattr(self.storage, "subscribe", None))
         """Applies deploys made through other processes sharing the store."""
         self._started = False
         self._stopped = False

@@ -7,7 +7,8 @@ Hierarchy (all are ``runtime.errors.UserError``, so the CLI prints them as one l
     ├── BadRequest        400  malformed upload, bad name, bad version (``code`` says which)
     ├── NotFound          404  no such app, version or token
     ├── Conflict          409  a version exists with other content; deleting the live version
-    └── PayloadTooLarge   413  the upload passes the server's size limit
+    ├── PayloadTooLarge   413  the upload passes the server's size limit
+    └── StoreUnavailable  503  the shared store (PostgreSQL) does not answer; retry later
 
 ``StorageCorrupted`` (a system error) is raised when a stored bundle no longer
 matches its content hash.
@@ -73,3 +74,10 @@ class StorageCorrupted(SystemError_):
     """A stored bundle's files do not match the content hash recorded for them."""
 
     code = "storage_corrupted"
+
+
+class StoreUnavailable(ApiError):
+    """The store does not answer: the request may be retried (another node, or later)."""
+
+    status = 503
+    code = "store_unavailable"

@@ -29,6 +29,7 @@ from typing import Any
 
 from runtime.bundler import Bundle, load_written
 from runtime.errors import ManifestError, RuntimeDisposed
+from runtime.kv.store import KVStore
 from runtime.server.errors import Conflict, NotFound, StorageCorrupted
 from runtime.server.fsutil import clear_staging, commit_dir, new_staging_dir
 from runtime.server.storage import AppRecord, DeployResult, TokenRecord, VersionRecord
@@ -210,6 +211,10 @@ class SqliteDeploymentStorage:
     def _read(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with self._lock:
             return list(self._db().execute(sql, params).fetchall())
+
+    def open_kv(self, app: str) -> KVStore:
+        """The KV store of ``app``: ``<data>/apps/<app>/kv.sqlite3``."""
+        return KVStore.for_data_dir(self.data_dir / "apps" / app)
 
     def bundle_dir(self, content_hash: str) -> Path:
         """The folder holding the bundle with ``content_hash``."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from runtime.bundler import Bundle
+from runtime.kv.store import KVStore
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,10 @@ class DeploymentStorage(Protocol):
         Raises:
             StorageCorrupted: its files do not match the recorded hash.
         """
+        ...
+
+    def open_kv(self, app: str) -> KVStore:
+        """The KV store of one app (its namespaces are reachable by no other app)."""
         ...
 
     # ---- tokens --------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""KVStore semantics on real SQLite with a fake clock."""
+"""KVStore semantics with a fake clock: the contract on real SQLite and on a real PostgreSQL server.
+
+Tests taking ``store``/``kv``/``open_store`` run on both stores; the ones taking
+``sqlite_store``/``open_sqlite`` check what only the SQLite file does (WAL,
+per-thread connections, a second process reading the file).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import pytest
 
 from runtime.errors import KVLimitError, RuntimeDisposed
 from runtime.kv import KV_FILENAME, KVKey, KVNamespaceStore, KVRecord, KVStore, KVStoreStatistics
-from runtime.kv.store import SQL_PUT, prefix_upper_bound
+from runtime.kv.store import prefix_upper_bound
 
 T0 = 1_700_000_000.0
 
@@ -35,8 +40,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def open_store(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[], KVStore]]:
-    """Factory: open (or reopen) the store in tmp_path; all are closed at the end."""
+def open_sqlite(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[], KVStore]]:
+    """Factory: open (or reopen) the SQLite store in tmp_path; all are closed at the end."""
     opened: list[KVStore] = []
 
     def make() -> KVStore:
@@ -49,9 +54,36 @@ def open_store(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[[], KVStor
         store.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_store(request: pytest.FixtureRequest, clock: FakeClock,
+               open_sqlite: Callable[[], KVStore]) -> Iterator[Callable[[], KVStore]]:
+    """Factory: open (or reopen) the store under test; all are closed at the end."""
+    if request.param == "sqlite":
+        yield open_sqlite
+        return
+    from runtime.store.postgres import PostgresDeploymentStorage, PostgresKVStore
+
+    storage = PostgresDeploymentStorage.open(request.getfixturevalue("pg_url"))
+    opened: list[KVStore] = []
+
+    def make() -> KVStore:
+        opened.append(PostgresKVStore(storage, "app", now=clock))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()
+    storage.close()
+
+
 @pytest.fixture
 def store(open_store: Callable[[], KVStore]) -> KVStore:
     return open_store()
+
+
+@pytest.fixture
+def sqlite_store(open_sqlite: Callable[[], KVStore]) -> KVStore:
+    return open_sqlite()
 
 
 @pytest.fixture
@@ -79,9 +111,9 @@ def test_put_get_delete(kv: KVNamespaceStore) -> None:
     assert kv.get("a") is None
 
 
-def test_store_file_lives_in_the_data_dir_in_wal_mode(store: KVStore, tmp_path: Path) -> None:
-    assert store.path == tmp_path / "data" / KV_FILENAME
-    conn = sqlite3.connect(store.path)
+def test_store_file_lives_in_the_data_dir_in_wal_mode(sqlite_store: KVStore, tmp_path: Path) -> None:
+    assert sqlite_store.path == tmp_path / "data" / KV_FILENAME
+    conn = sqlite3.connect(sqlite_store.path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
@@ -147,11 +179,21 @@ def test_ttl_expiry_hides_then_purges(store: KVStore, kv: KVNamespaceStore, cloc
     assert kv.get("t") is None
     assert kv.list().keys == ()
     assert store.statistics() == KVStoreStatistics(namespaces=0, keys=0, bytes=0)
-    conn = sqlite3.connect(store.path)
-    try:  # the get found it expired and deleted the row
-        assert conn.execute("SELECT COUNT(*) FROM kv_entries").fetchone()[0] == 0
-    finally:
-        conn.close()
+    assert raw_row_count(store) == 0  # the get found it expired and deleted the row
+
+
+def raw_row_count(store: KVStore) -> int:
+    """Rows in the store's table, expired ones included, read outside the store's own code."""
+    if hasattr(store, "path"):
+        conn = sqlite3.connect(store.path)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM kv_entries").fetchone()[0])
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(store.storage.url) as conn:  # type: ignore[attr-defined]
+        return int(conn.execute("SELECT COUNT(*) FROM kv_entries").fetchone()[0])  # type: ignore[index]
 
 
 def test_absolute_expiration(kv: KVNamespaceStore, clock: FakeClock) -> None:
@@ -289,7 +331,7 @@ def test_committed_writes_survive_an_interrupted_transaction(open_store: Callabl
     kv = store.namespace("KV")
     kv.put("committed", b"1")
     with pytest.raises(RuntimeError), store._write() as conn:  # noqa: SLF001 - simulate a crash mid-write
-        conn.execute(SQL_PUT, ("KV", "half", b"x", None, None))
+        store._exec(conn, store.SQL.PUT, ("KV", "half", b"x", None, None))  # noqa: SLF001
         raise RuntimeError("crash")
     assert kv.get("half") is None
     bad = [KVRecord("ok", b"1"), KVRecord("k" * 600, b"2")]
@@ -300,9 +342,9 @@ def test_committed_writes_survive_an_interrupted_transaction(open_store: Callabl
     assert open_store().namespace("KV").get("committed") == b"1"
 
 
-def test_a_second_process_style_connection_sees_commits(store: KVStore) -> None:
-    store.namespace("KV").put("k", b"v")
-    conn = sqlite3.connect(store.path)
+def test_a_second_process_style_connection_sees_commits(sqlite_store: KVStore) -> None:
+    sqlite_store.namespace("KV").put("k", b"v")
+    conn = sqlite3.connect(sqlite_store.path)
     try:
         assert conn.execute("SELECT value FROM kv_entries WHERE key = 'k'").fetchone()[0] == b"v"
     finally:
@@ -339,16 +381,16 @@ def test_concurrent_reader_thread(store: KVStore) -> None:
     assert len(store.namespace_keys("KV")) == 200
 
 
-def test_connections_of_finished_threads_are_closed(store: KVStore) -> None:
+def test_connections_of_finished_threads_are_closed(sqlite_store: KVStore) -> None:
     def use() -> None:
-        store.namespace("KV").get("k")
+        sqlite_store.namespace("KV").get("k")
 
     for _ in range(5):
         thread = threading.Thread(target=use)
         thread.start()
         thread.join()
-    store.namespace("KV").get("k")
-    assert len(store._connections) <= 2  # noqa: SLF001 - this thread + at most the last one
+    sqlite_store.namespace("KV").get("k")
+    assert len(sqlite_store._connections) <= 2  # noqa: SLF001 - this thread + at most the last one
 
 
 def test_use_after_close_raises(store: KVStore) -> None:
