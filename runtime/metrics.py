@@ -132,6 +132,8 @@ class Metrics:
         self.registry.register(self._series)
         self.pool_gauge = Gauge("isoplay_pool_isolates", "Isolates by state", ["script", "state"],
                                 registry=self.registry)
+        self.node_info = Gauge("isoplay_node_info", "1, labelled with the server process that answers the scrape",
+                               ["node"], registry=self.registry)
 
     def record(self, script: str, version: str, trigger: Trigger, result: InvocationResult) -> InvocationRecord:
         """Record one finished invocation; call on the runtime loop."""

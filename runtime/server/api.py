@@ -104,6 +104,7 @@ class Endpoints:
     async def metrics(self, request: Request) -> Response:
         """Prometheus text of every app's invocations and pools."""
         self._update_pool_gauges()
+        self.core.metrics.node_info.labels(self.core.config.node or "local").set(1)
         return Response(self.core.metrics.prometheus_text(), media_type="text/plain; version=0.0.4")
 
     def _update_pool_gauges(self) -> None:

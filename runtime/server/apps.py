@@ -170,7 +170,7 @@ class AppRuntimes:
                 if attempt == 2 or self._stopped:
                     raise
                 continue  # the pool was retired by a rollback or delete meanwhile: resolve again
-            self.logs.publish(LogEvent.of(app, record.version, trigger, result))
+            self.logs.publish(LogEvent.of(app, record.version, trigger, result, self.config.node))
             return record, result
         raise AssertionError("unreachable")
 
@@ -194,10 +194,11 @@ class AppRuntimes:
         check_body(pool, body_size)
         self._last_used[key] = time.monotonic()
         logs = self.logs
+        node = self.config.node
 
         def done(outcome: InvocationResult | BaseException) -> None:
             if isinstance(outcome, InvocationResult):
-                logs.publish(LogEvent.of(app, record.version, trigger, outcome))
+                logs.publish(LogEvent.of(app, record.version, trigger, outcome, node))
             on_done(record, outcome)
 
         try:

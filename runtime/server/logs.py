@@ -35,16 +35,18 @@ class LogEvent:
     error: str | None
     """The error summary (``file:line:col: Name: message``), if any."""
     stack: str | None
+    node: str = ""
+    """Which server process served it (``ServerConfig.node``)."""
 
     @classmethod
-    def of(cls, app: str, version: str, trigger: Trigger, result: InvocationResult) -> LogEvent:
+    def of(cls, app: str, version: str, trigger: Trigger, result: InvocationResult, node: str = "") -> LogEvent:
         """The event for one finished invocation."""
         err = result.error
         return cls(time=time.time(), app=app, version=version, trigger=trigger.kind, route=str(trigger.route),
                    method=trigger.method if isinstance(trigger, HttpRequest) else "", status=result.status,
                    outcome=result.outcome, duration_ms=round(result.duration_ms, 3),
                    logs=tuple((e.level, e.message, e.time) for e in result.logs),
-                   error=err.summary() if err else None, stack=err.stack if err and err.frames else None)
+                   error=err.summary() if err else None, stack=err.stack if err and err.frames else None, node=node)
 
     def to_json(self, dropped: int = 0) -> dict[str, Any]:
         """The event's JSON (``dropped``: events lost before it by a slow reader)."""
@@ -52,7 +54,7 @@ class LogEvent:
             "time": self.time, "app": self.app, "version": self.version, "trigger": self.trigger,
             "route": self.route, "method": self.method, "status": self.status, "outcome": self.outcome,
             "duration_ms": self.duration_ms, "error": self.error, "stack": self.stack,
-            "logs": [{"level": lvl, "message": msg, "time": t} for lvl, msg, t in self.logs],
+            "logs": [{"level": lvl, "message": msg, "time": t} for lvl, msg, t in self.logs], "node": self.node,
         }
         if dropped:
             data["dropped"] = dropped
