@@ -299,6 +299,71 @@ t("wrap", "RSA-OAEP wraps an AES key", async () => {
   return same(hex(await S.exportKey("raw", back)), "09".repeat(16));
 });
 
+
+// ---- more key import/export semantics ------------------------------------------------------------------
+const rsaPair = () => S.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"]);
+const RS = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+t("keys", "an RSA public JWK cannot be imported for signing (SyntaxError)", async () => {
+  const { publicKey } = await rsaPair();
+  const jwk = await S.exportKey("jwk", publicKey); delete jwk.key_ops; // the usage rule, not key_ops, is under test
+  return rejects(S.importKey("jwk", jwk, RS, true, ["sign"]), "SyntaxError");
+});
+t("keys", "an RSA private JWK missing dp is DataError", async () => {
+  const { privateKey } = await rsaPair();
+  const jwk = await S.exportKey("jwk", privateKey); delete jwk.dp;
+  return rejects(S.importKey("jwk", jwk, RS, true, ["sign"]), "DataError");
+});
+t("keys", "RSA private JWK round trip keeps every member", async () => {
+  const { privateKey } = await rsaPair();
+  const jwk = await S.exportKey("jwk", privateKey);
+  const back = await S.exportKey("jwk", await S.importKey("jwk", jwk, RS, true, ["sign"]));
+  return same(["n", "e", "d", "p", "q", "dp", "dq", "qi", "alg", "kty"].every((m) => back[m] === jwk[m]), true) && same(back.alg, "RS256");
+});
+t("keys", "an EC JWK whose d belongs to another key is DataError", async () => {
+  const a = await S.exportKey("jwk", (await S.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"])).privateKey);
+  const b = await S.exportKey("jwk", (await S.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"])).privateKey);
+  return rejects(S.importKey("jwk", { ...a, d: b.d }, { name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]), "DataError");
+});
+t("keys", "an Ed25519 JWK with crv X25519 is DataError", async () => {
+  const jwk = await S.exportKey("jwk", (await S.generateKey("Ed25519", true, ["sign", "verify"])).publicKey);
+  return rejects(S.importKey("jwk", { ...jwk, crv: "X25519" }, "Ed25519", true, ["verify"]), "DataError");
+});
+t("keys", "ECDH private JWK has key_ops and no alg", async () => {
+  const { privateKey } = await S.generateKey({ name: "ECDH", namedCurve: "P-384" }, true, ["deriveBits"]);
+  const jwk = await S.exportKey("jwk", privateKey);
+  return same(jwk.alg, undefined) && same(jwk.key_ops.join(), "deriveBits") && same(jwk.crv, "P-384") && same(typeof jwk.d, "string");
+});
+t("keys", "HMAC JWK alg HS512 for a SHA-256 key is DataError", () => rejects(S.importKey("jwk", { kty: "oct", k: "AQEBAQ", alg: "HS512" }, HS256, true, ["sign"]), "DataError"));
+t("keys", "AES JWK of 20 bytes is DataError", () => rejects(S.importKey("jwk", { kty: "oct", k: "AQEBAQEBAQEBAQEBAQEBAQEBAQE" }, "AES-CBC", true, ["encrypt"]), "DataError"));
+t("keys", "repeated usages are kept once", async () => same((await secret("AES-GCM", ["encrypt", "encrypt", "decrypt"])).usages.length, 2));
+t("keys", "Ed25519 key pair: public key usages, raw export is 32 bytes", async () => {
+  const { publicKey, privateKey } = await S.generateKey("Ed25519", true, ["sign", "verify"]);
+  return same(publicKey.usages.join(), "verify") && same(privateKey.usages.join(), "sign") && same((await S.exportKey("raw", publicKey)).byteLength, 32);
+});
+t("keys", "X25519 public key usages are empty", async () => {
+  const { publicKey, privateKey } = await S.generateKey("X25519", true, ["deriveBits", "deriveKey"]);
+  return same(publicKey.usages.length, 0) && same(privateKey.usages.join(), "deriveKey,deriveBits");
+});
+t("encrypt", "RSA-OAEP with another label is OperationError", async () => {
+  const { publicKey, privateKey } = await S.generateKey({ name: "RSA-OAEP", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, false, ["encrypt", "decrypt"]);
+  const ct = await S.encrypt({ name: "RSA-OAEP", label: enc.encode("a") }, publicKey, enc.encode("x"));
+  return rejects(S.decrypt({ name: "RSA-OAEP", label: enc.encode("b") }, privateKey, ct), "OperationError");
+});
+t("encrypt", "RSA-OAEP plaintext too long is OperationError", async () => {
+  const { publicKey } = await S.generateKey({ name: "RSA-OAEP", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, false, ["encrypt", "decrypt"]);
+  return rejects(S.encrypt("RSA-OAEP", publicKey, new Uint8Array(100)), "OperationError");
+});
+t("derive", "HKDF beyond 255 hash lengths is OperationError", async () => {
+  const k = await S.importKey("raw", new Uint8Array(16), "HKDF", false, ["deriveBits"]);
+  return rejects(S.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new Uint8Array(0) }, k, 255 * 256 + 8), "OperationError");
+});
+t("derive", "X25519 deriveKey to an HMAC key", async () => {
+  const a = await S.generateKey("X25519", false, ["deriveKey"]), b = await S.generateKey("X25519", false, ["deriveKey"]);
+  const k1 = await S.deriveKey({ name: "X25519", public: b.publicKey }, a.privateKey, { name: "HMAC", hash: "SHA-256", length: 256 }, true, ["sign"]);
+  const k2 = await S.deriveKey({ name: "X25519", public: a.publicKey }, b.privateKey, { name: "HMAC", hash: "SHA-256", length: 256 }, true, ["sign"]);
+  return same(hex(await S.exportKey("raw", k1)), hex(await S.exportKey("raw", k2)));
+});
+
 // ---- the crypto object ------------------------------------------------------------------------------------
 t("crypto", "timingSafeEqual (Workers)", () => {
   if (typeof S.timingSafeEqual !== "function") throw new Error("missing");
