@@ -10,16 +10,15 @@ declare const require: (id: string) => unknown;
 export interface Hasher { update(b: Uint8Array): Hasher; digest(): Uint8Array }
 type Lib = Record<string, { create(): Hasher }>;
 
-let sha2: Lib | null = null, legacy: Lib | null = null;
-const fromSha2 = (name: string) => () => (sha2 ??= require("@noble/hashes/sha2.js") as Lib)[name]!.create();
-const fromLegacy = (name: string) => () => (legacy ??= require("@noble/hashes/legacy.js") as Lib)[name]!.create();
+let noble: Lib | null = null;
+const from = (name: string) => () => (noble ??= require("./noble-hash") as Lib)[name]!.create();
 
 const HASHES: Record<string, () => Hasher> = {
-  "SHA-1": fromLegacy("sha1"),
-  "SHA-256": fromSha2("sha256"),
-  "SHA-384": fromSha2("sha384"),
-  "SHA-512": fromSha2("sha512"),
-  "MD5": fromLegacy("md5"),
+  "SHA-1": from("sha1"),
+  "SHA-256": from("sha256"),
+  "SHA-384": from("sha384"),
+  "SHA-512": from("sha512"),
+  "MD5": from("md5"),
 };
 
 /** A new incremental hasher for a recognised digest name (already upper-cased), or null. */

@@ -21,7 +21,7 @@ declare const require: (id: string) => unknown;
 type ChaCha = (key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array) => Uint8Array;
 let chachaFn: ChaCha | null = null;
 const chacha20: ChaCha = (k, n, d, o) => {
-  chachaFn ??= (require("@noble/ciphers/chacha.js") as { chacha20: ChaCha }).chacha20;
+  chachaFn ??= (require("./noble-cipher") as { chacha20: ChaCha }).chacha20;
   return chachaFn(k, n, d, o);
 };
 
