@@ -99,6 +99,8 @@ class AppRuntimes:
         self._kv: dict[str, KVStore] = {}
         self._crons: dict[str, CronScheduler] = {}
         self._live: dict[str, str | None] = {}
+        self._served_live: set[PoolKey] = set()
+        """Versions requests reached as the live one (not by a pinned range): retired when no longer live."""
         """The live version each app's pools and cron were last brought in line with."""
         self._stopped = False
         self.stock = IsolateStock()
@@ -138,6 +140,7 @@ class AppRuntimes:
             version = record.live_version
             if version is None:
                 raise NotFound(f"{app} has no live version", code="no_live_version")
+            self._served_live.add((app, version))
         else:
             try:
                 spec = parse_range(range_text)
@@ -248,6 +251,7 @@ class AppRuntimes:
             await self._stop_pool(key)
 
     async def _stop_pool(self, key: PoolKey) -> None:
+        self._served_live.discard(key)
         pool = self._pools.pop(key, None)
         self._last_used.pop(key, None)
         if pool is not None:
@@ -305,6 +309,9 @@ class AppRuntimes:
         for app, version in list(self._pools):
             if app in apps and self.storage.get_version(app, version) is None:
                 await self.version_deleted(app, version)
+                changed += 1
+            elif app in apps and (app, version) in self._served_live and apps[app].live_version != version:
+                await self._stop_pool((app, version))  # it was live here once; a change we never saw moved on
                 changed += 1
         return changed
 
