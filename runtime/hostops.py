@@ -88,7 +88,7 @@ def _load_builtin_ops() -> None:
     import importlib
 
     _builtins_loaded = True
-    for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto"):
+    for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

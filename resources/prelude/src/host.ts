@@ -6,6 +6,8 @@
 //
 // Python-facing entry points live on globalThis.__isoplay (non-enumerable).
 
+import { now } from "./clock";
+
 declare const __drain: () => void; // %PerformMicrotaskCheckpoint(), injected by runtime/isolate.py
 
 export type Op = [id: number, op: string, args: unknown];
@@ -18,8 +20,23 @@ export type Outcome =
 export interface SerializedBody { text?: string; b64?: string }
 export interface SerializedResponse {
   status: number; statusText: string; headers: [string, string][]; body: SerializedBody | null;
+  /** A body stream the host pumps chunk by chunk (never serialised itself). */
+  stream?: { getReader(): StreamReader };
+  /** The stream's byte length when known (FixedLengthStream): sent as Content-Length. */
+  length?: number;
 }
-export interface State { done: Outcome | null; ops: Op[]; logs: LogEntry[]; wake: number | null }
+interface StreamReader { read(): Promise<{ done: boolean; value?: unknown }>; cancel(reason?: unknown): Promise<void> }
+export interface State {
+  done: Outcome | null; ops: Op[]; logs: LogEntry[]; wake: number | null;
+  /** A streamed response's status and headers, once, when its body is still being written at the end of a crossing. */
+  head?: { status: number; statusText: string; headers: [string, string][]; length?: number };
+  /** Body chunks produced since the last crossing (after `head`). */
+  chunks?: SerializedBody[];
+  /** The streamed body is complete (after the chunks). */
+  end?: boolean;
+  /** The body pump is paused until the host has room for more: cross again with resume() then. */
+  pull?: boolean;
+}
 
 const outbox: Op[] = [];
 const logs: LogEntry[] = [];
@@ -37,7 +54,7 @@ export function hostCall<T = unknown>(op: string, args: unknown): Promise<T> {
 
 /** Record a console line for the current invocation. */
 export function pushLog(level: string, message: string): void {
-  logs.push([level, Date.now(), message]);
+  logs.push([level, now(), message]);
 }
 
 // ---- timers -------------------------------------------------------------
@@ -49,18 +66,18 @@ export function setTimer(fn: unknown, ms: unknown, args: unknown[], repeat: bool
   if (typeof fn !== "function") throw new TypeError("The callback provided as parameter 1 is not a function.");
   const delay = Math.max(0, Number(ms) || 0);
   const id = nextTimerId++;
-  timers.set(id, { id, at: Date.now() + delay, fn: fn as (...a: unknown[]) => void, args, every: repeat ? Math.max(1, delay) : null });
+  timers.set(id, { id, at: now() + delay, fn: fn as (...a: unknown[]) => void, args, every: repeat ? Math.max(1, delay) : null });
   return id;
 }
 export function clearTimer(id: unknown): void { timers.delete(Number(id)); }
 
 function runDueTimers(): boolean {
   if (timers.size === 0) return false;
-  const now = Date.now();
-  const due = [...timers.values()].filter((t) => t.at <= now).sort((a, b) => a.at - b.at || a.id - b.id);
+  const t0 = now();
+  const due = [...timers.values()].filter((t) => t.at <= t0).sort((a, b) => a.at - b.at || a.id - b.id);
   for (const t of due) {
     if (!timers.has(t.id)) continue; // cleared by an earlier callback
-    if (t.every === null) timers.delete(t.id); else t.at = now + t.every;
+    if (t.every === null) timers.delete(t.id); else t.at = t0 + t.every;
     try { t.fn(...t.args); } catch (e) { reportUncaught(e); }
     __drain();
   }
@@ -70,13 +87,105 @@ function runDueTimers(): boolean {
 function nextWake(): number | null {
   let at = Infinity;
   for (const t of timers.values()) at = Math.min(at, t.at);
-  return at === Infinity ? null : Math.max(0, at - Date.now());
+  return at === Infinity ? null : Math.max(0, at - now());
 }
+
+// ---- streamed response bodies ---------------------------------------------
+// A Response whose body is a stream still open when a crossing ends reaches the
+// host as `head`, then `chunks` on later crossings, then `end`. The pump reads
+// the stream inside the isolate; once PUMP_HIGH_WATER bytes wait for the host it
+// pauses, and the host resumes it (a resume() crossing) when its client has taken
+// them: that is the backpressure from the socket to the script's writer. A stream
+// that finishes within the first crossing is folded into an ordinary response.
+const PUMP_HIGH_WATER = 256 * 1024;
+
+interface Pump {
+  head: NonNullable<State["head"]>;
+  reader: StreamReader | null;
+  buf: Uint8Array[]; size: number;
+  paused: (() => void) | null;
+  headSent: boolean; finished: boolean; cancelled: boolean;
+  error: ErrorInfo | null;
+}
+
+let serializeBody: (b: Uint8Array) => SerializedBody = () => { throw new Error("no body serialiser registered"); };
+class DOMExceptionLike extends Error {
+  constructor(message: string, override readonly name: string) { super(message); }
+}
+
+function startPump(a: Active, response: SerializedResponse): void {
+  const head: Pump["head"] = { status: response.status, statusText: response.statusText, headers: response.headers };
+  if (response.length !== undefined) head.length = response.length;
+  const p: Pump = { head, reader: null, buf: [], size: 0, paused: null, headSent: false, finished: false, cancelled: false, error: null };
+  a.pump = p;
+  const finish = (): void => {
+    p.finished = true;
+    if (!p.headSent) {
+      if (p.error) { a.outcome = { ok: false, error: p.error }; }
+      else {
+        const whole = concat(p.buf);
+        p.buf = []; p.size = 0;
+        a.outcome = { ok: true, response: { ...head, body: whole.length ? serializeBody(whole) : null } };
+      }
+    } else {
+      a.outcome = p.error && !p.cancelled ? { ok: false, error: p.error, kind: "stream" } : { ok: true };
+    }
+    a.handlerDone = true;
+  };
+  (async () => {
+    const reader = p.reader = response.stream!.getReader();
+    for (;;) {
+      if (p.size >= PUMP_HIGH_WATER) await new Promise<void>((resolve) => { p.paused = resolve; });
+      if (p.cancelled) return;
+      const r = await reader.read();
+      if (r.done || p.cancelled) return;
+      const v = typeof r.value === "string" ? utf8Bytes(r.value) : viewBytes(r.value);
+      if (v === null) throw new TypeError("A response body stream chunk is not a Uint8Array, ArrayBuffer or string");
+      if (v.length) { p.buf.push(v); p.size += v.length; }
+    }
+  })().then(finish, (e) => {
+    p.error = errorInfo(e);
+    pushLog("error", `Uncaught (in response body stream) ${p.error.stack || p.error.name + ": " + p.error.message}`);
+    void p.reader?.cancel(e).catch(() => undefined);
+    finish();
+  });
+}
+
+function streamPart(p: Pump, state: State): void {
+  if (!p.headSent) {
+    if (p.finished) return; // folded into the outcome
+    state.head = p.head;
+    p.headSent = true;
+  }
+  if (p.buf.length) {
+    state.chunks = p.buf.splice(0).map((c) => serializeBody(c));
+    p.size = 0;
+  }
+  if (p.finished) state.end = !p.error || p.cancelled;
+  else if (p.paused) state.pull = true;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+function viewBytes(v: unknown): Uint8Array | null {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength) as ArrayBuffer);
+  return null;
+}
+let utf8Bytes: (s: string) => Uint8Array = () => { throw new Error("no UTF-8 encoder registered"); };
 
 // ---- invocations --------------------------------------------------------
 export interface InvokeSpec {
   kind: "fetch" | "scheduled" | "event" | "run";
-  request?: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null };
+  request?: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null; cf?: Record<string, unknown> };
   cron?: string; scheduledTime?: number;
   name?: string; payload?: unknown; input?: unknown;
 }
@@ -86,7 +195,10 @@ let loadError: ErrorInfo | null = null;
 let env: Record<string, unknown> = {};
 const bindingFactories: Record<string, (name: string, options: unknown) => unknown> = {};
 
-interface Active { handlerDone: boolean; waitUntil: Promise<unknown>[]; waitSettled: number; outcome: Outcome | null; uncaught: ErrorInfo | null; finished: Outcome | null }
+interface Active {
+  handlerDone: boolean; waitUntil: Promise<unknown>[]; waitSettled: number; outcome: Outcome | null;
+  uncaught: ErrorInfo | null; finished: Outcome | null; pump: Pump | null;
+}
 let active: Active | null = null;
 
 /** The env object of this isolate (what `cloudflare:workers` exports as `env`). */
@@ -114,7 +226,7 @@ function reportUncaught(e: unknown): void {
   if (active && !active.uncaught) active.uncaught = info;
 }
 
-let serializeResponse: (r: unknown) => SerializedResponse | Promise<SerializedResponse> = async () => {
+let serializeResponse: (r: unknown) => SerializedResponse = () => {
   throw new Error("no Response implementation registered");
 };
 let buildRequest: (spec: NonNullable<InvokeSpec["request"]>) => unknown = () => {
@@ -125,8 +237,10 @@ let isResponse: (v: unknown) => boolean = () => false;
 /** The web module installs how Requests are made and Responses are read. */
 export function registerHttp(impl: {
   buildRequest: typeof buildRequest; serializeResponse: typeof serializeResponse; isResponse: typeof isResponse;
+  serializeBody: typeof serializeBody; utf8Encode: typeof utf8Bytes;
 }): void {
   buildRequest = impl.buildRequest; serializeResponse = impl.serializeResponse; isResponse = impl.isResponse;
+  serializeBody = impl.serializeBody; utf8Bytes = impl.utf8Encode;
 }
 
 function describe(v: unknown): string {
@@ -136,7 +250,7 @@ function describe(v: unknown): string {
 }
 
 function start(spec: InvokeSpec): void {
-  const a: Active = { handlerDone: false, waitUntil: [], waitSettled: 0, outcome: null, uncaught: null, finished: null };
+  const a: Active = { handlerDone: false, waitUntil: [], waitSettled: 0, outcome: null, uncaught: null, finished: null, pump: null };
   active = a;
   const fail = (e: unknown, kind?: string) => { a.outcome = { ok: false, error: errorInfo(e), kind }; a.handlerDone = true; };
   if (loadError) { a.outcome = { ok: false, error: loadError, kind: "load" }; a.handlerDone = true; return; }
@@ -159,7 +273,7 @@ function start(spec: InvokeSpec): void {
   let arg: unknown;
   try {
     if (spec.kind === "fetch") arg = buildRequest(spec.request!);
-    else if (spec.kind === "scheduled") arg = { type: "scheduled", cron: spec.cron ?? "", scheduledTime: spec.scheduledTime ?? Date.now(), noRetry() {} };
+    else if (spec.kind === "scheduled") arg = { type: "scheduled", cron: spec.cron ?? "", scheduledTime: spec.scheduledTime ?? now(), noRetry() {} };
     else if (spec.kind === "event") arg = { type: "event", name: spec.name ?? "", payload: spec.payload };
     else arg = spec.input;
   } catch (e) { fail(e); return; }
@@ -171,7 +285,8 @@ function start(spec: InvokeSpec): void {
         fail(new TypeError(`fetch() handler returned ${describe(value)}; expected a Response (or a Promise of one)`), "contract");
         return;
       }
-      const response = await serializeResponse(value);
+      const response = serializeResponse(value);
+      if (response.stream !== undefined) { startPump(a, response); return; }
       a.outcome = { ok: true, response };
     } else {
       a.outcome = { ok: true, value: value === undefined ? null : value };
@@ -192,6 +307,7 @@ function collect(): string {
     pending.clear(); // ops of a finished invocation are dropped
   }
   let state: State = { done, ops: outbox.splice(0), logs: logs.splice(0), wake: done ? null : nextWake() };
+  if (a && a.pump) streamPart(a.pump, state);
   if (done) { timers.clear(); state.wake = null; state.ops = []; }
   try {
     return JSON.stringify(state);
@@ -245,6 +361,8 @@ function takeBatch(): string {
 }
 
 function resume(settles: Settle[]): string {
+  const paused = active?.pump?.paused;
+  if (paused) { active!.pump!.paused = null; paused(); }
   for (const [id, ok, value] of settles) {
     const p = pending.get(id);
     if (!p) continue;
@@ -256,6 +374,20 @@ function resume(settles: Settle[]): string {
       const err = typeof ctor === "function" ? new (ctor as ErrorConstructor)(v?.message ?? String(value)) : new Error(v?.message ?? String(value));
       p.reject(err);
     }
+  }
+  settleLoop();
+  return collect();
+}
+
+/** The client went away: cancel the response body stream (the invocation goes on with its waitUntil work). */
+function cancelBody(): string {
+  const p = active?.pump;
+  if (p && !p.finished) {
+    p.cancelled = true;
+    p.buf = []; p.size = 0;
+    void p.reader?.cancel(new DOMExceptionLike("The client disconnected", "AbortError")).catch(() => undefined);
+    const paused = p.paused;
+    if (paused) { p.paused = null; paused(); }
   }
   settleLoop();
   return collect();
@@ -304,6 +436,6 @@ function entropy(b64: string): void {
 }
 
 Object.defineProperty(globalThis, "__isoplay", {
-  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, abort, entropy }),
+  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, cancelBody, abort, entropy }),
   enumerable: false, writable: false, configurable: false,
 });

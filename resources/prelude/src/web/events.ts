@@ -1,5 +1,6 @@
 // Event, EventTarget, AbortController and AbortSignal (DOM standard, the parts
 // a Worker sees: no capture/bubbling tree, since there is no DOM).
+import { now } from "../clock";
 import { DOMException, tag } from "./util";
 
 type Listener = ((e: Event) => unknown) | { handleEvent(e: Event): unknown };
@@ -12,7 +13,7 @@ export class Event {
   readonly bubbles: boolean;
   readonly cancelable: boolean;
   readonly composed: boolean;
-  readonly timeStamp: number = Date.now();
+  readonly timeStamp: number = now();
   readonly isTrusted = false;
   /** @internal */ _target: EventTarget | null = null;
   /** @internal */ _phase = NONE;

@@ -2,81 +2,23 @@
 // A body is kept as the string or bytes it was made from and only turned into a
 // ReadableStream when a script asks for `.body`, so the common path
 // (`new Response("text")` -> host) never copies or encodes twice.
+import { Blob, blobBytes } from "./blob";
 import { AbortController, AbortSignal } from "./events";
+import { FormData, multipartDecode, multipartEncode } from "./formdata";
+import { localCf } from "./globals";
 import { Headers, type HeadersInit } from "./headers";
-import { ReadableStream, isDisturbed, streamOfBytes, takeWholeBody } from "./streams";
+import { type ReadableStream, isDisturbed, isReadableStream, streamLengths, streamOfBytes, streams, takeWholeBody } from "./streams";
 import { URL, URLSearchParams } from "./url";
 import type { SerializedBody, SerializedResponse } from "../host";
-import { base64Decode, base64Encode, tag, toArrayBuffer, utf8Decode, utf8Encode, viewOf } from "./util";
+import { tag, toArrayBuffer, utf8Decode, utf8Encode, viewOf } from "./util";
 
-export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | FormData | ReadableStream | null;
+export { FormData };
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | FormData | Blob | ReadableStream | null;
 
 interface BodyState {
   /** The body as made: text, bytes, or a stream; null for no body. */
   src: string | Uint8Array | ReadableStream | null;
   used: boolean;
-}
-
-// ---- FormData (string entries) -------------------------------------------------
-export class FormData {
-  #list: [string, string][] = [];
-  constructor(form?: unknown) {
-    if (form !== undefined) throw new TypeError("FormData(form) is not supported outside a browser");
-  }
-  append(name: string, value: unknown): void { this.#list.push([String(name), String(value)]); }
-  delete(name: string): void { const n = String(name); this.#list = this.#list.filter(([k]) => k !== n); }
-  get(name: string): string | null { const e = this.#list.find(([k]) => k === String(name)); return e ? e[1] : null; }
-  getAll(name: string): string[] { return this.#list.filter(([k]) => k === String(name)).map(([, v]) => v); }
-  has(name: string): boolean { return this.#list.some(([k]) => k === String(name)); }
-  set(name: string, value: unknown): void {
-    const n = String(name);
-    const i = this.#list.findIndex(([k]) => k === n);
-    if (i < 0) { this.#list.push([n, String(value)]); return; }
-    this.#list[i] = [n, String(value)];
-    this.#list = this.#list.filter(([k], j) => j <= i || k !== n);
-  }
-  forEach(cb: (value: string, key: string, parent: FormData) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.#list.slice()) cb.call(thisArg, v, k, this);
-  }
-  *entries(): IterableIterator<[string, string]> { for (const [k, v] of this.#list) yield [k, v]; }
-  *keys(): IterableIterator<string> { for (const [k] of this.#list) yield k; }
-  *values(): IterableIterator<string> { for (const [, v] of this.#list) yield v; }
-  [Symbol.iterator](): IterableIterator<[string, string]> { return this.entries(); }
-}
-tag(FormData, "FormData");
-
-function multipartEncode(form: FormData): { text: string; type: string } {
-  const boundary = "----isoplayFormBoundary" + Math.random().toString(36).slice(2, 14);
-  const esc = (s: string): string => s.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
-  let text = "";
-  for (const [k, v] of form) {
-    text += `--${boundary}\r\nContent-Disposition: form-data; name="${esc(k)}"\r\n\r\n${v.replace(/\r(?!\n)|(?<!\r)\n/g, "\r\n")}\r\n`;
-  }
-  text += `--${boundary}--\r\n`;
-  return { text, type: `multipart/form-data; boundary=${boundary}` };
-}
-
-function multipartDecode(bytes: Uint8Array, contentType: string): FormData {
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
-  if (!m) throw new TypeError("Missing boundary in multipart/form-data content type");
-  const boundary = "--" + (m[1] ?? m[2]!).trim();
-  // latin1 keeps byte offsets; names and values are re-decoded as UTF-8
-  let latin = "";
-  for (let i = 0; i < bytes.length; i += 8192) latin += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
-  const fromLatin = (s: string): string => utf8Decode(Uint8Array.from(s, (ch) => ch.charCodeAt(0)))!;
-  const form = new FormData();
-  const parts = latin.split(boundary);
-  for (const part of parts.slice(1)) {
-    if (part.startsWith("--")) break;
-    const body = part.replace(/^\r\n/, "").replace(/\r\n$/, "");
-    const sep = body.indexOf("\r\n\r\n");
-    if (sep < 0) throw new TypeError("Malformed multipart/form-data body");
-    const head = body.slice(0, sep);
-    const name = /name="([^"]*)"/i.exec(head);
-    if (!name) throw new TypeError("Malformed multipart/form-data part: no name");
-    form.append(fromLatin(name[1]!), fromLatin(body.slice(sep + 4)));
-  }
-  return form;
 }
 
 // ---- Body extraction --------------------------------------------------------------
@@ -86,8 +28,9 @@ function extractBody(init: unknown): { src: BodyState["src"]; type: string | nul
   if (init === null || init === undefined) return { src: null, type: null };
   if (typeof init === "string") return { src: init, type: "text/plain;charset=UTF-8" };
   if (init instanceof URLSearchParams) return { src: init.toString(), type: "application/x-www-form-urlencoded;charset=UTF-8" };
-  if (init instanceof FormData) { const e = multipartEncode(init); return { src: e.text, type: e.type }; }
-  if (init instanceof ReadableStream) {
+  if (init instanceof FormData) { const e = multipartEncode(init); return { src: e.bytes, type: e.type }; }
+  if (init instanceof Blob) return { src: blobBytes(init), type: init.type || null };
+  if (isReadableStream(init)) {
     if (init.locked || isDisturbed(init)) throw new TypeError("The body stream is locked or has already been read");
     return { src: init, type: null };
   }
@@ -128,15 +71,18 @@ export class Body {
   get body(): ReadableStream | null {
     const b = this.#body;
     if (b.src === null) return null;
-    if (!(b.src instanceof ReadableStream)) {
-      b.src = b.used ? new ReadableStream({ start(c) { c.close(); } }) : streamOfBytes(b.src);
-      if (b.used) void b.src.getReader();
+    if (!isReadableStream(b.src)) {
+      if (b.used) {
+        const spent = new (streams().ReadableStream)({ start(c: { close(): void }) { c.close(); } });
+        void spent.getReader().read();
+        b.src = spent;
+      } else b.src = streamOfBytes(b.src);
     }
     return b.src;
   }
   get bodyUsed(): boolean {
     const b = this.#body;
-    return b.used || (b.src instanceof ReadableStream && isDisturbed(b.src));
+    return b.used || (isReadableStream(b.src) && isDisturbed(b.src));
   }
   /** @internal The raw body (text or bytes), marking it used. */
   async _consume(): Promise<string | Uint8Array> {
@@ -144,7 +90,7 @@ export class Body {
     if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
     b.used = true;
     if (b.src === null) return "";
-    if (b.src instanceof ReadableStream) {
+    if (isReadableStream(b.src)) {
       if (b.src.locked) throw new TypeError("The body stream is locked to a reader");
       return readStream(b.src);
     }
@@ -162,6 +108,11 @@ export class Body {
   async arrayBuffer(): Promise<ArrayBuffer> {
     const raw = await this._consume();
     return toArrayBuffer(typeof raw === "string" ? utf8Encode(raw) : raw);
+  }
+  async blob(): Promise<Blob> {
+    const type = (this as unknown as { headers: Headers }).headers.get("content-type") ?? "";
+    const raw = await this._consume();
+    return new Blob([raw], { type });
   }
   async formData(): Promise<FormData> {
     const type = (this as unknown as { headers: Headers }).headers.get("content-type") ?? "";
@@ -187,7 +138,7 @@ function setBody(target: Body, init: unknown, headers: Headers): void {
 function cloneBody(from: Body, to: Body): void {
   if (from.bodyUsed) throw new TypeError("Cannot clone a body that has already been used");
   const a = bodyState(from), b = bodyState(to);
-  if (a.src instanceof ReadableStream) {
+  if (isReadableStream(a.src)) {
     const whole = takeWholeBody(a.src);
     if (whole !== null) { a.src = whole; b.src = whole; return; }
     const [x, y] = a.src.tee();
@@ -205,7 +156,7 @@ export interface RequestInit {
 
 /** Marks the host's construction of an incoming request (see requestFromHost). */
 const FROM_HOST: unique symbol = Symbol("isoplay.fromHost");
-interface HostInit { method: string; url: string; headers: Headers }
+interface HostInit { method: string; url: string; headers: Headers; cf?: Record<string, unknown> }
 
 export class Request extends Body {
   readonly #method: string;
@@ -215,7 +166,9 @@ export class Request extends Body {
   readonly #headers: Headers;
   readonly #redirect: string;
   #signal: AbortSignal | null;
-  readonly #cf: unknown;
+  #cf: unknown;
+  /** An incoming request's cf overrides, turned into `cf` on first read. */
+  #hostCf: Record<string, unknown> | undefined | null = null;
 
   constructor(input: string | URL | Request, init: RequestInit = {}) {
     super();
@@ -223,7 +176,7 @@ export class Request extends Body {
       // An incoming request: its parts were validated by the HTTP parser already.
       const h = init as unknown as HostInit;
       this.#method = h.method; this.#url = ""; this.#hostUrl = h.url; this.#headers = h.headers;
-      this.#redirect = "follow"; this.#signal = null; this.#cf = undefined;
+      this.#redirect = "follow"; this.#signal = null; this.#cf = undefined; this.#hostCf = h.cf;
       return;
     }
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
@@ -272,12 +225,15 @@ export class Request extends Body {
   get headers(): Headers { return this.#headers; }
   get redirect(): string { return this.#redirect; }
   get signal(): AbortSignal { return this.#signal ??= new AbortController().signal; }
-  get cf(): unknown { return this.#cf; }
+  get cf(): unknown {
+    if (this.#hostCf !== null) { this.#cf = localCf(this.#hostCf); this.#hostCf = null; }
+    return this.#cf;
+  }
   get keepalive(): boolean { return false; }
   get integrity(): string { return ""; }
   get cache(): string | undefined { return undefined; }
   clone(): Request {
-    const r = new Request(this.url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.signal, cf: this.#cf });
+    const r = new Request(this.url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.signal, cf: this.cf });
     cloneBody(this, r);
     return r;
   }
@@ -374,23 +330,22 @@ tag(Response, "Response");
 export function serializeBody(raw: string | Uint8Array): SerializedBody {
   if (typeof raw === "string") return { text: raw };
   const text = utf8Decode(raw, true);
-  return text !== null ? { text } : { b64: base64Encode(raw) };
+  return text !== null ? { text } : { b64: (raw as Uint8Array & { toBase64(): string }).toBase64() };
 }
 
 /** Decode a host-side body into what Request/Response store. */
 export function deserializeBody(body: SerializedBody | null | undefined): string | Uint8Array | null {
   if (!body) return null;
   if (body.b64 !== undefined) {
-    const b = base64Decode(body.b64);
-    if (!b) throw new TypeError("host sent an invalid base64 body");
-    return b;
+    try { return (Uint8Array as unknown as { fromBase64(s: string): Uint8Array }).fromBase64(body.b64); }
+    catch { throw new TypeError("host sent an invalid base64 body"); }
   }
   return body.text ?? "";
 }
 
 /** Build a Request from the host's description of an incoming request (headers immutable). */
-export function requestFromHost(spec: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null }): Request {
-  const init: HostInit = { method: spec.method, url: spec.url, headers: Headers._fromHost(spec.headers) };
+export function requestFromHost(spec: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null; cf?: Record<string, unknown> }): Request {
+  const init: HostInit = { method: spec.method, url: spec.url, headers: Headers._fromHost(spec.headers), cf: spec.cf };
   const req = new Request(FROM_HOST as unknown as string, init as unknown as RequestInit);
   const src = deserializeBody(spec.body);
   if (src !== null && src !== "" && req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = src;
@@ -407,15 +362,31 @@ export function responseFromHost(res: { status: number; statusText: string; head
   return r;
 }
 
-/** Read a script's Response for the host: synchronously unless its body is a stream. */
-export function serializeResponse(r: unknown): SerializedResponse | Promise<SerializedResponse> {
+/** Read a script's Response for the host. A body that is text, bytes or an
+ * unread whole-body stream travels in `body` (one crossing); any other stream is
+ * handed over in `stream`, and the host pumps it chunk by chunk (host.ts). */
+export function serializeResponse(r: unknown): SerializedResponse {
   const res = r as Response;
   const headers: [string, string][] = [...res.headers];
   const b = bodyState(res);
-  if (b.src === null) return { status: res.status, statusText: res.statusText, headers, body: null };
-  if (!(b.src instanceof ReadableStream) && !b.used) {
+  const src = b.src;
+  if (src === null) return { status: res.status, statusText: res.statusText, headers, body: null };
+  if (!b.used && (typeof src === "string" || src instanceof Uint8Array)) {
     b.used = true;
-    return { status: res.status, statusText: res.statusText, headers, body: serializeBody(b.src) };
+    return { status: res.status, statusText: res.statusText, headers, body: serializeBody(src) };
   }
-  return res._consume().then((raw) => ({ status: res.status, statusText: res.statusText, headers, body: serializeBody(raw) }));
+  const head = { status: res.status, statusText: res.statusText, headers, body: null };
+  if (res.bodyUsed) throw new TypeError("The Response's body has already been used; it cannot be sent.");
+  if (isReadableStream(b.src)) {
+    if (b.src.locked) throw new TypeError("The Response's body stream is locked to a reader; it cannot be sent.");
+    const whole = takeWholeBody(b.src);
+    if (whole === null) {
+      b.used = true;
+      const length = streamLengths.get(b.src);
+      return { ...head, stream: b.src, ...(length !== undefined ? { length } : {}) };
+    }
+    b.src = whole;
+  }
+  b.used = true;
+  return { ...head, body: serializeBody(b.src) };
 }

@@ -9,10 +9,16 @@ import { atob, btoa, TextDecoder, TextEncoder } from "./encoding";
 import { AbortController, AbortSignal, Event, EventTarget, setListenerErrorReporter } from "./events";
 import { fetch } from "./fetch";
 import { Headers } from "./headers";
-import { FormData, Request, Response, requestFromHost, serializeResponse } from "./http";
-import { ReadableStream, ReadableStreamDefaultReader } from "./streams";
+import { Blob, File } from "./blob";
+import { CompressionStream, DecompressionStream } from "./compression";
+import {
+  CustomEvent, MessageChannel, MessageEvent, MessagePort, Navigator, Performance, Scheduler,
+  addDomExceptionConstants, makePerformance, reportError,
+} from "./globals";
+import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
+import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
-import { DOMException, defineGlobals } from "./util";
+import { DOMException, defineGlobals, utf8Encode } from "./util";
 
 // How the platform objects print in console.log (Node-like).
 const describe = (ctor: { prototype: object }, fn: (self: never) => unknown): void => {
@@ -42,13 +48,20 @@ defineGlobals({
   TextEncoder, TextDecoder, atob, btoa,
   Crypto, CryptoKey, SubtleCrypto, crypto,
   structuredClone,
-  ReadableStream, ReadableStreamDefaultReader,
   console,
-  navigator: { userAgent: "isoplay", hardwareConcurrency: 1 },
+  Blob, File, CompressionStream, DecompressionStream,
+  CustomEvent, MessageChannel, MessageEvent, MessagePort, reportError,
+  Performance, performance: makePerformance(), Scheduler, scheduler: new Scheduler(),
+  Navigator, navigator: new Navigator(),
+  self: globalThis,
 });
+defineLazyGlobals(STREAM_GLOBALS); // the streams polyfill loads on first use
+addDomExceptionConstants();
 
 registerHttp({
   buildRequest: requestFromHost,
   serializeResponse,
   isResponse: (v) => v instanceof Response,
+  serializeBody,
+  utf8Encode,
 });

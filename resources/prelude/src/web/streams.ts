@@ -1,192 +1,258 @@
-// A minimal ReadableStream: enough for `request.body` / `response.body`, proxying
-// `new Response(upstream.body, upstream)`, and scripts that build a body from a
-// `new ReadableStream({ start(c) { c.enqueue(...); c.close(); } })` or `pull`.
-// No byte streams (BYOB), no backpressure strategy, no pipeTo/pipeThrough.
-import { tag, utf8Encode } from "./util";
+// WHATWG Streams: the `web-streams-polyfill` ponyfill (the reference
+// implementation, pinned in resources/toolchain), plus what Workers add on top:
+// IdentityTransformStream, FixedLengthStream, TextEncoderStream and
+// TextDecoderStream.
+//
+// The polyfill is ~65 kB of minified JS that most requests never touch (a body
+// stays the string or bytes it was made from until a script asks for `.body`),
+// so it is loaded lazily: `require()` makes esbuild wrap it in a closure that
+// runs on first use, and V8 only pre-parses it when the prelude loads. The
+// globals are accessors that load it when first read (see lazyGlobals).
+import { TextDecoder, TextEncoder } from "./encoding";
+import { tag, utf8Encode, viewOf } from "./util";
 
-interface Source {
-  start?(c: Controller): unknown;
-  pull?(c: Controller): unknown;
-  cancel?(reason: unknown): unknown;
+declare const require: (id: string) => unknown;
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Ctor = new (...args: any[]) => any;
+export interface StreamsModule {
+  ReadableStream: Ctor & { from(x: unknown): any };
+  ReadableStreamDefaultReader: Ctor; ReadableStreamBYOBReader: Ctor; ReadableStreamBYOBRequest: Ctor;
+  ReadableStreamDefaultController: Ctor; ReadableByteStreamController: Ctor;
+  WritableStream: Ctor; WritableStreamDefaultWriter: Ctor; WritableStreamDefaultController: Ctor;
+  TransformStream: Ctor; TransformStreamDefaultController: Ctor;
+  ByteLengthQueuingStrategy: Ctor; CountQueuingStrategy: Ctor;
+}
+/** A stream of the polyfill (typed loosely: its classes are only known once loaded). */
+export type ReadableStream = any;
+export type WritableStream = any;
+
+let mod: StreamsModule | null = null;
+let extras: Record<string, Ctor> | null = null;
+
+/** The streams implementation, loaded on first use. */
+export function streams(): StreamsModule {
+  if (mod === null) mod = require("web-streams-polyfill") as StreamsModule;
+  return mod;
 }
 
-export interface Controller {
-  enqueue(chunk: unknown): void;
-  close(): void;
-  error(e: unknown): void;
-  readonly desiredSize: number | null;
+/** Whether `v` is a ReadableStream (false, without loading anything, if no stream was ever made). */
+export function isReadableStream(v: unknown): v is ReadableStream {
+  return mod !== null && v instanceof mod.ReadableStream;
 }
 
-type ReadResult = { done: false; value: unknown } | { done: true; value: undefined };
+/** Whether the stream was read from or cancelled (the spec's [[disturbed]]; the
+ * reference implementation keeps it as `_disturbed`). */
+export function isDisturbed(s: ReadableStream): boolean {
+  return (s as { _disturbed?: boolean })._disturbed === true;
+}
 
-let internal: {
-  fromBytes(b: Uint8Array | string): ReadableStream;
-  takeSource(s: ReadableStream): Uint8Array | string | null;
-  disturbed(s: ReadableStream): boolean;
-} | null = null;
+// ---- whole bodies as streams --------------------------------------------------
+// A Response made from text or bytes answers `.body` with a byte stream over
+// them. If nobody reads that stream and it becomes another body
+// (`new Response(upstream.body, upstream)`), the bytes are taken back whole.
+const wholeBodies = new WeakMap<object, () => Uint8Array | string | null>();
 
-export class ReadableStream {
-  #queue: unknown[] = [];
-  #state: "readable" | "closed" | "errored" = "readable";
-  #error: unknown = undefined;
-  #source: Source | null;
-  #reader: ReadableStreamDefaultReader | null = null;
-  #waiters: (() => void)[] = [];
-  #pulling = false;
-  #disturbed = false;
-  /** Bytes not yet handed out, when the stream wraps a whole body. */
-  #whole: Uint8Array | string | null = null;
-
-  constructor(source?: Source | null, _strategy?: unknown) {
-    this.#source = source ?? null;
-    const controller: Controller = {
-      enqueue: (chunk) => {
-        if (this.#state !== "readable") throw new TypeError("Cannot enqueue to a closed stream");
-        this.#queue.push(chunk); this.#wake();
-      },
-      close: () => { if (this.#state === "readable") { this.#state = "closed"; this.#wake(); } },
-      error: (e) => { if (this.#state === "readable") { this.#state = "errored"; this.#error = e; this.#queue = []; this.#wake(); } },
-      get desiredSize() { return 1; },
-    };
-    this.#controller = controller;
-    if (source?.start) {
-      try {
-        const r = source.start(controller);
-        if (r && typeof (r as Promise<unknown>).then === "function") (r as Promise<unknown>).then(undefined, (e) => controller.error(e));
-      } catch (e) { controller.error(e); }
-    }
-  }
-  #controller: Controller;
-
-  static {
-    internal = {
-      fromBytes(b) {
-        const s = new ReadableStream();
-        s.#whole = b;
-        s.#state = "closed";
-        return s;
-      },
-      takeSource(s) {
-        if (s.#disturbed || s.#reader) return null;
-        const w = s.#whole;
-        if (w === null) return null;
-        s.#whole = null; s.#disturbed = true;
-        return w;
-      },
-      disturbed: (s) => s.#disturbed,
-    };
-  }
-
-  get locked(): boolean { return this.#reader !== null; }
-
-  getReader(options?: { mode?: string }): ReadableStreamDefaultReader {
-    if (options?.mode === "byob") throw new TypeError("BYOB readers are not supported");
-    if (this.#reader) throw new TypeError("ReadableStream is locked to a reader");
-    this.#reader = new ReadableStreamDefaultReader(this, (r) => this.#read(r), () => { this.#reader = null; },
-      (reason) => this.cancelInternal(reason));
-    return this.#reader;
-  }
-
-  cancel(reason?: unknown): Promise<void> {
-    if (this.#reader) return Promise.reject(new TypeError("ReadableStream is locked"));
-    return this.cancelInternal(reason);
-  }
-
-  /** @internal */ async cancelInternal(reason: unknown): Promise<void> {
-    this.#disturbed = true;
-    if (this.#state !== "readable") { this.#whole = null; return; }
-    this.#state = "closed"; this.#queue = []; this.#wake();
-    await this.#source?.cancel?.(reason);
-  }
-
-  async #read(_r: ReadableStreamDefaultReader): Promise<ReadResult> {
-    this.#disturbed = true;
-    if (this.#whole !== null) {
-      const w = this.#whole; this.#whole = null;
-      const value = typeof w === "string" ? utf8Encode(w) : w;
-      return { done: false, value };
-    }
-    for (;;) {
-      if (this.#queue.length) return { done: false, value: this.#queue.shift() };
-      if (this.#state === "closed") return { done: true, value: undefined };
-      if (this.#state === "errored") throw this.#error;
-      const waited = new Promise<void>((resolve) => this.#waiters.push(resolve));
-      if (this.#source?.pull && !this.#pulling) {
-        this.#pulling = true;
-        try { await this.#source.pull(this.#controller); } catch (e) { this.#controller.error(e); } finally { this.#pulling = false; }
-        continue;
+/** A readable byte stream over a whole body (one chunk). */
+export function streamOfBytes(b: Uint8Array | string): ReadableStream {
+  let whole: Uint8Array | string | null = b;
+  let sent = false;
+  const s = new (streams().ReadableStream)({
+    type: "bytes",
+    pull(c: any) {
+      if (!sent && whole !== null) {
+        sent = true;
+        const v = typeof whole === "string" ? utf8Encode(whole) : whole.slice();
+        whole = null;
+        if (v.length > 0) { c.enqueue(v); return; }
       }
-      await waited;
-    }
-  }
+      c.close();
+      c.byobRequest?.respond(0);
+    },
+    cancel() { whole = null; },
+  });
+  wholeBodies.set(s, () => whole);
+  return s;
+}
 
-  #wake(): void { const w = this.#waiters.splice(0); for (const f of w) f(); }
+/** The whole body behind a stream made by streamOfBytes, if nobody read it yet (the stream is then spent). */
+export function takeWholeBody(s: ReadableStream): Uint8Array | string | null {
+  const get = wholeBodies.get(s);
+  if (!get || s.locked || isDisturbed(s)) return null;
+  const whole = get();
+  wholeBodies.delete(s);
+  if (whole !== null) void s.cancel();
+  return whole;
+}
 
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    const reader = this.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        yield value;
+/** Known byte lengths of streams (FixedLengthStream's readable side): a body of
+ * such a stream is sent with Content-Length. */
+export const streamLengths = new WeakMap<object, number>();
+
+// ---- Workers' byte transform streams -----------------------------------------------
+
+/** An identity transform whose readable side is a byte stream (BYOB reads work);
+ * chunks must be ArrayBuffer or ArrayBufferView. With `expected`, exactly that
+ * many bytes must pass (FixedLengthStream). */
+function byteTransform(self: object, expected: number | null): { readable: ReadableStream; writable: WritableStream } {
+  const S = streams();
+  let ctrl: any;
+  let wake: (() => void) | null = null;
+  let total = 0;
+  const readable = new S.ReadableStream({
+    type: "bytes",
+    start(c: any) { ctrl = c; },
+    pull() { const w = wake; wake = null; w?.(); },
+    cancel(reason: unknown) { writableCtrl?.error(reason); const w = wake; wake = null; w?.(); },
+  });
+  let writableCtrl: any = null;
+  const writable = new S.WritableStream({
+    start(c: any) { writableCtrl = c; },
+    write(chunk: unknown) {
+      const v = viewOf(chunk);
+      if (!v) throw new TypeError("This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.");
+      total += v.byteLength;
+      if (expected !== null && total > expected) {
+        const e = new TypeError("Attempt to write too many bytes through a FixedLengthStream.");
+        ctrl.error(e);
+        throw e;
       }
-    } finally { reader.releaseLock(); }
-  }
-  values(): AsyncIterableIterator<unknown> { return this[Symbol.asyncIterator](); }
+      if (v.byteLength === 0) return;
+      ctrl.enqueue(v.slice());
+      if (ctrl.desiredSize !== null && ctrl.desiredSize <= 0) return new Promise<void>((r) => { wake = r; });
+      return;
+    },
+    close() {
+      if (expected !== null && total < expected) {
+        const e = new TypeError("FixedLengthStream did not see all expected bytes before close().");
+        ctrl.error(e);
+        throw e;
+      }
+      ctrl.close();
+      ctrl.byobRequest?.respond(0);
+    },
+    abort(reason: unknown) { ctrl.error(reason); },
+  });
+  if (expected !== null) streamLengths.set(readable, expected);
+  void self;
+  return { readable, writable };
+}
 
-  tee(): [ReadableStream, ReadableStream] {
-    const reader = this.getReader();
-    const chunks: unknown[] = [];
-    let done = false;
-    let pending: Promise<void> | null = null;
-    const fill = (): Promise<void> => (pending ??= reader.read().then((r) => {
-      pending = null;
-      if (r.done) done = true; else chunks.push(r.value);
-    }));
-    const branch = (): ReadableStream => {
-      let i = 0;
-      return new ReadableStream({
-        async pull(c) {
-          while (i >= chunks.length && !done) await fill();
-          if (i < chunks.length) c.enqueue(chunks[i++]); else c.close();
+function makeExtras(): Record<string, Ctor> {
+  const S = streams();
+  const TS = S.TransformStream;
+
+  class IdentityTransformStream {
+    #pair: { readable: ReadableStream; writable: WritableStream };
+    constructor(_options?: unknown) { this.#pair = byteTransform(this, null); }
+    get readable(): ReadableStream { return this.#pair.readable; }
+    get writable(): WritableStream { return this.#pair.writable; }
+  }
+  Object.setPrototypeOf(IdentityTransformStream.prototype, TS.prototype);
+  tag(IdentityTransformStream, "IdentityTransformStream");
+
+  class FixedLengthStream {
+    #pair: { readable: ReadableStream; writable: WritableStream };
+    constructor(expectedLength: number | bigint, _options?: unknown) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'FixedLengthStream': 1 argument required, but only 0 present.");
+      const n = Number(expectedLength);
+      if (!Number.isSafeInteger(n) || n < 0) throw new TypeError("FixedLengthStream requires a non-negative integer expected length.");
+      this.#pair = byteTransform(this, n);
+    }
+    get readable(): ReadableStream { return this.#pair.readable; }
+    get writable(): WritableStream { return this.#pair.writable; }
+  }
+  Object.setPrototypeOf(FixedLengthStream.prototype, TS.prototype);
+  tag(FixedLengthStream, "FixedLengthStream");
+
+  class TextEncoderStream {
+    #ts: any;
+    constructor() {
+      let pending: string | null = null; // a high surrogate that ended the last chunk
+      const enc = new TextEncoder();
+      this.#ts = new TS({
+        transform(chunk: unknown, c: any) {
+          let s = (pending ?? "") + String(chunk);
+          pending = null;
+          const last = s.charCodeAt(s.length - 1);
+          if (last >= 0xd800 && last <= 0xdbff) { pending = s.slice(-1); s = s.slice(0, -1); }
+          if (s.length > 0) c.enqueue(enc.encode(s));
         },
+        flush(c: any) { if (pending !== null) c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd])); },
       });
-    };
-    return [branch(), branch()];
+    }
+    get encoding(): string { return "utf-8"; }
+    get readable(): ReadableStream { return this.#ts.readable; }
+    get writable(): WritableStream { return this.#ts.writable; }
+  }
+  tag(TextEncoderStream, "TextEncoderStream");
+
+  class TextDecoderStream {
+    #ts: any;
+    #dec: TextDecoder;
+    constructor(label: string = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
+      const dec = this.#dec = new TextDecoder(label, options);
+      this.#ts = new TS({
+        transform(chunk: unknown, c: any) {
+          if (viewOf(chunk) === null) throw new TypeError("TextDecoderStream: a chunk is not an ArrayBuffer or ArrayBufferView");
+          const s = dec.decode(chunk as Uint8Array, { stream: true });
+          if (s) c.enqueue(s);
+        },
+        flush(c: any) { const s = dec.decode(); if (s) c.enqueue(s); },
+      });
+    }
+    get encoding(): string { return this.#dec.encoding; }
+    get fatal(): boolean { return this.#dec.fatal; }
+    get ignoreBOM(): boolean { return this.#dec.ignoreBOM; }
+    get readable(): ReadableStream { return this.#ts.readable; }
+    get writable(): WritableStream { return this.#ts.writable; }
+  }
+  tag(TextDecoderStream, "TextDecoderStream");
+
+  return { IdentityTransformStream, FixedLengthStream, TextEncoderStream, TextDecoderStream } as unknown as Record<string, Ctor>;
+}
+
+/** The Workers additions (built on first use, on top of the polyfill). */
+export function streamExtras(): Record<string, Ctor> {
+  if (extras === null) extras = makeExtras();
+  return extras;
+}
+
+/** The stream globals, each resolved on first read (see defineLazyGlobals). */
+export const STREAM_GLOBALS: Record<string, () => unknown> = {
+  ReadableStream: () => streams().ReadableStream,
+  ReadableStreamDefaultReader: () => streams().ReadableStreamDefaultReader,
+  ReadableStreamBYOBReader: () => streams().ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest: () => streams().ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController: () => streams().ReadableStreamDefaultController,
+  ReadableByteStreamController: () => streams().ReadableByteStreamController,
+  WritableStream: () => streams().WritableStream,
+  WritableStreamDefaultWriter: () => streams().WritableStreamDefaultWriter,
+  WritableStreamDefaultController: () => streams().WritableStreamDefaultController,
+  TransformStream: () => streams().TransformStream,
+  TransformStreamDefaultController: () => streams().TransformStreamDefaultController,
+  ByteLengthQueuingStrategy: () => streams().ByteLengthQueuingStrategy,
+  CountQueuingStrategy: () => streams().CountQueuingStrategy,
+  IdentityTransformStream: () => streamExtras().IdentityTransformStream,
+  FixedLengthStream: () => streamExtras().FixedLengthStream,
+  TextEncoderStream: () => streamExtras().TextEncoderStream,
+  TextDecoderStream: () => streamExtras().TextDecoderStream,
+};
+
+/** Define globals as accessors that resolve (and then replace themselves with a plain value) on first read. */
+export function defineLazyGlobals(values: Record<string, () => unknown>): void {
+  for (const k of Object.keys(values)) {
+    const make = values[k]!;
+    Object.defineProperty(globalThis, k, {
+      configurable: true, enumerable: false,
+      get() {
+        const v = make();
+        Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
+        return v;
+      },
+      set(v: unknown) {
+        Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
+      },
+    });
   }
 }
-tag(ReadableStream, "ReadableStream");
-
-export class ReadableStreamDefaultReader {
-  #stream: ReadableStream | null;
-  #read: (r: ReadableStreamDefaultReader) => Promise<ReadResult>;
-  #release: () => void;
-  #cancel: (reason: unknown) => Promise<void>;
-  #closed: Promise<void>;
-  #closedResolve!: () => void;
-  constructor(stream: ReadableStream, read: (r: ReadableStreamDefaultReader) => Promise<ReadResult>, release: () => void, cancel: (reason: unknown) => Promise<void>) {
-    if (typeof read !== "function") throw new TypeError("Use stream.getReader()");
-    this.#stream = stream; this.#read = read; this.#release = release; this.#cancel = cancel;
-    this.#closed = new Promise((resolve) => { this.#closedResolve = resolve; });
-  }
-  get closed(): Promise<void> { return this.#closed; }
-  async read(): Promise<ReadResult> {
-    if (!this.#stream) throw new TypeError("This reader has been released");
-    const r = await this.#read(this);
-    if (r.done) this.#closedResolve();
-    return r;
-  }
-  releaseLock(): void { if (this.#stream) { this.#stream = null; this.#release(); } }
-  cancel(reason?: unknown): Promise<void> {
-    if (!this.#stream) return Promise.reject(new TypeError("This reader has been released"));
-    return this.#cancel(reason);
-  }
-}
-tag(ReadableStreamDefaultReader, "ReadableStreamDefaultReader");
-
-/** A closed stream holding a whole body (read in one chunk). */
-export function streamOfBytes(b: Uint8Array | string): ReadableStream { return internal!.fromBytes(b); }
-/** The whole body behind a stream made by streamOfBytes, if nobody read it yet. */
-export function takeWholeBody(s: ReadableStream): Uint8Array | string | null { return internal!.takeSource(s); }
-/** Whether the stream was read from or cancelled. */
-export function isDisturbed(s: ReadableStream): boolean { return internal!.disturbed(s); }
