@@ -107,6 +107,9 @@ def respond_outcome(exchange: Exchange, outcome: InvocationResult | BaseExceptio
         log.error("an invocation failed inside isoplay: %r", outcome)
         exchange.respond_text(500, f"500 Internal Server Error: {outcome}\n" if dev else "500 Internal Server Error\n")
         return
+    if outcome.body_stream is not None and outcome.status is not None:
+        exchange.respond_stream(outcome.status, list(outcome.headers), outcome.body_stream)
+        return
     exchange.respond(*response_parts(outcome, dev=dev))
 
 
@@ -186,7 +189,7 @@ class DevServer:
             return True
         host = request.header("host", "localhost")
         trigger = HttpRequest(method=request.method, url=f"http://{host}{request.target}",
-                              headers=tuple(request.headers), body=request.body)
+                              headers=tuple(request.headers), body=request.body, stream_response=True)
         dev = self.dev
         try:
             job = self.runtime.submit(trigger, lambda outcome: respond_outcome(exchange, outcome, dev=dev))

@@ -215,6 +215,54 @@ class Exchange:
         conn.transport.write(head if bodiless else head + body)
         conn.finished(keep_alive)
 
+    def respond_stream(self, status: int, headers: Headers, stream: Any) -> None:
+        """Send the head now and the body as ``stream`` (a runtime.webapi.streaming.ResponseStream)
+        yields it: chunked, or raw under Content-Length when the stream knows its length. A body
+        that fails midway cuts the connection (the client sees an incomplete response)."""
+        if self.done:
+            return
+        self.done = True
+        conn = self.conn
+        if conn.closed:
+            self.on_abort = None
+            stream.cancel()
+            return
+        self.on_abort = stream.cancel
+        keep_alive = self.request.keep_alive and not conn.closing
+        length = stream.length
+        conn.transport.write(encode_head(status, headers, length, keep_alive))
+        bodiless = status in (204, 304) or self.request.method == "HEAD"
+        if bodiless:
+            stream.cancel()
+        conn.asgi_task = asyncio.get_running_loop().create_task(
+            self._write_stream(stream, length is None and not bodiless, bodiless, keep_alive))
+
+    async def _write_stream(self, stream: Any, chunked: bool, bodiless: bool, keep_alive: bool) -> None:
+        from runtime.webapi.streaming import StreamFailed
+
+        conn = self.conn
+        try:
+            while (chunk := await stream.next()) is not None:
+                if conn.closed:
+                    return
+                conn.transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                if conn.write_paused:
+                    await conn.wait_writable()
+        except StreamFailed as exc:
+            log.info("a streamed response body failed after its head was sent: %s", exc)
+            self.on_abort = None
+            conn.transport.close()
+            return
+        self.on_abort = None
+        if conn.closed:
+            return
+        if stream.cancelled and not bodiless:
+            conn.transport.close()
+            return
+        if chunked:
+            conn.transport.write(b"0\r\n\r\n")
+        conn.finished(keep_alive)
+
 
 FRESH_CONNECTION_GRACE_S = 1.0
 """On stop, how long a connection that has not sent a request yet may still send one."""
@@ -269,7 +317,7 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         self.front.connections.discard(self)
         current = self.current
-        if current is not None and not current.done and current.on_abort is not None:
+        if current is not None and current.on_abort is not None:  # answered exchanges drop on_abort
             current.on_abort()
         if self.disconnected is not None:
             self.disconnected.set()
@@ -280,6 +328,14 @@ class _Connection(asyncio.Protocol):
         self.write_paused = True
         if self.writable is not None:
             self.writable.clear()
+
+    async def wait_writable(self) -> None:
+        """Wait until the transport takes writes again (or the connection is lost)."""
+        if self.writable is None:
+            self.writable = asyncio.Event()
+            if not self.write_paused or self.closed:
+                self.writable.set()
+        await self.writable.wait()
 
     def resume_writing(self) -> None:
         self.write_paused = False

@@ -24,6 +24,11 @@ class HttpRequest:
     """Absolute URL the script sees as ``request.url``."""
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    cf: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    """Fields of ``request.cf`` to set over the local defaults (colo, country, asn, ...)."""
+    stream_response: bool = field(default=False, compare=False)
+    """The caller reads a streamed response body as it is written (``InvocationResult.body_stream``,
+    delivered before the invocation ends); otherwise the whole body arrives in ``body``."""
 
     kind: TriggerKind = field(default="fetch", init=False)
 
@@ -35,8 +40,11 @@ class HttpRequest:
                 body = {"text": self.body.decode("utf-8")}
             except UnicodeDecodeError:
                 body = {"b64": base64.b64encode(self.body).decode("ascii")}
-        return {"kind": "fetch", "request": {"method": self.method.upper(), "url": self.url,
-                                             "headers": list(self.headers), "body": body}}
+        request: dict[str, Any] = {"method": self.method.upper(), "url": self.url, "headers": list(self.headers),
+                                   "body": body}
+        if self.cf:
+            request["cf"] = self.cf
+        return {"kind": "fetch", "request": request}
 
     @functools.cached_property
     def route(self) -> str:
@@ -166,6 +174,10 @@ class InvocationResult:
     heap_total: int = 0
     isolate_id: int = -1
     retry_after: int | None = None
+    body_stream: Any = None
+    """A ``runtime.webapi.streaming.ResponseStream`` when the body is streamed to a caller that asked for
+    it (``HttpRequest.stream_response``): this result then arrives when the head does, with the logs so
+    far, and a second result with the later logs and the final outcome follows when the body ends."""
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,7 @@ from runtime.errors import ScriptError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Outcome, Trigger
 from runtime.sourcemap import SourceMap, map_stack
 from runtime.stock import load_prelude
+from runtime.webapi.streaming import ResponseStream
 
 MB = 1024 * 1024
 _ids = itertools.count(1)
@@ -47,6 +48,23 @@ class Pending:
     """The State its crossing returned."""
     queue_ms: float = 0.0
     """How long it waited before its crossing."""
+
+
+class _Body:
+    """The streamed response body of the invocation being driven (see host.ts, "streamed response bodies")."""
+
+    def __init__(self, on_head: Callable[[InvocationResult], None] | None) -> None:
+        self.on_head = on_head
+        """Receives the early result when a streamed head arrives; None collects the whole body instead."""
+        self.head: dict[str, Any] | None = None
+        self.stream: ResponseStream | None = None
+        self.parts: list[bytes] = []
+        """The body so far, when collecting."""
+        self.cancel_sent = False
+
+    def fail(self, message: str) -> None:
+        if self.stream is not None:
+            self.stream.fail(message)
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,8 @@ class ScriptHost:
     kv_store: Any = None
     """The runtime.kv.KVStore behind the script's bindings (owned by the caller)."""
     secrets: dict[str, str] = field(default_factory=dict)
+    codecs: Any = field(default=None, repr=False)
+    """Open CompressionStream codecs of this script (runtime/webapi/compression.py)."""
     _http: Any = None
 
     def kv(self, binding: str) -> Any:
@@ -272,25 +292,44 @@ class ScriptIsolate:
             return []
         return done
 
-    async def finish(self, pending: Pending) -> InvocationResult:
-        """Drive a started invocation through its host work and timers to its result."""
+    async def finish(self, pending: Pending, *,
+                     on_head: Callable[[InvocationResult], None] | None = None) -> InvocationResult:
+        """Drive a started invocation through its host work and timers to its result.
+
+        Args:
+            on_head: for a Response whose body is still being written when a crossing
+                ends, receives an early result (status, headers, the logs so far and
+                ``body_stream``) as soon as the head is known; the body's chunks then go
+                into that stream as the isolate produces them. Without it, a streamed
+                body is collected and returned whole in the result.
+        """
         trigger, started, deadline, waited = pending.trigger, pending.started, pending.deadline, pending.queue_ms
         logs: list[LogEntry] = []
+        body = _Body(on_head)
         try:
-            done = await self._drive(pending.state, deadline, logs)
+            done = await self._drive(pending.state, deadline, logs, body, pending)
         except EvalTimedOut:
             self._abort(logs)
+            body.fail("the invocation exceeded timeout_ms")
             return self._limit_hit(trigger, started, logs, "timeout", waited)
         except EvalOutOfMemory:
+            body.fail("the isolate exceeded memory_mb")
             return self._limit_hit(trigger, started, logs, "memory", waited)
         except _WaitTimedOut:
             self._abort(logs)
+            body.fail("the invocation exceeded timeout_ms")
             return self._limit_hit(trigger, started, logs, "timeout", waited)
         except _NeverSettles:
             self._abort(logs)
-            err = ErrorInfo("Error", "the handler's promise will never settle: it awaits something no "
-                            "host operation or timer can resolve", "", kind="contract")
+            body.fail("the response body stream can never be completed")
+            what = ("the response body stream will never end: nothing that could write to it is pending"
+                    if body.head is not None else
+                    "the handler's promise will never settle: it awaits something no host operation or timer "
+                    "can resolve")
+            err = ErrorInfo("Error", what, "", kind="contract")
             return self._finish(trigger, started, "error", logs, error=err, queue_ms=waited)
+        if body.head is not None:
+            return self._streamed_outcome(trigger, started, logs, done, waited, body)
         return self._outcome(trigger, started, logs, done, waited)
 
     def _cross(self, code: str, deadline: float) -> dict[str, Any]:
@@ -306,13 +345,22 @@ class ScriptIsolate:
             raise ScriptError(f"isolate protocol failure: {exc.text}") from None
         return result
 
-    async def _drive(self, state: dict[str, Any], deadline: float, logs: list[LogEntry]) -> dict[str, Any]:
-        tasks: dict[asyncio.Task[list[Any]], int] = {}
+    async def _drive(self, state: dict[str, Any], deadline: float, logs: list[LogEntry], body: _Body,
+                     pending: Pending) -> dict[str, Any]:
+        tasks: dict[asyncio.Future[Any], int] = {}
+        pull: asyncio.Future[Any] | None = None
         try:
             while True:
                 logs.extend(self._logs(state["logs"]))
+                if "head" in state or "chunks" in state or "end" in state:
+                    self._take_body(state, body, pending, logs)
                 if state["done"] is not None:
                     return dict(state["done"])
+                stream = body.stream
+                if stream is not None and stream.cancelled and not body.cancel_sent:
+                    body.cancel_sent = True  # the client went away: cancel the script's body stream
+                    state = self._cross("__isoplay.cancelBody()", deadline)
+                    continue
                 inline: list[list[Any]] = []
                 for op in state["ops"]:
                     settle = hostops.dispatch_inline(self.host, op)  # quick, I/O-free ops (crypto) answer now
@@ -323,27 +371,74 @@ class ScriptIsolate:
                 if inline:
                     state = self._cross(f"__isoplay.resume({dumps(inline)})", deadline)
                     continue
+                if state.get("pull") and pull is None and stream is not None:
+                    pull = asyncio.ensure_future(stream.wait_room())
                 wake = state["wake"]
-                if not tasks and wake is None:
+                if not tasks and wake is None and pull is None:
                     raise _NeverSettles
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise _WaitTimedOut
                 wait_for = remaining if wake is None else min(remaining, wake / 1000)
                 settles: list[list[Any]] = []
-                if tasks:
-                    finished, _ = await asyncio.wait(tasks, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
+                pulled = False
+                if tasks or pull is not None:
+                    waiting = set(tasks) | ({pull} if pull is not None else set())
+                    finished, _ = await asyncio.wait(waiting, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
                     for task in finished:
+                        if task is pull:
+                            pull, pulled = None, True
+                            continue
                         del tasks[task]
                         settles.append(task.result())
                 else:
                     await asyncio.sleep(wait_for)
-                if not settles and time.monotonic() >= deadline:
+                if not settles and not pulled and time.monotonic() >= deadline:
                     raise _WaitTimedOut
                 state = self._cross(f"__isoplay.resume({dumps(settles)})", deadline)
         finally:
             for task in tasks:
                 task.cancel()
+            if pull is not None:
+                pull.cancel()
+
+    def _take_body(self, state: dict[str, Any], body: _Body, pending: Pending, logs: list[LogEntry]) -> None:
+        """Move a crossing's streamed head, chunks and end into the invocation's ResponseStream."""
+        head = state.get("head")
+        if head is not None:
+            body.head = head
+            length = head.get("length")
+            body.stream = ResponseStream(int(length) if isinstance(length, int) else None)
+            if body.on_head is not None:
+                early = self._finish(pending.trigger, pending.started, "ok", list(logs), status=int(head["status"]),
+                                     status_text=head.get("statusText", ""), queue_ms=pending.queue_ms,
+                                     headers=tuple(map(tuple, head["headers"])), body_stream=body.stream)
+                logs.clear()
+                body.on_head(early)
+        stream = body.stream
+        if stream is None:
+            return
+        for chunk in state.get("chunks") or ():
+            stream.push(chunk["text"].encode("utf-8") if "text" in chunk else base64.b64decode(chunk.get("b64", "")))
+        if body.on_head is None:
+            body.parts.append(stream.take_all())
+        if state.get("end"):
+            stream.end()
+
+    def _streamed_outcome(self, trigger: Trigger, started: float, logs: list[LogEntry], done: dict[str, Any],
+                          queue_ms: float, body: _Body) -> InvocationResult:
+        """The final result of an invocation whose response body was streamed."""
+        head = body.head or {}
+        if not done.get("ok"):
+            error = self._error(done["error"], kind=done.get("kind") or "exception")
+            body.fail(error.summary())
+            return self._finish(trigger, started, "error", logs, queue_ms=queue_ms, error=error,
+                                status=int(head.get("status", 500)), body_stream=body.stream)
+        if body.stream is not None:
+            body.stream.end()
+        return self._finish(trigger, started, "ok", logs, status=int(head["status"]), queue_ms=queue_ms,
+                            status_text=head.get("statusText", ""), headers=tuple(map(tuple, head["headers"])),
+                            body=b"".join(body.parts), body_stream=body.stream if body.on_head else None)
 
     def _abort(self, logs: list[LogEntry]) -> None:
         try:

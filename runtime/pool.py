@@ -253,8 +253,11 @@ class IsolatePool:
             self._release(isolate)
 
     async def _finish(self, isolate: ScriptIsolate, job: Job, pending: Pending) -> None:
+        # A streamed response reaches a caller that asked for it (HttpRequest.stream_response) twice:
+        # when its head is known (result.body_stream), and at the end with the later logs.
+        on_head = job.on_done if getattr(job.trigger, "stream_response", False) else None
         try:
-            result = await isolate.finish(pending)
+            result = await isolate.finish(pending, on_head=on_head)
         except BaseException as exc:
             self._retire(isolate)
             job.on_done(exc)

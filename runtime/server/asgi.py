@@ -109,7 +109,8 @@ class ServerApp:
             headers = tuple((k, v) for k, v in request.headers if k != PREFIX_HEADER_STR)
             host = request.header("host", "localhost")
             return HttpRequest(method=request.method, url=f"http://{host}{rest}" + (f"?{query}" if query else ""),
-                               headers=(*headers, (PREFIX_HEADER_STR, "/" + segment)), body=request.body)
+                               headers=(*headers, (PREFIX_HEADER_STR, "/" + segment)), body=request.body,
+                               stream_response=True)
 
         answer = _FrontAnswer(exchange, self.core.config.dev_errors)
         name, range_text = split_app_segment(segment)
