@@ -35,3 +35,17 @@ def test_debug_overhead_bench_prints_warm_and_fresh_tables() -> None:
     assert len(rows) == 10
     for row in rows:  # work, normal ms, debug ms, ratio: real positive figures
         assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x")
+
+
+def test_conformance_runner_prints_pass_total_per_area() -> None:
+    proc = subprocess.run([sys.executable, "-m", "bench.conformance", "streams", "workers-globals", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(summary["areas"]) == {"streams", "workers-globals"}
+    for area in summary["areas"].values():
+        assert 0 < area["pass"] <= area["total"]
+    assert summary["areas"]["streams"]["pass"] == summary["areas"]["streams"]["total"]  # the tests hold these too
+    bad = subprocess.run([sys.executable, "-m", "bench.conformance", "no-such-area"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert bad.returncode == 2 and "unknown area" in bad.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 import time
@@ -28,6 +29,7 @@ def add_trigger_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'")
     p.add_argument("-d", "--data", metavar="BODY|@file", help="request body, or @path to read it from a file")
     p.add_argument("--payload", metavar="JSON", default="null", help="the event's JSON payload")
+    p.add_argument("--cf", metavar="JSON", help="request.cf fields over the local defaults, e.g. '{\"country\": \"NL\"}'")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -86,7 +88,13 @@ def trigger_from_args(args: argparse.Namespace) -> Trigger:
         return EventTrigger(args.event, _json_arg(args.payload, "--payload"))
     if args.once is not None:
         return RunTrigger(_json_arg(args.once, "--once"))
-    return parse_request_line(args.request, args.header, args.data)
+    request = parse_request_line(args.request, args.header, args.data)
+    if getattr(args, "cf", None):
+        cf = _json_arg(args.cf, "--cf")
+        if not isinstance(cf, dict):
+            raise UserError("--cf: expected a JSON object of request.cf fields")
+        request = dataclasses.replace(request, cf=cf)
+    return request
 
 
 def _color(level: str, text: str) -> str:
