@@ -503,7 +503,12 @@ class ScriptIsolate:
         if self.v8.oom or self.v8.closed:
             return self._heap_sample
         if force or now - self._heap_at >= HEAP_SAMPLE_INTERVAL:
-            self._heap_sample = self.v8.heap()
+            try:
+                self._heap_sample = self.v8.heap()
+            except ValueError:
+                # mini-racer answers "error stringifying heap output" when the heap is so close to its
+                # hard limit that the statistics cannot be serialised: retire the isolate.
+                self.poisoned = True
             self._heap_at = now
         return self._heap_sample
 
