@@ -11,6 +11,7 @@ keyring (service ``isoplay``, user = the server URL) written by ``isoplay login`
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -141,37 +142,68 @@ def normalize_server(url: str) -> str:
     return f"{scheme.lower()}://{rest}"
 
 
-def _keyring_failure(server: str, exc: Exception) -> TokenMissing:
-    return TokenMissing(f"the system keyring is not available ({type(exc).__name__}: {exc}); set {TOKEN_ENV} or pass "
-                        f"--token instead of storing the token for {server}")
+CONFIG_DIR_ENV = "ISOPLAY_CONFIG_DIR"
+"""Overrides the user's config folder (where the token file lives)."""
+
+TOKEN_FILE_NAME = "tokens.json"
+"""Tokens by server, when the machine has no system keyring (mode 0600)."""
+
+
+def token_file() -> Path:
+    """The fallback token file: ``<user config dir>/isoplay/tokens.json``."""
+    import platformdirs
+
+    base = os.environ.get(CONFIG_DIR_ENV)
+    return (Path(base) if base else platformdirs.user_config_path("isoplay")) / TOKEN_FILE_NAME
+
+
+def _file_tokens() -> dict[str, str]:
+    try:
+        data = json.loads(token_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save_file_token(server: str, token: str) -> Path:
+    """Write the token into the token file, readable by this user only, atomically."""
+    path = token_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tokens = {**_file_tokens(), server: token}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(tokens, fh, indent=1, sort_keys=True)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
 
 
 def keyring_token(server: str) -> str | None:
-    """The token stored for ``server`` by ``isoplay login``.
+    """The token stored for ``server`` by ``isoplay login`` or the Publish dialog.
 
-    Raises:
-        TokenMissing: the keyring has no usable backend (the message names ISOPLAY_TOKEN).
+    The system keyring first; where there is none (or it fails), the token file.
     """
     import keyring
 
+    server = normalize_server(server)
     try:
-        return keyring.get_password(KEYRING_SERVICE, normalize_server(server))
-    except Exception as exc:  # any backend failure (none installed, D-Bus down) means "no keyring here"
-        raise _keyring_failure(server, exc) from None
+        found = keyring.get_password(KEYRING_SERVICE, server)
+    except Exception:  # any backend failure (none installed, D-Bus down) means "no keyring here": use the file
+        found = None
+    return found or _file_tokens().get(server)
 
 
-def store_token(server: str, token: str) -> None:
-    """Save a token for ``server`` in the keyring.
-
-    Raises:
-        TokenMissing: the keyring has no usable backend (the message names ISOPLAY_TOKEN).
-    """
+def store_token(server: str, token: str) -> str:
+    """Save a token for ``server``: in the system keyring, else in the token file. Returns where it went."""
     import keyring
 
+    server = normalize_server(server)
     try:
-        keyring.set_password(KEYRING_SERVICE, normalize_server(server), token)
-    except Exception as exc:  # any backend failure (none installed, D-Bus down) means "no keyring here"
-        raise _keyring_failure(server, exc) from None
+        keyring.set_password(KEYRING_SERVICE, server, token)
+        return "the system keyring"
+    except Exception:  # any backend failure (none installed, D-Bus down) means "no keyring here": use the file
+        return str(_save_file_token(server, token))
 
 
 def resolve_token(server: str, explicit: str | None = None, *, env: Mapping[str, str] | None = None,
@@ -192,7 +224,8 @@ def resolve_token(server: str, explicit: str | None = None, *, env: Mapping[str,
         raise TokenMissing(f"no token: {exc.message}") from None
     if not token:
         raise TokenMissing(f"no token for {normalize_server(server)}: pass --token, set {TOKEN_ENV}, or run "
-                           f"`isoplay login --server {normalize_server(server)}`")
+                           f"`isoplay login --server {normalize_server(server)}` (it saves the token in the system "
+                           f"keyring, or in {token_file()} where there is none)")
     return token
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tokens saved without a keyring go to a folder of this run's own, never the user's config (subprocesses inherit it).
+os.environ["ISOPLAY_CONFIG_DIR"] = tempfile.mkdtemp(prefix="isoplay-test-config-")
 
 
 @pytest.fixture(scope="session")

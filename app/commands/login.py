@@ -1,4 +1,4 @@
-"""``isoplay login --server URL``: check a token against the server and save it in the system keyring."""
+"""``isoplay login --server URL``: check a token against the server and save it (system keyring, else a 0600 file)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("no token given")
     with PublishClient(server, token) as client:
         client.apps()
-    store_token(server, token)
-    print(f"saved the token for {server} in the system keyring", file=sys.stderr)
+    where = store_token(server, token)
+    print(f"saved the token for {server} in {where}", file=sys.stderr)
     return 0

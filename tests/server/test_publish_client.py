@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -55,3 +57,24 @@ def test_non_json_refusals_are_still_one_line() -> None:
             client.apps()
     assert str(caught.value) == "server answered 502: <html> <b>Bad gateway</b> </html>"
     assert caught.value.status == 502
+
+
+def test_without_a_keyring_tokens_go_to_a_file_only_the_user_can_read(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import stat
+
+    from runtime.publish_client import keyring_token, store_token, token_file
+
+    monkeypatch.setenv("ISOPLAY_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    assert keyring_token("http://srv:8788") is None
+    where = store_token("http://srv:8788/", "tok-1")
+    store_token("http://other:1", "tok-2")
+    assert where == str(token_file()) and token_file().parent == tmp_path / "config"
+    assert stat.S_IMODE(token_file().stat().st_mode) == 0o600
+    assert keyring_token("http://srv:8788") == "tok-1" and keyring_token("http://other:1") == "tok-2"
+    assert resolve_token("http://srv:8788", None, env={}) == "tok-1"
+    store_token("http://srv:8788", "tok-3")  # the typed token replaces the remembered one
+    assert keyring_token("http://srv:8788") == "tok-3"
+    token_file().write_text("not json")  # a damaged file is no token, not a crash
+    assert keyring_token("http://srv:8788") is None

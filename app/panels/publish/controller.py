@@ -131,10 +131,7 @@ class PublishController(QObject):
         server = normalize_server(request.server)
         token = request.token or resolve_token(server)
         if request.token:
-            try:
-                store_token(server, request.token)
-            except UserError:
-                pass  # no keyring here: the typed token still works for this publish
+            store_token(server, request.token)  # remembered per server (keyring, else the user's token file)
         bundle = build_release(request.root, version=request.version)
         with PublishClient(server, token) as client:
             return client.publish(bundle, promote=request.promote, on_progress=self._sig_progress.emit)
