@@ -179,7 +179,8 @@ class Manifest:
 
 
 _TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "triggers", "limits", "fetch", "compatibility_date",
-             "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment"}
+             "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment",
+             "test"}  # [test] is read by runtime.testing.config
 
 
 def _where(section: str | None, key: str) -> str:

@@ -1,0 +1,149 @@
+"""Bundle test files with esbuild: each file plus the project's worker, in one esbuild run.
+
+Every test file gets a small generated entry (``import "<file>"``; its default
+export is the harness's ``run`` handler). ``vitest`` and ``cloudflare:test`` are
+esbuild aliases to the shims in resources/testing/shims, and the worker module
+``SELF`` calls is the manifest's ``main``. The flags are the project's own
+(``runtime.bundler.esbuild_args``), so tests see the code exactly as it ships.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime import toolchain
+from runtime.bundler import Bundle, _finish, esbuild_args, parse_esbuild_log, run_esbuild
+from runtime.errors import BundleError, Diagnostic
+from runtime.manifest import Manifest
+from runtime.testing.harness import SHIMS_DIR
+
+_ENTRY = 'import {path};\nexport default (globalThis as any).__isoplay_test.handlers;\n'
+
+
+def _aliases(root: Path, manifest: Manifest) -> list[str]:
+    return [
+        f"--alias:vitest={SHIMS_DIR / 'vitest.ts'}",
+        f"--alias:cloudflare:test={SHIMS_DIR / 'cloudflare-test.ts'}",
+        f"--alias:isoplay-test:worker={(root / manifest.main).resolve()}",
+    ]
+
+
+def _fix_sources(smap_json: str, out_dir: Path, root: Path) -> str:
+    """Make the map's sources project-relative (esbuild writes them relative to the out dir)."""
+    data = json.loads(smap_json)
+    fixed = []
+    for source in data.get("sources", []):
+        absolute = Path(os.path.normpath(out_dir / source))
+        try:
+            fixed.append(absolute.relative_to(root).as_posix())
+        except ValueError:
+            fixed.append(absolute.as_posix())
+    data["sources"] = fixed
+    return json.dumps(data)
+
+
+@dataclass
+class TestBuild:
+    """What bundling the test files produced."""
+
+    bundles: dict[Path, Bundle | BundleError] = field(default_factory=dict)
+    """Each file's bundle, or why it does not build."""
+    inputs: dict[Path, frozenset[str]] = field(default_factory=dict)
+    """Each built file's project-relative source files (from esbuild's metafile): what --watch follows."""
+
+
+async def build_tests(root: Path, manifest: Manifest, files: list[Path],
+                      tools: toolchain.Toolchain | None = None) -> TestBuild:
+    """Bundle each test file; a file that does not build maps to its BundleError.
+
+    One esbuild process builds all files; if it fails, each file is built alone
+    so that every error lands on the file it belongs to.
+    """
+    if not files:
+        return TestBuild()
+    if tools is None:
+        tools = await asyncio.to_thread(toolchain.ensure)
+    root = root.resolve()
+    with tempfile.TemporaryDirectory(prefix="isoplay-test-") as tmp:
+        built = await _build_many(root, manifest, files, tools, Path(tmp))
+        if built is not None:
+            return built
+        results = await asyncio.gather(*(_build_many(root, manifest, [f], tools, Path(tmp) / str(i), alone=True)
+                                         for i, f in enumerate(files)))
+    out = TestBuild()
+    for result in results:
+        assert result is not None
+        out.bundles.update(result.bundles)
+        out.inputs.update(result.inputs)
+    return out
+
+
+async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: toolchain.Toolchain, tmp: Path,
+                      *, alone: bool = False) -> TestBuild | None:
+    entries_dir, out_dir = tmp / "entries", tmp / "out"
+    entries_dir.mkdir(parents=True)
+    entries = []
+    for i, file in enumerate(files):
+        entry = entries_dir / f"t{i}.ts"
+        entry.write_text(_ENTRY.format(path=json.dumps(str(file.resolve()))), encoding="utf-8")
+        entries.append(str(entry))
+    args = esbuild_args(entries[0], minify=False)
+    argv = [str(tools.esbuild), *args, *entries[1:], f"--outdir={out_dir}", f"--metafile={tmp / 'meta.json'}",
+            *_aliases(root, manifest)]
+    code, _stdout, stderr = await run_esbuild(argv, root)
+    log = stderr.decode("utf-8", "replace")
+    errors, _warnings = parse_esbuild_log(log)
+    if code != 0 or errors:
+        if not alone:
+            return None
+        error = BundleError(f"{_rel(files[0], root)} does not build",
+                            diagnostics=errors or [Diagnostic(log.strip() or f"esbuild exited with {code}")])
+        return TestBuild({files[0]: error}, {files[0]: _error_inputs(error, files[0], root)})
+    meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
+    results = TestBuild()
+    for i, file in enumerate(files):
+        text = (out_dir / f"t{i}.js").read_text(encoding="utf-8")
+        try:
+            bundle = _finish(0, text, log, manifest, False)
+        except BundleError as exc:
+            results.bundles[file] = exc
+            continue
+        results.inputs[file] = _inputs(meta, out_dir / f"t{i}.js", root)
+        results.bundles[file] = Bundle(manifest=manifest, code=bundle.code,
+                               sourcemap=_fix_sources(bundle.sourcemap, out_dir, root), warnings=bundle.warnings)
+    return results
+
+
+def _inputs(meta: dict[str, Any], output: Path, root: Path) -> frozenset[str]:
+    """The project files esbuild read for ``output`` (metafile paths are relative to the cwd, the root)."""
+    for name, info in meta.get("outputs", {}).items():
+        if Path(os.path.normpath(root / name)) == output:
+            rels = set()
+            for src in info.get("inputs", {}):
+                rel = _rel(root / src, root)
+                if not rel.startswith("/"):
+                    rels.add(rel)
+            return frozenset(rels)
+    return frozenset()
+
+
+def _error_inputs(error: BundleError, file: Path, root: Path) -> frozenset[str]:
+    """A file that does not build is re-run when it, or a file its errors name, changes."""
+    named = {d.location.file for d in error.diagnostics or [] if d.location is not None}
+    return frozenset({_rel(file, root), *named})
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+__all__ = ["build_tests"]
