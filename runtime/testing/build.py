@@ -52,6 +52,8 @@ def _fix_sources(smap_json: str, out_dir: Path, root: Path) -> str:
 class TestBuild:
     """What bundling the test files produced."""
 
+    __test__ = False  # not a pytest test class
+
     bundles: dict[Path, Bundle | BundleError] = field(default_factory=dict)
     """Each file's bundle, or why it does not build."""
     inputs: dict[Path, frozenset[str]] = field(default_factory=dict)

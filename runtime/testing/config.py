@@ -31,6 +31,8 @@ DEFAULT_TIMEOUT_MS = 5000
 class TestConfig:
     """The validated ``[test]`` table."""
 
+    __test__ = False  # not a pytest test class
+
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     timeout_ms: int = DEFAULT_TIMEOUT_MS

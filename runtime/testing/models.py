@@ -17,6 +17,8 @@ Mode = Literal["run", "skip", "todo"]
 class TestCase:
     """One ``it``/``test`` a file declared."""
 
+    __test__ = False  # not a pytest test class
+
     file: str
     """Project-relative path of the test file (posix)."""
     id: int
@@ -46,6 +48,8 @@ class TestCase:
 class TestError:
     """One error a test (or a hook, or the file) raised, with TypeScript positions."""
 
+    __test__ = False  # not a pytest test class
+
     name: str
     message: str
     stack: str = ""
@@ -74,6 +78,8 @@ class TestError:
 @dataclass(frozen=True)
 class TestResult:
     """How one test ended."""
+
+    __test__ = False  # not a pytest test class
 
     case: TestCase
     status: Status
@@ -157,6 +163,8 @@ class FileCollected:
 @dataclass(frozen=True)
 class TestFinished:
     """One test ended."""
+
+    __test__ = False  # not a pytest test class
 
     result: TestResult
 

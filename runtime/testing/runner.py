@@ -28,6 +28,8 @@ def default_jobs() -> int:
 class TestRun:
     """One run over a project's test files; ``emit`` receives events as they happen."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, root: Path | str, *, filters: list[str] | tuple[str, ...] = (), name_pattern: str | None = None,
                  bail: bool = False, emit: Callable[[Event], None] | None = None, files: list[Path] | None = None,
                  jobs: int | None = None) -> None:
