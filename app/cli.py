@@ -17,8 +17,9 @@ from pathlib import Path
 from runtime.errors import IsoplayError, UserError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command module registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every command module registered (or just ``only``'s, which
+    spares a command the imports of all the others: ``isoplay test`` starts ~1 s sooner)."""
     from app import commands
 
     parser = argparse.ArgumentParser(
@@ -28,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print isoplay, V8, esbuild and TypeScript versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if only is not None and info.name != only:
+            continue
         module = importlib.import_module(f"app.commands.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
@@ -65,8 +68,8 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``isoplay`` console command."""
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only="test" if argv[:1] == ["test"] else None)
     if argv and not argv[0].startswith("-") and argv[0] not in _command_names(parser) and Path(argv[0]).is_dir():
         argv.insert(0, "ide")  # ``isoplay DIR`` (a file manager's "Open with") opens DIR in the IDE
     args = parser.parse_args(argv)

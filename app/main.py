@@ -41,10 +41,12 @@ from app.services.language import ClientFactory, LanguageService
 from app.services.runtime_service import BuildFinished, ProjectOpened, RuntimeService
 from app.services.screenshot import Captured, ScreenshotDirector
 from app.services.toolchain_service import ToolchainReady, ToolchainService
+from app.panels.testing import TestingPanel
 from app.services.types import Failure
 from app.settings import AppSettings
 from app.theme import apply_theme
 from app.tools import Tools, install_tools
+from app.testing import install_testing
 from app.window import MainWindow
 from editor.file_watch import ExternalChangeRouter, FileWatcher
 from editor.lsp import LanguageClient, StatusChanged
@@ -109,6 +111,8 @@ class Ide:
     """Outline dock and Go to Symbol box (app/panels/outline)."""
     debugger: Debugger | None = None
     """Run and Debug and Debug Console docks, toolbar, menu and the open project's debug controller (app/debugging.py)."""
+    testing: TestingPanel | None = None
+    """The Testing dock: test files and tests, run with isoplay test's runner (app/testing.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -217,6 +221,7 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide.tools = install_tools(ide)
     ide.outline = install_outline(ide)  # (before the debugger: the Outline splits the Explorer's column)
     ide.debugger = install_debugger(ide)
+    ide.testing = install_testing(ide)
     install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     window.set_recent_projects(settings.recent_projects())

@@ -32,6 +32,8 @@ class TestCase:
     line: int = 0
     """1-based TypeScript line of the declaration (0: unknown)."""
     column: int = 0
+    filtered_out: bool = False
+    """Skipped because of ``-t`` / a name pattern (or --bail), not because the file says so."""
 
     @property
     def full_name(self) -> str:

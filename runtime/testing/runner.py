@@ -32,7 +32,7 @@ class TestRun:
 
     def __init__(self, root: Path | str, *, filters: list[str] | tuple[str, ...] = (), name_pattern: str | None = None,
                  bail: bool = False, emit: Callable[[Event], None] | None = None, files: list[Path] | None = None,
-                 jobs: int | None = None) -> None:
+                 jobs: int | None = None, collect_only: bool = False) -> None:
         self.project = Project.open(root)
         self.root = self.project.root
         self.filters = tuple(filters)
@@ -41,6 +41,8 @@ class TestRun:
         self.emit: Callable[[Event], None] = emit or (lambda event: None)
         self.files = files
         self.jobs = jobs or default_jobs()
+        self.collect_only = collect_only
+        """Only load each file and report its tests (FileCollected), running none (the IDE's test tree)."""
         self.failed = False
         self.inputs: dict[Path, frozenset[str]] = {}
         """Each test file's sources after run() (see TestBuild.inputs)."""
@@ -89,7 +91,7 @@ class TestRun:
         host = ScriptHost(script_name=bundle.manifest.name, fetch_allow=bundle.manifest.fetch_allow, secrets=secrets)
         session = FileSession(self.root, rel, bundle, host, default_timeout_ms=timeout_ms, emit=self._emit_test,
                               name_filter=self._name_ok if self.name_re else None,
-                              stop=lambda: self.bail and self.failed)
+                              stop=lambda: self.bail and self.failed, collect_only=self.collect_only)
         try:
             return await session.run()
         finally:

@@ -43,8 +43,9 @@ class FileSession:
 
     def __init__(self, root: Path, rel: str, bundle: Bundle, host: ScriptHost, *, default_timeout_ms: int,
                  emit: Callable[[Event], None], name_filter: Callable[[TestCase], bool] | None = None,
-                 stop: Callable[[], bool] = lambda: False) -> None:
+                 stop: Callable[[], bool] = lambda: False, collect_only: bool = False) -> None:
         self.root = root
+        self.collect_only = collect_only
         self.rel = rel
         self.stop = stop
         self.bundle = bundle
@@ -98,7 +99,7 @@ class FileSession:
         results: list[TestResult] = []
         try:
             cases = await self._collect()
-            if cases is not None:
+            if cases is not None and not self.collect_only:
                 results = await self._run_cases(cases)
         finally:
             if self.isolate is not None:
@@ -128,7 +129,7 @@ class FileSession:
                         int(raw.get("timeout") or self.default_timeout_ms),
                         at.line if at else 0, at.column if at else 0)
         if mode == "run" and self.name_filter is not None and not self.name_filter(case):
-            case = dataclasses.replace(case, mode="skip")
+            case = dataclasses.replace(case, mode="skip", filtered_out=True)
         return case
 
     async def _run_cases(self, cases: list[TestCase]) -> list[TestResult]:

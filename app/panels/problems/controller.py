@@ -27,7 +27,7 @@ class Problem:
     message: str
     """The message."""
     source: str
-    """Who reported it: ``ts`` (language service) or ``build`` (esbuild / manifest)."""
+    """Who reported it: ``ts`` (language service), ``build`` (esbuild / manifest) or ``test`` (a failed test)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,10 @@ class ProblemsController(QObject):
     def set_build_result(self, finished: BuildFinished) -> None:
         """Replace the build problems (cleared by a good build)."""
         self._replace(("build", None), problems_from_build(finished))
+
+    def set_test_problems(self, problems: tuple[Problem, ...]) -> None:
+        """Replace the failures of ``isoplay test`` runs (the Testing panel's)."""
+        self._replace(("test", None), tuple(problems))
 
     def clear(self) -> None:
         """Forget everything (another project was opened)."""
