@@ -30,8 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def split_paths(paths: list[str]) -> tuple[Path, list[str]]:
-    """(project dir, filters): the first argument is the dir when it is a folder with isoplay.toml."""
-    if paths and Path(paths[0]).is_dir() and (Path(paths[0]) / "isoplay.toml").is_file():
+    """(project dir, filters): the first argument is the dir when it is a project folder
+    (isoplay.toml or a wrangler config)."""
+    from runtime.project import is_project
+
+    if paths and Path(paths[0]).is_dir() and is_project(Path(paths[0])):
         return Path(paths[0]), paths[1:]
     return Path("."), paths
 

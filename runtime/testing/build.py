@@ -95,7 +95,11 @@ async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: 
         entry = entries_dir / f"t{i}.ts"
         entry.write_text(_ENTRY.format(path=json.dumps(str(file.resolve()))), encoding="utf-8")
         entries.append(str(entry))
-    args = esbuild_args(entries[0], minify=False)
+    from runtime.compat.build import esbuild_compat_args
+
+    compat = esbuild_compat_args(tuple(getattr(manifest, "compatibility_flags", ())),
+                                 tuple(getattr(manifest, "rules", ())), tools.root)
+    args = esbuild_args(entries[0], minify=False, extra=compat)
     argv = [str(tools.esbuild), *args, *entries[1:], f"--outdir={out_dir}", f"--metafile={tmp / 'meta.json'}",
             *_aliases(root, manifest)]
     code, _stdout, stderr = await run_esbuild(argv, root)
@@ -110,9 +114,9 @@ async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: 
     meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
     results = TestBuild()
     for i, file in enumerate(files):
-        text = (out_dir / f"t{i}.js").read_text(encoding="utf-8")
+        raw = (out_dir / f"t{i}.js").read_bytes()
         try:
-            bundle = _finish(0, text, log, manifest, False)
+            bundle = _finish(0, raw, log, manifest, False, root)
         except BundleError as exc:
             results.bundles[file] = exc
             continue
