@@ -8,10 +8,7 @@ worker drops would show as a failure.
 from __future__ import annotations
 
 import os
-import queue
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,34 +21,19 @@ from runtime.bundler import Bundle
 from runtime.publish_client import PublishClient
 from runtime.server.sqlite_storage import SqliteDeploymentStorage
 from runtime.server.tokens import create_token
-
-REPO = Path(__file__).resolve().parents[2]
+from serve_process import ServeProcess
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers needs a POSIX system")
 
 
-class Cluster:
-    """A running ``isoplay serve --workers N`` subprocess."""
+class Cluster(ServeProcess):
+    """A running ``isoplay serve --workers N`` subprocess, with an admin token."""
 
     def __init__(self, data: Path, workers: int) -> None:
         storage = SqliteDeploymentStorage.open(data)
         self.token = create_token(storage, "tests")
         storage.close()
-        env = {k: v for k, v in os.environ.items() if k != "ISOPLAY_TOKEN"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--data", str(data), "--port", "0",
-                                      "--workers", str(workers)], cwd=REPO, env=env, stderr=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        banner = self.lines.get(timeout=60)
-        assert banner.startswith("isoplay serve: http://127.0.0.1:"), banner
-        assert f"{workers} workers" in banner, banner
-        self.url = banner.split()[2].rstrip("/")
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
+        super().__init__(["--data", str(data), "--port", "0", "--workers", str(workers)])
+        assert f"{workers} workers" in self.banner, self.banner
 
     def health(self) -> dict[str, object]:
         """/api/health from whichever worker takes a new connection."""
@@ -65,19 +47,6 @@ class Cluster:
             if len(seen) >= expect:
                 break
         return seen
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(10)
-            self.reader.join(10)
-            assert self.proc.stderr is not None
-            self.proc.stderr.close()
 
 
 @pytest.fixture

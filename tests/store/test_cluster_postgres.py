@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,8 +13,8 @@ import pytest
 from runtime.publish_client import PublishClient, build_release
 from runtime.server.tokens import create_token
 from runtime.store.postgres import PostgresDeploymentStorage
+from serve_process import ServeProcess
 
-REPO = Path(__file__).resolve().parents[2]
 APP = """
 export default {
   async fetch(request: Request, env: any): Promise<Response> {
@@ -37,42 +31,16 @@ export default {
 """
 
 
-class Node:
-    """One ``isoplay serve --store URL`` process."""
+class Node(ServeProcess):
+    """One ``isoplay serve --store URL`` process named ``name``."""
 
     def __init__(self, name: str, url: str, data: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("ISOPLAY_TOKEN", "ISOPLAY_STORE")}
-        env["ISOPLAY_NODE"] = name
         self.name = name
-        self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--store", url, "--data", str(data),
-                                      "--port", "0", "--workers", "1"], cwd=REPO, env=env, stderr=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        banner = self.lines.get(timeout=60)
-        assert banner.startswith("isoplay serve: http://127.0.0.1:"), banner
-        self.url = banner.split()[2].rstrip("/")
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
+        super().__init__(["--store", url, "--data", str(data), "--port", "0", "--workers", "1"],
+                         env={"ISOPLAY_NODE": name})
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.reader.join(10)
-        assert self.proc.stderr is not None
-        self.proc.stderr.close()
 
 
 @pytest.fixture
