@@ -43,8 +43,13 @@ def npm_ci(project: Path) -> Path:
         npm = node_dir / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
         subprocess.run([str(node_dir / "bin" / "node"), str(npm), "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
                        cwd=tmp, check=True, capture_output=True, timeout=300)
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
+        if not (target / "node_modules" / ".package-lock.json").is_file():  # another process may have finished first
+            shutil.rmtree(target, ignore_errors=True)  # a broken earlier attempt
+            try:
+                tmp.rename(target)
+            except OSError:
+                pass
+        shutil.rmtree(tmp, ignore_errors=True)
     return target / "node_modules"
 
 
