@@ -64,12 +64,14 @@ def prelude_isolate() -> Iterator[Callable[[str], Any]]:
     """An evaluator of async JS bodies in a fresh isolate with the prelude: returns {"v": ...} or {"throws": ...}."""
     from runtime import prelude
     from runtime.engine import V8Isolate
+    from runtime.webapi.crypto_entropy import seed_isolate
 
     loop = asyncio.new_event_loop()
 
     async def make() -> V8Isolate:
         isolate = V8Isolate(loop, memory_limit=128 * 1024 * 1024)
         isolate.eval(prelude.script())
+        seed_isolate(isolate)  # its CSPRNG, as runtime.stock.load_prelude does
         return isolate
 
     isolate = loop.run_until_complete(make())

@@ -11,6 +11,7 @@ import pytest
 
 from runtime import prelude
 from runtime.engine import V8Isolate
+from runtime.webapi.crypto_entropy import seed_isolate
 
 MB = 1024 * 1024
 
@@ -57,6 +58,7 @@ def js() -> Iterator[JS]:
     async def make() -> V8Isolate:
         isolate = V8Isolate(loop, memory_limit=64 * MB)
         isolate.eval(code)
+        seed_isolate(isolate)  # its CSPRNG, as runtime.stock.load_prelude does
         return isolate
 
     isolate = loop.run_until_complete(make())
