@@ -48,6 +48,13 @@ CASES: list[tuple[str, str, object]] = [
         return [DOMException.ABORT_ERR, DOMException.prototype.ABORT_ERR, e.ABORT_ERR, DOMException.INDEX_SIZE_ERR,
                 DOMException.DATA_CLONE_ERR, e.code === DOMException.ABORT_ERR,
                 Object.getOwnPropertyDescriptor(DOMException, "SYNTAX_ERR").writable];""", [20, 20, 20, 1, 25, True, False]),
+    ("ErrorEvent and PromiseRejectionEvent carry their members", """
+        const err = new RangeError("x"); const p = Promise.resolve(1);
+        const e = new ErrorEvent("error", { message: "m", filename: "f.js", lineno: 3, colno: 4, error: err });
+        const r = new PromiseRejectionEvent("unhandledrejection", { promise: p, reason: "why" });
+        let missing; try { new PromiseRejectionEvent("x", {}); } catch (x) { missing = x.name; }
+        return [e.message, e.filename, e.lineno, e.colno, e.error === err, e instanceof Event, r.promise === p, r.reason, missing];""",
+     ["m", "f.js", 3, 4, True, True, True, "why", "TypeError"]),
     ("reportError needs an argument", "try { reportError(); return 'no'; } catch (e) { return e.name; }", "TypeError"),
 ]
 

@@ -36,6 +36,42 @@ export class MessageEvent extends Event {
 }
 tag(MessageEvent, "MessageEvent");
 
+export class ErrorEvent extends Event {
+  readonly #message: string; readonly #filename: string; readonly #lineno: number; readonly #colno: number; readonly #error: unknown;
+  constructor(type: string, init?: { message?: string; filename?: string; lineno?: number; colno?: number; error?: unknown;
+    bubbles?: boolean; cancelable?: boolean; composed?: boolean }) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'ErrorEvent': 1 argument required, but only 0 present.");
+    super(type, init);
+    this.#message = init?.message === undefined ? "" : String(init.message);
+    this.#filename = init?.filename === undefined ? "" : String(init.filename);
+    this.#lineno = (Number(init?.lineno) >>> 0) || 0;
+    this.#colno = (Number(init?.colno) >>> 0) || 0;
+    this.#error = init?.error;
+  }
+  get message(): string { return this.#message; }
+  get filename(): string { return this.#filename; }
+  get lineno(): number { return this.#lineno; }
+  get colno(): number { return this.#colno; }
+  get error(): unknown { return this.#error; }
+}
+tag(ErrorEvent, "ErrorEvent");
+
+export class PromiseRejectionEvent extends Event {
+  readonly #promise: Promise<unknown>; readonly #reason: unknown;
+  constructor(type: string, init: { promise: Promise<unknown>; reason?: unknown; bubbles?: boolean; cancelable?: boolean }) {
+    if (arguments.length < 2) throw new TypeError(`Failed to construct 'PromiseRejectionEvent': 2 arguments required, but only ${arguments.length} present.`);
+    if (!init || typeof init !== "object" || !("promise" in init)) {
+      throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined.");
+    }
+    super(type, init);
+    this.#promise = init.promise;
+    this.#reason = init.reason;
+  }
+  get promise(): Promise<unknown> { return this.#promise; }
+  get reason(): unknown { return this.#reason; }
+}
+tag(PromiseRejectionEvent, "PromiseRejectionEvent");
+
 // ---- MessageChannel -----------------------------------------------------------------
 // Messages are structured clones, delivered asynchronously (as a microtask: the
 // isolate has one event loop turn per host crossing) once the receiving port is
@@ -158,13 +194,10 @@ const LEGACY_CODES: [string, number][] = [
 
 /** Give DOMException (constructor and prototype) its legacy code constants, as WebIDL constants. */
 export function addDomExceptionConstants(): void {
-  for (const [name, code] of LEGACY_CODES) {
-    for (const target of [DOMException, DOMException.prototype]) {
-      if (!Object.prototype.hasOwnProperty.call(target, name)) {
-        Object.defineProperty(target, name, { value: code, writable: false, enumerable: true, configurable: false });
-      }
-    }
-  }
+  const descriptors: PropertyDescriptorMap = {};
+  for (const [name, code] of LEGACY_CODES) descriptors[name] = { value: code, writable: false, enumerable: true, configurable: false };
+  Object.defineProperties(DOMException, descriptors);
+  Object.defineProperties(DOMException.prototype, descriptors);
 }
 
 // ---- request.cf --------------------------------------------------------------------------

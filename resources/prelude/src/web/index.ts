@@ -12,7 +12,7 @@ import { Headers } from "./headers";
 import { Blob, File } from "./blob";
 import { CompressionStream, DecompressionStream } from "./compression";
 import {
-  CustomEvent, MessageChannel, MessageEvent, MessagePort, Navigator, Performance, Scheduler,
+  CustomEvent, ErrorEvent, MessageChannel, MessageEvent, MessagePort, Navigator, Performance, PromiseRejectionEvent, Scheduler,
   addDomExceptionConstants, makePerformance, reportError,
 } from "./globals";
 import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
@@ -50,7 +50,7 @@ defineGlobals({
   structuredClone,
   console,
   Blob, File, CompressionStream, DecompressionStream,
-  CustomEvent, MessageChannel, MessageEvent, MessagePort, reportError,
+  CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageChannel, MessageEvent, MessagePort, reportError,
   Performance, performance: makePerformance(), Scheduler, scheduler: new Scheduler(),
   Navigator, navigator: new Navigator(),
   self: globalThis,
