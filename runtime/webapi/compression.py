@@ -18,7 +18,7 @@ import zlib
 from collections import OrderedDict
 from typing import Any
 
-from runtime.hostops import HostContext, HostOpError, host_op
+from runtime.hostops import INLINE_WHEN, SYNC_OPS, HostContext, HostOpError, host_op
 
 WBITS = {"deflate": zlib.MAX_WBITS, "deflate-raw": -zlib.MAX_WBITS, "gzip": zlib.MAX_WBITS | 16}
 """zlib window bits per Compression-spec format."""
@@ -74,9 +74,18 @@ def _decode(args: dict[str, Any]) -> bytes:
         raise HostOpError("TypeError", "invalid chunk encoding") from None
 
 
+INLINE_MAX = 256 * 1024
+"""Pushes carrying at most this much (base64) are answered on the loop at once (no task)."""
+
+
 @host_op("compression.push")
 async def push(ctx: HostContext, args: Any) -> dict[str, Any]:
     """Feed a chunk (and, if ``final``, the end) to a codec; returns ``{h, data, more}``."""
+    return push_now(ctx, args)
+
+
+def push_now(ctx: HostContext, args: Any) -> dict[str, Any]:
+    """``compression.push``, synchronously (zlib needs no I/O)."""
     if not isinstance(args, dict):
         raise HostOpError("TypeError", "compression.push: bad arguments")
     handle = args.get("h")
@@ -123,5 +132,16 @@ def _step(codec: _Codec, data: bytes, final: bool) -> tuple[bytes, bool]:
 @host_op("compression.close")
 async def close(ctx: HostContext, args: Any) -> None:
     """Drop a codec (its stream was cancelled or aborted)."""
+    close_now(ctx, args)
+
+
+def close_now(ctx: HostContext, args: Any) -> None:
+    """``compression.close``, synchronously."""
     if isinstance(args, dict):
         _codecs(ctx).pop(str(args.get("h")), None)
+
+
+SYNC_OPS["compression.push"] = push_now
+SYNC_OPS["compression.close"] = close_now
+INLINE_WHEN["compression.push"] = lambda args: isinstance(args, dict) and len(str(args.get("data") or "")) <= INLINE_MAX
+INLINE_WHEN["compression.close"] = lambda args: True
