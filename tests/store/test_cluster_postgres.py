@@ -40,7 +40,8 @@ class Node(ServeProcess):
                          env={"ISOPLAY_NODE": name})
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=10)
+        # 30 s: while the store is down a request waits up to CONNECT_TIMEOUT_S for the pool, longer on a busy machine
+        return httpx.get(f"{self.url}{path}", timeout=30)
 
 
 @pytest.fixture
