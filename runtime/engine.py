@@ -235,6 +235,34 @@ class V8Isolate:
         except JSEvalException as exc:
             raise EvalFailed(str(exc)) from None
 
+    def install_loader(self, name: str, serve: Callable[[memoryview], None], size: int) -> None:
+        """Give the isolate a synchronous loader: ``globalThis[name]`` (a function) and
+        ``globalThis[name + "Buf"]`` (an ArrayBuffer of ``size`` bytes) for the prelude to take.
+
+        Calling the function from JS runs ``serve(buffer)`` on the V8 thread while JS
+        waits (mini-racer's callback path, handled here synchronously instead of on the
+        event loop); both sides talk through the shared buffer, so the callback never
+        calls into V8. ``serve`` must not raise. The JS side must keep the buffer alive
+        as long as the isolate lives (Python holds a view of its memory).
+        """
+        if self._cm is None:
+            raise RuntimeDisposed("the isolate is closed")
+        ctx = self._ctx
+        callback_id = next(ctx._next_async_callback_id)
+        original = ctx.handle_callback_from_v8
+        buf: memoryview = self._mr.eval(f"globalThis.{name}Buf = new ArrayBuffer({int(size)})")
+
+        def handle(cid: int, raw: Any) -> None:
+            if cid != callback_id:
+                original(cid, raw)
+                return
+            ctx._wrap_raw_handle(raw)  # frees the (unread) arguments handle
+            serve(buf)
+
+        object.__setattr__(ctx, "handle_callback_from_v8", handle)  # a frozen dataclass
+        fn = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, callback_id)))
+        self._mr.eval("globalThis")[name] = fn
+
     def eval_json(self, code: str, *, timeout: float | None = None) -> Any:
         """Evaluate an expression that returns a JSON string, and decode it."""
         raw = self.eval(code, timeout=timeout)

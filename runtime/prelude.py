@@ -79,6 +79,12 @@ def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
         "--legal-comments=none",
         "--log-level=error",
         "--color=false",
+        # The neutral platform reads no package.json main field by default; tr46 (IDNA,
+        # required lazily by web/url.ts) asks for its dependency as "punycode/".
+        "--main-fields=module,main",
+        # tr46's tables arrive as strings (web/idna.ts); its requires of them stay external.
+        "--external:./lib/mappingTable.json",
+        "--external:./lib/regexes.js",
     ]
     env = dict(os.environ)
     if tools.root is not None:

@@ -26,6 +26,7 @@ import logging
 from runtime import prelude
 from runtime.engine import V8Isolate, dumps
 from runtime.invocation import HttpRequest
+from runtime.webapi import chunks
 from runtime.webapi.crypto_entropy import seed_isolate
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ _WARM_REQUEST = HttpRequest("GET", "http://localhost/", (("host", "localhost"), 
 
 
 def load_prelude(v8: V8Isolate) -> None:
-    """Evaluate the prelude in a fresh isolate and seed its CSPRNG."""
+    """Evaluate the prelude in a fresh isolate, with its chunk loader (runtime/webapi/chunks.py), and seed its CSPRNG."""
+    v8.install_loader("__isoplayLoad", chunks.serve, chunks.BUFFER_SIZE)
     v8.eval(prelude.script())
     seed_isolate(v8)
 

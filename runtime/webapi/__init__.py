@@ -2,8 +2,8 @@
 
 Guarantees:
 
-- Primitives come from well-kept libraries (the ``cryptography`` package, zlib),
-  never from hand-written code.
+- Primitives come from well-kept libraries (the ``cryptography`` package, zlib,
+  wsproto, lol-html, tr46), never from hand-written code.
 - Every op treats its arguments as hostile: sizes are bounded, and bad input from a
   script becomes the error the Web specs name (a DOMException name or TypeError) for
   that call; it never raises into the runtime.
@@ -16,4 +16,13 @@ Guarantees:
   app version), under random handles, at most 64 open per host.
 - ``streaming``: the host end of a streamed Response body (chunks the isolate
   pushes, read by the HTTP front with backpressure).
+- ``chunks``: large, rarely used prelude data (tr46's IDNA tables, HTMLRewriter's
+  WebAssembly) that an isolate loads on first use through a synchronous, privileged
+  loader instead of parsing with every prelude. Only the prelude can reach the loader
+  (it captures and deletes it while loading), and it serves only the named chunks
+  listed there, read from the pinned toolchain.
+- ``cache``: the Cache API store (``caches.default`` / ``caches.open``), beside KV;
+  entries persist per project (dev) or per app (server), apps never share one.
+- ``websocket``: WebSockets between the HTTP front / outbound fetch and the isolate
+  holding them; frames bounded to 1 MiB, every event under the script's limits.
 """

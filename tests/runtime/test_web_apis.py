@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from runtime import prelude
 from runtime.engine import V8Isolate
-from runtime.webapi.crypto_entropy import seed_isolate
+from runtime.stock import load_prelude
 
 MB = 1024 * 1024
 
@@ -64,12 +63,10 @@ class JS:
 def js() -> Iterator[JS]:
     """One isolate with the prelude, shared by the module's tests."""
     loop = asyncio.new_event_loop()
-    code = prelude.build()
 
     async def make() -> V8Isolate:
         isolate = V8Isolate(loop, memory_limit=64 * MB)
-        isolate.eval(code)
-        seed_isolate(isolate)
+        load_prelude(isolate)  # with its chunk loader (IDNA tables)
         return isolate
 
     isolate = loop.run_until_complete(make())

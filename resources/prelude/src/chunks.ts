@@ -1,0 +1,42 @@
+// Prelude chunks (runtime/webapi/chunks.py): large data loaded on first use
+// through a synchronous host function and a shared buffer, so that every
+// isolate does not parse it. The host puts both on globalThis before the
+// prelude runs; they are captured here and removed, so script code can never
+// reach them. The buffer stays referenced for the isolate's life (the host
+// holds a view of its memory).
+const g = globalThis as Record<string, unknown>;
+const loader = typeof g.__isoplayLoad === "function" ? (g.__isoplayLoad as () => unknown) : null;
+const shared = g.__isoplayLoadBuf instanceof ArrayBuffer ? g.__isoplayLoadBuf : null;
+delete g.__isoplayLoad;
+delete g.__isoplayLoadBuf;
+
+const MISSING = 0xffffffff;
+const HEADER = 16;
+
+function ask(name: string, op: number, offset: number): number {
+  const view = new DataView(shared!);
+  view.setUint32(0, op, true);
+  view.setUint32(4, name.length, true);
+  view.setUint32(8, offset, true);
+  view.setUint32(12, MISSING, true);
+  const bytes = new Uint8Array(shared!);
+  for (let i = 0; i < name.length; i++) bytes[HEADER + i] = name.charCodeAt(i) & 0x7f;
+  loader!();
+  return view.getUint32(12, true);
+}
+
+/** The bytes of a named chunk; throws if the host has none (or no loader was installed). */
+export function loadChunk(name: string): Uint8Array {
+  if (!loader || !shared) throw new Error(`isoplay: prelude chunk "${name}" is unavailable (no host loader in this isolate)`);
+  const size = ask(name, 1, 0);
+  if (size === MISSING) throw new Error(`isoplay: the host has no prelude chunk "${name}"`);
+  const out = new Uint8Array(size);
+  const payload = new Uint8Array(shared, HEADER + name.length);
+  for (let at = 0; at < size;) {
+    const n = ask(name, 2, at);
+    if (n === MISSING || n === 0) throw new Error(`isoplay: reading prelude chunk "${name}" failed`);
+    out.set(payload.subarray(0, n), at);
+    at += n;
+  }
+  return out;
+}
