@@ -148,3 +148,61 @@ def url_setters(iso: Isolate) -> AreaResult:
 def url_idna(iso: Isolate) -> AreaResult:
     """toascii.json: IDNA (UTS #46) host processing."""
     return run_js_area(iso, "url-idna", _IDNA_JS, {"records": _records("toascii.json")})
+
+
+_URLPATTERN_JS = r"""
+(data) => {
+  const COMPONENTS = ["protocol", "username", "password", "hostname", "port", "pathname", "search", "hash"];
+  const out = [];
+  // the data write an unmatched optional group (undefined) as null
+  const same = (a, b) => JSON.stringify(a, (k, v) => v === undefined ? null : v) === JSON.stringify(b);
+  for (const t of data.records) {
+    const title = `new URLPattern(${JSON.stringify(t.pattern)})` + (t.inputs ? `.exec(${JSON.stringify(t.inputs)})` : "");
+    let err = null;
+    try {
+      let pattern = null, threw = null;
+      try { pattern = new URLPattern(...t.pattern); } catch (e) { threw = e; }
+      if (t.expected_obj === "error") {
+        if (!(threw instanceof TypeError)) err = "constructor: expected a TypeError, got " + (threw ? threw.name : "a pattern");
+        out.push([title, err]); continue;
+      }
+      if (threw) throw threw;
+      if (t.expected_obj) {
+        for (const k of COMPONENTS) if (k in t.expected_obj && pattern[k] !== t.expected_obj[k]) { err = `pattern.${k}: got ${JSON.stringify(pattern[k])}, want ${JSON.stringify(t.expected_obj[k])}`; break; }
+      }
+      if (!err && t.inputs) {
+        if (t.expected_match === "error") {
+          let a = null, b = null;
+          try { pattern.test(...t.inputs); } catch (e) { a = e; }
+          try { pattern.exec(...t.inputs); } catch (e) { b = e; }
+          if (!(a instanceof TypeError) || !(b instanceof TypeError)) err = "test/exec: expected TypeErrors";
+        } else {
+          const matched = pattern.test(...t.inputs);
+          const result = pattern.exec(...t.inputs);
+          if (!t.expected_match) {
+            if (matched || result !== null) err = `expected no match, test=${matched}`;
+          } else if (!matched || !result) {
+            err = `expected a match, test=${matched}`;
+          } else {
+            const want = t.expected_match.inputs ?? t.inputs;
+            if (!same(result.inputs, want)) err = `inputs: got ${JSON.stringify(result.inputs)}`;
+            for (const k of COMPONENTS) {
+              if (err) break;
+              const exp = t.expected_match[k] ?? ((t.exactly_empty_components ?? []).includes(k) ? { input: "", groups: {} } : { input: "", groups: { "0": "" } });
+              if (!same(result[k], exp)) err = `${k}: got ${JSON.stringify(result[k])}, want ${JSON.stringify(exp)}`;
+            }
+          }
+        }
+      }
+    } catch (e) { err = "threw " + String(e); }
+    out.push([title, err]);
+  }
+  return out;
+}
+"""
+
+
+@area("urlpattern")
+def urlpattern(iso: Isolate) -> AreaResult:
+    """urlpatterntestdata.json."""
+    return run_js_area(iso, "urlpattern", _URLPATTERN_JS, {"records": _load("urlpatterntestdata.json")})

@@ -18,6 +18,7 @@ import {
 import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
 import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
+import { installURLPattern } from "./urlpattern";
 import { DOMException, defineGlobals, utf8Encode } from "./util";
 
 // How the platform objects print in console.log (Node-like).
@@ -57,6 +58,8 @@ defineGlobals({
 });
 defineLazyGlobals(STREAM_GLOBALS); // the streams polyfill loads on first use
 addDomExceptionConstants();
+
+installURLPattern();
 
 registerHttp({
   buildRequest: requestFromHost,
