@@ -46,6 +46,10 @@ class HostContext(Protocol):
         """A shared ``httpx.AsyncClient`` for outgoing fetches."""
         ...
 
+    def cache(self) -> Any:
+        """The script's Cache API store (runtime.webapi.cache.CacheStore)."""
+        ...
+
 
 HostOp = Callable[[HostContext, Any], Awaitable[Any]]
 
@@ -88,7 +92,8 @@ def _load_builtin_ops() -> None:
     import importlib
 
     _builtins_loaded = True
-    for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression"):
+    for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression",
+                   "runtime.webapi.cache_ops"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

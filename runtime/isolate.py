@@ -94,6 +94,8 @@ class ScriptHost:
     secrets: dict[str, str] = field(default_factory=dict)
     codecs: Any = field(default=None, repr=False)
     """Open CompressionStream codecs of this script (runtime/webapi/compression.py)."""
+    cache_store: Any = None
+    """The runtime.webapi.cache.CacheStore behind ``caches`` (owned by the caller)."""
     _http: Any = None
 
     def kv(self, binding: str) -> Any:
@@ -101,6 +103,12 @@ class ScriptHost:
         if self.kv_store is None:
             raise hostops.HostOpError("Error", f"KV binding {binding} is not available here")
         return self.kv_store.namespace(binding)
+
+    def cache(self) -> Any:
+        """The Cache API store behind ``caches.default`` / ``caches.open``."""
+        if self.cache_store is None:
+            raise hostops.HostOpError("Error", "the Cache API is not available here")
+        return self.cache_store
 
     def http(self) -> Any:
         """A shared httpx.AsyncClient for the script's fetches."""

@@ -99,6 +99,11 @@ class Project:
         """The local KV SQLite file."""
         return self.data_dir / "kv.sqlite3"
 
+    @property
+    def cache_path(self) -> Path:
+        """The local Cache API SQLite file (``caches``), beside KV."""
+        return self.data_dir / "cache.sqlite3"
+
     def relpath(self, path: Path | str) -> str:
         """``path`` relative to the root, with forward slashes."""
         return Path(path).resolve().relative_to(self.root).as_posix()

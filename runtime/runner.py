@@ -14,12 +14,13 @@ from runtime.invocation import InvocationResult, Trigger
 from runtime.isolate import ScriptHost, ScriptIsolate
 from runtime.kv.store import KVStore
 from runtime.project import Project
+from runtime.webapi.cache import SQLiteCacheStore
 
 
-def host_for(project: Project, built: Bundle, store: KVStore) -> ScriptHost:
-    """The ScriptHost of a local project (its KV store, secrets, allow-list)."""
+def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCacheStore | None = None) -> ScriptHost:
+    """The ScriptHost of a local project (its KV store, Cache API store, secrets, allow-list)."""
     return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
-                      kv_store=store, secrets=project.secrets())
+                      kv_store=store, secrets=project.secrets(), cache_store=cache)
 
 
 async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
@@ -31,7 +32,8 @@ async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
     project = Project.open(root)
     built = await bundle(project.root, manifest=project.manifest())
     store = KVStore(project.kv_path)
-    host = host_for(project, built, store)
+    cache = SQLiteCacheStore(project.cache_path)
+    host = host_for(project, built, store, cache)
     try:
         isolate = ScriptIsolate(built, host)
         try:
@@ -41,3 +43,4 @@ async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
     finally:
         await host.aclose()
         store.close()
+        cache.close()

@@ -32,6 +32,7 @@ from runtime.project import Project, write_types
 from runtime.runner import host_for
 from runtime.stock import IsolateStock
 from runtime.triggers import CronScheduler
+from runtime.webapi.cache import SQLiteCacheStore
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class ProjectRuntime:
         self.clock = clock
         self.kv = KVStore(self.project.kv_path)
         """The project's local KV store, shared by every version's pool."""
+        self.cache = SQLiteCacheStore(self.project.cache_path)
+        """The project's Cache API store (``.isoplay/cache.sqlite3``, kept across restarts)."""
         self.stock = IsolateStock()
         """Ready isolates: a reload starts its new version from one (see runtime/stock.py)."""
         self.pool: IsolatePool | None = None
@@ -156,7 +159,7 @@ class ProjectRuntime:
                 self.last_error = None
                 self.on_build(report)
                 return report
-            pool = IsolatePool(built, host_for(self.project, built, self.kv), metrics=self.metrics,
+            pool = IsolatePool(built, host_for(self.project, built, self.kv, self.cache), metrics=self.metrics,
                                stock=self.stock)
             await pool.start()
         except (BundleError, ManifestError, UserError) as exc:
@@ -285,3 +288,4 @@ class ProjectRuntime:
             await task
         self.stock.close()
         self.kv.close()
+        self.cache.close()

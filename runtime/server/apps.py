@@ -38,6 +38,7 @@ from runtime.server.storage import DeploymentStorage, VersionRecord
 from runtime.server.versions import InvalidVersion, parse_range, resolve
 from runtime.stock import IsolateStock
 from runtime.triggers import CronScheduler
+from runtime.webapi.cache import SQLiteCacheStore
 
 log = logging.getLogger(__name__)
 APPS_DIR = "apps"
@@ -97,6 +98,7 @@ class AppRuntimes:
         self._pool_locks: dict[PoolKey, asyncio.Lock] = {}
         self._last_used: dict[PoolKey, float] = {}
         self._kv: dict[str, KVStore] = {}
+        self._cache: dict[str, SQLiteCacheStore] = {}
         self._crons: dict[str, CronScheduler] = {}
         self._live: dict[str, str | None] = {}
         self._served_live: set[PoolKey] = set()
@@ -124,6 +126,9 @@ class AppRuntimes:
         for store in self._kv.values():
             store.close()
         self._kv.clear()
+        for cache in self._cache.values():
+            cache.close()
+        self._cache.clear()
 
     # ---- resolution ----------------------------------------------------------
     def resolve(self, app: str, range_text: str | None) -> VersionRecord:
@@ -230,13 +235,20 @@ class AppRuntimes:
 
     def _host(self, app: str, bundle: Bundle) -> ScriptHost:
         return ScriptHost(script_name=app, fetch_allow=server_fetch_allow(bundle.manifest.fetch_allow),
-                          kv_store=self.kv(app), secrets={})
+                          kv_store=self.kv(app), secrets={}, cache_store=self.cache(app))
 
     def kv(self, app: str) -> KVStore:
         """The app's KV store (opened on first use)."""
         store = self._kv.get(app)
         if store is None:
             store = self._kv[app] = self.storage.open_kv(app)
+        return store
+
+    def cache(self, app: str) -> SQLiteCacheStore:
+        """The app's Cache API store (its own file in the app's folder, opened on first use)."""
+        store = self._cache.get(app)
+        if store is None:
+            store = self._cache[app] = SQLiteCacheStore.for_data_dir(self.app_dir(app))
         return store
 
     def app_dir(self, app: str) -> Path:
@@ -328,6 +340,9 @@ class AppRuntimes:
         store = self._kv.pop(app, None)
         if store is not None:
             store.close()
+        cache = self._cache.pop(app, None)
+        if cache is not None:
+            cache.close()
         if remove_data:
             await asyncio.to_thread(shutil.rmtree, self.app_dir(app), True)
 

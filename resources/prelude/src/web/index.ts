@@ -2,6 +2,7 @@
 // and functions; this file installs them on globalThis and registers Request /
 // Response with the host bridge.
 import { pushLog, registerHttp } from "../host";
+import { Cache, CacheStorage, caches } from "./cache";
 import { structuredClone } from "./clone";
 import { INSPECT, console, inspect } from "./console";
 import { Crypto, CryptoKey, SubtleCrypto, crypto } from "./crypto";
@@ -49,6 +50,7 @@ defineGlobals({
   TextEncoder, TextDecoder, atob, btoa,
   Crypto, CryptoKey, SubtleCrypto, crypto,
   structuredClone,
+  Cache, CacheStorage, caches,
   console,
   Blob, File, CompressionStream, DecompressionStream,
   CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageChannel, MessageEvent, MessagePort, reportError,
