@@ -107,6 +107,12 @@ def respond_outcome(exchange: Exchange, outcome: InvocationResult | BaseExceptio
         log.error("an invocation failed inside isoplay: %r", outcome)
         exchange.respond_text(500, f"500 Internal Server Error: {outcome}\n" if dev else "500 Internal Server Error\n")
         return
+    if outcome.status == 101 and outcome.outcome == "ok":
+        from runtime.webapi.websocket import accept_upgrade
+
+        held = outcome.lease
+        accept_upgrade(exchange, outcome, held.pool.host.sockets if held is not None else None, dev=dev)
+        return
     if outcome.body_stream is not None and outcome.status is not None:
         exchange.respond_stream(outcome.status, list(outcome.headers), outcome.body_stream)
         return

@@ -93,7 +93,7 @@ def _load_builtin_ops() -> None:
 
     _builtins_loaded = True
     for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression",
-                   "runtime.webapi.cache_ops"):
+                   "runtime.webapi.cache_ops", "runtime.webapi.websocket"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

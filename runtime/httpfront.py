@@ -16,7 +16,11 @@ HTTP/1.1 handled here: keep-alive and HTTP/1.0 close, pipelining (answered in
 order), chunked request bodies (httptools decodes them), ``Expect:
 100-continue``, HEAD, a body limit (413, then close), malformed requests (400,
 then close), idle keep-alive connections closed after ``keep_alive_s``.
-Upgrades (WebSocket) are refused with 501.
+Upgrades: a ``Connection: upgrade`` request reaches the handler like any other
+(``FrontRequest.upgrade``); the handler may switch the connection to another protocol
+with ``Exchange.switch_protocols`` (the WebSocket path, runtime/webapi/websocket.py),
+after which the front only passes bytes through. Answered normally instead, the
+connection closes after the answer; requests the handler does not take get 501.
 
 Limits on the request head (``FrontLimits``, see README "Decisions"): a
 request target longer than ``max_url_bytes`` is answered 414, more than
@@ -54,6 +58,8 @@ MAX_PIPELINED = 32
 """Parsed requests one connection may queue before the front stops reading from it."""
 HEAD_SLICE = 8192
 """While a request head is being read, data is fed to the parser this many bytes at a time."""
+MAX_EARLY_UPGRADE_BYTES = 1024 * 1024
+"""Bytes a client may send after an upgrade request before the answer; the connection closes beyond."""
 LINGER_S = 1.0
 """After a refusal (400, 413, 414, 431), input is read and dropped this long before the socket closes."""
 
@@ -86,10 +92,10 @@ class FrontLimits:
 class FrontRequest:
     """One parsed request."""
 
-    __slots__ = ("body", "headers", "http_version", "keep_alive", "method", "target")
+    __slots__ = ("body", "headers", "http_version", "keep_alive", "method", "target", "upgrade")
 
     def __init__(self, method: str, target: str, headers: Headers, body: bytes, keep_alive: bool,
-                 http_version: str) -> None:
+                 http_version: str, upgrade: bool = False) -> None:
         self.method = method
         self.target = target
         """The request target as sent: path and query, still percent-encoded."""
@@ -98,6 +104,8 @@ class FrontRequest:
         self.body = body
         self.keep_alive = keep_alive
         self.http_version = http_version
+        self.upgrade = upgrade
+        """The client asked to switch protocols (``Connection: upgrade``)."""
 
     @property
     def path(self) -> str:
@@ -209,7 +217,8 @@ class Exchange:
         conn = self.conn
         if conn.closed:
             return
-        keep_alive = self.request.keep_alive and not conn.closing and not conn.draining
+        keep_alive = (self.request.keep_alive and not conn.closing and not conn.draining
+                      and not self.request.upgrade)
         head = encode_head(status, headers, len(body), keep_alive)
         bodiless = status in (204, 304) or self.request.method == "HEAD"
         conn.transport.write(head if bodiless else head + body)
@@ -228,7 +237,7 @@ class Exchange:
             stream.cancel()
             return
         self.on_abort = stream.cancel
-        keep_alive = self.request.keep_alive and not conn.closing
+        keep_alive = self.request.keep_alive and not conn.closing and not self.request.upgrade
         length = stream.length
         conn.transport.write(encode_head(status, headers, length, keep_alive))
         bodiless = status in (204, 304) or self.request.method == "HEAD"
@@ -262,6 +271,26 @@ class Exchange:
         if chunked:
             conn.transport.write(b"0\r\n\r\n")
         conn.finished(keep_alive)
+
+    def switch_protocols(self, head: bytes, on_data: Callable[[bytes], None],
+                         on_lost: Callable[[], None]) -> asyncio.Transport | None:
+        """Answer an upgrade request with ``head`` (a 101) and hand the connection over.
+
+        From then on every byte received goes to ``on_data`` (bytes that arrived after the
+        request head first), ``on_lost`` runs once when the connection closes, and the front
+        no longer parses, times out idle, or answers anything on it. Returns the transport,
+        or None when the client has already gone.
+        """
+        if self.done:
+            raise RuntimeError("the request was already answered")
+        self.done = True
+        self.on_abort = None
+        conn = self.conn
+        if conn.closed:
+            return None
+        conn.transport.write(head)
+        conn.switch(on_data, on_lost)
+        return conn.transport
 
 
 FRESH_CONNECTION_GRACE_S = 1.0
@@ -301,6 +330,23 @@ class _Connection(asyncio.Protocol):
         """The next bytes belong to a request head (between requests, or before its headers end)."""
         self._head_fed = 0
         self._header_bytes = 0
+        self.raw: Callable[[bytes], None] | None = None
+        """After ``switch_protocols``: where received bytes go."""
+        self._raw_lost: Callable[[], None] | None = None
+        self._after_upgrade: bytearray | None = None
+        """Bytes received after an upgrade request's head, until the handler decides."""
+
+    def switch(self, on_data: Callable[[bytes], None], on_lost: Callable[[], None]) -> None:
+        """Stop speaking HTTP on this connection (see ``Exchange.switch_protocols``)."""
+        self.current = None
+        self.waiting.clear()
+        self.raw, self._raw_lost = on_data, on_lost
+        early, self._after_upgrade = self._after_upgrade, None
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        if early:
+            on_data(bytes(early))
 
     # ---- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -316,6 +362,9 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.front.connections.discard(self)
+        if self._raw_lost is not None:
+            lost, self._raw_lost = self._raw_lost, None
+            lost()
         current = self.current
         if current is not None and current.on_abort is not None:  # answered exchanges drop on_abort
             current.on_abort()
@@ -345,6 +394,14 @@ class _Connection(asyncio.Protocol):
             self._next()
 
     def data_received(self, data: bytes) -> None:
+        if self.raw is not None:
+            self.raw(data)
+            return
+        if self._after_upgrade is not None:  # waiting for the handler to take the upgrade
+            self._after_upgrade += data
+            if len(self._after_upgrade) > MAX_EARLY_UPGRADE_BYTES:
+                self.transport.close()
+            return
         if self.closing:
             return
         self.last_active = time.monotonic()
@@ -376,8 +433,13 @@ class _Connection(asyncio.Protocol):
                 if self._in_head and self._head_fed > most:
                     self._refuse(*self.front.head_too_large(len(self._url)))
                     return
-        except httptools.HttpParserUpgrade:
-            self._refuse(501, "501 Not Implemented: protocol upgrades (WebSocket) are not supported\n")
+        except httptools.HttpParserUpgrade as exc:
+            # The head of an upgrade request was read (its request has started): what follows
+            # belongs to the new protocol, kept until the handler switches or answers.
+            offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else len(data)
+            if self._after_upgrade is None:
+                self._after_upgrade = bytearray()
+            self._after_upgrade += data[offset:] if offset <= len(data) else b""
         except httptools.HttpParserError as exc:
             if self._refusal is not None:  # httptools wraps what a callback raised
                 self._refuse(*self._refusal)
@@ -437,14 +499,15 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         parser = self.parser
-        if parser.should_upgrade():
-            return  # feed_data raises HttpParserUpgrade next: refused with 501
+        upgrade = parser.should_upgrade()
+        if upgrade:
+            self._after_upgrade = bytearray()  # nothing more is parsed as HTTP on this connection
         chunks, self._body = self._body, []
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         del chunks  # the parts go as soon as the joined body exists: at most 2x the body, briefly
         self._in_head = True
         request = FrontRequest(parser.get_method().decode("ascii"), self._url.decode("latin-1"), self._headers,
-                               body, parser.should_keep_alive(), parser.get_http_version())
+                               body, parser.should_keep_alive(), parser.get_http_version(), upgrade)
         if self.current is None and not self.write_paused:
             self._start(request)
         else:
@@ -465,6 +528,10 @@ class _Connection(asyncio.Protocol):
             exchange.respond_text(500, "500 Internal Server Error: isoplay failed to handle the request\n")
             return
         if not taken:
+            if request.upgrade:
+                self.current = None
+                self._refuse(501, "501 Not Implemented: this route does not take protocol upgrades (WebSocket)\n")
+                return
             self.asgi_task = asyncio.get_running_loop().create_task(self.front.bridge.run(self, exchange))
 
     def finished(self, keep_alive: bool) -> None:
@@ -646,7 +713,7 @@ class HttpFront:
             await asyncio.sleep(min(5.0, self.keep_alive_s / 2))
             cutoff = time.monotonic() - self.keep_alive_s
             for conn in list(self.connections):
-                if conn.current is None and not conn.waiting and conn.last_active < cutoff:
+                if conn.raw is None and conn.current is None and not conn.waiting and conn.last_active < cutoff:
                     conn.transport.close()
 
     async def close(self, *, grace_s: float = 10.0) -> None:

@@ -12,7 +12,7 @@ from runtime.errors import Location
 from runtime.sourcemap import StackFrame
 
 Outcome = Literal["ok", "error", "timeout", "memory", "rejected"]
-TriggerKind = Literal["fetch", "scheduled", "event", "run"]
+TriggerKind = Literal["fetch", "scheduled", "event", "run", "socket"]
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,33 @@ class RunTrigger:
     route = property(lambda self: "run")
 
 
-Trigger = HttpRequest | ScheduledTrigger | EventTrigger | RunTrigger
+@dataclass(frozen=True)
+class SocketTrigger:
+    """One network event for a WebSocket the script holds (runtime/webapi/websocket.py)."""
+
+    socket: int
+    """The socket's host id in its isolate."""
+    type: str
+    """message, close or error."""
+    data: str | bytes | None = None
+    code: int = 1005
+    reason: str = ""
+
+    kind: TriggerKind = field(default="socket", init=False)
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON the prelude's ``invoke`` takes."""
+        event: dict[str, Any] = {"socket": self.socket, "type": self.type, "code": self.code, "reason": self.reason}
+        if isinstance(self.data, str):
+            event["data"] = {"text": self.data}
+        elif self.data is not None:
+            event["data"] = {"b64": base64.b64encode(self.data).decode("ascii")}
+        return {"kind": "socket", "socket": event}
+
+    route = property(lambda self: "websocket")
+
+
+Trigger = HttpRequest | ScheduledTrigger | EventTrigger | RunTrigger | SocketTrigger
 
 
 @dataclass(frozen=True)
@@ -178,6 +204,10 @@ class InvocationResult:
     """A ``runtime.webapi.streaming.ResponseStream`` when the body is streamed to a caller that asked for
     it (``HttpRequest.stream_response``): this result then arrives when the head does, with the logs so
     far, and a second result with the later logs and the final outcome follows when the body ends."""
+    socket: int | None = None
+    """A 101 response's WebSocket (its host id in the isolate ``isolate_id``)."""
+    lease: Any = None
+    """For a 101 from a pool: the runtime.pool.HeldIsolate kept for the socket (the front attaches or releases it)."""
 
     @property
     def ok(self) -> bool:

@@ -97,12 +97,22 @@ class ScriptHost:
     cache_store: Any = None
     """The runtime.webapi.cache.CacheStore behind ``caches`` (owned by the caller)."""
     _http: Any = None
+    _sockets: Any = None
 
     def kv(self, binding: str) -> Any:
         """The KV namespace store behind ``binding``."""
         if self.kv_store is None:
             raise hostops.HostOpError("Error", f"KV binding {binding} is not available here")
         return self.kv_store.namespace(binding)
+
+    @property
+    def sockets(self) -> Any:
+        """The script's WebSocket hub (runtime.webapi.websocket.SocketHub), made on first use."""
+        if self._sockets is None:
+            from runtime.webapi.websocket import SocketHub
+
+            self._sockets = SocketHub()
+        return self._sockets
 
     def cache(self) -> Any:
         """The Cache API store behind ``caches.default`` / ``caches.open``."""
@@ -351,6 +361,13 @@ class ScriptIsolate:
                 self.poisoned = True
                 raise
             raise ScriptError(f"isolate protocol failure: {exc.text}") from None
+        if isinstance(result, dict):
+            if "emit" in result:
+                self.host.sockets.emit(self.id, result["emit"])
+        else:  # a batch: one State per started invocation
+            for state in result:
+                if "emit" in state:
+                    self.host.sockets.emit(self.id, state["emit"])
         return result
 
     async def _drive(self, state: dict[str, Any], deadline: float, logs: list[LogEntry], body: _Body,
@@ -490,7 +507,8 @@ class ScriptIsolate:
         raw = body["text"].encode("utf-8") if "text" in body else base64.b64decode(body.get("b64", ""))
         return self._finish(trigger, started, "ok", logs, status=int(response["status"]), queue_ms=queue_ms,
                             status_text=response.get("statusText", ""),
-                            headers=tuple(map(tuple, response["headers"])), body=raw)
+                            headers=tuple(map(tuple, response["headers"])), body=raw,
+                            socket=response.get("webSocket"))
 
     def _finish(self, trigger: Trigger, started: float, outcome: Outcome, logs: list[LogEntry],
                 **fields: Any) -> InvocationResult:
@@ -519,6 +537,11 @@ class ScriptIsolate:
                 self.poisoned = True
             self._heap_at = now
         return self._heap_sample
+
+    @property
+    def closed(self) -> bool:
+        """Whether the V8 isolate was disposed of."""
+        return self.v8.closed
 
     def close(self) -> None:
         """Dispose of the V8 isolate."""

@@ -15,6 +15,12 @@
   crossing (a thread hand-off, ~40 us) is shared by up to ``BATCH_MAX`` requests.
   They still run one at a time, in order; a job that waits on host I/O ends its
   batch and keeps its isolate until it settles.
+- An isolate whose invocation answered with a WebSocket (101) is *held* for the
+  socket's life (``HeldIsolate``, as Workers keeps a socket's isolate): it takes no
+  other jobs, still counts against ``max_isolates``, and runs the socket's events
+  one at a time under the same ``timeout_ms`` and ``memory_mb``. Released, it goes
+  back to the idle list (or is replaced after a limit hit). A hold the front does not
+  attach within ``HOLD_ATTACH_S`` is released.
 """
 
 from __future__ import annotations
@@ -41,6 +47,43 @@ BATCH_MAX = 32
 """At most this many queued jobs go to an isolate in one crossing."""
 BATCHES_PER_TURN = 4
 """Batches one flush runs before it lets the event loop take I/O again."""
+HOLD_ATTACH_S = 10.0
+"""How long a WebSocket's held isolate waits for the front to attach the connection."""
+
+
+class HeldIsolate:
+    """One WebSocket's claim on the isolate that created it (see the module docstring)."""
+
+    def __init__(self, pool: IsolatePool, isolate: ScriptIsolate, socket: int) -> None:
+        self.pool = pool
+        self.isolate = isolate
+        self.socket = socket
+        self.attached = False
+        self.released = False
+
+    async def run(self, trigger: Trigger) -> InvocationResult:
+        """Run one of the socket's events on its isolate (one invocation at a time per isolate).
+
+        Raises:
+            RuntimeDisposed: the isolate was replaced or the pool stopped.
+        """
+        if self.released or self.isolate.closed:
+            raise RuntimeDisposed("the WebSocket's isolate is gone")
+        async with self.pool._held_locks[self.isolate]:
+            if self.isolate.closed:
+                raise RuntimeDisposed("the WebSocket's isolate is gone")
+            result = await self.isolate.invoke(trigger)
+        manifest = self.pool.bundle.manifest
+        self.pool.metrics.record_many(manifest.name, manifest.version, [(trigger, result)])
+        if self.pool.on_socket_result is not None:
+            self.pool.on_socket_result(trigger, result)
+        return result
+
+    def release(self) -> None:
+        """The socket is closed: give the isolate back (once)."""
+        if not self.released:
+            self.released = True
+            self.pool._unhold(self.isolate)
 
 
 @dataclass(frozen=True)
@@ -93,6 +136,11 @@ class IsolatePool:
         self._smap: SourceMap | None = None
         self._idle: list[ScriptIsolate] = []
         self._busy: set[ScriptIsolate] = set()
+        self._held: dict[ScriptIsolate, int] = {}
+        """Isolates kept by open WebSockets, with how many sockets each."""
+        self._held_locks: dict[ScriptIsolate, asyncio.Lock] = {}
+        self.on_socket_result: Callable[[Trigger, InvocationResult], None] | None = None
+        """Gets each WebSocket event's result (its logs), as a job's caller gets a request's."""
         self._pending: deque[Job] = deque()
         self._flush_handle: asyncio.Handle | None = None
         self._expiry: asyncio.TimerHandle | None = None
@@ -125,6 +173,18 @@ class IsolatePool:
         for isolate in self._idle:
             isolate.close()
         self._idle.clear()
+        for isolate in list(self._held):  # open WebSockets end (their sessions see the isolate gone)
+            lock = self._held_locks.get(isolate)
+            if lock is not None:
+                async with lock:
+                    isolate.close()
+            else:
+                isolate.close()
+        self._held.clear()
+        self._held_locks.clear()
+        hub = getattr(self.host, "_sockets", None)
+        if hub is not None:
+            await hub.close_all(1012, "service restart")
 
     async def wait_idle(self) -> None:
         """Wait until no invocation is running or queued."""
@@ -142,7 +202,7 @@ class IsolatePool:
     @property
     def size(self) -> int:
         """Isolates alive or being created."""
-        return len(self._idle) + len(self._busy) + self._creating
+        return len(self._idle) + len(self._busy) + len(self._held) + self._creating
 
     # ---- submitting --------------------------------------------------------------
     async def invoke(self, trigger: Trigger) -> InvocationResult:
@@ -241,7 +301,7 @@ class IsolatePool:
             return
         for job in reversed(jobs[batch.started:]):
             self._pending.appendleft(job)
-        self._deliver(list(zip(jobs, batch.results)))
+        self._deliver(list(zip(jobs, batch.results)), isolate)
         if batch.pending is not None:
             task = asyncio.get_running_loop().create_task(
                 self._finish(isolate, jobs[len(batch.results)], batch.pending))
@@ -268,12 +328,16 @@ class IsolatePool:
             self._retire(isolate)
         else:
             self._release(isolate)
-        self._deliver([(job, result)])
+        self._deliver([(job, result)], isolate)
 
-    def _deliver(self, finished: list[tuple[Job, InvocationResult]]) -> None:
+    def _deliver(self, finished: list[tuple[Job, InvocationResult]], isolate: ScriptIsolate | None = None) -> None:
         """Record finished jobs (one metrics call per batch) and hand out their results."""
         if not finished:
             return
+        if isolate is not None:
+            for _job, result in finished:
+                if result.socket is not None and result.outcome == "ok" and not isolate.poisoned and not isolate.closed:
+                    result.lease = self._hold(isolate, int(result.socket))
         self._invocations += len(finished)
         manifest = self.bundle.manifest
         self.metrics.record_many(manifest.name, manifest.version, [(job.trigger, result) for job, result in finished])
@@ -319,7 +383,40 @@ class IsolatePool:
         except Exception:  # an isoplay fault: log it; the next dispatch creates on demand
             log.exception("could not create a spare isolate for %s", self.bundle.manifest.name)
 
+    # ---- WebSocket holds ---------------------------------------------------------------
+    def _hold(self, isolate: ScriptIsolate, socket: int) -> HeldIsolate:
+        """Keep ``isolate`` out of rotation for a WebSocket (called before it is released)."""
+        self._busy.discard(isolate)
+        if isolate in self._idle:
+            self._idle.remove(isolate)
+        self._held[isolate] = self._held.get(isolate, 0) + 1
+        self._held_locks.setdefault(isolate, asyncio.Lock())
+        held = HeldIsolate(self, isolate, socket)
+
+        def unattached() -> None:
+            if not held.attached:
+                held.release()
+
+        asyncio.get_running_loop().call_later(HOLD_ATTACH_S, unattached)
+        return held
+
+    def _unhold(self, isolate: ScriptIsolate) -> None:
+        count = self._held.get(isolate, 0) - 1
+        if count > 0:
+            self._held[isolate] = count
+            return
+        self._held.pop(isolate, None)
+        self._held_locks.pop(isolate, None)
+        if isolate.closed:
+            return
+        if isolate.poisoned or self._stopped:
+            self._retire(isolate)
+        else:
+            self._release(isolate)
+
     def _release(self, isolate: ScriptIsolate) -> None:
+        if isolate in self._held:
+            return  # a WebSocket keeps it (see _hold)
         self._busy.discard(isolate)
         if self._stopped:
             isolate.close()
@@ -328,6 +425,8 @@ class IsolatePool:
         self._schedule_flush()
 
     def _retire(self, isolate: ScriptIsolate) -> None:
+        if isolate in self._held and not self._stopped and not isolate.poisoned:
+            return  # a WebSocket keeps it; replaced when released
         self._busy.discard(isolate)
         isolate.close()
         self._recycled += 1
@@ -375,7 +474,7 @@ class IsolatePool:
 
     def isolates(self) -> list[ScriptIsolate]:
         """The live isolates (idle and busy), for heap snapshots and the profiler."""
-        return [*self._idle, *self._busy]
+        return [*self._idle, *self._busy, *self._held]
 
     def __repr__(self) -> str:
         s = self.statistics()

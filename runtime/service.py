@@ -161,6 +161,7 @@ class ProjectRuntime:
                 return report
             pool = IsolatePool(built, host_for(self.project, built, self.kv, self.cache), metrics=self.metrics,
                                stock=self.stock)
+            pool.on_socket_result = self.on_logs
             await pool.start()
         except (BundleError, ManifestError, UserError) as exc:
             self.last_error = exc

@@ -24,6 +24,8 @@ export interface SerializedResponse {
   stream?: { getReader(): StreamReader };
   /** The stream's byte length when known (FixedLengthStream): sent as Content-Length. */
   length?: number;
+  /** A 101 response: the host id of the WebSocket the front upgrades to. */
+  webSocket?: number;
 }
 interface StreamReader { read(): Promise<{ done: boolean; value?: unknown }>; cancel(reason?: unknown): Promise<void> }
 export interface State {
@@ -36,12 +38,24 @@ export interface State {
   end?: boolean;
   /** The body pump is paused until the host has room for more: cross again with resume() then. */
   pull?: boolean;
+  /** One-way messages to the host (WebSocket frames the script sent): never dropped. */
+  emit?: unknown[];
 }
 
 const outbox: Op[] = [];
 const logs: LogEntry[] = [];
+const emits: unknown[] = []; // one-way messages to the host (WebSocket sends): kept even when the invocation ends
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextOpId = 1;
+
+const background = new Set<number>(); // ops that do not keep a socket invocation alive (ws.recv)
+
+/** Like hostCall, for a wait that may never end (an outbound socket's next frame): a
+ * "socket" invocation does not wait for it to settle. */
+export function hostCallBackground<T = unknown>(op: string, args: unknown): Promise<T> {
+  background.add(nextOpId);
+  return hostCall<T>(op, args);
+}
 
 /** Ask the host for async work; the promise settles on a later resume(). */
 export function hostCall<T = unknown>(op: string, args: unknown): Promise<T> {
@@ -51,6 +65,14 @@ export function hostCall<T = unknown>(op: string, args: unknown): Promise<T> {
     pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
   });
 }
+
+/** Send the host a one-way message (a WebSocket frame); it leaves with the next State, never dropped. */
+export function hostEmit(item: unknown): void { emits.push(item); }
+
+/** A "socket" invocation delivers one network event to a WebSocket (web/websocket.ts). */
+export interface SocketSpec { socket: number; type: string; data?: { text: string } | { b64: string }; code?: number; reason?: string }
+let socketDispatch: (spec: SocketSpec) => void = () => {};
+export function registerSocketDispatch(fn: (spec: SocketSpec) => void): void { socketDispatch = fn; }
 
 /** Record a console line for the current invocation. */
 export function pushLog(level: string, message: string): void {
@@ -184,7 +206,8 @@ let utf8Bytes: (s: string) => Uint8Array = () => { throw new Error("no UTF-8 enc
 
 // ---- invocations --------------------------------------------------------
 export interface InvokeSpec {
-  kind: "fetch" | "scheduled" | "event" | "run";
+  kind: "fetch" | "scheduled" | "event" | "run" | "socket";
+  socket?: SocketSpec;
   request?: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null; cf?: Record<string, unknown> };
   cron?: string; scheduledTime?: number;
   name?: string; payload?: unknown; input?: unknown;
@@ -197,7 +220,7 @@ const bindingFactories: Record<string, (name: string, options: unknown) => unkno
 
 interface Active {
   handlerDone: boolean; waitUntil: Promise<unknown>[]; waitSettled: number; outcome: Outcome | null;
-  uncaught: ErrorInfo | null; finished: Outcome | null; pump: Pump | null;
+  uncaught: ErrorInfo | null; finished: Outcome | null; pump: Pump | null; quiesce?: boolean;
 }
 let active: Active | null = null;
 
@@ -254,6 +277,13 @@ function start(spec: InvokeSpec): void {
   active = a;
   const fail = (e: unknown, kind?: string) => { a.outcome = { ok: false, error: errorInfo(e), kind }; a.handlerDone = true; };
   if (loadError) { a.outcome = { ok: false, error: loadError, kind: "load" }; a.handlerDone = true; return; }
+  if (spec.kind === "socket") {
+    // Listeners may be async (await KV, fetch): the invocation lasts until no host op
+    // they started is pending (collect()), under the same timeout_ms.
+    try { socketDispatch(spec.socket!); } catch (e) { reportUncaught(e); }
+    a.outcome = { ok: true, value: null }; a.handlerDone = true; a.quiesce = true;
+    return;
+  }
   const fn = handlers?.[spec.kind];
   if (typeof fn !== "function") {
     const msg = handlers === null
@@ -298,17 +328,19 @@ function start(spec: InvokeSpec): void {
 function collect(): string {
   let done: Outcome | null = null;
   const a = active;
-  if (a && a.handlerDone && a.waitSettled === a.waitUntil.length) {
+  if (a && a.handlerDone && a.waitSettled === a.waitUntil.length && (!a.quiesce || pending.size <= background.size)) {
     done = a.outcome;
     if (done && done.ok && a.uncaught === null) {
       // ok; fall through
     }
     active = null;
     pending.clear(); // ops of a finished invocation are dropped
+    background.clear();
   }
   let state: State = { done, ops: outbox.splice(0), logs: logs.splice(0), wake: done ? null : nextWake() };
   if (a && a.pump) streamPart(a.pump, state);
   if (done) { timers.clear(); state.wake = null; state.ops = []; }
+  if (emits.length) state.emit = emits.splice(0);
   try {
     return JSON.stringify(state);
   } catch (e) {
@@ -367,6 +399,7 @@ function resume(settles: Settle[]): string {
     const p = pending.get(id);
     if (!p) continue;
     pending.delete(id);
+    background.delete(id);
     if (ok) p.resolve(value);
     else {
       const v = value as { name?: string; message?: string };
@@ -394,7 +427,7 @@ function cancelBody(): string {
 }
 
 function abort(): string {
-  active = null; pending.clear(); timers.clear(); outbox.length = 0;
+  active = null; pending.clear(); background.clear(); timers.clear(); outbox.length = 0;
   return JSON.stringify({ logs: logs.splice(0) });
 }
 

@@ -4,6 +4,14 @@
 import { hostCall, type SerializedBody } from "../host";
 import type { URL } from "./url";
 import { Request, type RequestInit, Response, responseFromHost, serializeBody } from "./http";
+import { outboundSocket } from "./websocket";
+
+/** An outbound WebSocket (Workers: fetch with `Upgrade: websocket`): a 101 Response whose
+ * `webSocket` is the client end, to `accept()`. The host (wsproto) does the handshake. */
+async function connectWebSocket(req: Request): Promise<Response> {
+  const r = await hostCall<{ socket: number; headers: [string, string][] }>("ws.connect", { url: req.url, headers: [...req.headers] });
+  return new Response(null, { status: 101, headers: r.headers, webSocket: outboundSocket(r.socket, req.url) });
+}
 
 /** What the host's fetch op resolves with. */
 export interface HostFetchResult {
@@ -19,6 +27,7 @@ export async function fetch(input: string | URL | Request, init?: RequestInit): 
   if (scheme !== "http:" && scheme !== "https:") {
     throw new TypeError(`fetch: the URL scheme "${scheme}" is not supported (only http: and https:)`);
   }
+  if ((req.headers.get("upgrade") ?? "").toLowerCase() === "websocket") return connectWebSocket(req);
   const raw = req.body === null ? null : await req._consume();
   const call = hostCall<HostFetchResult>("fetch", {
     url: req.url,

@@ -3,6 +3,7 @@
 // ReadableStream when a script asks for `.body`, so the common path
 // (`new Response("text")` -> host) never copies or encodes twice.
 import { Blob, blobBytes } from "./blob";
+import { exportSocket } from "./websocket";
 import { AbortController, AbortSignal } from "./events";
 import { FormData, multipartDecode, multipartEncode } from "./formdata";
 import { localCf } from "./globals";
@@ -368,6 +369,11 @@ export function responseFromHost(res: { status: number; statusText: string; head
 export function serializeResponse(r: unknown): SerializedResponse {
   const res = r as Response;
   const headers: [string, string][] = [...res.headers];
+  if (res.status === 101) {
+    const socket = exportSocket(res.webSocket);
+    if (socket === null) throw new TypeError("A 101 response needs a webSocket: new Response(null, { status: 101, webSocket: client })");
+    return { status: 101, statusText: res.statusText, headers, body: null, webSocket: socket } as SerializedResponse;
+  }
   const b = bodyState(res);
   const src = b.src;
   if (src === null) return { status: res.status, statusText: res.statusText, headers, body: null };

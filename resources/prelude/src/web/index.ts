@@ -19,6 +19,7 @@ import {
 import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
 import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
+import { CloseEvent, ErrorEvent, WebSocket, WebSocketPair } from "./websocket";
 import { installURLPattern } from "./urlpattern";
 import { DOMException, defineGlobals, utf8Encode } from "./util";
 
@@ -51,6 +52,7 @@ defineGlobals({
   Crypto, CryptoKey, SubtleCrypto, crypto,
   structuredClone,
   Cache, CacheStorage, caches,
+  WebSocket, WebSocketPair, CloseEvent, ErrorEvent,
   console,
   Blob, File, CompressionStream, DecompressionStream,
   CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageChannel, MessageEvent, MessagePort, reportError,
