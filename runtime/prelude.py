@@ -85,6 +85,11 @@ def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
         # tr46's tables arrive as strings (web/idna.ts); its requires of them stay external.
         "--external:./lib/mappingTable.json",
         "--external:./lib/regexes.js",
+        # html-rewriter-wasm's Node glue (web/htmlrewriter.ts answers these while it loads).
+        "--external:util",
+        "--external:assert",
+        "--external:path",
+        "--external:fs",
     ]
     env = dict(os.environ)
     if tools.root is not None:

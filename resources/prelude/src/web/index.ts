@@ -17,6 +17,7 @@ import {
   addDomExceptionConstants, makePerformance, reportError,
 } from "./globals";
 import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
+import { HTMLRewriter } from "./htmlrewriter";
 import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
 import { CloseEvent, ErrorEvent, WebSocket, WebSocketPair } from "./websocket";
@@ -53,6 +54,7 @@ defineGlobals({
   structuredClone,
   Cache, CacheStorage, caches,
   WebSocket, WebSocketPair, CloseEvent, ErrorEvent,
+  HTMLRewriter,
   console,
   Blob, File, CompressionStream, DecompressionStream,
   CustomEvent, ErrorEvent, PromiseRejectionEvent, MessageChannel, MessageEvent, MessagePort, reportError,
