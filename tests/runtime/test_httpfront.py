@@ -153,10 +153,16 @@ async def test_http_1_0_closes_after_the_answer_and_head_has_no_body(front) -> N
     assert b"content-length: 13" in head and head.endswith(b"\r\n\r\n")
 
 
-async def test_an_upgrade_is_refused_with_501(front) -> None:
+async def test_an_upgrade_reaches_the_handler_or_is_refused_with_501(front) -> None:
     _server, _script, port = front
-    out = await exchange_raw(port, b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+    upgrade = b"Host: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+    # a route that does not take upgrades (here: the ASGI side) refuses them
+    out = await exchange_raw(port, b"GET /admin/json HTTP/1.1\r\n" + upgrade)
     assert out.startswith(b"HTTP/1.1 501 ") and b"WebSocket" in out
+    # the script handler gets the request; answered normally, the connection closes after the answer
+    # (nothing sent after the head is parsed as HTTP)
+    out = await exchange_raw(port, b"GET /ws HTTP/1.1\r\n" + upgrade + b"GET /echo HTTP/1.1\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in out and out.count(b"HTTP/1.1") == 1
 
 
 async def test_a_handler_bug_is_a_500_and_the_connection_goes_on(front) -> None:
