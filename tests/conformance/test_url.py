@@ -1,6 +1,6 @@
 """URL conformance: the WPT URL data (parsing, origin, setters, IDNA) through the prelude's URL.
 
-The areas live in bench/conformance_url.py (``python -m bench.conformance`` prints the same
+The areas live in bench/conformance/areas/url*.py (``python -m bench.conformance`` prints the same
 figures); here every subtest must pass.
 """
 
@@ -10,7 +10,8 @@ import asyncio
 
 import pytest
 
-from bench import conformance
+from bench.conformance import area_modules
+from bench.conformance.jsisolate import Isolate, isolate
 from runtime.engine import V8Isolate
 from runtime.stock import load_prelude
 from runtime.webapi import chunks
@@ -20,18 +21,19 @@ MB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def iso():  # type: ignore[no-untyped-def]
-    with conformance.isolate() as i:
+    with isolate() as i:
         yield i
 
 
 @pytest.mark.parametrize("name", ["url", "url-origin", "url-setters", "url-idna"])
-def test_wpt_url_area_passes_fully(iso: conformance.Isolate, name: str) -> None:
-    result = conformance.load_areas()[name](iso)
-    assert result.total > 80
-    assert result.failures == [], "\n".join(result.failures[:20])
+def test_wpt_url_area_passes_fully(iso: Isolate, name: str) -> None:
+    outcomes = area_modules()[name].run(iso)
+    assert len(outcomes) > 80
+    failures = [f"{case}: {detail}" for case, ok, detail in outcomes if not ok]
+    assert failures == [], "\n".join(failures[:20])
 
 
-def test_fullwidth_host_maps_to_ascii_not_punycode(iso: conformance.Isolate) -> None:
+def test_fullwidth_host_maps_to_ascii_not_punycode(iso: Isolate) -> None:
     assert iso.eval('new URL("http://Ｇｏ.com").host') == "go.com"
     assert iso.eval('new URL("http://münchen.de/").hostname') == "xn--mnchen-3ya.de"
     assert iso.eval('new URL("http://GOO\\u200b\\u2060\\ufeffgoo.com").host') == "googoo.com"

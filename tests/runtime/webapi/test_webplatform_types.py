@@ -6,7 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from bench import conformance
+from bench.conformance.jsisolate import isolate
 from runtime.project import new_project
 from runtime.typecheck import check
 
@@ -46,7 +46,7 @@ def test_declared_globals_exist_in_the_isolate() -> None:
     text = (Path(__file__).resolve().parents[3] / "resources" / "types" / "webplatform.d.ts").read_text()
     declared = re.findall(r"^declare (?:class|const) (\w+)", text, re.M)
     assert {"WebSocketPair", "HTMLRewriter"} <= set(declared)
-    with conformance.isolate() as iso:
+    with isolate() as iso:
         kinds = iso.json("JSON.stringify(" + repr(declared) + ".map((n) => typeof globalThis[n]))")
         extra = iso.json("JSON.stringify([typeof caches.default.match, typeof URLPattern,"
                          " typeof new Response(null, { status: 101, webSocket: new WebSocketPair()[0] }).webSocket.accept])")

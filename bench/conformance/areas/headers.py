@@ -1,4 +1,4 @@
-"""Conformance area ``headers``: the Fetch standard's Headers, as the WPT ``fetch/api/headers``
+"""Conformance area ``headers``: Conformance area ``headers``: the Fetch standard's Headers, as the WPT ``fetch/api/headers``
 tests check it (constructor conversions, name/value validation and normalisation, sort and
 combine, Set-Cookie, live iteration, guards). Each subtest is ours: a JS function that throws
 on a mismatch.
@@ -6,9 +6,12 @@ on a mismatch.
 
 from __future__ import annotations
 
-from bench.conformance import AreaResult, Isolate, area, run_js_area
+from bench.conformance import Outcome
+from bench.conformance.jsisolate import Isolate, run_js
 
-_HEADERS_JS = r"""
+NAME = "headers"
+
+JS = r"""
 (data) => {
   const eq = (a, b, what) => { const x = JSON.stringify(a), y = JSON.stringify(b); if (x !== y) throw new Error(`${what ?? "value"}: got ${x}, want ${y}`); };
   const throwsType = (fn, what) => { try { fn(); } catch (e) { if (e instanceof TypeError) return; throw new Error(`${what}: threw ${e && e.name}, want TypeError`); } throw new Error(`${what}: did not throw`); };
@@ -116,7 +119,6 @@ _HEADERS_JS = r"""
 """
 
 
-@area("headers")
-def headers(iso: Isolate) -> AreaResult:
-    """Headers per the Fetch standard and WebIDL."""
-    return run_js_area(iso, "headers", _HEADERS_JS, {})
+def run(iso: Isolate | None = None) -> list[Outcome]:
+    """One outcome per subtest."""
+    return run_js(JS, {}, iso)
