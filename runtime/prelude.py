@@ -82,7 +82,7 @@ def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
         # The neutral platform reads no package.json main field by default; tr46 (IDNA,
         # required lazily by web/url.ts) asks for its dependency as "punycode/".
         "--main-fields=module,main",
-        # tr46's tables arrive as strings (web/idna.ts); its requires of them stay external.
+        # tr46's tables are prelude chunks (web/idna.ts answers these two requires).
         "--external:./lib/mappingTable.json",
         "--external:./lib/regexes.js",
         # html-rewriter-wasm's Node glue (web/htmlrewriter.ts answers these while it loads).
