@@ -20,7 +20,7 @@ import { FormData, Request, Response, requestFromHost, serializeBody, serializeR
 import { HTMLRewriter } from "./htmlrewriter";
 import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
-import { CloseEvent, ErrorEvent, WebSocket, WebSocketPair } from "./websocket";
+import { CloseEvent, WebSocket, WebSocketPair } from "./websocket";
 import { installURLPattern } from "./urlpattern";
 import { DOMException, defineGlobals, utf8Encode } from "./util";
 
@@ -53,7 +53,7 @@ defineGlobals({
   Crypto, CryptoKey, SubtleCrypto, crypto,
   structuredClone,
   Cache, CacheStorage, caches,
-  WebSocket, WebSocketPair, CloseEvent, ErrorEvent,
+  WebSocket, WebSocketPair, CloseEvent,
   HTMLRewriter,
   console,
   Blob, File, CompressionStream, DecompressionStream,

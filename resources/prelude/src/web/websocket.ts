@@ -12,7 +12,7 @@
 // socket, as the answer to a pending `ws.recv` host op.
 import { hostCallBackground, hostEmit, registerSocketDispatch } from "../host";
 import { Event, EventTarget } from "./events";
-import { MessageEvent } from "./globals";
+import { ErrorEvent, MessageEvent } from "./globals";
 import { base64Decode, base64Encode, DOMException, tag, toArrayBuffer, viewOf } from "./util";
 
 const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
@@ -26,14 +26,6 @@ export class CloseEvent extends Event {
 }
 tag(CloseEvent, "CloseEvent");
 
-export class ErrorEvent extends Event {
-  readonly message: string; readonly error: unknown;
-  constructor(type: string, init?: { message?: string; error?: unknown }) {
-    super(type);
-    this.message = init?.message ?? ""; this.error = init?.error ?? null;
-  }
-}
-tag(ErrorEvent, "ErrorEvent");
 
 type Payload = { text: string } | { b64: string };
 const CONSTRUCT = Symbol("WebSocket");
