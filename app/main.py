@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QMessageLogContext, QSettings, QtMsgType, QTimer, qInstallMessageHandler
@@ -113,6 +114,8 @@ class Ide:
     """Run and Debug and Debug Console docks, toolbar, menu and the open project's debug controller (app/debugging.py)."""
     testing: TestingPanel | None = None
     """The Testing dock: test files and tests, run with isoplay test's runner (app/testing.py)."""
+    testing_markers: Any = None
+    """The editors' ▶ run-test markers (app/testing.GutterMarkers)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:

@@ -1,7 +1,8 @@
 """Margins, markers and indicators of the editor (numbers, setup, colours).
 
 Margins: 0 line numbers, 1 breakpoints / current-line arrow (clickable),
-2 folding. Indicators carry diagnostics (squiggles) and find matches.
+2 folding, 3 ▶ run-test markers beside ``it(``/``test(`` (clickable; zero width until a
+test file gets markers). Indicators carry diagnostics (squiggles) and find matches.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from editor.types import Severity
 MARGIN_LINE_NUMBERS = 0
 MARGIN_SYMBOLS = 1
 MARGIN_FOLD = 2
+MARGIN_TESTS = 3
+TEST_MARGIN_WIDTH = 14
+TEST_PASSED_COLOUR = "#2f9e44"
 
 
 class Marker(enum.IntEnum):
@@ -25,6 +29,14 @@ class Marker(enum.IntEnum):
     BREAKPOINT_DISABLED = 2
     CURRENT_LINE = 3
     CURRENT_LINE_BACKGROUND = 4
+    TEST_IDLE = 5
+    TEST_PASSED = 6
+    TEST_FAILED = 7
+
+
+TEST_MARKERS = {"idle": Marker.TEST_IDLE, "pass": Marker.TEST_PASSED, "fail": Marker.TEST_FAILED}
+"""A test's status -> the marker beside its declaration."""
+TEST_MARGIN_MASK = (1 << Marker.TEST_IDLE) | (1 << Marker.TEST_PASSED) | (1 << Marker.TEST_FAILED)
 
 
 class Indicator(enum.IntEnum):
@@ -73,6 +85,12 @@ def setup_margins(sci: ScintillaEdit) -> None:
     sci.setMarginSensitiveN(MARGIN_FOLD, True)
     for number, symbol in _FOLD_MARKERS:
         sci.markerDefine(number, symbol)
+    sci.setMarginTypeN(MARGIN_TESTS, int(Scintilla.MarginType.Symbol))
+    sci.setMarginMaskN(MARGIN_TESTS, TEST_MARGIN_MASK)
+    sci.setMarginWidthN(MARGIN_TESTS, 0)
+    sci.setMarginSensitiveN(MARGIN_TESTS, True)
+    for marker in TEST_MARKERS.values():
+        sci.markerDefine(marker, int(Scintilla.MarkerSymbol.Arrow))
     flags = Scintilla.AutomaticFold.Show | Scintilla.AutomaticFold.Click | Scintilla.AutomaticFold.Change
     sci.setAutomaticFold(int(flags))
     _define_debug_markers(sci)
@@ -105,6 +123,9 @@ def colour_decorations(sci: ScintillaEdit, theme: Theme) -> None:
     _colour_marker(sci, Marker.BREAKPOINT_DISABLED, theme.margin_foreground, theme.margin_background)
     _colour_marker(sci, Marker.CURRENT_LINE, theme.warning, theme.current_line)
     sci.markerSetBack(Marker.CURRENT_LINE_BACKGROUND, bgr(theme.current_line))
+    _colour_marker(sci, Marker.TEST_IDLE, theme.margin_foreground, theme.margin_foreground)
+    _colour_marker(sci, Marker.TEST_PASSED, TEST_PASSED_COLOUR, TEST_PASSED_COLOUR)
+    _colour_marker(sci, Marker.TEST_FAILED, theme.error, theme.error)
     for number, _symbol in _FOLD_MARKERS:
         _colour_marker(sci, number, theme.margin_background, theme.margin_foreground)
 

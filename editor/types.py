@@ -92,6 +92,16 @@ class MarginClicked:
 
 
 @dataclass(frozen=True)
+class TestMarkerClicked:
+    """Payload of ``CodeEditor.sig_test_marker_clicked``."""
+
+    __test__ = False  # not a pytest test class
+
+    line: int
+    """0-based line whose ▶ (run this test) was clicked."""
+
+
+@dataclass(frozen=True)
 class TextChange:
     """One incremental edit, in the coordinates of the text *before* it."""
 

@@ -34,6 +34,7 @@ from editor.types import (
     DocumentChanged,
     ExternalChange,
     MarginClicked,
+    TestMarkerClicked,
     TextPosition,
     TextRange,
     ThemeName,
@@ -101,6 +102,8 @@ class CodeEditor(QWidget):
     """CaretMoved: the caret moved or the selection changed (for the status bar and the outline)."""
     sig_margin_clicked = Signal(object)
     """MarginClicked: the breakpoint margin of a line was clicked."""
+    sig_test_marker_clicked = Signal(object)
+    """TestMarkerClicked: the ▶ beside a test's declaration was clicked."""
     sig_char_typed = Signal(object)
     """CharTyped: the user typed a printable character."""
     sig_completion_requested = Signal(object)
@@ -574,6 +577,25 @@ class CodeEditor(QWidget):
             line = self.view.markerNext(line + 1, 1 << marker)
         return lines
 
+    def set_test_markers(self, lines: dict[int, str]) -> None:
+        """Show ▶ beside 0-based ``lines`` (status ``idle``, ``pass`` or ``fail`` picks its colour);
+        an empty dict hides the run-test margin."""
+        for marker in decorations.TEST_MARKERS.values():
+            self.view.markerDeleteAll(marker)
+        for line, status in lines.items():
+            self.view.markerAdd(line, decorations.TEST_MARKERS.get(status, decorations.Marker.TEST_IDLE))
+        self.view.setMarginWidthN(decorations.MARGIN_TESTS, decorations.TEST_MARGIN_WIDTH if lines else 0)
+
+    def test_markers(self) -> dict[int, str]:
+        """0-based line -> status of the ▶ markers shown (they follow edits)."""
+        found: dict[int, str] = {}
+        for status, marker in decorations.TEST_MARKERS.items():
+            line = self.view.markerNext(0, 1 << marker)
+            while line >= 0:
+                found[line] = status
+                line = self.view.markerNext(line + 1, 1 << marker)
+        return found
+
     def set_current_line(self, line: int | None) -> None:
         """Show the debugger's arrow and highlight on 0-based `line` (None clears it)."""
         self.view.markerDeleteAll(Marker.CURRENT_LINE)
@@ -635,6 +657,8 @@ class CodeEditor(QWidget):
     def _on_view_margin_clicked(self, position: int, _modifiers: int, margin: int) -> None:
         if margin == decorations.MARGIN_SYMBOLS:
             self.sig_margin_clicked.emit(MarginClicked(self.view.lineFromPosition(position)))
+        elif margin == decorations.MARGIN_TESTS:
+            self.sig_test_marker_clicked.emit(TestMarkerClicked(self.view.lineFromPosition(position)))
 
     def _on_view_dwell_start(self, x: int, y: int) -> None:
         pos = self.view.positionFromPointClose(x, y)

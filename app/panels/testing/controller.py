@@ -109,6 +109,8 @@ class TestingController(QObject):
     """SourceLocation: open the editor at a test or a failure."""
     sig_run_finished = Signal(object)
     """RunResult: a run (or a listing) ended."""
+    sig_rows_changed = Signal(object)
+    """str: the tests (or their statuses) of this project-relative file changed (gutter markers follow)."""
     _sig_event = Signal(object)
     """(internal) a run event, emitted on the runtime thread and delivered queued on the GUI thread."""
 
@@ -157,6 +159,22 @@ class TestingController(QObject):
         """Slot: a Run button."""
         self.run(target)
 
+    def test_at(self, file: str, line: int) -> TestTarget | None:
+        """The test declared on 1-based ``line`` of ``file`` (the first one, if several share it)."""
+        for row in self.rows.get(file, {}).values():
+            if row.line == line:
+                return TestTarget(file, row.name)
+        return None
+
+    def markers(self, file: str) -> dict[int, str]:
+        """0-based line -> status for the ▶ markers of ``file`` (skipped and to-do tests get none)."""
+        out: dict[int, str] = {}
+        for row in self.rows.get(file, {}).values():
+            if row.line and row.status not in ("skip", "todo"):
+                worst = "fail" if "fail" in (row.status, out.get(row.line - 1)) else row.status
+                out[row.line - 1] = worst if worst in ("pass", "fail") else "idle"
+        return out
+
     def on_view_location_activated(self, target: TestTarget) -> None:
         """Slot: a row was double-clicked; open its file at the test (or the file's top)."""
         if self.root is None or target.file is None:
@@ -186,6 +204,7 @@ class TestingController(QObject):
                           r.errors[0].summary() if r.errors else "")
             self.rows.setdefault(row.file, {})[row.name] = row
             self.view.update_test(row)
+            self.sig_rows_changed.emit(row.file)
         elif isinstance(event, FileFinished):
             self._file_finished(event.result)
 
@@ -202,6 +221,7 @@ class TestingController(QObject):
                 rows[case.full_name] = TestRow(case.file, case.full_name, case.line, status)
         self.rows[event.file] = rows
         self.view.show_files({f: list(r.values()) for f, r in sorted(self.rows.items())})
+        self.sig_rows_changed.emit(event.file)
 
     def _file_finished(self, result: FileResult) -> None:
         for row in self.rows.get(result.file, {}).values():

@@ -98,3 +98,28 @@ def test_double_click_opens_the_test_line(qtbot: Any, env: dict[str, Any]) -> No
     item = panel.widget.test_item(FILE, NOT_FOUND)
     with qtbot.waitSignal(panel.controller.sig_location_requested, timeout=5_000):
         panel.widget.tree.itemDoubleClicked.emit(item, 1)
+
+
+def test_gutter_markers_beside_tests_run_the_clicked_test(qtbot: Any, env: dict[str, Any]) -> None:
+    from app.testing import GutterMarkers
+    from editor.decorations import MARGIN_TESTS
+    from editor.widget import CodeEditor
+
+    panel, root = env["panel"], env["root"]
+    editor = CodeEditor()
+    qtbot.addWidget(editor)
+    path = (root / FILE).resolve()
+    editor.load_file(path)
+    markers = GutterMarkers(panel.controller, lambda p: editor if Path(p).resolve() == path else None)
+    with qtbot.waitSignal(panel.controller.sig_run_finished, timeout=WAIT_MS):
+        panel.attach_root(root)
+    markers.attach_editor(path)
+    lines = [i for i, text in enumerate(path.read_text().splitlines()) if text.lstrip().startswith("it(")]
+    assert editor.test_markers() == {line: "idle" for line in lines}
+    assert editor.view.marginWidthN(MARGIN_TESTS) > 0
+    clicked = lines[2]  # "answers 404 for /404"
+    with qtbot.waitSignal(panel.controller.sig_run_finished, timeout=WAIT_MS) as finished:
+        editor.view.marginClicked.emit(editor.view.positionFromLine(clicked), 0, MARGIN_TESTS)
+    assert [t.case.full_name for f in finished.args[0].files for t in f.tests if t.status == "pass"] == [NOT_FOUND]
+    assert editor.test_markers() == {lines[0]: "idle", lines[1]: "idle", clicked: "pass"}
+    assert status_of(panel.widget.test_item(FILE, NOT_FOUND)) == "pass"
