@@ -145,3 +145,12 @@ def test_corpus_is_large_enough_and_pinned() -> None:
         declared = json.loads((project / "package.json").read_text(encoding="utf-8")).get("dependencies", {})
         for name, version in declared.items():
             assert lock["packages"][f"node_modules/{name}"]["version"] == version, (project.name, name)
+
+
+@pytest.mark.parametrize("project", [p for p in corpus.projects() if corpus.spec(p).get("type_check")], ids=lambda p: p.name)
+def test_project_type_checks_clean(project: Path, tmp_path: Path) -> None:
+    from runtime.typecheck import check
+
+    root = corpus.materialise(project, tmp_path / project.name)
+    diags = asyncio.run(check(root))
+    assert not diags, "\n".join(str(d) for d in diags)

@@ -20,9 +20,9 @@ router
     await env.NOTES.delete(`note:${params.id}`);
     return new Response(null, { status: 204 });
   })
-  .get("/notes", async (_req, env) => {
+  .get("/notes", async (_req: IRequest, env: Env) => {
     const list = await env.NOTES.list({ prefix: "note:" });
-    return list.keys.map((k) => k.name.slice(5));
+    return list.keys.map((k: { name: string }) => k.name.slice(5));
   });
 
 export default { ...router };
