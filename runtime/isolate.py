@@ -20,6 +20,7 @@ from typing import Any
 
 from runtime import hostops
 from runtime.bundler import Bundle
+from runtime.compat.hints import explain as explain_error
 from runtime.engine import EvalFailed, EvalOutOfMemory, EvalTimedOut, V8Isolate, dumps
 from runtime.errors import ScriptError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Outcome, Trigger
@@ -479,6 +480,7 @@ class ScriptIsolate:
     def _error(self, info: dict[str, Any], *, kind: str = "exception") -> ErrorInfo:
         stack_text, frames = map_stack(info.get("stack", ""), self.bundle.script_url, self.smap)
         name, message = info.get("name", "Error"), info.get("message", "")
+        message = explain_error(name, message)
         if not stack_text.strip():
             stack_text = f"{name}: {message}"
         return ErrorInfo(name, message, stack_text, tuple(frames), kind)

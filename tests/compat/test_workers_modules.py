@@ -115,3 +115,19 @@ def test_isoplay_npm_runs_the_bundled_npm(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "app", "npm", "run", "no-such-script"], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert proc.returncode != 0  # npm's own failure (no package.json) and exit code come through
+
+
+def test_eval_in_a_library_is_explained(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    root = project(tmp_path, BASE, {"src/lib.js": "export const compile = (src) => new Function('x', src);\n",
+                                    "src/index.ts": 'import { compile } from "./lib.js";\n'
+                                                    "export default { fetch() { return new Response(String(compile('return x')(1))); } };"})
+    result = get(root)
+    assert not result.ok and result.error.name == "EvalError"
+    assert "called eval() or new Function(), which Workers and isoplay forbid" in result.error.message
+    assert result.error.frames and result.error.frames[0].file == "src/lib.js"
+
+
+def test_node_global_without_the_flag_is_explained(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    root = project(tmp_path, BASE, {"src/index.ts": "export default { fetch() { return new Response(Buffer.from('a').toString()); } };"})
+    result = get(root)
+    assert not result.ok and 'Buffer is a Node.js global; add compatibility_flags = ["nodejs_compat"]' in result.error.message
