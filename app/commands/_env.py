@@ -40,3 +40,22 @@ def show_config_warnings(directory: Any) -> None:
         return
     for warning in manifest.warnings:
         print(f"▲ [WARNING] {warning}", file=sys.stderr)
+    summary = config_summary(manifest)
+    if summary:
+        print(summary, file=sys.stderr)
+
+
+def config_summary(manifest: Any) -> str | None:
+    """One line on what a wrangler config sets that isoplay shows but does not act on locally."""
+    if manifest.source == "isoplay.toml":
+        return None
+    parts = [f"compatibility_date {manifest.compatibility_date}"]
+    if manifest.compatibility_flags:
+        parts.append("flags " + ", ".join(manifest.compatibility_flags))
+    if manifest.routes:
+        parts.append("routes (not used locally) " + ", ".join(manifest.routes))
+    if manifest.limits.cpu_ms is not None:
+        parts.append(f"cpu_ms {manifest.limits.cpu_ms} (isoplay enforces wall time: timeout_ms "
+                     f"{manifest.limits.timeout_ms})")
+    env = f" [env {manifest.environment}]" if manifest.environment else ""
+    return f"{manifest.source}{env}: " + "; ".join(parts)

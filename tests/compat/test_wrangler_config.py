@@ -287,3 +287,22 @@ def test_hostile_configs_fail_in_one_line(tmp_path: Path, name: str, content: st
     with pytest.raises(ManifestError) as info:
         load_manifest(tmp_path, today=TODAY)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cli_env_flag_and_config_summary(tmp_path: Path, tools, capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from app.cli import main
+
+    monkeypatch.delenv("CLOUDFLARE_ENV", raising=False)
+    write(tmp_path, {"wrangler.toml": "colour = 1\n" + FULL_TOML.replace('compatibility_flags = ["nodejs_compat"]\n', ""),
+                     "src/index.ts": "export default { fetch(r: Request, env: { GREETING: string }) {"
+                                     " return new Response(env.GREETING); } };"})
+    code = main(["run", str(tmp_path), "--env", "staging", "--json"])
+    monkeypatch.delenv("CLOUDFLARE_ENV", raising=False)  # the flag exports it for child processes
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["body"] == "hello staging"
+    assert "wrangler.toml [env staging]: compatibility_date 2025-01-15" in err
+    assert "routes (not used locally) shop.example.com/*" in err and "cpu_ms 50000" in err
+    assert "unexpected field 'colour'" in err
