@@ -42,10 +42,7 @@ def project_manifest(root: Path, env: str | None = None) -> Manifest:
     from runtime.compat import wrangler
 
     if (root / MANIFEST_NAME).is_file() or wrangler.find_config(root) is None:
-        if env:
-            raise ManifestError(f"--env {env}: environments exist only in wrangler configs, and {root.name} "
-                                f"uses {MANIFEST_NAME}")
-        return load_manifest(root)
+        return load_manifest(root)  # (an environment name means nothing to isoplay.toml: it has none)
     return wrangler.load_manifest(root, env)
 
 

@@ -295,12 +295,12 @@ def test_cli_env_flag_and_config_summary(tmp_path: Path, tools, capsys: pytest.C
 
     from app.cli import main
 
-    monkeypatch.delenv("CLOUDFLARE_ENV", raising=False)
+    monkeypatch.setenv("CLOUDFLARE_ENV", "")  # recorded first, so teardown restores the original state
     write(tmp_path, {"wrangler.toml": "colour = 1\n" + FULL_TOML.replace('compatibility_flags = ["nodejs_compat"]\n', ""),
                      "src/index.ts": "export default { fetch(r: Request, env: { GREETING: string }) {"
                                      " return new Response(env.GREETING); } };"})
     code = main(["run", str(tmp_path), "--env", "staging", "--json"])
-    monkeypatch.delenv("CLOUDFLARE_ENV", raising=False)  # the flag exports it for child processes
+    monkeypatch.delenv("CLOUDFLARE_ENV")  # the flag exported it (for child processes)
     out, err = capsys.readouterr()
     assert code == 0 and json.loads(out)["body"] == "hello staging"
     assert "wrangler.toml [env staging]: compatibility_date 2025-01-15" in err
