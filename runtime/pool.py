@@ -21,16 +21,29 @@
   one at a time under the same ``timeout_ms`` and ``memory_mb``. Released, it goes
   back to the idle list (or is replaced after a limit hit). A hold the front does not
   attach within ``HOLD_ATTACH_S`` is released.
+- Batching must not cost parallelism: the pool measures what a job costs (the
+  crossing's CPU time per job it started, the lowest of the last few). Cheap
+  jobs (under ``OFFLOAD_JOB_MS``, e.g. hello world) cross from the event loop's thread,
+  the cheapest hand-off, batched as above. Costly jobs cross from a worker thread
+  per isolate, so several isolates run JavaScript in parallel (V8 does, on
+  separate cores) and the event loop stays free to read requests, refuse what
+  passes ``max_queue`` and expire what waited ``queue_timeout_ms``. Then queued
+  jobs are spread over every free isolate first (a batch each, as even as they
+  come), and a batch holds only as many as fit its ``BATCH_BUDGET_MS`` by the
+  measured cost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from runtime.bundler import Bundle
 from runtime.errors import RuntimeDisposed
@@ -46,7 +59,21 @@ HEAP_RECYCLE_FRACTION = 0.8
 BATCH_MAX = 32
 """At most this many queued jobs go to an isolate in one crossing."""
 BATCHES_PER_TURN = 4
-"""Batches one flush runs before it lets the event loop take I/O again."""
+"""Batches one flush runs inline before it lets the event loop take I/O again."""
+OFFLOAD_JOB_MS = 0.15
+"""A pool whose jobs cost at least this much (ms of CPU per job, see COST_WINDOW) runs its
+crossings on worker threads, in parallel; below it they run on the event loop's thread."""
+COST_WINDOW = 8
+"""The cost of a job is the lowest CPU time per job of the last this many crossings (process CPU
+time, so other isolates running in parallel can only make a crossing look costlier)."""
+COST_SAMPLES_NEEDED = 3
+"""Crossings measured before the CPU cost is trusted."""
+LONG_CROSSING_MS = 20.0
+"""Crossings that keep their thread this long (wall time, even the shortest of the last
+COST_WINDOW) run on worker threads whatever their CPU cost, so the event loop is never held."""
+BATCH_BUDGET_MS = 2.0
+"""A batch for a worker thread holds about this much work by the measured cost (the isolate's
+own batch budget stops starting new jobs after the same time)."""
 HOLD_ATTACH_S = 10.0
 """How long a WebSocket's held isolate waits for the front to attach the connection."""
 
@@ -100,6 +127,14 @@ class PoolStatistics:
     max_isolates: int
     batches: int = 0
     """Crossings that started invocations (``invocations / batches`` is the mean batch size)."""
+    offloaded: int = 0
+    """Crossings made from worker threads (costly jobs, run in parallel)."""
+    job_cost_ms: float = 0.0
+    """What one job costs in a crossing (CPU, the lowest of the recent crossings, per job)."""
+    crossing_ms: float = 0.0
+    """How long a crossing holds its thread (wall, the lowest of the recent crossings)."""
+    max_queue_ms: float = 0.0
+    """Longest a started job waited in the queue."""
 
 
 class Job:
@@ -150,6 +185,14 @@ class IsolatePool:
         self._batches = 0
         self._stopped = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.job_cost_ms = 0.0
+        """What one job costs in a crossing (CPU time; see ``COST_WINDOW`` and ``OFFLOAD_JOB_MS``)."""
+        self.crossing_ms = 0.0
+        """How long a crossing holds its thread (wall time, the lowest of the last ``COST_WINDOW``)."""
+        self._costs: deque[tuple[float, float]] = deque(maxlen=COST_WINDOW)
+        self._executor: ThreadPoolExecutor | None = None
+        self._offloaded = 0
+        self._max_queue_ms = 0.0
 
     # ---- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -185,6 +228,9 @@ class IsolatePool:
         hub = getattr(self.host, "_sockets", None)
         if hub is not None:
             await hub.close_all(1012, "service restart")
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
 
     async def wait_idle(self) -> None:
         """Wait until no invocation is running or queued."""
@@ -248,9 +294,19 @@ class IsolatePool:
         return job
 
     # ---- dispatching -------------------------------------------------------------
+    @property
+    def offloading(self) -> bool:
+        """Whether crossings run on worker threads: the jobs cost CPU (``OFFLOAD_JOB_MS``) or a
+        crossing would hold the event loop too long (``LONG_CROSSING_MS``)."""
+        return self.job_cost_ms >= OFFLOAD_JOB_MS or self.crossing_ms >= LONG_CROSSING_MS
+
     def _flush(self) -> None:
-        """Hand queued jobs to free isolates, a batch per crossing (a few batches per loop turn)."""
+        """Hand queued jobs to free isolates: costly jobs spread over all of them on worker
+        threads; cheap ones batched inline, a batch per crossing (a few per loop turn)."""
         self._flush_handle = None
+        if self.offloading:
+            self._flush_threaded()
+            return
         for _ in range(BATCHES_PER_TURN):
             while self._pending and self._pending[0].cancelled:
                 self._pending.popleft()
@@ -260,16 +316,38 @@ class IsolatePool:
             if isolate is None:
                 self._arm_expiry()
                 return
-            size = BATCH_MAX
-            if self.limits.max_invocations:  # never run an isolate past max_invocations
-                size = max(1, min(size, self.limits.max_invocations - isolate.invocations))
-            jobs = [self._pending.popleft() for _ in range(min(size, len(self._pending)))]
-            jobs = [job for job in jobs if not job.cancelled]
+            jobs = self._take_jobs(isolate, BATCH_MAX)
             if jobs:
                 self._run(isolate, jobs)
             else:
                 self._release(isolate)
         self._schedule_flush()
+
+    def _flush_threaded(self) -> None:
+        """Every free isolate takes a share of the queue (idle isolates before batching)."""
+        while not self._stopped:
+            while self._pending and self._pending[0].cancelled:
+                self._pending.popleft()
+            if not self._pending:
+                return
+            free = len(self._idle) + max(0, self.limits.max_isolates - self.size)
+            isolate = self._take_isolate()
+            if isolate is None:
+                self._arm_expiry()
+                return
+            fits = max(1, int(BATCH_BUDGET_MS / max(self.job_cost_ms, 1e-3)))
+            share = math.ceil(len(self._pending) / max(1, free))
+            jobs = self._take_jobs(isolate, min(BATCH_MAX, fits, share))
+            if jobs:
+                self._run_threaded(isolate, jobs)
+            else:
+                self._release(isolate)
+
+    def _take_jobs(self, isolate: ScriptIsolate, size: int) -> list[Job]:
+        if self.limits.max_invocations:  # never run an isolate past max_invocations
+            size = max(1, min(size, self.limits.max_invocations - isolate.invocations))
+        jobs = [self._pending.popleft() for _ in range(min(size, len(self._pending)))]
+        return [job for job in jobs if not job.cancelled]
 
     def _take_isolate(self) -> ScriptIsolate | None:
         if self._idle:
@@ -289,17 +367,67 @@ class IsolatePool:
         return isolate
 
     def _run(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
+        """One crossing on the event loop's thread."""
         self._batches += 1
         crossing = time.perf_counter()
+        cpu = time.process_time()
         waits = [(crossing - job.submitted) * 1000 for job in jobs]
         try:
             batch = isolate.run_batch([job.trigger for job in jobs], queue_ms=waits)
         except Exception as exc:  # a protocol failure: an isoplay bug, reported to every caller
-            self._retire(isolate)
-            for job in jobs:
-                job.on_done(exc)
+            self._batch_failed(isolate, jobs, exc)
             return
-        for job in reversed(jobs[batch.started:]):
+        self._batch_done(isolate, jobs, batch, time.process_time() - cpu, time.perf_counter() - crossing, waits)
+
+    def _run_threaded(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
+        """One crossing on a worker thread; its results come back to the loop."""
+        self._batches += 1
+        self._offloaded += 1
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=max(1, self.limits.max_isolates),
+                                                thread_name_prefix=f"isoplay-{self.bundle.manifest.name}")
+        loop = self._loop or asyncio.get_running_loop()
+        triggers = [job.trigger for job in jobs]
+
+        def cross() -> tuple[Any, float, float, list[float]]:
+            crossing = time.perf_counter()
+            cpu = time.process_time()
+            waits = [(crossing - job.submitted) * 1000 for job in jobs]
+            batch = isolate.run_batch(triggers, queue_ms=waits)
+            return batch, time.process_time() - cpu, time.perf_counter() - crossing, waits
+
+        def back(future: asyncio.Future[tuple[Any, float, float, list[float]]]) -> None:
+            exc = future.exception()
+            if exc is not None:
+                self._batch_failed(isolate, jobs, exc)
+                return
+            batch, cpu, wall, waits = future.result()
+            self._batch_done(isolate, jobs, batch, cpu, wall, waits)
+            self._schedule_flush()
+
+        loop.run_in_executor(self._executor, cross).add_done_callback(back)
+
+    def _batch_failed(self, isolate: ScriptIsolate, jobs: list[Job], exc: BaseException) -> None:
+        self._retire(isolate)
+        for job in jobs:
+            job.on_done(exc)
+
+    def _batch_done(self, isolate: ScriptIsolate, jobs: list[Job], batch: Any, cpu: float, wall: float,
+                    waits: list[float]) -> None:
+        """Measure the crossing, queue again what it did not start, hand out results, free the isolate.
+
+        ``cpu`` is the process CPU time the crossing took (V8's thread computes while the caller
+        waits): unlike wall time it does not grow when the machine is busy with other work.
+        ``wall`` is how long the crossing held its thread (the event loop's, when inline)."""
+        started = batch.started
+        if isolate.invocations > started:  # an isolate's first crossing also compiles the script
+            self._costs.append((cpu * 1000 / max(1, started), wall * 1000))
+            if len(self._costs) >= COST_SAMPLES_NEEDED:
+                self.job_cost_ms = min(c for c, _ in self._costs)
+            self.crossing_ms = min(w for _, w in self._costs)
+        if started:
+            self._max_queue_ms = max(self._max_queue_ms, max(waits[:started]))
+        for job in reversed(jobs[started:]):
             self._pending.appendleft(job)
         self._deliver(list(zip(jobs, batch.results)), isolate)
         if batch.pending is not None:
@@ -470,7 +598,9 @@ class IsolatePool:
         return PoolStatistics(busy=len(self._busy), idle=len(self._idle), queued=len(self._pending),
                               created=self._created, recycled=self._recycled, rejected=self._rejected,
                               invocations=self._invocations, max_isolates=self.limits.max_isolates,
-                              batches=self._batches)
+                              batches=self._batches, offloaded=self._offloaded, job_cost_ms=self.job_cost_ms,
+                              crossing_ms=self.crossing_ms,
+                              max_queue_ms=self._max_queue_ms)
 
     def isolates(self) -> list[ScriptIsolate]:
         """The live isolates (idle and busy), for heap snapshots and the profiler."""
