@@ -13,14 +13,38 @@ Egress is limited to the manifest's ``[fetch] allow`` list. An entry is a host
 (``api.example.com``: any port), a ``host:port`` (``127.0.0.1:8080``), an IPv6
 literal in brackets (``[::1]:8080``), or ``*.example.com`` for subdomains. Each
 redirect hop is checked too, so an allowed host cannot bounce a script elsewhere.
+
+On the server (``isoplay serve``) names are not enough: a name in the allow-list
+may resolve to this machine or its network. There a script's client is
+``guarded_client(EgressPolicy(...))``: its transport resolves every host it
+connects to (each redirect hop opens its own connection), checks every address
+with ``EgressPolicy.refusal`` after resolution and connects to the checked
+address itself, so a DNS answer cannot change between check and connect (no
+rebinding window); the Host header and the TLS server name (SNI, certificate
+check) stay the name. Refused: loopback, unspecified (``0.0.0.0/8``, ``::``),
+link-local (``169.254.0.0/16``: cloud metadata, ``fe80::/10``), multicast and
+reserved addresses, and the private ranges (``10/8``, ``172.16/12``,
+``192.168/16``, ``100.64/10``, ``fc00::/7``) unless the operator allows them
+(``isoplay serve --fetch-allow-private``); IPv4 addresses inside IPv6 (mapped
+``::ffff:a.b.c.d``, compatible ``::a.b.c.d``, 6to4 ``2002::/16``, NAT64
+``64:ff9b::/96``) are judged as the IPv4 address they carry. The script's
+TypeError names the rule. ``isoplay dev`` and ``run`` do not guard: a project
+there may reach ``127.0.0.1:PORT`` when its manifest lists it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import ipaddress
+import socket
+import ssl
+import typing
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from runtime.hostops import HostContext, HostOpError, host_op
@@ -87,6 +111,136 @@ def refusal(url: str) -> HostOpError:
         "TypeError",
         f'fetch to {shown} is not allowed: add "{shown}" to [fetch] allow in isoplay.toml',
     )
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NET = ipaddress.ip_network
+_ALWAYS_REFUSED: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    ("loopback", (_NET("127.0.0.0/8"), _NET("::1/128"))),
+    ("unspecified", (_NET("0.0.0.0/8"), _NET("::/128"))),
+    ("link-local", (_NET("169.254.0.0/16"), _NET("fe80::/10"))),
+    ("multicast", (_NET("224.0.0.0/4"), _NET("ff00::/8"))),
+    ("reserved", (_NET("240.0.0.0/4"), _NET("192.0.0.0/24"), _NET("198.18.0.0/15"))),
+)
+_PRIVATE = ("private", (_NET("10.0.0.0/8"), _NET("172.16.0.0/12"), _NET("192.168.0.0/16"), _NET("100.64.0.0/10"),
+                        _NET("fc00::/7")))
+_NAT64 = _NET("64:ff9b::/96")
+_COMPATIBLE = _NET("::/96")
+
+
+def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, 6to4, NAT64), if any."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    """Which resolved addresses a server-side script may connect to."""
+
+    allow_private: bool = False
+    """The operator lets scripts reach 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7."""
+
+    def refusal(self, address: str) -> str | None:
+        """The rule that refuses ``address`` (e.g. ``"loopback (127.0.0.0/8)"``), or None."""
+        try:
+            ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return "unparsable address"
+        candidates: list[IPAddress] = [ip]
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            candidates.append(inner)
+        rules = _ALWAYS_REFUSED if self.allow_private else (*_ALWAYS_REFUSED, _PRIVATE)
+        for candidate in candidates:
+            for name, nets in rules:
+                for net in nets:
+                    if candidate.version == net.version and candidate in net:
+                        return f"{name} ({net})"
+        return None
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class EgressRefused(Exception):
+    """A resolved address is not allowed for server-side scripts (the message names the rule)."""
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves, checks and connects to the checked address (the name stays for Host and SNI)."""
+
+    def __init__(self, policy: EgressPolicy) -> None:
+        self.policy = policy
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: typing.Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        address = await self.checked_address(host, port)
+        return await self.inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
+                                            socket_options=socket_options)
+
+    async def checked_address(self, host: str, port: int) -> str:
+        """The first address of ``host`` the policy allows; EgressRefused when none is."""
+        name = host.strip("[]")
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"cannot resolve {name}: {exc.strerror}") from None
+        first: tuple[str, str] | None = None
+        for _family, _type, _proto, _canon, sockaddr in infos:
+            address = str(sockaddr[0])
+            rule = self.policy.refusal(address)
+            if rule is None:
+                return address
+            first = first or (address, rule)
+        shown = f"[{name}]" if ":" in name else name
+        if first is None:
+            raise httpcore.ConnectError(f"cannot resolve {name}: no address")
+        address, rule = first
+        literal = _is_literal(name)
+        said = f"{shown} is" if literal and address == name else f"{shown} resolves to {address},"
+        private = "" if self.policy.allow_private else "; private ranges need isoplay serve --fetch-allow-private"
+        raise EgressRefused(f"{said} a {rule} address, and scripts on this server may not connect to "
+                            f"{rule.split(' (')[0]} addresses{private if rule.startswith('private') else ''}")
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: typing.Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise EgressRefused("unix sockets are not reachable from scripts")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with a connection pool on ``_GuardedBackend`` (no proxies, no env)."""
+
+    def __init__(self, policy: EgressPolicy) -> None:
+        super().__init__(trust_env=False)
+        limits = httpx.Limits()
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl.create_default_context(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend(policy))
+
+
+def guarded_client(policy: EgressPolicy) -> httpx.AsyncClient:
+    """An AsyncClient for server-side scripts whose every connection passes ``policy``."""
+    return httpx.AsyncClient(transport=_GuardedTransport(policy), follow_redirects=False, timeout=DEFAULT_TIMEOUT_S,
+                             trust_env=False)
 
 
 def _request_body(body: Any) -> bytes | None:
@@ -156,6 +310,10 @@ async def fetch(ctx: HostContext, args: Any) -> dict[str, Any]:
         try:
             request = client.build_request(method, url, headers=headers, content=body, timeout=timeout)
             response = await client.send(request, stream=True, follow_redirects=False)
+        except httpx.InvalidURL as exc:
+            raise HostOpError("TypeError", f"fetch: invalid URL {url}: {exc}") from None
+        except EgressRefused as exc:
+            raise HostOpError("TypeError", f"fetch to {_display_host(url)} is not allowed: {exc}") from None
         except httpx.TimeoutException:
             raise HostOpError("TypeError", f"fetch to {url} timed out after {timeout:g} s") from None
         except httpx.HTTPError as exc:

@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-bundle-mb", type=float, default=DEFAULT_MAX_BUNDLE_BYTES / MIB, metavar="N",
                    help="largest upload accepted (default: 10)")
     p.add_argument("--dev-errors", action="store_true", help="answer script errors with their TypeScript stack")
+    p.add_argument("--fetch-allow-private", action="store_true",
+                   help="let scripts fetch private addresses (10/8, 172.16/12, 192.168/16, fc00::/7); "
+                        "loopback and link-local stay refused")
     limits = FrontLimits()
     p.add_argument("--max-url-bytes", type=int, default=limits.max_url_bytes, metavar="N",
                    help=f"longest request target; 414 beyond (default: {limits.max_url_bytes})")
@@ -235,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     node = os.environ.get("ISOPLAY_NODE") or socket.gethostname()
     config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors,
-                          front_limits=front_limits, store=store_spec(args.store), node=node)
+                          front_limits=front_limits, store=store_spec(args.store), node=node,
+                          fetch_allow_private=args.fetch_allow_private)
     if args.migrate:
         return _migrate(config)
     if args.worker is not None:

@@ -8,9 +8,10 @@
   its versions and reachable by no other app.
 - The live version's cron schedules run on the server.
 - Apps get no secrets and no server environment: ``env`` holds the manifest's
-  vars and KV bindings only. ``fetch`` allow-list entries naming this machine
-  (localhost, loopback, unspecified addresses) are dropped, so an app cannot
-  call the deploy API or other local services.
+  vars and KV bindings only. Every address a fetch connects to is checked
+  after resolution (``runtime.fetch.EgressPolicy``:
+  no loopback, link-local, unspecified or, unless the operator allows them,
+  private addresses), so an app cannot call the deploy API or other local services.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from runtime.bundler import Bundle
 from runtime.errors import RuntimeDisposed
+from runtime.fetch import EgressPolicy, guarded_client
 from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
 from runtime.isolate import ScriptHost
 from runtime.kv.store import KVStore
@@ -234,8 +236,12 @@ class AppRuntimes:
         return pool
 
     def _host(self, app: str, bundle: Bundle) -> ScriptHost:
-        return ScriptHost(script_name=app, fetch_allow=server_fetch_allow(bundle.manifest.fetch_allow),
-                          kv_store=self.kv(app), secrets={}, cache_store=self.cache(app))
+        policy = EgressPolicy(allow_private=self.config.fetch_allow_private)
+        # Entries naming this machine stay in the list: the guarded client refuses their
+        # addresses with the rule named (a dropped entry gave a misleading "add it to allow").
+        return ScriptHost(script_name=app, fetch_allow=bundle.manifest.fetch_allow,
+                          kv_store=self.kv(app), secrets={}, cache_store=self.cache(app),
+                          _http=guarded_client(policy))
 
     def kv(self, app: str) -> KVStore:
         """The app's KV store (opened on first use)."""
