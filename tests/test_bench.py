@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ("cold_start_ms_p50", "ready_start_ms_p50", "warm_invoke_ms_p50", "idle_isolate_rss_mb", "reload_ms_p50", "hello_rps", "work_rps",
-        "node_hello_rps", "node_work_rps")
+        "node_hello_rps", "node_work_rps", "heavy_rps", "node_heavy_rps", "heavy_js_us_node")
 
 
 def test_bench_quick_run_prints_every_figure() -> None:
