@@ -304,6 +304,9 @@ class IsolatePool:
         """Hand queued jobs to free isolates: costly jobs spread over all of them on worker
         threads; cheap ones batched inline, a batch per crossing (a few per loop turn)."""
         self._flush_handle = None
+        pending = self._pending
+        if pending and time.perf_counter() - pending[0].submitted >= self.limits.queue_timeout_ms / 1000:
+            self._expire()  # never start a job past queue_timeout_ms (its timer may not have fired yet)
         if self.offloading:
             self._flush_threaded()
             return

@@ -69,7 +69,7 @@ def test_overload_is_shed_promptly_on_isoplay_serve(tmp_path, tools) -> None:  #
     for answer in refused:
         assert answer.headers["retry-after"] == "1"
         assert "503 Service Unavailable: " in answer.text
-        assert answer.elapsed < 1.5 + 0.2 + 1.5, answer.elapsed
+        assert answer.elapsed < 1.5 + 0.2 + 3.5, answer.elapsed  # slack: a loaded 2-core machine
     full = [a for a in refused if "the queue is full (64 waiting for 4 isolates)" in a.text]
     expired = [a for a in refused if "queue_timeout_ms (1500 ms)" in a.text]
     # which of the two a refusal is depends on how fast the requests arrive (a loaded machine reads
@@ -78,5 +78,6 @@ def test_overload_is_shed_promptly_on_isoplay_serve(tmp_path, tools) -> None:  #
     if full:
         assert max(a.elapsed for a in full) < 1.4, sorted(round(a.elapsed, 2) for a in full)  # < queue_timeout_ms
     # nobody waits past queue_timeout_ms (1.5 s), plus the 200 ms job it then runs, and slack
-    assert max(a.elapsed for a in served) < 1.5 + 0.2 * 2 + 1.5
-    assert total < 1.5 + 0.2 * 2 + 2.5, total
+    # (before the fix the 68 taken ran one after another: the last answer came after 14-18 s)
+    assert max(a.elapsed for a in served) < 1.5 + 0.2 * 2 + 3.5
+    assert total < 1.5 + 0.2 * 2 + 5, total
