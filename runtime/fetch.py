@@ -239,8 +239,25 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 
 def guarded_client(policy: EgressPolicy, *, limits: httpx.Limits | None = None) -> httpx.AsyncClient:
     """An AsyncClient for server-side scripts whose every connection passes ``policy``."""
-    return httpx.AsyncClient(transport=_GuardedTransport(policy, limits), follow_redirects=False,
-                             timeout=DEFAULT_TIMEOUT_S, trust_env=False)
+    client = httpx.AsyncClient(transport=_GuardedTransport(policy, limits), follow_redirects=False,
+                               timeout=DEFAULT_TIMEOUT_S, trust_env=False)
+    client.egress_policy = policy  # type: ignore[attr-defined]  # read by connect_address()
+    return client
+
+
+async def connect_address(ctx: HostContext, host: str, port: int) -> str:
+    """Where a raw connection of the script (an outbound WebSocket) may go: ``host`` itself where
+    fetch is not guarded (``isoplay dev``/``run``), else the checked address (HostOpError naming the
+    rule when refused), to connect to instead of the name (no rebinding window)."""
+    policy = getattr(ctx.http(), "egress_policy", None)
+    if policy is None:
+        return host
+    try:
+        return await _GuardedBackend(policy).checked_address(host, port)
+    except EgressRefused as exc:
+        raise HostOpError("TypeError", f"connection to {host}:{port} is not allowed: {exc}") from None
+    except httpcore.ConnectError as exc:
+        raise HostOpError("TypeError", f"connection to {host}:{port} failed: {exc}") from None
 
 
 def _request_body(body: Any) -> bytes | None:

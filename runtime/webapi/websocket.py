@@ -414,9 +414,13 @@ async def ws_connect(ctx: HostContext, args: Any) -> Any:
     secure = parts.scheme in ("https", "wss")
     port = parts.port or (443 if secure else 80)
     headers = [(str(n).lower(), str(v)) for n, v in args.get("headers") or [] if isinstance(n, str)]
+    from runtime.fetch import connect_address  # on the server: the checked address, never the name
+
+    address = await connect_address(ctx, parts.hostname, port)
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, port, ssl=ssl.create_default_context() if secure else None),
+            asyncio.open_connection(address, port, ssl=ssl.create_default_context() if secure else None,
+                                    server_hostname=parts.hostname if secure else None),
             CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         raise HostOpError("TypeError", f"WebSocket connection to {parts.hostname}:{port} failed: {exc}") from None

@@ -231,3 +231,29 @@ def test_isoplay_serve_refuses_its_own_metrics(egress_server) -> None:
     answer = server.get("/probe/", params={"u": f"http://vm:{own}/metrics"})
     assert answer.status_code == 502 and "vm resolves to 127.0.0.1, a loopback (127.0.0.0/8) address" in answer.text
     assert "isoplay" not in answer.text.split("REFUSED", 1)[1].split("address")[0]
+
+
+# ---- outbound WebSockets take the same check ----------------------------------------------------
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "vm", "[::ffff:127.0.0.1]"])
+async def test_an_outbound_websocket_on_the_server_is_refused_by_address(service: int, host: str) -> None:
+    from runtime.hostops import HostOpError
+    from runtime.webapi.websocket import SocketHub, ws_connect
+
+    class Host:
+        script_name = "t"
+        fetch_allow = (host.strip("[]"), host, f"{host}:{service}")
+
+        def __init__(self) -> None:
+            self.client = guarded_client(POLICY)
+            self.sockets = SocketHub()
+
+        def http(self) -> httpx.AsyncClient:
+            return self.client
+
+    ctx = Host()
+    try:
+        with pytest.raises(HostOpError, match="loopback .* may not connect"):
+            await ws_connect(ctx, {"url": f"ws://{host}:{service}/socket", "headers": []})
+    finally:
+        await ctx.client.aclose()
+    assert _Service.hits == []
