@@ -19,6 +19,7 @@ Guarantees (the manifest is hostile input: it may come from an upload):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -333,15 +334,16 @@ def _json_value(value: Any, what: str, source: str, depth: int = 0) -> Any:
     raise ManifestError(f"{source}: {what} must be a string or a JSON value (got {_type_name(value)})")
 
 
-def check_binding_clash(vars_: dict[str, str], kv: tuple[KVBinding, ...], source: str) -> None:
-    """Refuse a var that has the name of a KV binding (one would silently hide the other on ``env``).
+def check_binding_clash(vars_: Mapping[str, Any], kv: tuple[KVBinding, ...], source: str, *,
+                        what: str = "[vars]") -> None:
+    """Refuse a var (or secret) that has the name of a KV binding (one would silently hide the other on ``env``).
 
     Raises:
         ManifestError: naming both.
     """
     for binding in kv:
         if binding.binding in vars_:
-            raise ManifestError(f"{source}: [vars] {binding.binding} has the same name as the [[kv_namespaces]] "
+            raise ManifestError(f"{source}: {what} {binding.binding} has the same name as the [[kv_namespaces]] "
                                 f"binding {binding.binding!r}; rename one of them (both would be env.{binding.binding})")
 
 

@@ -337,6 +337,19 @@ class PublishClient:
         """Delete an app (all versions and its KV data); return the deleted versions."""
         return list(self._call("DELETE", f"/api/apps/{name}")["deleted_versions"])
 
+    def list_tokens(self) -> list[dict[str, Any]]:
+        """Every token's name, role and apps (admin token needed)."""
+        return list(self._call("GET", "/api/tokens")["tokens"])
+
+    def create_token(self, name: str, role: str, apps: list[str]) -> dict[str, Any]:
+        """Create a token (admin token needed); the answer carries the secret once, as ``token``."""
+        data: dict[str, Any] = self._call("POST", "/api/tokens", json={"name": name, "role": role, "apps": apps})
+        return data
+
+    def revoke_token(self, name: str) -> None:
+        """Revoke a token by name (admin token needed)."""
+        self._call("DELETE", f"/api/tokens/{name}")
+
     def health(self) -> dict[str, Any]:
         """The server's ``/api/health`` answer (no token needed)."""
         try:

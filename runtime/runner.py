@@ -13,14 +13,21 @@ from runtime.bundler import Bundle, bundle
 from runtime.invocation import InvocationResult, Trigger
 from runtime.isolate import ScriptHost, ScriptIsolate
 from runtime.kv.store import KVStore
+from runtime.manifest import SECRETS_PATH, check_binding_clash
 from runtime.project import Project
 from runtime.webapi.cache import SQLiteCacheStore
 
 
 def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCacheStore | None = None) -> ScriptHost:
-    """The ScriptHost of a local project (its KV store, Cache API store, secrets, allow-list)."""
+    """The ScriptHost of a local project (its KV store, Cache API store, secrets, allow-list).
+
+    Raises:
+        ManifestError: a secret has the name of a KV binding (it would hide the binding on ``env``).
+    """
+    secrets = project.secrets()
+    check_binding_clash(secrets, built.manifest.kv_namespaces, str(SECRETS_PATH), what="secret")
     return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
-                      kv_store=store, secrets=project.secrets(), cache_store=cache)
+                      kv_store=store, secrets=secrets, cache_store=cache)
 
 
 async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:

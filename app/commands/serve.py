@@ -41,9 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
                    help=f"data folder: registry, bundles, KV (default: {default_data_dir()})")
     tokens = p.add_mutually_exclusive_group()
-    tokens.add_argument("--create-token", metavar="NAME", help="create an API token, print it once, and exit")
-    tokens.add_argument("--revoke-token", metavar="NAME", help="revoke an API token and exit")
-    tokens.add_argument("--list-tokens", action="store_true", help="list token names and exit")
+    tokens.add_argument("--create-token", metavar="NAME",
+                        help="create an admin API token (all apps), print it once, and exit; "
+                             "`isoplay tokens create` makes scoped ones")
+    tokens.add_argument("--revoke-token", metavar="NAME", help="revoke an API token and exit (as `isoplay tokens revoke`)")
+    tokens.add_argument("--list-tokens", action="store_true", help="list tokens and exit (as `isoplay tokens list`)")
     p.add_argument("--max-bundle-mb", type=float, default=DEFAULT_MAX_BUNDLE_BYTES / MIB, metavar="N",
                    help="largest upload accepted (default: 10)")
     p.add_argument("--dev-errors", action="store_true", help="answer script errors with their TypeScript stack")
@@ -70,6 +72,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=run)
 
 
+def migration_notice(storage: object) -> str:
+    """What to tell the operator when opening the storage migrated tokens from before roles ("" if none)."""
+    names = tuple(getattr(storage, "migrated_tokens", ()))
+    if not names:
+        return ""
+    shown = ", ".join(repr(n) for n in names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return (f"{len(names)} token(s) from before scoped tokens ({shown}) now have role admin on all apps, as before; "
+            "create narrower ones with `isoplay tokens create NAME --app APP` and revoke these")
+
+
 def _manage_tokens(args: argparse.Namespace, data: Path) -> int:
     import time
 
@@ -78,17 +90,21 @@ def _manage_tokens(args: argparse.Namespace, data: Path) -> int:
 
     storage = open_store(store_spec(args.store), data)
     try:
+        notice = migration_notice(storage)
+        if notice:
+            print(f"isoplay serve: {notice}", file=sys.stderr)
         if args.create_token:
             token = create_token(storage, args.create_token)
             print(token)
-            print(f"isoplay serve: created token {args.create_token!r}; it is shown only this once "
-                  "(only its hash is stored)", file=sys.stderr)
+            print(f"isoplay serve: created token {args.create_token!r} (admin on all apps); it is shown only this "
+                  "once (only its hash is stored); `isoplay tokens create` makes tokens scoped to apps", file=sys.stderr)
         elif args.revoke_token:
             storage.remove_token(args.revoke_token)
             print(f"isoplay serve: revoked token {args.revoke_token!r}", file=sys.stderr)
         else:
             for record in storage.list_tokens():
-                print(f"{record.name}\t{time.strftime('%Y-%m-%d %H:%M', time.localtime(record.created_at))}")
+                created = time.strftime('%Y-%m-%d %H:%M', time.localtime(record.created_at))
+                print(f"{record.name}\t{record.role}\t{','.join(record.apps)}\t{created}")
     finally:
         storage.close()
     return 0
@@ -116,6 +132,7 @@ async def _serve(config: ServerConfig, sock: socket.socket, role: WorkerRole | N
     tune_for_serving()
     stop = asyncio.Event()
     if role is None:
+        _say_migrated(core.storage)  # before the URL line, which tells supervisors and tests the server is up
         print(f"isoplay serve: {http.url}/  (apps at /{{app}}/, API at /api/, data in {config.data_dir}; "
               "Ctrl+C to stop)", file=sys.stderr)
         _hint_tokens(core.storage.list_tokens(), config.data_dir)
@@ -140,8 +157,14 @@ async def _serve(config: ServerConfig, sock: socket.socket, role: WorkerRole | N
 
 def _hint_tokens(tokens: list[object], data: Path) -> None:
     if not tokens:
-        print(f"isoplay serve: no API tokens yet; create one with `isoplay serve --data {data} "
-              "--create-token NAME`", file=sys.stderr)
+        print(f"isoplay serve: no API tokens yet; create one with `isoplay tokens create NAME --role admin --data "
+              f"{data}` (it works at once, no restart)", file=sys.stderr)
+
+
+def _say_migrated(storage: object) -> None:
+    notice = migration_notice(storage)
+    if notice:
+        print(f"isoplay serve: {notice}", file=sys.stderr)
 
 
 def _run_loop(main: Coroutine[Any, Any, int]) -> int:
@@ -188,6 +211,7 @@ def _supervise(args: argparse.Namespace, config: ServerConfig, count: int) -> in
     if sock is None:
         return 1
     storage = open_store(config.store, config.data_dir)  # creates the store and cleans up after a crash, once
+    _say_migrated(storage)  # (this first open migrates old tokens, so the workers have nothing to say)
     tokens = storage.list_tokens()
     storage.close()
     supervisor = Supervisor(sock, count, _worker_argv(list(getattr(args, "argv", None) or sys.argv[1:])))

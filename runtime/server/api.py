@@ -3,7 +3,9 @@
 Every ``/api/`` route needs ``Authorization: Bearer <token>`` except
 ``/api/health`` (for probes) and ``/api/openapi.json`` (the description of this
 API). Authentication happens before routing and before any body is read, so an
-unauthenticated call is 401 and changes nothing. Refusals answer
+unauthenticated call is 401 and changes nothing. Each endpoint then checks the
+token's role and app scope (``runtime.server.tokens.authorize``) before it reads
+a body: a call outside them is 403 with the reason. Refusals answer
 ``{"error": {"code": ..., "message": ...}}``; see ``runtime.server.openapi``.
 """
 
@@ -20,8 +22,8 @@ from starlette.routing import Route
 
 from runtime.server.errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
 from runtime.server.service import valid_app_name
-from runtime.server.storage import AppRecord, VersionRecord
-from runtime.server.tokens import authenticate
+from runtime.server.storage import AppRecord, TokenRecord, VersionRecord
+from runtime.server.tokens import authenticate, authorize, check_scope, check_token_name, covers, create_token
 from runtime.server.upload import decode_upload
 
 if TYPE_CHECKING:
@@ -75,12 +77,27 @@ class BearerAuth:
             headers = dict(scope["headers"])
             raw = headers.get(b"authorization")
             try:
-                scope.setdefault("state", {})["token_name"] = authenticate(
-                    self.core.storage, raw.decode("latin-1") if raw else None)
+                record = authenticate(self.core.storage, raw.decode("latin-1") if raw else None)
             except Unauthorized as exc:
                 await error_response(exc)(scope, receive, send)
                 return
+            state = scope.setdefault("state", {})
+            state["token"] = record
+            state["token_name"] = record.name
         await self.app(scope, receive, send)
+
+
+def _token(request: Request) -> TokenRecord:
+    """The authenticated token of a (non-public) call."""
+    record = request.scope.get("state", {}).get("token")
+    if not isinstance(record, TokenRecord):
+        raise Unauthorized("an Authorization: Bearer <token> header is required")
+    return record
+
+
+def token_json(record: TokenRecord) -> dict[str, Any]:
+    """One token as the API shows it (never its secret or hash)."""
+    return {"name": record.name, "role": record.role, "apps": list(record.apps), "created_at": record.created_at}
 
 
 # ---- endpoints ---------------------------------------------------------------
@@ -119,16 +136,21 @@ class Endpoints:
     async def list_apps(self, request: Request) -> Response:
         """Every app with its live version."""
         base = base_url(request)
-        return JSONResponse({"apps": [app_json(a, base) for a in self.core.storage.list_apps()]})
+        token = _token(request)
+        authorize(token, "read")
+        apps = [app_json(a, base) for a in self.core.storage.list_apps() if covers(token, a.name)]
+        return JSONResponse({"apps": apps})
 
     async def get_app(self, request: Request) -> Response:
         """One app with its versions (highest first), the live one marked."""
+        authorize(_token(request), "read", valid_app_name(request.path_params["name"]))
         app, versions = self.core.deploys.app(request.path_params["name"])
         return JSONResponse(app_json(app, base_url(request), versions))
 
     async def publish(self, request: Request) -> Response:
         """Upload a bundle as a new version (``?promote=false``, ``?dry_run=true``)."""
         name = valid_app_name(request.path_params["name"])
+        authorize(_token(request), "deploy", name)
         promote = _flag(request, "promote", True)
         dry_run = _flag(request, "dry_run", False)
         body = await self._read_upload(request)
@@ -169,6 +191,7 @@ class Endpoints:
     async def rollback(self, request: Request) -> Response:
         """Make an existing version live: body ``{"version": "1.0.0"}``."""
         name = valid_app_name(request.path_params["name"])
+        authorize(_token(request), "deploy", name)
         payload = await _json_body(request)
         version = payload.get("version") if isinstance(payload, dict) else None
         if not isinstance(version, str):
@@ -180,6 +203,7 @@ class Endpoints:
     async def delete_app(self, request: Request) -> Response:
         """Delete an app, all its versions and its KV data."""
         name = request.path_params["name"]
+        authorize(_token(request), "delete", name)
         deleted = await self.core.deploys.delete_app(name)
         self.core.logs.end_app(name)
         return JSONResponse({"app": name, "deleted_versions": [v.version for v in deleted]})
@@ -187,15 +211,43 @@ class Endpoints:
     async def delete_version(self, request: Request) -> Response:
         """Delete one version (409 for the live one)."""
         name, version = request.path_params["name"], request.path_params["version"]
+        authorize(_token(request), "delete", name)
         await self.core.deploys.delete_version(name, version)
         return JSONResponse({"app": name, "deleted_version": version})
 
     async def logs(self, request: Request) -> Response:
         """A server-sent-event stream of the app's invocations (``event: invocation``)."""
         name = request.path_params["name"]
+        authorize(_token(request), "read", valid_app_name(name))
         self.core.deploys.app(name)  # 400/404 before the stream starts
         return StreamingResponse(self._events(name), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+    # ---- tokens (admin) ----------------------------------------------------------
+    async def list_tokens(self, request: Request) -> Response:
+        """Every token's name, role and apps (never the secret)."""
+        authorize(_token(request), "tokens")
+        return JSONResponse({"tokens": [token_json(t) for t in self.core.storage.list_tokens()]})
+
+    async def create_token(self, request: Request) -> Response:
+        """Create a token: body ``{"name": ..., "role": "deploy"|"admin", "apps": [...] | ["*"]}``."""
+        authorize(_token(request), "tokens")
+        payload = await _json_body(request)
+        if not isinstance(payload, dict):
+            raise BadRequest('the body must be {"name": ..., "role": ..., "apps": [...]}', code="malformed_request")
+        name = check_token_name(payload.get("name"))
+        role, apps = check_scope(payload.get("role", "deploy"), payload.get("apps"))
+        token = create_token(self.core.storage, name, role=role, apps=apps)
+        record = next((t for t in self.core.storage.list_tokens() if t.name == name), None)
+        data = token_json(record) if record else {"name": name, "role": role, "apps": list(apps)}
+        return JSONResponse({**data, "token": token}, status_code=201)
+
+    async def revoke_token(self, request: Request) -> Response:
+        """Revoke a token by name; it stops working on the next request."""
+        authorize(_token(request), "tokens")
+        name = check_token_name(request.path_params["token"])
+        self.core.storage.remove_token(name)
+        return JSONResponse({"revoked": name})
 
     async def _events(self, app: str) -> AsyncIterator[str]:
         sub = self.core.logs.subscribe(app)
@@ -264,6 +316,9 @@ def api_routes(core: ServerCore) -> list[Route]:
         Route("/api/apps/{name}/versions/{version}", e.delete_version, methods=["DELETE"]),
         Route("/api/apps/{name}/rollback", e.rollback, methods=["POST"]),
         Route("/api/apps/{name}/logs", e.logs, methods=["GET"]),
+        Route("/api/tokens", e.list_tokens, methods=["GET"]),
+        Route("/api/tokens", e.create_token, methods=["POST"]),
+        Route("/api/tokens/{token}", e.revoke_token, methods=["DELETE"]),
     ]
 
 

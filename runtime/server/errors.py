@@ -4,6 +4,7 @@ Hierarchy (all are ``runtime.errors.UserError``, so the CLI prints them as one l
 
     ApiError
     ├── Unauthorized      401  missing or unknown bearer token
+    ├── Forbidden         403  a valid token acting outside its role or app scope
     ├── BadRequest        400  malformed upload, bad name, bad version (``code`` says which)
     ├── NotFound          404  no such app, version or token
     ├── Conflict          409  a version exists with other content; deleting the live version
@@ -40,6 +41,13 @@ class Unauthorized(ApiError):
 
     status = 401
     code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    """A valid token, but the call is outside its role or app scope; the message says which."""
+
+    status = 403
+    code = "forbidden"
 
 
 class BadRequest(ApiError):

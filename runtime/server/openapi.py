@@ -22,11 +22,14 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "Malformed request (the message gives the reason)", 401: "Missing or invalid bearer token",
+            403: "The token's role or app scope does not allow this (the message says which)",
             404: "No such app or version", 409: "Conflicts with what is stored", 413: "Upload too large"}
     return {str(code): _json(_ERROR, text[code]) for code in codes}
 
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,63}$"}}
+_TOKEN = {"name": "token", "in": "path", "required": True,
+          "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}, "description": "the token's name"}
 _VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"},
             "description": "A semver version like 1.2.3"}
 
@@ -49,7 +52,16 @@ def _schemas() -> dict[str, Any]:
     upload = {"type": "object", "required": ["manifest", "script", "sourcemap"], "properties": {
         "manifest": {"type": "string", "description": '{"manifest": {...}, "content_hash": "<sha256>", "minified": bool}'},
         "script": {"type": "string", "format": "binary"}, "sourcemap": {"type": "string", "format": "binary"}}}
-    return {"Version": version, "App": app, "Published": published, "Error": error, "Upload": upload}
+    token = {"type": "object", "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+        "role": {"type": "string", "enum": ["deploy", "admin"],
+                 "description": "deploy: publish, roll back, read its apps; admin: also deletes and tokens"},
+        "apps": {"type": "array", "items": {"type": "string"}, "description": 'app names, or ["*"] for every app'},
+        "created_at": {"type": "number"}}}
+    created = {"allOf": [_ref("Token"), {"type": "object", "properties": {
+        "token": {"type": "string", "description": "the secret, shown only in this answer"}}}]}
+    return {"Version": version, "App": app, "Published": published, "Error": error, "Upload": upload,
+            "Token": token, "CreatedToken": created}
 
 
 def _paths() -> dict[str, Any]:
@@ -67,9 +79,9 @@ def _paths() -> dict[str, Any]:
         "/api/apps/{name}": {
             "parameters": [_NAME],
             "get": {"summary": "An app with its versions", "responses": {
-                "200": _json(_ref("App"), "The app"), **_errors(400, 401, 404)}},
+                "200": _json(_ref("App"), "The app"), **_errors(400, 401, 403, 404)}},
             "delete": {"summary": "Delete an app, its versions and its KV data", "responses": {
-                "200": {"description": "Deleted"}, **_errors(400, 401, 404)}}},
+                "200": {"description": "Deleted"}, **_errors(400, 401, 403, 404)}}},
         "/api/apps/{name}/versions": {"parameters": [_NAME], "post": {
             "summary": "Publish a version (stored immutably; live unless promote=false)",
             "parameters": [
@@ -79,20 +91,35 @@ def _paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _ref("Upload")}}},
             "responses": {"201": _json(_ref("Published"), "Created"),
                           "200": _json(_ref("Published"), "Same content already stored (idempotent), or a dry run"),
-                          **_errors(400, 401, 409, 413)}}},
+                          **_errors(400, 401, 403, 409, 413)}}},
         "/api/apps/{name}/versions/{version}": {"parameters": [_NAME, _VERSION], "delete": {
             "summary": "Delete a version (refused for the live one)",
-            "responses": {"200": {"description": "Deleted"}, **_errors(400, 401, 404, 409)}}},
+            "responses": {"200": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 409)}}},
         "/api/apps/{name}/rollback": {"parameters": [_NAME], "post": {
             "summary": "Make an existing version live",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["version"], "properties": {"version": {"type": "string"}}}}}},
-            "responses": {"200": {"description": "Rolled back"}, **_errors(400, 401, 404)}}},
+            "responses": {"200": {"description": "Rolled back"}, **_errors(400, 401, 403, 404)}}},
         "/api/apps/{name}/logs": {"parameters": [_NAME], "get": {
             "summary": "Server-sent events of the app's invocations (event: invocation, data: JSON)",
             "responses": {"200": {"description": "An event stream",
                                   "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-                          **_errors(400, 401, 404)}}},
+                          **_errors(400, 401, 403, 404)}}},
+        "/api/tokens": {
+            "get": {"summary": "List tokens (admin)", "responses": {
+                "200": _json({"type": "object", "properties": {"tokens": {"type": "array", "items": _ref("Token")}}},
+                             "Tokens"), **_errors(401, 403)}},
+            "post": {"summary": "Create a token (admin); it works at once",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["name", "apps"], "properties": {
+                             "name": {"type": "string"}, "role": {"type": "string", "enum": ["deploy", "admin"],
+                                                                  "default": "deploy"},
+                             "apps": {"type": "array", "items": {"type": "string"}}}}}}},
+                     "responses": {"201": _json(_ref("CreatedToken"), "Created (the secret is shown once)"),
+                                   **_errors(400, 401, 403, 409)}}},
+        "/api/tokens/{token}": {"parameters": [_TOKEN], "delete": {
+            "summary": "Revoke a token (admin); it stops working at once",
+            "responses": {"200": {"description": "Revoked"}, **_errors(400, 401, 403, 404)}}},
     }
 
 

@@ -32,14 +32,15 @@ from runtime.errors import ManifestError, RuntimeDisposed
 from runtime.kv.store import KVStore
 from runtime.server.errors import Conflict, NotFound, StorageCorrupted
 from runtime.server.fsutil import clear_staging, commit_dir, new_staging_dir
-from runtime.server.storage import AppRecord, DeployResult, TokenRecord, VersionRecord
+from runtime.server.storage import ALL_APPS, AppRecord, DeployResult, TokenRecord, VersionRecord, token_record
 from runtime.server.versions import sort_versions
 
 REGISTRY_FILENAME = "registry.sqlite3"
 BUNDLES_DIR = "bundles"
 STAGING_DIR = "staging"
 BUSY_TIMEOUT_SECONDS = 10.0
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: tokens without roles; 2: tokens with ``role`` and ``apps`` (JSON list)."""
 
 # ---- SQL -------------------------------------------------------------------
 SQL_PRAGMA_WAL = "PRAGMA journal_mode=WAL"
@@ -76,9 +77,15 @@ SQL_CREATE_TOKENS = """
 CREATE TABLE IF NOT EXISTS tokens (
     name       TEXT PRIMARY KEY,
     token_hash TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    role       TEXT NOT NULL DEFAULT 'admin',
+    apps       TEXT NOT NULL DEFAULT '["*"]'
 )
 """
+SQL_TOKEN_COLUMNS = "SELECT name FROM pragma_table_info('tokens')"
+SQL_TOKENS_ADD_ROLE = "ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'"
+SQL_TOKENS_ADD_APPS = """ALTER TABLE tokens ADD COLUMN apps TEXT NOT NULL DEFAULT '["*"]'"""
+SQL_TOKEN_NAMES = "SELECT name FROM tokens ORDER BY name"
 
 SQL_LIST_APPS = "SELECT name, live_version, created_at, updated_at FROM apps ORDER BY name"
 SQL_GET_APP = "SELECT name, live_version, created_at, updated_at FROM apps WHERE name = ?"
@@ -94,10 +101,10 @@ SQL_DELETE_VERSION = "DELETE FROM versions WHERE app = ? AND version = ?"
 SQL_ALL_HASHES = "SELECT DISTINCT content_hash FROM versions"
 SQL_HASH_IN_USE = "SELECT 1 FROM versions WHERE content_hash = ? LIMIT 1"
 
-SQL_INSERT_TOKEN = "INSERT INTO tokens (name, token_hash, created_at) VALUES (?, ?, ?)"
+SQL_INSERT_TOKEN = "INSERT INTO tokens (name, token_hash, created_at, role, apps) VALUES (?, ?, ?, ?, ?)"
 SQL_DELETE_TOKEN = "DELETE FROM tokens WHERE name = ?"
-SQL_TOKEN_HASHES = "SELECT name, token_hash FROM tokens"
-SQL_LIST_TOKENS = "SELECT name, created_at FROM tokens ORDER BY name"
+SQL_TOKEN_ENTRIES = "SELECT token_hash, name, created_at, role, apps FROM tokens"
+SQL_LIST_TOKENS = "SELECT name, created_at, role, apps FROM tokens ORDER BY name"
 
 
 def bundle_size(bundle: Bundle) -> int:
@@ -129,6 +136,8 @@ class SqliteDeploymentStorage:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._watch_conn: sqlite3.Connection | None = None
+        self.migrated_tokens: tuple[str, ...] = ()
+        """Tokens that predate roles, migrated by this open to ``admin`` on all apps."""
 
     # ---- lifecycle -----------------------------------------------------------
     @classmethod
@@ -155,8 +164,14 @@ class SqliteDeploymentStorage:
             conn.execute(pragma)
         self._conn = conn
         with self._write() as db:
-            for statement in (SQL_CREATE_APPS, SQL_CREATE_VERSIONS, SQL_CREATE_TOKENS, SQL_SET_USER_VERSION):
+            for statement in (SQL_CREATE_APPS, SQL_CREATE_VERSIONS, SQL_CREATE_TOKENS):
                 db.execute(statement)
+            columns = {row[0] for row in db.execute(SQL_TOKEN_COLUMNS)}
+            if "role" not in columns:  # schema 1: every token could act on every app
+                self.migrated_tokens = tuple(row[0] for row in db.execute(SQL_TOKEN_NAMES))
+                db.execute(SQL_TOKENS_ADD_ROLE)
+                db.execute(SQL_TOKENS_ADD_APPS)
+            db.execute(SQL_SET_USER_VERSION)
 
     def close(self) -> None:
         """Close the connections."""
@@ -351,11 +366,12 @@ class SqliteDeploymentStorage:
         return bundle
 
     # ---- tokens --------------------------------------------------------------
-    def add_token(self, name: str, token_hash: str, *, now: float) -> None:
-        """Store a token hash under a new name."""
+    def add_token(self, name: str, token_hash: str, *, now: float, role: str = "admin",
+                  apps: tuple[str, ...] = (ALL_APPS,)) -> None:
+        """Store a token hash under a new name, with its role and app scope."""
         try:
             with self._write() as db:
-                db.execute(SQL_INSERT_TOKEN, (name, token_hash, now))
+                db.execute(SQL_INSERT_TOKEN, (name, token_hash, now, role, json.dumps(list(apps))))
         except sqlite3.IntegrityError:
             raise Conflict(f"a token named {name!r} exists; revoke it first", code="token_exists") from None
 
@@ -365,10 +381,12 @@ class SqliteDeploymentStorage:
             if db.execute(SQL_DELETE_TOKEN, (name,)).rowcount == 0:
                 raise NotFound(f"no token named {name!r}", code="token_not_found")
 
-    def token_hashes(self) -> list[tuple[str, str]]:
-        """(name, hash) of every token."""
-        return [(name, digest) for name, digest in self._read(SQL_TOKEN_HASHES)]
+    def token_entries(self) -> list[tuple[str, TokenRecord]]:
+        """(hash, record) of every token."""
+        return [(digest, token_record(name, created, role, apps))
+                for digest, name, created, role, apps in self._read(SQL_TOKEN_ENTRIES)]
 
     def list_tokens(self) -> list[TokenRecord]:
-        """Every token's name and creation time."""
-        return [TokenRecord(name, created) for name, created in self._read(SQL_LIST_TOKENS)]
+        """Every token's record, by name."""
+        return [token_record(*row) for row in self._read(SQL_LIST_TOKENS)]
+

@@ -17,6 +17,7 @@ Guarantees every implementation must give:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,12 +68,29 @@ class DeployResult:
     """The live version before the deploy."""
 
 
+ALL_APPS = "*"
+"""The app scope that covers every app (present and future)."""
+
+
 @dataclass(frozen=True)
 class TokenRecord:
-    """An API token, without its secret."""
+    """An API token, without its secret: its name, role and app scope."""
 
     name: str
     created_at: float
+    role: str = "admin"
+    """``deploy`` (publish, roll back, read the apps in scope) or ``admin`` (also deletes and tokens)."""
+    apps: tuple[str, ...] = (ALL_APPS,)
+    """App names the token may act on, or ``("*",)`` for every app (always so for ``admin``)."""
+
+
+def token_record(name: str, created_at: float, role: str, apps_json: str) -> TokenRecord:
+    """A TokenRecord from stored columns (``apps`` as a JSON list); an unreadable scope covers no app."""
+    try:
+        scope = tuple(str(a) for a in json.loads(apps_json))
+    except (ValueError, TypeError):
+        scope = ()
+    return TokenRecord(name, created_at, role, scope)
 
 
 class DeploymentStorage(Protocol):
@@ -151,8 +169,15 @@ class DeploymentStorage(Protocol):
         ...
 
     # ---- tokens --------------------------------------------------------------
-    def add_token(self, name: str, token_hash: str, *, now: float) -> None:
-        """Store a token's hash under ``name``.
+    # Only a hash of each token is stored. Tokens from before roles existed are
+    # migrated to role ``admin`` on every app when the storage opens, and their
+    # names are kept in ``migrated_tokens`` so the server can say so.
+    migrated_tokens: tuple[str, ...]
+    """Names of tokens this open migrated to ``admin`` on all apps (empty when nothing was migrated)."""
+
+    def add_token(self, name: str, token_hash: str, *, now: float, role: str = "admin",
+                  apps: tuple[str, ...] = (ALL_APPS,)) -> None:
+        """Store a token's hash under ``name`` with its role and app scope (validated by the caller).
 
         Raises:
             Conflict: a token with that name exists.
@@ -165,10 +190,10 @@ class DeploymentStorage(Protocol):
             NotFound: no token has that name.
         """
 
-    def token_hashes(self) -> list[tuple[str, str]]:
-        """(name, hash) of every token."""
+    def token_entries(self) -> list[tuple[str, TokenRecord]]:
+        """(hash, record) of every token (what authentication compares against, each in constant time)."""
         ...
 
     def list_tokens(self) -> list[TokenRecord]:
-        """Every token's name and creation time."""
+        """Every token's record, by name."""
         ...

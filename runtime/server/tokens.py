@@ -1,9 +1,22 @@
-"""API tokens: generated once, stored only as a SHA-256 hash, compared in constant time.
+"""API tokens: scoped to apps and roles, stored only as a SHA-256 hash, compared in constant time.
 
 A token is ``isoplay_`` followed by 32 random bytes (base64url). With that much
 entropy a plain SHA-256 is a sufficient one-way hash (no password stretching
 is needed); verification compares against every stored hash with
-``hmac.compare_digest`` so timing reveals nothing about which one matched.
+``hmac.compare_digest`` and never stops early, so timing reveals nothing about
+which one matched.
+
+Guarantees:
+
+- Roles: ``deploy`` may publish, roll back, list and read (versions, logs) the
+  apps in its scope; ``admin`` may also delete apps and versions and manage
+  tokens, on every app. Anything else is ``Forbidden`` (403) with the reason.
+- A scope is a list of app names or ``*`` (every app, present and future). An
+  admin token's scope is always ``*`` (it can create tokens, so a narrower
+  scope would be no limit at all).
+- Every call reads the tokens from storage, so a token created or revoked (by
+  the admin API or ``isoplay tokens`` on the data folder, also while the server
+  runs) takes effect on the next request.
 """
 
 from __future__ import annotations
@@ -13,17 +26,31 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Iterable
 
-from runtime.server.errors import BadRequest, Unauthorized
-from runtime.server.storage import DeploymentStorage
+from runtime.server.errors import BadRequest, Forbidden, Unauthorized
+from runtime.server.storage import ALL_APPS, DeploymentStorage, TokenRecord
+from runtime.server.versions import InvalidName, check_app_name
 
 TOKEN_PREFIX = "isoplay_"
-TOKEN_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+TOKEN_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
+ROLES = ("deploy", "admin")
+"""Known roles, weakest first."""
+MAX_SCOPE_APPS = 256
+"""Most app names one token's scope may list."""
+
+ACTIONS = {
+    "read": "deploy",       # list apps, an app's versions, its logs
+    "deploy": "deploy",     # publish, dry runs, roll back
+    "delete": "admin",      # delete an app or a version
+    "tokens": "admin",      # create, list, revoke tokens
+}
+"""The weakest role each action needs."""
 
 
 def hash_token(token: str) -> str:
     """The hex SHA-256 of a token (what storage keeps)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_token() -> str:
@@ -31,17 +58,56 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def create_token(storage: DeploymentStorage, name: str, *, now: float | None = None) -> str:
+def check_token_name(name: object) -> str:
+    """``name`` if it is ``[A-Za-z0-9_.-]{1,64}``, else ``BadRequest``."""
+    if not isinstance(name, str) or not TOKEN_NAME_RE.match(name):
+        shown = repr(name)[:80] if isinstance(name, str) else type(name).__name__
+        raise BadRequest(f"token name {shown} must match [A-Za-z0-9_.-]{{1,64}}", code="bad_token_name")
+    return name
+
+
+def check_scope(role: object, apps: object) -> tuple[str, tuple[str, ...]]:
+    """Validate a role and an app scope; return them normalised (sorted, no duplicates).
+
+    Raises:
+        BadRequest: unknown role, no apps, a bad app name, or an admin limited to some apps.
+    """
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)} (got {str(role)[:40]!r})", code="bad_token_scope")
+    if isinstance(apps, str) or not isinstance(apps, Iterable):
+        raise BadRequest('apps must be a list of app names or ["*"]', code="bad_token_scope")
+    names = list(apps)
+    if not names:
+        raise BadRequest('a token needs at least one app (or "*" for every app)', code="bad_token_scope")
+    if len(names) > MAX_SCOPE_APPS:
+        raise BadRequest(f"a token may name at most {MAX_SCOPE_APPS} apps (or \"*\")", code="bad_token_scope")
+    if ALL_APPS in names:
+        if len(names) > 1:
+            raise BadRequest('"*" already covers every app; list no other names with it', code="bad_token_scope")
+        return str(role), (ALL_APPS,)
+    if role == "admin":
+        raise BadRequest('an admin token acts on every app (it can create tokens); its apps must be ["*"]',
+                         code="bad_token_scope")
+    for name in names:
+        try:
+            check_app_name(name if isinstance(name, str) else "")
+        except InvalidName as exc:
+            raise BadRequest(f"apps: {exc}", code="bad_token_scope") from None
+    return str(role), tuple(sorted(set(names)))
+
+
+def create_token(storage: DeploymentStorage, name: str, *, role: str = "admin",
+                 apps: Iterable[str] = (ALL_APPS,), now: float | None = None) -> str:
     """Create and store a token named ``name``; return the token (shown once).
 
     Raises:
-        BadRequest: the name is not ``[A-Za-z0-9_.-]{1,64}``.
+        BadRequest: a bad name, role or scope.
         Conflict: a token with that name exists.
     """
-    if not TOKEN_NAME_RE.match(name):
-        raise BadRequest(f"token name {name[:80]!r} must match [A-Za-z0-9_.-]{{1,64}}", code="bad_token_name")
+    check_token_name(name)
+    role, scope = check_scope(role, tuple(apps))
     token = new_token()
-    storage.add_token(name, hash_token(token), now=time.time() if now is None else now)
+    storage.add_token(name, hash_token(token), now=time.time() if now is None else now, role=role, apps=scope)
     return token
 
 
@@ -55,8 +121,8 @@ def bearer_token(authorization: str | None) -> str | None:
     return value.strip()
 
 
-def authenticate(storage: DeploymentStorage, authorization: str | None) -> str:
-    """The name of the token the header carries.
+def authenticate(storage: DeploymentStorage, authorization: str | None) -> TokenRecord:
+    """The record of the token the header carries.
 
     Raises:
         Unauthorized: no bearer token, or one that matches no stored hash.
@@ -65,10 +131,31 @@ def authenticate(storage: DeploymentStorage, authorization: str | None) -> str:
     if token is None:
         raise Unauthorized("an Authorization: Bearer <token> header is required")
     digest = hash_token(token)
-    matched: str | None = None
-    for name, stored in storage.token_hashes():
-        if hmac.compare_digest(digest, stored):
-            matched = name
+    matched: TokenRecord | None = None
+    for stored, record in storage.token_entries():
+        if hmac.compare_digest(digest, stored):  # every entry is compared: no early exit
+            matched = record
     if matched is None:
         raise Unauthorized("the token is not valid (revoked or never created)")
     return matched
+
+
+def describe(record: TokenRecord) -> str:
+    """``'ci' (deploy on hello, api)`` -- how refusals name a token."""
+    scope = "all apps" if record.apps == (ALL_APPS,) else ", ".join(record.apps) or "no app"
+    return f"{record.name!r} ({record.role} on {scope})"
+
+
+def covers(record: TokenRecord, app: str) -> bool:
+    """Whether ``app`` is in the token's scope."""
+    return record.apps == (ALL_APPS,) or app in record.apps
+
+
+def authorize(record: TokenRecord, action: str, app: str | None = None) -> None:
+    """Allow ``action`` (on ``app``) for this token, or raise ``Forbidden`` naming what is missing."""
+    needed = ACTIONS[action]
+    if record.role not in ROLES or ROLES.index(record.role) < ROLES.index(needed):
+        what = {"delete": "deleting apps and versions", "tokens": "managing tokens"}.get(action, action)
+        raise Forbidden(f"{what} needs an admin token; token {describe(record)} may not", code="forbidden_role")
+    if app is not None and not covers(record, app):
+        raise Forbidden(f"token {describe(record)} may not act on app {app!r}", code="forbidden_app")

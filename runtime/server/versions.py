@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import semver
 
-APP_NAME_RE = re.compile(r"^[a-z0-9-]{1,63}$")
+APP_NAME_RE = re.compile(r"^[a-z0-9-]{1,63}\Z")
 """What an app name may be (the same rule as a manifest's name)."""
-_PARTIAL_RE = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$")
+_PARTIAL_RE = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?\Z")
 LATEST = "latest"
 
 

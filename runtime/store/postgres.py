@@ -27,12 +27,12 @@ from runtime.bundler import Bundle
 from runtime.errors import ManifestError, RuntimeDisposed, UserError
 from runtime.kv.store import KVStore
 from runtime.server.errors import Conflict, NotFound, StorageCorrupted, StoreUnavailable
-from runtime.server.storage import AppRecord, DeployResult, TokenRecord, VersionRecord
+from runtime.server.storage import ALL_APPS, AppRecord, DeployResult, TokenRecord, VersionRecord, token_record
 from runtime.server.versions import sort_versions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this isoplay writes; ``isoplay_schema`` records the one a database has."""
 
 CHANNEL = "isoplay_changes"
@@ -77,6 +77,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             app TEXT NOT NULL, cron TEXT NOT NULL, scheduled_at DOUBLE PRECISION NOT NULL, node TEXT NOT NULL,
             claimed_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (app, cron, scheduled_at))""",
     ),
+    2: (  # scoped tokens: tokens from version 1 could act on every app, so they become admin on all apps
+        "ALTER TABLE tokens ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'admin'",
+        """ALTER TABLE tokens ADD COLUMN IF NOT EXISTS apps TEXT NOT NULL DEFAULT '["*"]'""",
+    ),
 }
 """Statements that bring a database from version N-1 to N."""
 
@@ -114,10 +118,12 @@ SQL_LOAD_BUNDLE = "SELECT code, sourcemap, manifest, minified FROM bundles WHERE
 SQL_DELETE_UNUSED_BUNDLE = ("DELETE FROM bundles WHERE content_hash = %s AND NOT EXISTS "
                             "(SELECT 1 FROM versions WHERE content_hash = %s)")
 
-SQL_INSERT_TOKEN = "INSERT INTO tokens (name, token_hash, created_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+SQL_INSERT_TOKEN = ("INSERT INTO tokens (name, token_hash, created_at, role, apps) VALUES (%s, %s, %s, %s, %s) "
+                    "ON CONFLICT DO NOTHING")
 SQL_DELETE_TOKEN = "DELETE FROM tokens WHERE name = %s"
-SQL_TOKEN_HASHES = "SELECT name, token_hash FROM tokens"
-SQL_LIST_TOKENS = "SELECT name, created_at FROM tokens ORDER BY name"
+SQL_TOKEN_ENTRIES = "SELECT token_hash, name, created_at, role, apps FROM tokens"
+SQL_LIST_TOKENS = "SELECT name, created_at, role, apps FROM tokens ORDER BY name"
+SQL_TOKEN_NAMES = "SELECT name FROM tokens ORDER BY name"
 
 SQL_CLAIM_TICK = ("INSERT INTO cron_ticks (app, cron, scheduled_at, node, claimed_at) VALUES (%s, %s, %s, %s, %s) "
                   "ON CONFLICT DO NOTHING")
@@ -190,6 +196,8 @@ class PostgresDeploymentStorage:
         self._listen_conn: psycopg.Connection[Any] | None = None
         self.notifications = 0
         """NOTIFY messages received so far."""
+        self.migrated_tokens: tuple[str, ...] = ()
+        """Tokens from before scoped tokens that this process's ``migrate`` made admin on all apps."""
 
     # ---- lifecycle -----------------------------------------------------------
     @classmethod
@@ -284,6 +292,8 @@ class PostgresDeploymentStorage:
                 raise SchemaMismatch(f"the store's schema is version {current}, newer than this isoplay knows "
                                      f"({SCHEMA_VERSION}); it cannot migrate it")
             for version in range(current + 1, SCHEMA_VERSION + 1):
+                if version == 2 and current >= 1:
+                    self.migrated_tokens = tuple(row[0] for row in conn.execute(SQL_TOKEN_NAMES).fetchall())
                 for statement in MIGRATIONS[version]:
                     conn.execute(statement)
                 conn.execute(SQL_RECORD_VERSION, (version, time.time()))
@@ -464,10 +474,11 @@ class PostgresDeploymentStorage:
         return bundle
 
     # ---- tokens ------------------------------------------------------------------------
-    def add_token(self, name: str, token_hash: str, *, now: float) -> None:
-        """Store a token's hash under ``name``."""
+    def add_token(self, name: str, token_hash: str, *, now: float, role: str = "admin",
+                  apps: tuple[str, ...] = (ALL_APPS,)) -> None:
+        """Store a token's hash under ``name`` with its role and app scope."""
         with self._write() as conn:
-            if conn.execute(SQL_INSERT_TOKEN, (name, token_hash, now)).rowcount == 0:
+            if conn.execute(SQL_INSERT_TOKEN, (name, token_hash, now, role, json.dumps(list(apps)))).rowcount == 0:
                 raise Conflict(f"a token named {name!r} exists", code="token_exists")
 
     def remove_token(self, name: str) -> None:
@@ -476,13 +487,13 @@ class PostgresDeploymentStorage:
             if conn.execute(SQL_DELETE_TOKEN, (name,)).rowcount == 0:
                 raise NotFound(f"no token named {name!r}", code="token_not_found")
 
-    def token_hashes(self) -> list[tuple[str, str]]:
-        """(name, hash) of every token."""
-        return [(row[0], row[1]) for row in self._read(SQL_TOKEN_HASHES)]
+    def token_entries(self) -> list[tuple[str, TokenRecord]]:
+        """(hash, record) of every token."""
+        return [(row[0], token_record(row[1], float(row[2]), row[3], row[4])) for row in self._read(SQL_TOKEN_ENTRIES)]
 
     def list_tokens(self) -> list[TokenRecord]:
-        """Every token's name and creation time."""
-        return [TokenRecord(row[0], float(row[1])) for row in self._read(SQL_LIST_TOKENS)]
+        """Every token's record, by name."""
+        return [token_record(row[0], float(row[1]), row[2], row[3]) for row in self._read(SQL_LIST_TOKENS)]
 
     # ---- KV and crons ------------------------------------------------------------------------
     def open_kv(self, app: str) -> PostgresKVStore:

@@ -144,11 +144,32 @@ class ServeProcess:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def create_token_offline(data_dir: Path, name: str) -> str:
-    """A token created with the CLI against the data folder (the server may be running)."""
-    result = isoplay("serve", "--data", str(data_dir), "--create-token", name)
+def create_token_offline(data_dir: Path, name: str, *scope: str) -> str:
+    """A token created with ``isoplay tokens create`` against the data folder (the server may be running).
+
+    ``scope`` defaults to ``--role admin``; pass e.g. ``"--app", "hello"`` for a deploy token.
+    """
+    result = isoplay("tokens", "create", name, "--data", str(data_dir), *(scope or ("--role", "admin")))
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def release(root: Path, name: str, version: str, *, var: str = "1", source: str = HELLO_TS, extra: str = "") -> Any:
+    """A release bundle (real esbuild, minified) of a small app named ``name`` at ``version``."""
+    from runtime.publish_client import build_release
+
+    write_project(root / f"{name}-{version}-{abs(hash((var, source, extra)))}",
+                  manifest_text(name, version, extra, var), {"src/index.ts": source})
+    return build_release(root / f"{name}-{version}-{abs(hash((var, source, extra)))}")
+
+
+def upload(client: httpx.Client, bundle: Any, app: str | None = None, **params: str) -> httpx.Response:
+    """POST ``bundle`` as the publish client does."""
+    from runtime.server.upload import encode_upload
+
+    ctype, body = encode_upload(bundle)
+    return client.post(f"/api/apps/{app or bundle.manifest.name}/versions", content=body,
+                       headers={"content-type": ctype}, params=params)
 
 
 def multipart(parts: list[tuple[str, bytes]], boundary: str = "isoplay-sec-boundary") -> tuple[str, bytes]:

@@ -117,9 +117,10 @@ def test_tokens_are_stored_hashed_and_compared_safely(tmp_path: Path) -> None:
     storage = SqliteDeploymentStorage.open(tmp_path)
     token = create_token(storage, "ci")
     assert token.startswith("isoplay_") and len(token) > 40
-    assert storage.token_hashes() == [("ci", hash_token(token))]
+    assert [(digest, record.name, record.role, record.apps) for digest, record in storage.token_entries()] == [
+        (hash_token(token), "ci", "admin", ("*",))]
     assert token not in (tmp_path / "registry.sqlite3").read_bytes().decode("latin-1")
-    assert authenticate(storage, f"Bearer {token}") == "ci"
+    assert authenticate(storage, f"Bearer {token}").name == "ci"
     for header in (None, "", "Bearer", f"Basic {token}", f"Bearer {token}x"):
         with pytest.raises(Unauthorized):
             authenticate(storage, header)

@@ -98,8 +98,12 @@ def test_tokens(open_storage: Callable[[], Any]) -> None:
     storage.add_token("ci", "hash-1", now=1.0)
     with pytest.raises(Conflict):
         storage.add_token("ci", "hash-2", now=2.0)
-    assert storage.token_hashes() == [("ci", "hash-1")]
-    assert [t.name for t in storage.list_tokens()] == ["ci"]
+    storage.add_token("deployer", "hash-3", now=3.0, role="deploy", apps=("a", "b"))
+    assert [(h, t.name, t.role, t.apps) for h, t in sorted(storage.token_entries())] == [
+        ("hash-1", "ci", "admin", ("*",)), ("hash-3", "deployer", "deploy", ("a", "b"))]
+    assert [(t.name, t.created_at, t.role, t.apps) for t in storage.list_tokens()] == [
+        ("ci", 1.0, "admin", ("*",)), ("deployer", 3.0, "deploy", ("a", "b"))]
+    assert storage.migrated_tokens == ()
     storage.remove_token("ci")
     with pytest.raises(NotFound):
         storage.remove_token("ci")
@@ -146,3 +150,23 @@ def test_postgres_schema_is_versioned_and_a_newer_one_is_refused(pg_server: Any)
         PostgresDeploymentStorage.open(url)
     with pytest.raises(SchemaMismatch, match="cannot migrate"):
         PostgresDeploymentStorage.open(url, migrate=True)
+
+
+def test_postgres_tokens_from_schema_1_become_admin_on_every_app(pg_server: Any) -> None:
+    from runtime.store.postgres import MIGRATIONS
+
+    url = pg_server.database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE isoplay_schema (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
+        for statement in MIGRATIONS[1]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO isoplay_schema VALUES (1, 0)")
+        conn.execute("INSERT INTO tokens (name, token_hash, created_at) VALUES ('legacy', 'h', 1)")
+    with pytest.raises(SchemaMismatch, match="--migrate"):
+        PostgresDeploymentStorage.open(url)
+    storage = PostgresDeploymentStorage.open(url, migrate=True)
+    try:
+        assert storage.migrated_tokens == ("legacy",)
+        assert [(h, t.name, t.role, t.apps) for h, t in storage.token_entries()] == [("h", "legacy", "admin", ("*",))]
+    finally:
+        storage.close()
