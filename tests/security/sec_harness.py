@@ -73,7 +73,11 @@ def _pump(stream: Any, into: queue.Queue[str]) -> None:
 
 
 class ServeProcess:
-    """A real ``isoplay serve`` subprocess on 127.0.0.1, port 0, with its own data folder."""
+    """A real ``isoplay serve`` subprocess on 127.0.0.1, port 0, with its own data folder.
+
+    One serving process (``--workers 1``) unless ``args`` pass ``--workers``: the machine running the
+    suite has few cores, and most attacks are about one process.
+    """
 
     def __init__(self, data_dir: Path, *args: str) -> None:
         self.data_dir = data_dir
@@ -86,8 +90,9 @@ class ServeProcess:
 
     def start(self, timeout: float = 60) -> ServeProcess:
         """Start the server and wait for its URL line."""
+        workers = [] if any(a.startswith("--workers") for a in self.args) else ["--workers", "1"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--data", str(self.data_dir), "--port", "0", *self.args],
+            [sys.executable, "-m", "app", "serve", "--data", str(self.data_dir), "--port", "0", *workers, *self.args],
             cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.pump = threading.Thread(target=_pump, args=(self.proc.stderr, self.lines), daemon=True)
         self.pump.start()
