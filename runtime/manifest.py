@@ -19,9 +19,9 @@ Guarantees (the manifest is hostile input: it may come from an upload):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
