@@ -1,6 +1,6 @@
 """``isoplay tokens create|list|revoke``: API tokens scoped to apps and roles.
 
-Against the data folder (``--data DIR``, also while ``isoplay serve`` runs on it:
+Against the store (``--data DIR``, or ``--store postgresql://...``; also while ``isoplay serve`` runs on it:
 every request reads the tokens, so a change takes effect at once) or against a
 running server's admin API (``--server URL`` with an admin token).
 """
@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def where(q: argparse.ArgumentParser) -> None:
         q.add_argument("--data", type=Path, default=None, metavar="DIR",
                        help="the server's data folder (default without --server: isoplay serve's default)")
+        q.add_argument("--store", default=None, metavar="URL",
+                       help="the server's store when it is not the data folder: a postgresql:// URL "
+                            "(default: $ISOPLAY_STORE)")
         add_server_arguments(q)
         q.add_argument("--json", action="store_true", help="print JSON")
 
@@ -68,11 +71,11 @@ def _show(rows: list[dict[str, Any]], as_json: bool) -> None:
 
 def _offline(args: argparse.Namespace) -> int:
     from app.commands.serve import default_data_dir, migration_notice
-    from runtime.server.sqlite_storage import SqliteDeploymentStorage
     from runtime.server.tokens import create_token
+    from runtime.store import open_store, store_spec
 
     data = (args.data or default_data_dir()).resolve()
-    storage = SqliteDeploymentStorage.open(data)
+    storage = open_store(store_spec(args.store), data)
     try:
         notice = migration_notice(storage)
         if notice:
@@ -118,6 +121,6 @@ def _online(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Create, list or revoke tokens against the data folder or a server."""
-    if args.data is None and args.server:  # --data wins over $ISOPLAY_SERVER
+    if args.data is None and args.store is None and args.server:  # --data / --store win over $ISOPLAY_SERVER
         return _online(args)
     return _offline(args)
