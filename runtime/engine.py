@@ -8,12 +8,26 @@ the runtime never touches its private parts. Two facts shape it (see DESIGN.md,
   the cheapest way: a synchronous evaluation on the isolate's own asyncio loop
   thread (mini-racer's "uncancelable" task path), with a watchdog thread that
   terminates the evaluation when its wall-time budget runs out.
-- Microtasks normally drain only *after* an evaluation returns. The prelude calls
-  ``%PerformMicrotaskCheckpoint()`` (V8 natives syntax) so that a handler that
-  settles without host I/O returns its result in the same crossing. User code
-  can never use natives syntax: esbuild rejects ``%`` in sources and
-  ``--disallow-code-generation-from-strings`` (as in Workers) disables ``eval``
-  and ``new Function``.
+- Microtasks normally drain only *after* an evaluation returns (mini-racer runs
+  its checkpoint between tasks). Each isolate therefore gets a drain function,
+  a mini-racer JS callback whose Python side (on the isolate thread) calls V8's
+  ``Isolate::PerformMicrotaskCheckpoint`` (``runtime.v8native``); the prelude
+  takes it privately, so a handler that settles without host I/O returns its
+  result in the same crossing. V8 runs *without* ``--allow-natives-syntax``:
+  no script source, whatever path it came by, can use ``%`` natives calls
+  (``init_v8`` checks that they do not parse). ``--disallow-code-generation-from-strings``
+  (as in Workers) disables ``eval`` and ``new Function``, and WebAssembly is
+  compiled only while the host lets the prelude compile a bundle's own modules
+  (``V8Isolate.compiling_bundled_wasm``).
+- Memory: every isolate counts its JS heap *and* its external memory
+  (ArrayBuffer backing stores, WebAssembly memories) against ``memory_limit``:
+  V8 calls back after every full or incremental collection, and a crossing that
+  runs longer than ``MEMORY_SAMPLE_INTERVAL`` is interrupted that often to
+  check; over the limit, the isolate's JavaScript is terminated and the
+  evaluation raises ``EvalOutOfMemory``. A near-heap-limit callback keeps V8
+  from aborting the process should a single allocation jump past its own limit.
+- The watchdog stops a runaway evaluation with ``TerminateExecution`` on the
+  isolate itself, so it also stops microtasks that run between two tasks.
 """
 
 from __future__ import annotations
@@ -22,11 +36,12 @@ import asyncio
 import heapq
 import itertools
 import json
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
@@ -35,17 +50,37 @@ from py_mini_racer import JSEvalException, JSOOMException, JSParseException, JST
 from py_mini_racer._exc import JSTerminatedException
 from py_mini_racer._mini_racer import mini_racer
 
+from runtime import v8native
 from runtime.errors import RuntimeDisposed
 
 V8_FLAGS: tuple[str, ...] = (
     *py_mini_racer.DEFAULT_V8_FLAGS,
-    "--allow-natives-syntax",
+    # A disposed isolate's heap pages go back to the OS instead of a process-wide pool: after
+    # a script is stopped at its memory limit, RSS returns near its baseline (measured in
+    # bench/attack_memory.py: 267 MB -> 78 MB after a 128 MB string attack).
+    "--no-memory-pool-share-memory-on-teardown",
 )
-"""Flags the process's V8 is initialised with (once, before the first isolate)."""
+"""Flags the process's V8 is initialised with (once, before the first isolate). Never
+``--allow-natives-syntax``: it is process-wide and would let any script source call V8
+internals (``%AbortJS`` aborts the process)."""
+
+MEMORY_SAMPLE_INTERVAL = 0.01
+"""Seconds between memory checks while one crossing runs (between collections, see above)."""
+
+DRAIN_GLOBAL = "__isoplay_drain"
+"""The global the drain function waits under until the prelude takes (and deletes) it."""
+
+# mini-racer callback ids isoplay reserves (its own count up from 1; 0 is its result queue).
+_DRAIN_ID = (1 << 64) - 1
+_INIT_ID = (1 << 64) - 2
+_STATS_ID = (1 << 64) - 3
+_RELEASE_ID = (1 << 64) - 4
 
 if os.environ.get("ISOPLAY_V8_ALLOW_EVAL") != "1":
     # Workers semantics: no eval / new Function. Debug worker processes may lift it.
     V8_FLAGS = (*V8_FLAGS, "--disallow-code-generation-from-strings")
+
+log = logging.getLogger(__name__)
 
 _init_lock = threading.Lock()
 _initialised = False
@@ -94,11 +129,15 @@ def init_v8() -> None:
             pass  # someone initialised it first; our flags may be missing -- checked below
         probe = py_mini_racer.MiniRacer()
         try:
-            probe.eval("(() => { %PerformMicrotaskCheckpoint(); })()")
-        except JSParseException as exc:
-            raise RuntimeError("V8 was initialised without --allow-natives-syntax") from exc
+            probe.eval("(() => %GetOptimizationStatus(0))")
+        except JSParseException:
+            pass  # as it must be: natives syntax does not parse
+        else:
+            raise RuntimeError("V8 was initialised with --allow-natives-syntax, which lets any script call V8 "
+                               "internals; isoplay refuses to run scripts in this process")
         finally:
             probe.close()
+        v8native.v8()  # every V8 function isoplay binds is exported (fails early and clearly if not)
         _initialised = True
 
 
@@ -113,7 +152,7 @@ def v8_version() -> str:
 
 
 class _Watchdog:
-    """One thread that cancels evaluations whose deadline has passed."""
+    """One thread that stops evaluations whose deadline has passed and samples long ones' memory."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -121,6 +160,14 @@ class _Watchdog:
         self._actions: dict[int, Callable[[], None]] = {}
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
+        self._watches: set[_Watch] = set()
+        self._wake_at = float("inf")
+        """When the thread's current wait ends (it is woken only if something is due earlier)."""
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="isoplay-watchdog", daemon=True)
+            self._thread.start()
 
     def arm(self, deadline: float, action: Callable[[], None]) -> int:
         """Run ``action`` at ``deadline`` (time.monotonic) unless disarmed first."""
@@ -128,10 +175,8 @@ class _Watchdog:
         with self._cond:
             self._actions[key] = action
             heapq.heappush(self._heap, (deadline, key))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="isoplay-watchdog", daemon=True)
-                self._thread.start()
-            if self._heap[0][1] == key:
+            self._start()
+            if deadline < self._wake_at:
                 self._cond.notify()
         return key
 
@@ -139,20 +184,74 @@ class _Watchdog:
         """Forget an armed action (cheap: the heap entry is skipped later)."""
         self._actions.pop(key, None)
 
+    def watch(self, deadline: float, stop: Callable[[], None], sample: Callable[[], None]) -> _Watch:
+        """Run ``stop`` at ``deadline`` and ``sample`` about every MEMORY_SAMPLE_INTERVAL until then.
+
+        A watch that ends sooner (``unwatch``; most evaluations take well under a
+        millisecond) usually costs no wake-up of the watchdog thread at all.
+        """
+        w = _Watch(stop, sample, time.monotonic() + MEMORY_SAMPLE_INTERVAL)
+        w.key = self.arm(deadline, w.expire)
+        with self._cond:
+            self._watches.add(w)
+            if w.next_sample + MEMORY_SAMPLE_INTERVAL < self._wake_at:
+                self._cond.notify()
+        return w
+
+    def unwatch(self, w: _Watch) -> None:
+        """End a watch: nothing more of it runs."""
+        w.active = False
+        self._actions.pop(w.key, None)
+        with self._cond:
+            self._watches.discard(w)
+
     def _run(self) -> None:
         while True:
+            due: list[Callable[[], None]] = []
             with self._cond:
-                while not self._heap:
+                while not self._heap and not self._watches:
+                    self._wake_at = float("inf")
                     self._cond.wait()
-                deadline, key = self._heap[0]
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
+                now = time.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    _, key = heapq.heappop(self._heap)
+                    action = self._actions.pop(key, None)
+                    if action is not None:
+                        due.append(action)
+                for w in self._watches:
+                    if w.next_sample <= now:
+                        w.next_sample = now + MEMORY_SAMPLE_INTERVAL
+                        due.append(w.tick)
+                if not due:
+                    wake = min(self._heap[0][0] if self._heap else float("inf"),
+                               min((w.next_sample for w in self._watches), default=float("inf")))
+                    self._wake_at = wake
+                    self._cond.wait(min(wake - now, 3600.0))  # inf when only disarmed entries were left
+                    self._wake_at = float("inf")
                     continue
-                heapq.heappop(self._heap)
-                action = self._actions.pop(key, None)
-            if action is not None:
-                action()
+            for action in due:
+                try:
+                    action()
+                except Exception:  # the watchdog must outlive any one action, or no time limit holds
+                    log.exception("watchdog action failed")
+
+
+class _Watch:
+    """One watched evaluation: a deadline and the periodic memory samples before it."""
+
+    def __init__(self, stop: Callable[[], None], sample: Callable[[], None], next_sample: float) -> None:
+        self.stop, self.sample, self.next_sample = stop, sample, next_sample
+        self.active = True
+        self.key = -1
+
+    def expire(self) -> None:
+        if self.active:
+            self.active = False
+            self.stop()
+
+    def tick(self) -> None:
+        if self.active:
+            self.sample()
 
 
 _watchdog = _Watchdog()
@@ -185,11 +284,116 @@ class V8Isolate:
         self._ctx = self._mr._ctx
         self.loop = loop
         self.memory_limit = memory_limit
-        self._mr.set_hard_memory_limit(memory_limit)
         self.oom = False
+        self.memory_hit = False
+        """Set (on the isolate thread) when heap + external memory passed ``memory_limit``."""
+        self.wasm_allowed = False
+        """Whether WebAssembly may be compiled now (only inside ``compiling_bundled_wasm``)."""
+        self._native_lock = threading.Lock()
+        self._isolate: int | None = None
+        self._thread_state: int | None = None
+        self._figures: v8native.HeapFigures | None = None
+        self._results = self._ctx._non_cancelable_mr_task_results_queue
+        self._wrap = self._ctx._wrap_raw_handle
+        self._free = self._ctx._dll.mr_free_value
+        self._forward = self._ctx.handle_callback_from_v8
+        # Keep the ctypes callbacks alive as long as V8 may call them.
+        self._gc_cb = v8native.GCEpilogueCallback(self._on_gc)
+        self._near_cb = v8native.NearHeapLimitCallback(self._on_near_heap_limit)
+        self._interrupt_cb = v8native.InterruptCallback(self._on_interrupt)
+        self._wasm_cb = v8native.WasmCodeGenCallback(self._on_wasm_codegen)
+        object.__setattr__(self._ctx, "handle_callback_from_v8", self._on_callback)
+        self._mr.set_hard_memory_limit(memory_limit)
+        self._post("0", _INIT_ID)
+        self._install_drain()
+
+    # ---- the isolate thread ------------------------------------------------
+    def _on_callback(self, callback_id: int, raw: Any) -> None:
+        """Every mini-racer callback of this isolate, on its thread (keep it short)."""
+        if callback_id == 0:
+            self._results.put(self._wrap(raw))
+        elif callback_id == _DRAIN_ID:
+            self._free(self._ctx._ctx, raw)
+            if self._isolate is not None:
+                v8native.v8().checkpoint(self._isolate)
+        elif callback_id == _STATS_ID:
+            if self._isolate is not None:
+                self._figures = v8native.heap_figures(self._isolate)
+            self._results.put(self._wrap(raw))
+        elif callback_id == _INIT_ID:
+            self._init_on_thread()
+            self._results.put(self._wrap(raw))
+        elif callback_id == _RELEASE_ID:
+            if self._thread_state is not None:
+                v8native.release_thread_state(self._thread_state)
+                self._thread_state = None
+            self._results.put(self._wrap(raw))
+        else:
+            self._forward(callback_id, raw)
+
+    def _init_on_thread(self) -> None:
+        api = v8native.v8()
+        isolate = int(api.get_current())
+        self._thread_state = v8native.persist_thread_state()
+        mask = v8native.GC_TYPE_MARK_SWEEP_COMPACT | v8native.GC_TYPE_INCREMENTAL_MARKING
+        api.add_gc_epilogue(isolate, self._gc_cb, None, mask)
+        api.add_near_heap_limit(isolate, self._near_cb, None)
+        api.set_wasm_codegen_callback(isolate, self._wasm_cb)
+        self._isolate = isolate
+
+    def _check_memory(self, isolate: int) -> None:
+        figures = v8native.heap_figures(isolate)
+        if figures.used_heap_size + figures.external_memory > self.memory_limit and not self.memory_hit:
+            self.memory_hit = True
+            v8native.v8().terminate(isolate)
+
+    def _on_gc(self, isolate: int, gc_type: int, flags: int, data: Any) -> None:
+        self._check_memory(isolate)
+
+    def _on_interrupt(self, isolate: int, data: Any) -> None:
+        self._check_memory(isolate)
+
+    def _on_near_heap_limit(self, data: Any, current: int, initial: int) -> int:
+        # V8 would abort the whole process at its own limit: stop this isolate instead and
+        # give V8 room to unwind.
+        self.memory_hit = True
+        if self._isolate is not None:
+            v8native.v8().terminate(self._isolate)
+        return int(current * 2)
+
+    def _on_wasm_codegen(self, context: Any, source: Any) -> bool:
+        return self.wasm_allowed
+
+    # ---- the loop thread ---------------------------------------------------
+    def _post(self, code: str, callback_id: int, timeout: float | None = None) -> Any:
+        """Evaluate with a reserved callback id and wait for the result (its handler ran by then)."""
+        ctx = self._ctx
+        handle = ctx._python_to_value_handle(code)
+        task_id = ctx._dll.mr_eval(ctx._ctx, handle.raw, callback_id)
+        key = None
+        if timeout is not None:
+            raw_ctx = ctx._ctx
+
+            def stop() -> None:
+                ctx._dll.mr_cancel_task(raw_ctx, task_id)
+                self.terminate()
+
+            key = _watchdog.arm(time.monotonic() + timeout, stop)
+        try:
+            raw = self._results.get()
+        finally:
+            if key is not None:
+                _watchdog.disarm(key)
+        return ctx._value_handle_to_python(raw)
+
+    def _install_drain(self) -> None:
+        ctx = self._ctx
+        drain = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _DRAIN_ID)))
+        global_object = self._mr.eval("globalThis")
+        global_object[DRAIN_GLOBAL] = drain  # type: ignore[index]
 
     def set_memory_limit(self, memory_limit: int) -> None:
-        """Change the hard heap limit (an isolate from the stock gets its script's)."""
+        """Change the memory limit (an isolate from the stock gets its script's)."""
         if self._cm is None:
             raise RuntimeDisposed("the isolate is closed")
         self._mr.set_hard_memory_limit(memory_limit)
@@ -200,12 +404,38 @@ class V8Isolate:
         """Whether ``close()`` has run."""
         return self._cm is None
 
+    def terminate(self) -> None:
+        """Stop whatever JavaScript this isolate runs now (any thread; no-op once closed)."""
+        with self._native_lock:
+            if self._cm is not None and self._isolate is not None:
+                v8native.v8().terminate(self._isolate)
+
+    def _request_memory_check(self) -> None:
+        with self._native_lock:
+            if self._cm is not None and self._isolate is not None:
+                v8native.v8().request_interrupt(self._isolate, self._interrupt_cb, None)
+
+    @contextmanager
+    def compiling_bundled_wasm(self) -> Iterator[None]:
+        """Let JavaScript compile WebAssembly while the host loads a bundle's own modules.
+
+        The seam for bundled ``.wasm`` files: outside this block, compiling
+        WebAssembly from bytes fails (Workers forbids code generation at run
+        time). Only the host enters it, around the evaluation that compiles the
+        modules it ships with the bundle, before any of the script's code runs.
+        """
+        self.wasm_allowed = True
+        try:
+            yield
+        finally:
+            self.wasm_allowed = False
+
     def eval(self, code: str, *, timeout: float | None = None) -> Any:
         """Evaluate ``code`` synchronously, at most ``timeout`` seconds of wall time.
 
         Raises:
             EvalTimedOut: the deadline passed and the evaluation was terminated.
-            EvalOutOfMemory: the hard heap limit was reached.
+            EvalOutOfMemory: the memory limit was reached.
             EvalFailed: the code threw or did not parse.
         """
         if self._cm is None:
@@ -213,27 +443,40 @@ class V8Isolate:
         ctx = self._ctx
         handle = ctx._python_to_value_handle(code)
         task_id = ctx._dll.mr_eval(ctx._ctx, handle.raw, 0)
-        key = None
+        watch = None
         if timeout is not None:
             raw_ctx = ctx._ctx
-            key = _watchdog.arm(time.monotonic() + timeout, lambda: ctx._dll.mr_cancel_task(raw_ctx, task_id))
+
+            def stop() -> None:
+                ctx._dll.mr_cancel_task(raw_ctx, task_id)
+                self.terminate()  # also stops microtasks mini-racer runs between tasks
+
+            watch = _watchdog.watch(time.monotonic() + timeout, stop, self._request_memory_check)
         try:
-            result_handle = ctx._non_cancelable_mr_task_results_queue.get()
+            result_handle = self._results.get()
         finally:
-            if key is not None:
-                _watchdog.disarm(key)
+            if watch is not None:
+                _watchdog.unwatch(watch)
         try:
-            return ctx._value_handle_to_python(result_handle)
+            value = ctx._value_handle_to_python(result_handle)
         except JSOOMException as exc:
             self.oom = True
             raise EvalOutOfMemory(str(exc)) from None
         except (JSTerminatedException, JSTimeoutException) as exc:
-            if self._mr.was_hard_memory_limit_reached():
+            if self.memory_hit or self._mr.was_hard_memory_limit_reached():
                 self.oom = True
                 raise EvalOutOfMemory(str(exc)) from None
             raise EvalTimedOut(str(exc)) from None
         except JSEvalException as exc:
+            if self.memory_hit:
+                self.oom = True
+                raise EvalOutOfMemory(str(exc)) from None
             raise EvalFailed(str(exc)) from None
+        if self.memory_hit:
+            # Terminated between tasks (the result came first): the isolate is still over its limit.
+            self.oom = True
+            raise EvalOutOfMemory("the isolate exceeded its memory limit")
+        return value
 
     def install_loader(self, name: str, serve: Callable[[memoryview], None], size: int) -> None:
         """Give the isolate a synchronous loader: ``globalThis[name]`` (a function) and
@@ -280,12 +523,23 @@ class V8Isolate:
             self.oom = True
             raise EvalOutOfMemory(str(exc)) from None
         except JSEvalException as exc:
+            if self.memory_hit:
+                self.oom = True
+                raise EvalOutOfMemory(str(exc)) from None
             raise EvalFailed(str(exc)) from None
 
+    def figures(self) -> v8native.HeapFigures:
+        """The isolate's heap and external memory now (one crossing)."""
+        if self._cm is None:
+            raise RuntimeDisposed("the isolate is closed")
+        self._post("0", _STATS_ID)
+        assert self._figures is not None
+        return self._figures
+
     def heap(self) -> tuple[int, int]:
-        """(used, total) heap bytes of this isolate."""
-        stats = self._mr.heap_stats()
-        return int(stats["used_heap_size"]), int(stats["total_heap_size"])
+        """(used, total) bytes of this isolate, external memory (ArrayBuffers, Wasm) included."""
+        f = self.figures()
+        return f.used_heap_size + f.external_memory, f.total_heap_size + f.external_memory
 
     def heap_snapshot(self) -> Any:
         """A V8 heap snapshot (the .heapsnapshot JSON), as parsed JSON."""
@@ -293,6 +547,14 @@ class V8Isolate:
 
     def close(self) -> None:
         """Dispose of the isolate; further calls raise RuntimeDisposed."""
-        cm, self._cm = self._cm, None
+        if self._cm is not None and self._thread_state is not None:
+            # The release runs in the evaluation's callback on the isolate thread, whether
+            # the evaluation completes, fails or is terminated.
+            try:
+                self._post("0", _RELEASE_ID, timeout=1.0)
+            except JSEvalException:
+                pass  # the callback ran all the same
+        with self._native_lock:
+            cm, self._cm = self._cm, None
         if cm is not None:
             cm.__exit__(None, None, None)

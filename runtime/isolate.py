@@ -97,6 +97,10 @@ class ScriptHost:
     """Open CompressionStream codecs of this script (runtime/webapi/compression.py)."""
     cache_store: Any = None
     """The runtime.webapi.cache.CacheStore behind ``caches`` (owned by the caller)."""
+    kv_bindings: frozenset[str] | None = None
+    """The KV bindings the manifest declares (set from the bundle by ScriptIsolate). A host
+    op naming any other is refused: a script can forge ops (it can replace the globals the
+    prelude serialises its state with), so the host checks what it serves."""
     _http: Any = None
     _sockets: Any = None
 
@@ -104,6 +108,8 @@ class ScriptHost:
         """The KV namespace store behind ``binding``."""
         if self.kv_store is None:
             raise hostops.HostOpError("Error", f"KV binding {binding} is not available here")
+        if self.kv_bindings is not None and binding not in self.kv_bindings:
+            raise LookupError(binding)
         return self.kv_store.namespace(binding)
 
     @property
@@ -137,11 +143,23 @@ class ScriptHost:
 
 
 def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
-    """The ``__isoplay.setup`` argument: vars and secrets, and the bindings."""
+    """The ``__isoplay.setup`` argument: vars and secrets, the bindings, and the bundle's own .wasm files.
+
+    ``wasm`` is the seam for WebAssembly that ships with a bundle: a bundle with a
+    ``wasm_modules`` mapping (name -> bytes) has each compiled by the prelude during
+    setup, the only time the host lets V8 compile WebAssembly (see
+    ``V8Isolate.compiling_bundled_wasm``); the script's code gets the compiled
+    ``WebAssembly.Module`` from ``__isoplay.wasm(name)``.
+    """
     vars_ = {**bundle.manifest.vars, **secrets}
     bindings = [["kv", kv.binding, None] for kv in bundle.manifest.kv_namespaces]
     bindings += [["unsupported", name, {"what": what}] for name, what in bundle.manifest.unsupported_bindings]
-    return {"vars": vars_, "bindings": bindings}
+    config: dict[str, Any] = {"vars": vars_, "bindings": bindings,
+                              "memoryLimit": bundle.manifest.limits.memory_mb * MB}
+    wasm = getattr(bundle, "wasm_modules", None)
+    if wasm:
+        config["wasm"] = {name: base64.b64encode(data).decode("ascii") for name, data in wasm.items()}
+    return config
 
 
 class ScriptIsolate:
@@ -171,6 +189,8 @@ class ScriptIsolate:
         self._heap_at = -HEAP_SAMPLE_INTERVAL
         self._smap = smap
         self._loop = loop or asyncio.get_running_loop()
+        if host.kv_bindings is None:
+            host.kv_bindings = frozenset(kv.binding for kv in bundle.manifest.kv_namespaces)
         limits = bundle.manifest.limits
         if ready is not None:
             self.v8 = ready
@@ -185,7 +205,8 @@ class ScriptIsolate:
     # ---- loading -----------------------------------------------------------
     def _load(self) -> None:
         timeout = self.bundle.manifest.limits.timeout_ms / 1000
-        self.v8.eval(f"__isoplay.setup({json.dumps(env_config(self.bundle, self.host.secrets))})")
+        with self.v8.compiling_bundled_wasm():  # no script code has run in this isolate yet
+            self.v8.eval(f"__isoplay.setup({json.dumps(env_config(self.bundle, self.host.secrets))})")
         wrapped = (
             "(() => { try {" + self.bundle.code
             + "\n; return __isoplay.load(typeof __isoplay_module === 'undefined' ? undefined : __isoplay_module); }"
@@ -205,6 +226,11 @@ class ScriptIsolate:
             self.poisoned = True
             self.load_error = ErrorInfo("Error", f"the script's top level exceeded memory_mb "
                                         f"({self.bundle.manifest.limits.memory_mb} MB)", "", kind="limit")
+            return
+        except EvalFailed as exc:
+            # The script does not parse (a hand-made upload never went through esbuild).
+            self.poisoned = True
+            self.load_error = _parse_failure(exc.text)
             return
         logs = self._logs(state.get("logs", []))
         if not state.get("error") and state.get("ops"):
@@ -548,6 +574,18 @@ class ScriptIsolate:
     def close(self) -> None:
         """Dispose of the V8 isolate."""
         self.v8.close()
+
+
+def _parse_failure(text: str) -> ErrorInfo:
+    """A load error from V8's report of a script that does not parse (``<anonymous>:L: Name: message``)."""
+    first = text.strip().splitlines()[0] if text.strip() else "SyntaxError: the script does not parse"
+    head, _, rest = first.partition(": ")
+    if not head.startswith("<anonymous>"):
+        rest = first
+    name, _, message = rest.partition(": ")
+    if not message:
+        name, message = "SyntaxError", rest
+    return ErrorInfo(name, message, text.strip(), kind="load")
 
 
 class _WaitTimedOut(Exception):

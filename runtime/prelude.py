@@ -2,8 +2,9 @@
 
 The prelude is bundled by esbuild into a minified IIFE once per source hash and
 cached under the user cache folder, so isolates load it as plain JS. The IIFE is
-wrapped in a function that receives ``__drain`` -- the one piece of V8 natives
-syntax (``%PerformMicrotaskCheckpoint()``) -- which esbuild could not parse.
+wrapped in a function that receives ``__drain``, the microtask drain the engine
+installs as a global (``runtime.engine.DRAIN_GLOBAL``); the wrapper takes it and
+deletes the global before any other code runs, so only the prelude holds it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ PRELUDE_DIR = Path(__file__).resolve().parent.parent / "resources" / "prelude"
 """The prelude's TypeScript project."""
 
 _WRAP_HEAD = "(function (__drain) {\n"
-_WRAP_TAIL = "\n})(() => { %PerformMicrotaskCheckpoint(); });\n"
+_WRAP_TAIL = (
+    "\n})((() => { const d = globalThis.__isoplay_drain; delete globalThis.__isoplay_drain;"
+    " if (typeof d !== 'function') throw new Error('isoplay: the host installed no microtask drain');"
+    " return d; })());\n"
+)
 
 
 PRELUDE_URL = "isoplay://prelude.js"
@@ -35,6 +40,7 @@ def source_hash() -> str:
     """Hash of the prelude sources and the toolchain lock (once per process: they ship with isoplay,
     and hashing them for every new isolate cost 0.5 ms of disk reads on the loop thread)."""
     digest = hashlib.sha256(toolchain.lock_hash().encode())
+    digest.update((_WRAP_HEAD + _WRAP_TAIL).encode())
     for path in sorted((PRELUDE_DIR / "src").rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(PRELUDE_DIR).as_posix().encode())

@@ -7,8 +7,10 @@
 // Python-facing entry points live on globalThis.__isoplay (non-enumerable).
 
 import { now } from "./clock";
+import { setAllocationLimit } from "./memory";
+import { bundledWasm, compileBundledWasm } from "./wasm";
 
-declare const __drain: () => void; // %PerformMicrotaskCheckpoint(), injected by runtime/isolate.py
+declare const __drain: () => void; // V8 microtask checkpoint, handed to the prelude wrapper by runtime/engine.py (private)
 
 export type Op = [id: number, op: string, args: unknown];
 export type Settle = [id: number, ok: boolean, value: unknown];
@@ -431,7 +433,20 @@ function abort(): string {
   return JSON.stringify({ logs: logs.splice(0) });
 }
 
-function setup(config: { vars: Record<string, string>; bindings: [kind: string, name: string, options: unknown][] }): void {
+let setupDone = false;
+
+function setup(config: {
+  vars: Record<string, string>; bindings: [kind: string, name: string, options: unknown][];
+  wasm?: Record<string, string>; memoryLimit?: number;
+}): void {
+  // Once per isolate, by the host, before the script's code: a script calling it again
+  // (it can reach __isoplay) must not raise its own allocation limit or swap its env.
+  if (setupDone) throw new Error("__isoplay.setup() runs once, by the host");
+  setupDone = true;
+  if (config.memoryLimit) setAllocationLimit(config.memoryLimit);
+  // `wasm`: the bundle's own .wasm files (name -> base64). They compile only because the host
+  // evaluates setup() inside V8Isolate.compiling_bundled_wasm(), before any script code runs.
+  if (config.wasm) compileBundledWasm(config.wasm);
   const e: Record<string, unknown> = { ...config.vars };
   for (const [kind, name, options] of config.bindings) {
     const factory = bindingFactories[kind];
@@ -442,6 +457,7 @@ function setup(config: { vars: Record<string, string>; bindings: [kind: string, 
 }
 
 function load(mod: unknown): string {
+  __drain(); // the top level's own microtasks run inside this crossing (and a runaway one inside its time limit)
   if (moduleHook) {
     try { handlers = moduleHook(mod); } catch (e) { return loadFailed(e); }
     return collect();
@@ -469,6 +485,6 @@ function entropy(b64: string): void {
 }
 
 Object.defineProperty(globalThis, "__isoplay", {
-  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, cancelBody, abort, entropy }),
+  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, cancelBody, abort, entropy, wasm: bundledWasm }),
   enumerable: false, writable: false, configurable: false,
 });

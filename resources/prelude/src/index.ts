@@ -1,6 +1,7 @@
 // The prelude every isolate loads before the script: Web-standard globals plus
 // the host bridge. Built by runtime/prelude.py with esbuild into one IIFE.
 import "./chunks"; // first: captures the host's chunk loader before anything else runs
+import "./memory"; // next: every later module allocates through the guarded constructors
 import { clearTimer, setTimer } from "./host";
 import "./web/index"; // Web APIs, console, fetch (registers Request/Response with the host)
 import "./kv"; // KVNamespace (registers the "kv" binding kind)

@@ -1,0 +1,100 @@
+// One allocation may not exceed memory_mb. The memory limit itself is enforced by the
+// engine (runtime/engine.py: heap + ArrayBuffer/WebAssembly memory, checked after every
+// collection and during long crossings), but a builtin such as TypedArray#fill runs to
+// its end before a termination takes effect, so a single huge buffer (V8 allows up to
+// 32 GB) could fill the machine first. Here the constructors that size a buffer refuse
+// any single size past the isolate's limit up front, as Workers does ("Array buffer
+// allocation failed"). Every path to those constructors goes through the guarded ones:
+// the globals, `prototype.constructor`, and subclasses (whose super() is the guard).
+
+let limitBytes = 128 * 1024 * 1024;
+let limitText = "memory_mb (128 MB)";
+
+/** Set by the host's setup(): the isolate's memory_mb in bytes. */
+export function setAllocationLimit(bytes: number): void {
+  if (typeof bytes === "number" && bytes > 0) {
+    limitBytes = bytes;
+    limitText = `memory_mb (${Math.round(bytes / (1024 * 1024))} MB)`;
+  }
+}
+
+function check(bytes: number, what: string): void {
+  if (bytes > limitBytes) {
+    throw new RangeError(`Array buffer allocation failed: ${what} of ${bytes} bytes is more than the isolate's ${limitText}`);
+  }
+}
+
+function lengthOf(arg: unknown): number {
+  if (typeof arg === "number" || typeof arg === "bigint") return Number(arg);
+  if (arg === null || typeof arg !== "object") return 0;
+  if (arg instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && arg instanceof SharedArrayBuffer)) return 0;
+  const n = Number((arg as { length?: unknown }).length);
+  return Number.isFinite(n) ? n : 0;
+}
+
+type Ctor = new (...args: unknown[]) => object;
+const g = globalThis as unknown as Record<string, unknown>;
+
+function guard(name: string, size: (args: unknown[]) => number): void {
+  const original = g[name] as Ctor | undefined;
+  if (typeof original !== "function") return;
+  const guarded: Ctor = new Proxy(original, {
+    construct(target, args, newTarget) {
+      check(size(args), `new ${name}()`);
+      return Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
+    },
+    apply(target, self, args) {
+      return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, self, args); // throws as the original does
+    },
+  });
+  Object.defineProperty(g, name, { value: guarded, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(original.prototype, "constructor", { value: guarded, writable: true, configurable: true, enumerable: false });
+}
+
+const bufferSize = (args: unknown[]): number => {
+  const max = (args[1] as { maxByteLength?: unknown } | undefined)?.maxByteLength;
+  return Math.max(Number(args[0]) || 0, max === undefined ? 0 : Number(max) || 0);
+};
+guard("ArrayBuffer", bufferSize);
+guard("SharedArrayBuffer", bufferSize);
+for (const name of ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Float16Array",
+  "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]) {
+  const per = (g[name] as { BYTES_PER_ELEMENT?: number } | undefined)?.BYTES_PER_ELEMENT ?? 1;
+  guard(name, (args) => lengthOf(args[0]) * per);
+}
+
+for (const method of ["transfer", "transferToFixedLength"] as const) {
+  const proto = ArrayBuffer.prototype as unknown as Record<string, unknown>;
+  const original = proto[method] as ((this: ArrayBuffer, n?: number) => ArrayBuffer) | undefined;
+  if (typeof original !== "function") continue;
+  Object.defineProperty(proto, method, {
+    value: { [method](this: ArrayBuffer, n?: number) {
+      if (n !== undefined) check(Number(n) || 0, `ArrayBuffer.prototype.${method}()`);
+      return original.call(this, n);
+    } }[method],
+    writable: true, configurable: true, enumerable: false,
+  });
+}
+
+const W = g.WebAssembly as Record<string, unknown> | undefined;
+const PAGE = 65536;
+if (W && typeof W.Memory === "function") {
+  const Memory = W.Memory as Ctor & { prototype: { grow: (delta: number) => number } };
+  const guarded: Ctor = new Proxy(Memory, {
+    construct(target, args, newTarget) {
+      const d = (args[0] ?? {}) as { initial?: unknown; maximum?: unknown };
+      check(Number(d.initial ?? 0) * PAGE, "new WebAssembly.Memory()");
+      return Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
+    },
+  });
+  Object.defineProperty(W, "Memory", { value: guarded, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(Memory.prototype, "constructor", { value: guarded, writable: true, configurable: true, enumerable: false });
+  const grow = Memory.prototype.grow;
+  Object.defineProperty(Memory.prototype, "grow", {
+    value: function (this: { buffer: ArrayBuffer }, delta: number) {
+      check(this.buffer.byteLength + (Number(delta) || 0) * PAGE, "WebAssembly.Memory.prototype.grow()");
+      return grow.call(this, delta);
+    },
+    writable: true, configurable: true, enumerable: false,
+  });
+}
