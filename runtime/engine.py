@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import py_mini_racer
@@ -281,7 +281,7 @@ class V8Isolate:
         init_v8()
         self._cm: AbstractContextManager[Any] | None = mini_racer(loop)
         self._mr = self._cm.__enter__()
-        self._ctx = self._mr._ctx
+        self._ctx: Any = cast(Any, self._mr._ctx)
         self.loop = loop
         self.memory_limit = memory_limit
         self.oom = False
@@ -390,7 +390,7 @@ class V8Isolate:
         ctx = self._ctx
         drain = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _DRAIN_ID)))
         global_object = self._mr.eval("globalThis")
-        global_object[DRAIN_GLOBAL] = drain  # type: ignore[index]
+        global_object[DRAIN_GLOBAL] = drain  # type: ignore[index,call-overload]
 
     def set_memory_limit(self, memory_limit: int) -> None:
         """Change the memory limit (an isolate from the stock gets its script's)."""

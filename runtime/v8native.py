@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from typing import Any
 
 import py_mini_racer
 
@@ -70,6 +71,18 @@ _SYMBOLS = {
 
 class _V8:
     """The bound functions (attributes named as the keys of _SYMBOLS)."""
+
+    get_current: Any
+    terminate: Any
+    checkpoint: Any
+    stats_ctor: Any
+    get_heap_statistics: Any
+    add_gc_epilogue: Any
+    remove_gc_epilogue: Any
+    add_near_heap_limit: Any
+    remove_near_heap_limit: Any
+    request_interrupt: Any
+    set_wasm_codegen_callback: Any
 
     def __init__(self, dll: ctypes.CDLL) -> None:
         for name, (symbol, restype, argtypes) in _SYMBOLS.items():
