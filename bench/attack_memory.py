@@ -28,13 +28,20 @@ from runtime.manifest import parse_manifest  # noqa: E402
 
 MB = 1024 * 1024
 ATTACKS = {
+    # The cases: 256 MiB pieces (each larger than the whole 128 MB limit: refused up front) ...
     "uint8array": "const k = []; for (let i = 0; i < 8; i++) k.push(new Uint8Array(256 * 2**20).fill(1)); return k.length;",
     "arraybuffer": "const k = []; for (let i = 0; i < 8; i++) { const b = new ArrayBuffer(256 * 2**20);"
                    " new Uint8Array(b).fill(1); k.push(b); } return k.length;",
     "wasm_memory": "const k = []; for (let i = 0; i < 4; i++) { const m = new WebAssembly.Memory({ initial: 4096 });"
                    " new Uint8Array(m.buffer).fill(1); k.push(m); } return k.length;",
-    "wasm_grow": "const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 });"
-                 " for (let i = 0; i < 64; i++) { m.grow(256); new Uint8Array(m.buffer).fill(1); } return 1;",
+    # ... and the same amounts in pieces under the limit (stopped by the memory check).
+    "uint8array_64m": "const k = []; for (let i = 0; i < 32; i++) k.push(new Uint8Array(64 * 2**20).fill(1)); return 1;",
+    "arraybuffer_64m": "const k = []; for (let i = 0; i < 32; i++) { const b = new ArrayBuffer(64 * 2**20);"
+                       " new Uint8Array(b).fill(1); k.push(b); } return 1;",
+    "wasm_memory_64m": "const k = []; for (let i = 0; i < 16; i++) { const m = new WebAssembly.Memory({ initial: 1024 });"
+                       " new Uint8Array(m.buffer).fill(1); k.push(m); } return 1;",
+    "wasm_grow": "const k = []; for (let j = 0; j < 16; j++) { const m = new WebAssembly.Memory({ initial: 1, maximum: 2048 });"
+                 " for (let i = 0; i < 4; i++) { m.grow(256); new Uint8Array(m.buffer).fill(1); } k.push(m); } return 1;",
     "growing_map": "const m = new Map(); for (let i = 0; ; i++) m.set(i, { i, s: 'v' + i });",
     "growing_string": "const k = []; for (let i = 0; ; i++) k.push('x'.repeat(2**20) + i);",
     "concat_string": "let s = ''; for (let i = 0; ; i++) s += String(i).padStart(64, '0');",
@@ -90,7 +97,8 @@ async def attack(name: str, body: str, memory_mb: int, timeout_ms: int) -> dict[
     seconds = time.perf_counter() - started
     await host.aclose()
     await asyncio.sleep(0.2)
-    return {"attack": name, "outcome": result.outcome, "limit": result.limit, "rss_before_mb": before / MB,
+    stopped_by = result.limit or (result.error.name if result.error else "-")
+    return {"attack": name, "outcome": result.outcome, "stopped_by": stopped_by, "rss_before_mb": before / MB,
             "rss_peak_mb": sampler.peak / MB, "rss_after_mb": rss() / MB, "seconds": seconds}
 
 
@@ -102,14 +110,14 @@ async def main(memory_mb: int, timeout_ms: int, only: str | None) -> list[dict[s
     warm.close()
     await host.aclose()
     print(f"baseline RSS after one normal isolate: {rss() / MB:.0f} MB; memory_mb = {memory_mb}")
-    print(f"{'attack':16} {'outcome':8} {'limit':10} {'before':>8} {'peak':>8} {'after':>8} {'seconds':>8}")
+    print(f"{'attack':16} {'outcome':8} {'stopped by':12} {'before':>8} {'peak':>8} {'after':>8} {'seconds':>8}")
     rows = []
     for name, body in ATTACKS.items():
         if only and name != only:
             continue
         row = await attack(name, body, memory_mb, timeout_ms)
         rows.append(row)
-        print(f"{name:16} {row['outcome']!s:8} {row['limit']!s:10} {row['rss_before_mb']:7.0f}M "
+        print(f"{name:16} {row['outcome']!s:8} {row['stopped_by']!s:12} {row['rss_before_mb']:7.0f}M "
               f"{row['rss_peak_mb']:7.0f}M {row['rss_after_mb']:7.0f}M {row['seconds']:8.2f}", flush=True)
     return rows
 
