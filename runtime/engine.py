@@ -75,6 +75,10 @@ _DRAIN_ID = (1 << 64) - 1
 _INIT_ID = (1 << 64) - 2
 _STATS_ID = (1 << 64) - 3
 _RELEASE_ID = (1 << 64) - 4
+_WASM_ALLOW_ID = (1 << 64) - 5
+_WASM_DENY_ID = (1 << 64) - 6
+WASM_GATE_GLOBALS = ("__isoplay_wasm_allow", "__isoplay_wasm_deny")
+"""Globals the prelude takes (and deletes) to compile its own trusted WebAssembly (wasm.ts)."""
 
 if os.environ.get("ISOPLAY_V8_ALLOW_EVAL") != "1":
     # Workers semantics: no eval / new Function. Debug worker processes may lift it.
@@ -316,6 +320,9 @@ class V8Isolate:
             self._free(self._ctx._ctx, raw)
             if self._isolate is not None:
                 v8native.v8().checkpoint(self._isolate)
+        elif callback_id in (_WASM_ALLOW_ID, _WASM_DENY_ID):
+            self._free(self._ctx._ctx, raw)
+            self.wasm_allowed = callback_id == _WASM_ALLOW_ID
         elif callback_id == _STATS_ID:
             if self._isolate is not None:
                 self._figures = v8native.heap_figures(self._isolate)
@@ -391,6 +398,9 @@ class V8Isolate:
         drain = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _DRAIN_ID)))
         global_object = self._mr.eval("globalThis")
         global_object[DRAIN_GLOBAL] = drain  # type: ignore[index,call-overload]
+        for name, callback_id in zip(WASM_GATE_GLOBALS, (_WASM_ALLOW_ID, _WASM_DENY_ID)):
+            gate = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, callback_id)))
+            global_object[name] = gate  # type: ignore[index,call-overload]
 
     def set_memory_limit(self, memory_limit: int) -> None:
         """Change the memory limit (an isolate from the stock gets its script's)."""

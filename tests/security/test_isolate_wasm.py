@@ -90,3 +90,22 @@ def test_compilation_at_top_level_is_refused_too() -> None:
     result = run_one(handler_script("return 1;", top=f"const m = new WebAssembly.Module({BYTES});"))
     assert result.outcome == "error" and result.error is not None
     assert result.error.kind == "load" and result.error.name == "CompileError"
+
+
+def test_the_preludes_wasm_gate_is_not_reachable() -> None:
+    result = run_one(handler_script(
+        "return [typeof __isoplay_wasm_allow, typeof __isoplay_wasm_deny,"
+        " Object.getOwnPropertyNames(globalThis).filter(n => /wasm_(allow|deny)/.test(n)).length].join(',');"))
+    assert result.outcome == "ok" and result.value == "undefined,undefined,0", (result.value, result.error)
+
+
+def test_the_prelude_compiling_its_own_webassembly_opens_nothing_for_the_script() -> None:
+    # HTMLRewriter compiles lol-html (a prelude chunk) on first use, through the private gate.
+    code = handler_script(
+        "const out = await new HTMLRewriter().on('p', { element(e) { e.setAttribute('x', '1'); } })"
+        "  .transform(new Response('<p>hi</p>')).text();"
+        f" let after; try {{ new WebAssembly.Module({BYTES}); after = 'compiled'; }} catch (e) {{ after = e.name; }}"
+        " return out + ' ' + after;")
+    result = run_one(code)
+    assert result.outcome == "ok", result.error
+    assert result.value == '<p x="1">hi</p> CompileError'

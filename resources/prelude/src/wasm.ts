@@ -5,6 +5,21 @@
 // name the rule and the way out; it holds nothing that could compile anything.
 const W = (globalThis as { WebAssembly?: Record<string, unknown> }).WebAssembly;
 
+// The host's gate (runtime/engine.py WASM_GATE_GLOBALS): taken here and deleted, so only
+// the prelude can open it, and only around compiling bytes it trusts (trustWasmBytes).
+const gateHost = globalThis as Record<string, unknown>;
+const allowWasm = gateHost.__isoplay_wasm_allow as (() => void) | undefined;
+const denyWasm = gateHost.__isoplay_wasm_deny as (() => void) | undefined;
+delete gateHost.__isoplay_wasm_allow;
+delete gateHost.__isoplay_wasm_deny;
+const trusted = new WeakSet<object>();
+
+/** Mark bytes the prelude got from the host (a prelude chunk) as compilable; returns them. */
+export function trustWasmBytes<T extends object>(bytes: T): T {
+  trusted.add(bytes);
+  return bytes;
+}
+
 export const WASM_RULE =
   "isoplay, like Cloudflare Workers, does not compile WebAssembly from bytes at run time (code generation is " +
   "disallowed, as for eval); import the .wasm file so it ships with the bundle and use the WebAssembly.Module it gives";
@@ -37,6 +52,11 @@ if (W) {
   if (typeof Module === "function") {
     const guarded = new Proxy(Module, {
       construct(target, args, newTarget) {
+        if (allowWasm && denyWasm && args.length > 0 && typeof args[0] === "object" && args[0] !== null
+            && trusted.has(args[0] as object)) {
+          allowWasm(); // V8 reads the bytes directly: no script code runs while the gate is open
+          try { return Reflect.construct(target, [args[0]], target); } finally { denyWasm(); }
+        }
         try {
           return Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
         } catch (e) {

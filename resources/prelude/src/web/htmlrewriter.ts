@@ -15,6 +15,7 @@
 // Bodies stream both ways: the input body is read chunk by chunk into lol-html
 // and the output is a ReadableStream fed as lol-html emits it.
 import { loadChunk } from "../chunks";
+import { trustWasmBytes } from "../wasm";
 import { TextDecoder, TextEncoder } from "./encoding";
 import { Headers } from "./headers";
 import { Response } from "./http";
@@ -48,7 +49,7 @@ function load(): RawCtor {
       case "util": return { TextDecoder, TextEncoder };
       case "assert": return assertShim;
       case "path": return { join: (...parts: string[]) => parts.join("/") };
-      case "fs": return { readFileSync: () => loadChunk("html-rewriter.wasm") };
+      case "fs": return { readFileSync: () => trustWasmBytes(loadChunk("html-rewriter.wasm")) };
       default: throw new Error(`HTMLRewriter: unexpected module ${id}`);
     }
   };
