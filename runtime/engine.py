@@ -542,7 +542,10 @@ class V8Isolate:
         """The isolate's heap and external memory now (one crossing)."""
         if self._cm is None:
             raise RuntimeDisposed("the isolate is closed")
-        self._post("0", _STATS_ID)
+        try:
+            self._post("0", _STATS_ID)
+        except JSTerminatedException:  # a termination still pending from a stopped evaluation hit this one
+            raise EvalTimedOut("the isolate was terminated; its heap figures cannot be read") from None
         assert self._figures is not None
         return self._figures
 

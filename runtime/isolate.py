@@ -559,9 +559,10 @@ class ScriptIsolate:
         if force or now - self._heap_at >= HEAP_SAMPLE_INTERVAL:
             try:
                 self._heap_sample = self.v8.heap()
-            except ValueError:
+            except (ValueError, EvalFailed):
                 # mini-racer answers "error stringifying heap output" when the heap is so close to its
-                # hard limit that the statistics cannot be serialised: retire the isolate.
+                # hard limit that the statistics cannot be serialised, and a termination still pending
+                # from a stopped evaluation (a runaway top level) ends the read: retire the isolate.
                 self.poisoned = True
             self._heap_at = now
         return self._heap_sample
