@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--bail", action="store_true", help="stop after the first failing test")
     p.add_argument("-t", "--test-name-pattern", metavar="REGEX", help="run only tests whose full name matches")
     p.add_argument("--verbose", "-v", action="store_true", help="list every test, not only failures")
+    p.add_argument("--update", "-u", action="store_true",
+                   help="rewrite snapshots that no longer match and remove obsolete ones")
     p.add_argument("--jobs", "-j", type=int, default=None, help="test files run at once (default: cores, max 4)")
     p.set_defaults(handler=run)
 
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     def make_run(files: list[Path] | None, reporter: object) -> TestRun:
         return TestRun(root, filters=filters, name_pattern=args.test_name_pattern, bail=args.bail,
-                       emit=reporter.on_event, files=files, jobs=args.jobs)  # type: ignore[attr-defined]
+                       emit=reporter.on_event, files=files, jobs=args.jobs,
+                       update_snapshots=args.update)  # type: ignore[attr-defined]
 
     if args.watch:
         return _watch(root, make_run, args)

@@ -107,6 +107,8 @@ class FileResult:
     tests: tuple[TestResult, ...] = ()
     errors: tuple[TestError, ...] = ()
     duration_ms: float = 0.0
+    snapshots: Any = None
+    """What the run did to the file's snapshots (runtime.testing.snapshots.SnapshotSummary), or None."""
 
     @property
     def ok(self) -> bool:
@@ -132,6 +134,16 @@ class RunResult:
         """Tests per status (``pass``, ``fail``, ``skip``, ``todo``)."""
         return Counter(t.status for f in self.files for t in f.tests)
 
+    def snapshot_summary(self) -> Any:
+        """All files' snapshot summaries folded into one (a SnapshotSummary)."""
+        from runtime.testing.snapshots import SnapshotSummary
+
+        total = SnapshotSummary()
+        for f in self.files:
+            if f.snapshots is not None:
+                total.add(f.snapshots)
+        return total
+
     @property
     def ok(self) -> bool:
         """Everything passed (skips and todos allowed)."""
@@ -140,8 +152,11 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         """Plain data (``--reporter json``)."""
         counts = self.counts()
+        snaps = self.snapshot_summary()
         return {"ok": self.ok, "duration_ms": round(self.duration_ms, 3),
                 "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "skip", "todo")},
+                "snapshots": {"written": snaps.written, "updated": snaps.updated, "failed": snaps.failed,
+                              "obsolete": snaps.obsolete, "removed": snaps.removed},
                 "errors": [e.to_json() for e in self.errors], "files": [f.to_json() for f in self.files]}
 
 

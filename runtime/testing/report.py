@@ -136,6 +136,16 @@ class DefaultReporter:
         print(file=self.out)
         print(f" Test Files  {' | '.join(file_parts)} ({len(result.files)})", file=self.out)
         print(f"      Tests  {' | '.join(test_parts) or 'none'} ({total})", file=self.out)
+        snaps = result.snapshot_summary()
+        if not snaps.empty:
+            parts = [p(code, f"{n} {word}") for n, code, word in (
+                (snaps.failed, "31", "failed"), (snaps.written, "32", "written"), (snaps.updated, "32", "updated"),
+                (len(snaps.obsolete), "33", "obsolete"), (snaps.removed, "33", "removed")) if n]
+            print(f"  Snapshots  {' | '.join(parts)}", file=self.out)
+            if snaps.obsolete:
+                print(p("33", "             obsolete entries (isoplay test -u removes them):"), file=self.out)
+                for entry in snaps.obsolete:
+                    print(p("2", f"               {entry}"), file=self.out)
         print(f"   Duration  {result.duration_ms / 1000:.2f} s", file=self.out)
 
 

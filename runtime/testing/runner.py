@@ -17,6 +17,7 @@ from runtime.testing.build import build_tests
 from runtime.testing.config import discover, load_config
 from runtime.testing.models import Event, FileCollected, FileFinished, FileResult, RunResult, TestCase, TestError
 from runtime.testing.session import FileSession
+from runtime.testing.snapshots import Mode as SnapshotMode, default_mode
 from runtime.sourcemap import StackFrame
 
 
@@ -32,7 +33,8 @@ class TestRun:
 
     def __init__(self, root: Path | str, *, filters: list[str] | tuple[str, ...] = (), name_pattern: str | None = None,
                  bail: bool = False, emit: Callable[[Event], None] | None = None, files: list[Path] | None = None,
-                 jobs: int | None = None, collect_only: bool = False) -> None:
+                 jobs: int | None = None, collect_only: bool = False, update_snapshots: bool = False,
+                 snapshot_mode: SnapshotMode | None = None) -> None:
         self.project = Project.open(root)
         self.root = self.project.root
         self.filters = tuple(filters)
@@ -43,6 +45,8 @@ class TestRun:
         self.jobs = jobs or default_jobs()
         self.collect_only = collect_only
         """Only load each file and report its tests (FileCollected), running none (the IDE's test tree)."""
+        self.snapshot_mode: SnapshotMode = snapshot_mode or default_mode(update_snapshots)
+        """``new``, ``all`` (-u) or ``none`` (CI): see runtime/testing/snapshots.py."""
         self.failed = False
         self.inputs: dict[Path, frozenset[str]] = {}
         """Each test file's sources after run() (see TestBuild.inputs)."""
@@ -91,7 +95,8 @@ class TestRun:
         host = ScriptHost(script_name=bundle.manifest.name, fetch_allow=bundle.manifest.fetch_allow, secrets=secrets)
         session = FileSession(self.root, rel, bundle, host, default_timeout_ms=timeout_ms, emit=self._emit_test,
                               name_filter=self._name_ok if self.name_re else None,
-                              stop=lambda: self.bail and self.failed, collect_only=self.collect_only)
+                              stop=lambda: self.bail and self.failed, collect_only=self.collect_only,
+                              snapshot_mode=self.snapshot_mode)
         try:
             return await session.run()
         finally:

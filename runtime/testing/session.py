@@ -24,6 +24,7 @@ from runtime.sourcemap import SourceMap, StackFrame, map_stack
 from runtime.stock import load_prelude
 from runtime.testing import harness
 from runtime.testing.kvsandbox import KVSandbox
+from runtime.testing.snapshots import FileSnapshotMismatch, Mode as SnapshotMode, SnapshotStore
 from runtime.testing.models import (
     Event, FileCollected, FileResult, FileStarted, Mode, TestCase, TestError, TestFinished, TestResult,
 )
@@ -43,8 +44,10 @@ class FileSession:
 
     def __init__(self, root: Path, rel: str, bundle: Bundle, host: ScriptHost, *, default_timeout_ms: int,
                  emit: Callable[[Event], None], name_filter: Callable[[TestCase], bool] | None = None,
-                 stop: Callable[[], bool] = lambda: False, collect_only: bool = False) -> None:
+                 stop: Callable[[], bool] = lambda: False, collect_only: bool = False,
+                 snapshot_mode: SnapshotMode = "new") -> None:
         self.root = root
+        self.snapshots = SnapshotStore(root, rel, snapshot_mode)
         self.collect_only = collect_only
         self.rel = rel
         self.stop = stop
@@ -97,15 +100,21 @@ class FileSession:
         started = time.perf_counter()
         self.emit(FileStarted(self.rel))
         results: list[TestResult] = []
+        summary = None
+        if self.snapshots.load_error is not None:
+            self.file_errors.append(TestError("SnapshotError", self.snapshots.load_error))
         try:
             cases = await self._collect()
             if cases is not None and not self.collect_only:
                 results = await self._run_cases(cases)
+                complete = not self.file_errors and not any(r.case.filtered_out for r in results)
+                summary = self.snapshots.finish(complete)
         finally:
             if self.isolate is not None:
                 self.isolate.close()
             self.kv.close()
-        return FileResult(self.rel, tuple(results), tuple(self.file_errors), (time.perf_counter() - started) * 1000)
+        return FileResult(self.rel, tuple(results), tuple(self.file_errors), (time.perf_counter() - started) * 1000,
+                          snapshots=summary)
 
     async def _collect(self) -> list[TestCase] | None:
         if not await self._start():
@@ -139,6 +148,7 @@ class FileSession:
         for case in cases:
             if case.mode != "run" or self.stop():
                 result = TestResult(case, "todo" if case.mode == "todo" else "skip")  # (or --bail stopped the run)
+                self.snapshots.checked.update(self.snapshots.for_test(case.full_name))  # kept, not obsolete
             elif not ready:
                 result = TestResult(case, "fail", errors=(TestError(
                     "Error", "not run: a beforeAll hook of this file failed (see the file's errors)"),))
@@ -156,9 +166,15 @@ class FileSession:
     async def _run_one(self, case: TestCase) -> TestResult:
         self.kv.restore()
         started = time.perf_counter()
-        result = await self._op({"op": "test", "id": case.id}, case.timeout_ms)
+        op = {"op": "test", "id": case.id, "snapshots": self.snapshots.for_test(case.full_name),
+              "snapshotMode": self.snapshots.mode}
+        result = await self._op(op, case.timeout_ms)
         duration = (time.perf_counter() - started) * 1000
         logs = result.logs
+        value = result.value if isinstance(result.value, dict) else {}
+        if value.get("status") != "pass":
+            # a test that stopped early did not reach all its snapshots: they are kept, not obsolete
+            self.snapshots.checked.update(self.snapshots.for_test(case.full_name))
         if result.outcome == "timeout":
             err = TestError("TimeoutError", f"Test timed out in {case.timeout_ms} ms (timeout_ms; give it more "
                             f"with it(name, fn, ms) or [test] timeout_ms)", at=self._case_frame(case))
@@ -172,12 +188,30 @@ class FileSession:
             if self.isolate is not None:
                 self.isolate.poisoned = True  # the harness did not finish the test: start clean
             return TestResult(case, "fail", duration, (self._error_info(result.error, None),), logs)
-        value = result.value if isinstance(result.value, dict) else {}
         errors = tuple(self._error(raw) for raw in value.get("errors", []))
+        report = value.get("snapshots") if isinstance(value.get("snapshots"), dict) else {}
+        self.snapshots.record(report)
+        for raw in report.get("files", []):
+            mismatch = self.snapshots.compare_file(raw) if isinstance(raw, dict) else None
+            if mismatch is not None:
+                errors += (self._file_snapshot_error(mismatch),)
         status = value.get("status", "fail")
+        if errors and status == "pass":
+            status = "fail"
         return TestResult(case, status if status in ("pass", "fail", "skip") else "fail", duration, errors, logs)
 
     # ---- errors ---------------------------------------------------------------------------------
+    def _file_snapshot_error(self, m: FileSnapshotMismatch) -> TestError:
+        if m.expected is None and self.snapshots.mode == "none":
+            message = (f"File snapshot {m.path} is missing: on CI (the CI variable is set) isoplay test writes "
+                       "no snapshots; run it locally and commit the file")
+        elif m.expected is None:
+            message = f"toMatchFileSnapshot(): {m.path} is outside the project folder"
+        else:
+            message = f"File snapshot {m.path} mismatched (run isoplay test -u to update it)"
+        err = self._error({"name": "SnapshotMismatchError", "message": message, "stack": m.stack})
+        return dataclasses.replace(err, diff=text_diff(m.expected, m.received) if m.expected is not None else None)
+
     def _op_errors(self, result: InvocationResult, hook: str) -> list[TestError]:
         if result.outcome in ("timeout", "memory"):
             return [TestError("Error", f"{hook} hooks stopped: {result.error.message if result.error else result.outcome}")]
@@ -227,3 +261,22 @@ def source_lines(smap: SourceMap, root: Path, file: str) -> list[str]:
         except OSError:
             return []
     return text.splitlines()
+
+
+def text_diff(expected: str, received: str) -> str:
+    """A line diff of two texts, coloured as the harness colours its diffs (green expected, red received)."""
+    import difflib
+
+    lines = ["\x1b[32m- Expected\x1b[39m", "\x1b[31m+ Received\x1b[39m", ""]
+    for line in difflib.unified_diff(expected.splitlines(), received.splitlines(), lineterm="", n=2):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("-"):
+            lines.append(f"\x1b[32m{line}\x1b[39m")
+        elif line.startswith("+"):
+            lines.append(f"\x1b[31m{line}\x1b[39m")
+        elif line.startswith("@@"):
+            lines.append(f"\x1b[33m{line}\x1b[39m")
+        else:
+            lines.append(f"\x1b[2m{line}\x1b[22m")
+    return "\n".join(lines)

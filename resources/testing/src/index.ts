@@ -4,13 +4,16 @@
 // handler Python drives the file with (runtime/testing/session.py):
 //   {op: "list"}       -> the tests the file declared (with their declaration stacks)
 //   {op: "beforeAll"}  -> runs every suite's beforeAll hooks, in declaration order
-//   {op: "test", id}   -> runs one test with its beforeEach / afterEach hooks
+//   {op: "test", id, snapshots, snapshotMode}
+//                      -> runs one test with its beforeEach / afterEach hooks, comparing its
+//                         toMatchSnapshot values against `snapshots` (see snapshot.ts)
 //   {op: "afterAll"}   -> runs afterAll hooks (innermost suite first) and beforeAll teardowns
 // Each op is one invocation; errors come back serialised (name, message, stack, diff).
 
 import * as suite from "./suite";
 import { assert, assertionCountError, chai, expect, resetExpectState, setCurrentTask, type TaskRef } from "./expect";
 import { setEnvRef, vi } from "./vi";
+import { beginSnapshots, endSnapshots } from "./snapshot";
 import * as cf from "./cloudflare";
 import { printDiffOrStringify } from "@vitest/utils/diff";
 import { stringify } from "@vitest/utils/display";
@@ -79,9 +82,10 @@ async function settleBackground(errors: SerializedError[]): Promise<void> {
   }
 }
 
-async function runTest(id: number): Promise<{ status: string; errors: SerializedError[] }> {
+async function runTest(id: number, snapshots?: unknown, snapshotMode?: unknown) {
   const t = suite.getTest(id);
   const name = suite.fullName(t);
+  beginSnapshots(name, snapshots, snapshotMode);
   const task: TaskRef = { type: "test", name: t.name, fullTestName: name, promises: [] };
   setCurrentTask(task);
   resetExpectState(name);
@@ -124,18 +128,18 @@ async function runTest(id: number): Promise<{ status: string; errors: Serialized
   if (t.fails && !skipped) {
     out = out.length ? [] : [serialize(new Error("Expect test to fail (it.fails), but it passed"))];
   }
-  return { status: skipped ? "skip" : out.length ? "fail" : "pass", errors: out };
+  return { status: skipped ? "skip" : out.length ? "fail" : "pass", errors: out, snapshots: endSnapshots() };
 }
 
 const handlers = {
-  async run(input: { op: string; id?: number }, env: Record<string, unknown>) {
+  async run(input: { op: string; id?: number; snapshots?: unknown; snapshotMode?: unknown }, env: Record<string, unknown>) {
     cf.fillEnv(env);
     setEnvRef(cf.env);
     switch (input?.op) {
       case "list": return { tests: suite.list() };
       case "beforeAll": return { errors: await runBeforeAll() };
       case "afterAll": return { errors: await runAfterAll() };
-      case "test": return runTest(Number(input.id));
+      case "test": return runTest(Number(input.id), input.snapshots, input.snapshotMode);
       default: throw new Error(`unknown test harness op ${JSON.stringify(input)}`);
     }
   },
