@@ -12,10 +12,10 @@ Guarantees:
   own new isolate with the prelude, the test harness (``resources/testing``:
   chai + ``@vitest/expect`` + ``@vitest/spy`` + ``@sinonjs/fake-timers``), the
   manifest's vars, secrets and KV bindings. Nothing is shared between files.
-- **KV isolated per test.** A file's KV lives in a temporary SQLite store, never
-  in ``.isoplay/kv.sqlite3``. All ``beforeAll`` hooks run once, then the store's
-  content is snapshotted; before every test it is restored to that snapshot, so a
-  test never sees what an earlier test wrote.
+- **KV and the Cache API isolated per test.** A file's KV and ``caches`` live in
+  temporary SQLite stores, never in ``.isoplay/``. All ``beforeAll`` hooks run
+  once, then both stores' content is snapshotted; before every test they are
+  restored to that snapshot, so a test never sees what an earlier test wrote.
 - **No unplanned network.** ``fetch`` obeys the manifest's ``[fetch] allow`` list
   as at run time; ``fetchMock.activate()`` answers from intercepts and, after
   ``disableNetConnect()``, refuses anything unmatched, saying which intercept
@@ -28,7 +28,7 @@ Guarantees:
   frame in the project's sources is the failure's location (file:line:column).
 
 Modules: :mod:`.config` (discovery, ``[test]``), :mod:`.harness` (building the
-harness script), :mod:`.build` (bundling test files), :mod:`.kvsandbox`,
+harness script), :mod:`.build` (bundling test files), :mod:`.sandbox`,
 :mod:`.session` (one file), :mod:`.runner` (a whole run, events),
 :mod:`.report` (default / json / junit / tap), :mod:`.watch`.
 """

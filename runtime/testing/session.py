@@ -1,7 +1,7 @@
 """Run one test file: its isolate, its KV sandbox, its hooks and tests, one invocation each.
 
 The order is: load (the file's top level declares tests) -> ``list`` ->
-``beforeAll`` -> snapshot KV -> for each test: restore KV, ``test`` -> ``afterAll``.
+``beforeAll`` -> snapshot KV and the Cache API -> for each test: restore them, ``test`` -> ``afterAll``.
 A test that hits its timeout or ``memory_mb`` leaves its isolate poisoned; the
 session then builds a new one, runs ``beforeAll`` there from the empty store
 again, takes a new snapshot and goes on with the next test.
@@ -23,7 +23,7 @@ from runtime.isolate import MB, ScriptHost, ScriptIsolate
 from runtime.sourcemap import SourceMap, StackFrame, map_stack
 from runtime.stock import load_prelude
 from runtime.testing import harness
-from runtime.testing.kvsandbox import KVSandbox
+from runtime.testing.sandbox import StorageSandbox
 from runtime.testing.snapshots import FileSnapshotMismatch, Mode as SnapshotMode, SnapshotStore
 from runtime.testing.models import (
     Event, FileCollected, FileResult, FileStarted, Mode, TestCase, TestError, TestFinished, TestResult,
@@ -53,8 +53,9 @@ class FileSession:
         self.stop = stop
         self.bundle = bundle
         self.host = host
-        self.kv = KVSandbox()
+        self.kv = StorageSandbox()
         self.host.kv_store = self.kv.store
+        self.host.cache_store = self.kv.cache
         self.default_timeout_ms = default_timeout_ms
         self.emit = emit
         self.name_filter = name_filter

@@ -93,6 +93,15 @@ def test_kv_is_isolated_per_test_and_never_touches_local_data(ran) -> None:  # t
         assert [k.name for k in ns.list().keys] == ["local-only"]
 
 
+def test_cache_api_is_isolated_per_test_and_never_touches_local_data(ran) -> None:  # type: ignore[no-untyped-def]
+    root, result, _events = ran
+    tests = _by_name(result)
+    for name in ("writes to the Cache API", "does not see the earlier test's cache writes"):
+        t = tests[f"test/isolation.test.ts::{name}"]
+        assert t.status == "pass", [e.summary() for e in t.errors]
+    assert not (root / ".isoplay" / "cache.sqlite3").exists()
+
+
 def test_self_fetch_scheduled_event_and_fetch_mock(ran) -> None:  # type: ignore[no-untyped-def]
     _root, result, _events = ran
     tests = _by_name(result)
@@ -135,7 +144,7 @@ def test_events_and_declaration_lines(ran) -> None:  # type: ignore[no-untyped-d
 def test_junit_is_valid_xml_with_the_counts(ran) -> None:  # type: ignore[no-untyped-def]
     _root, result, _events = ran
     doc = ET.fromstring(junit_xml(result))
-    assert doc.tag == "testsuites" and doc.get("failures") == "6" and doc.get("tests") == "27"
+    assert doc.tag == "testsuites" and doc.get("failures") == "6" and doc.get("tests") == "29"
     suites = {s.get("name"): s for s in doc.findall("testsuite")}
     failed = suites["test/fail.test.ts"].findall("testcase/failure")
     assert len(failed) == 3 and "src/index.ts:6" in "".join(f.text or "" for f in failed)
@@ -154,12 +163,12 @@ def test_default_reporter_prints_excerpt_caret_and_summary(ran, capsys) -> None:
     caret_line = out.splitlines()[out.splitlines().index(f"    {line}| {text}") + 1]
     assert caret_line.endswith(" " * text.index(".toEqual") + " ^") or caret_line.rstrip().endswith("^")
     assert caret_line.index("^") - caret_line.index("|") - 2 == text.index(".toEqual") + 1
-    assert "Tests  6 failed | 19 passed | 1 skipped | 1 todo (27)" in out
+    assert "Tests  6 failed | 21 passed | 1 skipped | 1 todo (29)" in out
     assert "\x1b[" not in out  # not a terminal: no colour codes
 
 
 def test_json_of_a_run_round_trips(ran) -> None:  # type: ignore[no-untyped-def]
     _root, result, _events = ran
     data = json.loads(json.dumps(result.to_json()))
-    assert data["counts"] == {"pass": 19, "fail": 6, "skip": 1, "todo": 1}
+    assert data["counts"] == {"pass": 21, "fail": 6, "skip": 1, "todo": 1}
     assert data["ok"] is False
