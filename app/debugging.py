@@ -200,7 +200,10 @@ def _on_paused(ide: Ide, paused: Paused) -> None:
 
 def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
     controller = debugger.controller
-    if state is DebugState.STARTING and controller is not None and controller.trigger is not None:
+    if state is DebugState.STARTING and controller is not None and controller.test is not None:
+        ide.window.show_dock(DOCK)
+        ide.window.show_dock(CONSOLE_DOCK)
+    elif state is DebugState.STARTING and controller is not None and controller.trigger is not None:
         ide.controllers.response.show_running(controller.trigger)
         ide.window.show_dock(DOCK)
         ide.window.show_dock(CONSOLE_DOCK)
@@ -208,7 +211,13 @@ def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
 
 def _on_start_failed(ide: Ide, controller: DebugController, failure: Failure) -> None:
     """The project did not build: the Response panel shows the build errors with links, as a refused run does."""
-    if isinstance(failure.error, UserError) and controller.trigger is not None:
+    if isinstance(failure.error, UserError) and controller.test is not None:
+        ide.controllers.console.add_message("error", f"debugging {controller.test.name}: {failure.error}", "ide")
+        from app.testing import debug_test_finished
+
+        debug_test_finished(ide, controller.test.file, None, str(failure.error))
+        ide.window.show_dock("console")
+    elif isinstance(failure.error, UserError) and controller.trigger is not None:
         ide.controllers.response.show_refused(InvocationRefused(controller.root, controller.trigger, failure.error))
         ide.controllers.console.add_message("error", f"debugging: {failure.error}", "ide")
         ide.window.show_dock("response")
@@ -224,6 +233,14 @@ def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:
     """
     controller = debugger.controller
     if controller is None or controller.trigger is None:
+        return
+    if controller.test is not None:  # a test from the Testing panel: its row shows the result
+        from app.testing import debug_test_finished
+
+        debug_test_finished(ide, controller.test.file, exited.test, exited.error)
+        ide.controllers.console.add_message("info" if exited.status == "ok" else "error",
+                                            f"debugged test {controller.test.name}: {exited.status}"
+                                            + (f" ({exited.error})" if exited.error else ""), "ide")
         return
     trigger = controller.trigger
     if exited.result is None:

@@ -77,7 +77,25 @@ def install_testing(ide: Ide) -> TestingPanel:
     panel.controller.sig_problems_changed.connect(c.problems.set_test_problems)
     panel.controller.sig_location_requested.connect(c.editors.open_location)
     c.project.sig_project_opening.connect(lambda opening: panel.attach_root(opening.root))
+    panel.controller.sig_debug_requested.connect(lambda target: _debug_test(ide, panel, target))
     markers = GutterMarkers(panel.controller, c.editors.editor_for)
     c.editors.sig_file_opened.connect(markers.attach_editor)
     ide.testing_markers = markers
     return panel
+
+
+def _debug_test(ide: Ide, panel: TestingPanel, target: Any) -> None:
+    """The Testing panel's Debug button: a debug session of that test (its end updates the row)."""
+    debugger = ide.debugger
+    controller = debugger.controller if debugger is not None else None
+    if controller is None:
+        panel.widget.show_status("open a project to debug its tests")
+        return
+    controller.start_test(target.file, target.test)
+
+
+def debug_test_finished(ide: Ide, file: str, test: dict[str, Any] | None, error: str | None) -> None:
+    """A debug session of a test ended (app/debugging.py calls this): the Testing panel shows the result."""
+    panel = getattr(ide, "testing", None)
+    if panel is not None:
+        panel.controller.debug_finished(file, test, error)

@@ -174,6 +174,8 @@ class Exited:
     error: str | None = None
     result: dict[str, Any] | None = None
     """``InvocationResult.to_json()`` when the invocation ran to its end."""
+    test: dict[str, Any] | None = None
+    """``TestResult.to_json()`` when the session debugged a test (debugger/testing.py)."""
     kind: EventKind = field(default=EventKind.EXITED, init=False)
 
     def to_json(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from debugger import frames
 from debugger.breakpoints import BreakpointSet
 from debugger.build import RECORD_LIMIT, DebugBuild, MappedFrame, RawFrame, build_debug
 from debugger.guard import guard
+from debugger.testing import TestSelection, build_debug_test
 from debugger.mailbox import FLAG_CAUGHT, FLAG_UNCAUGHT
 from debugger.protocol import (
     Breakpoint, BreakpointError, Event, EventKind, Exited, Output, Paused, Resumed, Scopes, StackFrame, Value,
@@ -61,8 +62,11 @@ class DebugSession:
 
     def __init__(self, root: Path | str, trigger: Trigger, *, break_on_uncaught: bool = True,
                  break_on_caught: bool = False, eval_timeout: float = 1.0,
-                 record_limit: int = RECORD_LIMIT, stop_on_entry: bool = False) -> None:
+                 record_limit: int = RECORD_LIMIT, stop_on_entry: bool = False,
+                 test: TestSelection | None = None) -> None:
         self.root = Path(root).resolve()
+        self.test = test
+        """Debug this test of ``isoplay test`` (debugger/testing.py) instead of running ``trigger``."""
         self.stop_on_entry = stop_on_entry
         """Pause (reason ``pause``) at the handler's first statement."""
         self.trigger = trigger
@@ -102,7 +106,7 @@ class DebugSession:
         Raises:
             ManifestError, BundleError: the project does not build.
         """
-        self._build = build_debug(self.root)
+        self._build = build_debug(self.root) if self.test is None else build_debug_test(self.root, self.test.file)
         self._breakpoints = BreakpointSet(self._build)
         for file, line, options in self._pending_bps:
             self._breakpoints.add(file, line, **options)
@@ -110,7 +114,7 @@ class DebugSession:
         agent_config = self._build.agent_config(eval_timeout_ms=int(self.eval_timeout * 1000),
                                                 record_limit=self.record_limit)
         cfg = WorkerConfig(str(self.root), self._build.bundle, agent_config, self.trigger, frozenset(probes), table,
-                           self._flags, self.stop_on_entry, self._build.timeout_ms)
+                           self._flags, self.stop_on_entry, self._build.timeout_ms, self.test)
         fd, path = tempfile.mkstemp(prefix="isoplay-debug-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(cfg, fh)
@@ -408,7 +412,7 @@ class DebugSession:
                     self._breakpoints.update(bp_id, error=str(raw["message"]))
             return BreakpointError(bp_id, str(raw["message"]))
         if kind == "exited":
-            return Exited(str(raw.get("status")), raw.get("error"), raw.get("result"))
+            return Exited(str(raw.get("status")), raw.get("error"), raw.get("result"), raw.get("test"))
         if kind == "error":
             return Output("error", f"debugger: {raw.get('message')}")
         return None

@@ -46,6 +46,8 @@ class WorkerConfig:
     """Pause at the handler's first statement (after module code ran), as VS Code's ``stopOnEntry``."""
     timeout_ms: int = 30_000
     """The project's ``timeout_ms``; running longer (pauses excluded) earns a warning, not a stop."""
+    test: Any = None
+    """A ``debugger.testing.TestSelection``: run that test of ``isoplay test`` instead of ``trigger``."""
 
 
 class DebugScriptIsolate(ScriptIsolate):
@@ -172,6 +174,10 @@ class Bridge:
 
 
 async def _run(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
+    if cfg.test is not None:
+        from debugger.testing import run_test
+
+        return await run_test(cfg, bridge, cfg.test)
     from runtime.kv.store import KVStore
     from runtime.project import Project
     from runtime.runner import host_for

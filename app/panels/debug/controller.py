@@ -70,8 +70,9 @@ from debugger.protocol import (
     StackFrame,
 )
 from debugger.session import SessionEnded
+from debugger.testing import TestSelection
 from runtime.errors import UserError
-from runtime.invocation import Trigger
+from runtime.invocation import RunTrigger, Trigger
 
 _log = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ class DebugController(QObject):
         """F5 calls this with the start: the composition root saves dirty editors first (sessions build from disk)."""
         self.trigger: Trigger | None = None
         """What the last session was started with."""
+        self.test: TestSelection | None = None
+        """The test the last session debugged (``start_test``), or None for a trigger."""
 
     # ---- breakpoints -----------------------------------------------------------------
     def breakpoint_rows(self) -> tuple[BreakpointRow, ...]:
@@ -277,14 +280,16 @@ class DebugController(QObject):
         self.sig_breakpoints_changed.emit(rows)
 
     # ---- session -----------------------------------------------------------------------
-    def start(self, trigger: Trigger) -> None:
-        """Start debugging one invocation of ``trigger`` (ignored unless idle)."""
+    def start(self, trigger: Trigger, test: TestSelection | None = None) -> None:
+        """Start debugging one invocation of ``trigger``, or the test ``test`` (ignored unless idle)."""
         if self.state is not DebugState.IDLE:
             return
         if self._driver is not None:
             self._retired.append(self._driver)
         self.trigger = trigger
+        self.test = test
         driver = self._driver_factory(self.root, trigger, list(self.store), self)
+        driver.test = test
         driver.sig_started.connect(self.on_driver_started)
         driver.sig_start_failed.connect(self.on_driver_start_failed)
         driver.sig_event_received.connect(self.on_driver_event_received)
@@ -295,6 +300,13 @@ class DebugController(QObject):
         self._errors.clear()
         self._set_state(DebugState.STARTING)
         driver.start()
+
+    def start_test(self, file: str, name: str) -> None:
+        """Debug one test of ``isoplay test`` (its file and full name), after saving dirty editors."""
+        if self.state is not DebugState.IDLE:
+            return
+        selection = TestSelection(file, name)
+        self.save_before_start(lambda: self.start(RunTrigger(None), selection))
 
     def start_or_continue(self) -> None:
         """F5: continue when paused, start with ``trigger_provider()`` when idle."""

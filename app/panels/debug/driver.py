@@ -207,6 +207,8 @@ class SessionDriver(QObject):
         self._threads: list[threading.Thread] = []
         self.exception_breaks = ExceptionBreaks()
         """Which exceptions pause from the first statement on (set before ``start``)."""
+        self.test: Any = None
+        """A ``debugger.testing.TestSelection``: debug that test instead of ``trigger`` (set before ``start``)."""
 
     def start(self) -> None:
         """Build and start the session on the command thread (returns at once)."""
@@ -235,7 +237,8 @@ class SessionDriver(QObject):
         thread.start()
 
     def _run_commands(self) -> None:
-        session = self._factory(self.root, self.trigger)
+        session = (self._factory(self.root, self.trigger) if self.test is None
+                   else self._factory(self.root, self.trigger, test=self.test))  # type: ignore[call-arg]
         try:
             breaks = self.exception_breaks
             session.set_exception_breaks(uncaught=breaks.uncaught, caught=breaks.caught)

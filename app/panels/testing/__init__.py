@@ -51,6 +51,7 @@ def create_testing_panel(parent: QWidget, thread: RuntimeThread, bridge: FutureB
     widget.sig_run_requested.connect(c.on_view_run_requested)
     widget.sig_refresh_requested.connect(c.refresh)
     widget.sig_location_activated.connect(c.on_view_location_activated)
+    widget.sig_debug_requested.connect(c.on_view_debug_requested)
     return TestingPanel(widget, c)
 
 

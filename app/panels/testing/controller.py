@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -98,6 +98,23 @@ def _where(err: TestError, root: Path, case: TestCase | None) -> SourceLocation 
     return None
 
 
+def _summary(err: dict[str, Any]) -> str:
+    name, message = str(err.get("name") or "Error"), str(err.get("message") or "")
+    return f"{name}: {message}" if message else name
+
+
+def _first_error(result: dict[str, Any]) -> str:
+    errors = result.get("errors") or []
+    return _summary(errors[0]) if errors else ""
+
+
+def _json_where(err: dict[str, Any], root: Path, file: str, line: int) -> SourceLocation:
+    at = err.get("location")
+    if isinstance(at, dict) and at.get("file"):
+        return SourceLocation(root / str(at["file"]), int(at.get("line") or 1), max(int(at.get("column") or 1), 1))
+    return SourceLocation(root / file, max(line, 1), 1)
+
+
 class TestingController(QObject):
     """Owns the test tree state and runs tests off the GUI thread."""
 
@@ -111,6 +128,8 @@ class TestingController(QObject):
     """RunResult: a run (or a listing) ended."""
     sig_rows_changed = Signal(object)
     """str: the tests (or their statuses) of this project-relative file changed (gutter markers follow)."""
+    sig_debug_requested = Signal(object)
+    """TestTarget: debug this test (the composition root hands it to the debugger)."""
     _sig_event = Signal(object)
     """(internal) a run event, emitted on the runtime thread and delivered queued on the GUI thread."""
 
@@ -158,6 +177,31 @@ class TestingController(QObject):
     def on_view_run_requested(self, target: TestTarget | None) -> None:
         """Slot: a Run button."""
         self.run(target)
+
+    def on_view_debug_requested(self, target: TestTarget) -> None:
+        """Slot: a Debug button; passed on unless a run is going (a session builds from disk, as a run does)."""
+        if self.root is None or self.running or target.file is None or target.test is None:
+            return
+        self.view.show_status(f"debugging {target.test}…")
+        self.sig_debug_requested.emit(target)
+
+    def debug_finished(self, file: str, result: dict[str, Any] | None, error: str | None) -> None:
+        """A debug session of one test ended: its row and Problems show how (``TestResult.to_json()``)."""
+        if result is None:
+            self.view.show_status(f"debugging ended: {error}" if error else "debugging ended")
+            return
+        row = TestRow(file, str(result.get("fullName", "")), int(result.get("line") or 0),
+                      str(result.get("status", "fail")), float(result.get("duration_ms") or 0.0),
+                      _first_error(result))
+        self.rows.setdefault(file, {})[row.name] = row
+        self.view.update_test(row)
+        self.sig_rows_changed.emit(file)
+        root = self.root or Path(".")
+        self._problems[(file, row.name)] = tuple(
+            Problem(_json_where(err, root, file, row.line), "error", f"{row.name}: {_summary(err)}", "test")
+            for err in result.get("errors", [])) if row.status == "fail" else ()
+        self.sig_problems_changed.emit(self.problems())
+        self.view.show_status(f"debugged {row.name}: {'passed' if row.status == 'pass' else row.status}")
 
     def test_at(self, file: str, line: int) -> TestTarget | None:
         """The test declared on 1-based ``line`` of ``file`` (the first one, if several share it)."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
-    QHBoxLayout, QHeaderView, QLabel, QPushButton, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+    QWidget,
 )
 
 from app.panels.testing.controller import TestRow, TestTarget
@@ -15,6 +16,21 @@ STATUS_GLYPHS = {
     "skip": ("↓", "#d59b00"), "todo": ("□", "#9c6ade"),
 }
 TARGET_ROLE = Qt.ItemDataRole.UserRole
+
+
+def debug_icon(size: int = 16) -> QIcon:
+    """The Debug button's face: a play triangle with a breakpoint dot (painted: no icon font or emoji needed)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor("#3b82f6"), 1.5))
+    painter.drawPolygon(QPolygonF([QPointF(2.5, 2.0), QPointF(11.5, 7.5), QPointF(2.5, 13.0)]))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#e5484d"))
+    painter.drawEllipse(QPointF(size - 4.5, size - 4.5), 3.5, 3.5)
+    painter.end()
+    return QIcon(pixmap)
 
 
 def _ms(value: float | None) -> str:
@@ -34,6 +50,8 @@ class TestingWidget(QWidget):
     """List the tests again."""
     sig_location_activated = Signal(object)
     """TestTarget: a row was double-clicked or activated with Enter."""
+    sig_debug_requested = Signal(object)
+    """TestTarget: debug that test (its Debug button or the row's context menu)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,12 +61,15 @@ class TestingWidget(QWidget):
         self.refresh_button.setText("⟳")
         self.refresh_button.setToolTip("List the tests again")
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["", "Test", "Time", ""])
+        self.tree.setHeaderLabels(["", "Test", "Time", "", ""])
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.tree.header().setStretchLastSection(False)
         self.tree.setColumnWidth(0, 44)
         self.tree.setColumnWidth(2, 60)
         self.tree.setColumnWidth(3, 28)
+        self.tree.setColumnWidth(4, 28)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self._create_layout()
@@ -126,9 +147,43 @@ class TestingWidget(QWidget):
         assert isinstance(button, QToolButton)
         return button
 
+    def debug_button(self, file: str, name: str) -> QToolButton:
+        """The Debug button of a test row."""
+        button = self.tree.itemWidget(self._tests[(file, name)], 4)
+        assert isinstance(button, QToolButton)
+        return button
+
+    def context_actions(self, item: QTreeWidgetItem) -> list[QAction]:
+        """The context menu's actions for a row (Run, Debug for a test, Go to)."""
+        target = item.data(0, TARGET_ROLE)
+        if not isinstance(target, TestTarget):
+            return []
+        actions = []
+        runnable = self.tree.itemWidget(item, 3) is not None
+        if runnable:
+            run = QAction("Run Test" if target.test else "Run File", self.tree)
+            run.triggered.connect(lambda: self.sig_run_requested.emit(target))
+            actions.append(run)
+        if runnable and target.test:
+            debug = QAction("Debug Test", self.tree)
+            debug.triggered.connect(lambda: self.sig_debug_requested.emit(target))
+            actions.append(debug)
+        go = QAction("Go to Test" if target.test else "Open File", self.tree)
+        go.triggered.connect(lambda: self.sig_location_activated.emit(target))
+        actions.append(go)
+        return actions
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        actions = self.context_actions(item) if item is not None else []
+        if actions:
+            menu = QMenu(self.tree)
+            menu.addActions(actions)
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+
     # ---- building rows ------------------------------------------------------------------------
     def _file_item(self, file: str) -> QTreeWidgetItem:
-        item = QTreeWidgetItem(["", file, "", ""])
+        item = QTreeWidgetItem(["", file, "", "", ""])
         item.setData(0, TARGET_ROLE, TestTarget(file))
         self.tree.addTopLevelItem(item)
         self._files[file] = item
@@ -137,12 +192,20 @@ class TestingWidget(QWidget):
         return item
 
     def _test_item(self, parent: QTreeWidgetItem, row: TestRow) -> QTreeWidgetItem:
-        item = QTreeWidgetItem(["", row.name, "", ""])
+        item = QTreeWidgetItem(["", row.name, "", "", ""])
         item.setData(0, TARGET_ROLE, TestTarget(row.file, row.name))
         parent.addChild(item)
         self._tests[(row.file, row.name)] = item
         if row.status not in ("skip", "todo"):
-            self._add_run_button(item, TestTarget(row.file, row.name), f"Run {row.name}")
+            target = TestTarget(row.file, row.name)
+            self._add_run_button(item, target, f"Run {row.name}")
+            debug = QToolButton()
+            debug.setIcon(debug_icon())
+            debug.setAutoRaise(True)
+            debug.setToolTip(f"Debug {row.name} (stops at breakpoints in the test and in the worker)")
+            debug.setAccessibleName("Debug Test")
+            debug.clicked.connect(lambda: self.sig_debug_requested.emit(target))
+            self.tree.setItemWidget(item, 4, debug)
         self._paint(item, row.status, row.duration_ms)
         return item
 
