@@ -94,7 +94,7 @@ async def run_test(cfg: WorkerConfig, bridge: Bridge, selection: TestSelection) 
     class DebugFileSession(FileSession):
         started = False
 
-        def _new_isolate(self) -> ScriptIsolate:
+        def _new_isolate(self, ready: V8Isolate | None = None) -> ScriptIsolate:  # (never given one here)
             loop = asyncio.get_running_loop()
             v8 = V8Isolate(loop, memory_limit=self.bundle.manifest.limits.memory_mb * MB)
             v8.eval(agent.build())

@@ -8,14 +8,16 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from runtime.bundler import Bundle
 from runtime.errors import BundleError
-from runtime.isolate import ScriptHost
+from runtime.isolate import MB, ScriptHost
 from runtime.project import Project
 from runtime.testing.build import build_tests
 from runtime.testing.config import discover, load_config
 from runtime.testing.models import Event, FileCollected, FileFinished, FileResult, RunResult, TestCase, TestError
+from runtime.testing.isolates import HarnessIsolates
 from runtime.testing.session import FileSession
 from runtime.testing.snapshots import Mode as SnapshotMode, default_mode
 from runtime.sourcemap import StackFrame
@@ -67,6 +69,17 @@ class TestRun:
         manifest = self.project.manifest()
         config = load_config(self.root)
         files = self.discover()
+        # isolates with the prelude and harness load on threads while esbuild builds the files
+        isolates = HarnessIsolates(manifest.limits.memory_mb * MB, planned=len(files), ahead=self.jobs) \
+            if files else None
+        try:
+            return await self._run_files(manifest, files, config.timeout_ms, isolates, started)
+        finally:
+            if isolates is not None:
+                await isolates.aclose()
+
+    async def _run_files(self, manifest: Any, files: list[Path], timeout_ms: int, isolates: HarnessIsolates | None,
+                         started: float) -> RunResult:
         built = await build_tests(self.root, manifest, files)
         self.inputs = built.inputs
         secrets = self.project.secrets()
@@ -80,7 +93,7 @@ class TestRun:
                 self.emit(FileCollected(rel, ()))
             else:
                 async with gate:
-                    result = await self._run_file(rel, outcome, secrets, config.timeout_ms)
+                    result = await self._run_file(rel, outcome, secrets, timeout_ms, isolates)
             if not result.ok:
                 self.failed = True
             self.emit(FileFinished(result))
@@ -89,14 +102,17 @@ class TestRun:
         results = await asyncio.gather(*(one(f) for f in files))
         return RunResult(tuple(results), (time.perf_counter() - started) * 1000)
 
-    async def _run_file(self, rel: str, bundle: Bundle, secrets: dict[str, str], timeout_ms: int) -> FileResult:
+    async def _run_file(self, rel: str, bundle: Bundle, secrets: dict[str, str], timeout_ms: int,
+                        isolates: HarnessIsolates | None = None) -> FileResult:
         if self.bail and self.failed:
             return FileResult(rel)
         host = ScriptHost(script_name=bundle.manifest.name, fetch_allow=bundle.manifest.fetch_allow, secrets=secrets)
         session = FileSession(self.root, rel, bundle, host, default_timeout_ms=timeout_ms, emit=self._emit_test,
                               name_filter=self._name_ok if self.name_re else None,
                               stop=lambda: self.bail and self.failed, collect_only=self.collect_only,
-                              snapshot_mode=self.snapshot_mode)
+                              snapshot_mode=self.snapshot_mode,
+                              isolates=isolates if bundle.manifest.limits.memory_mb * MB == getattr(
+                                  isolates, "memory_limit", None) else None)
         try:
             return await session.run()
         finally:

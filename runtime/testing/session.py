@@ -21,8 +21,7 @@ from runtime.engine import V8Isolate
 from runtime.invocation import ErrorInfo, InvocationResult, RunTrigger
 from runtime.isolate import MB, ScriptHost, ScriptIsolate
 from runtime.sourcemap import SourceMap, StackFrame, map_stack
-from runtime.stock import load_prelude
-from runtime.testing import harness
+from runtime.testing.isolates import HarnessIsolates, make_harness_isolate
 from runtime.testing.sandbox import StorageSandbox
 from runtime.testing.snapshots import FileSnapshotMismatch, Mode as SnapshotMode, SnapshotStore
 from runtime.testing.models import (
@@ -45,8 +44,10 @@ class FileSession:
     def __init__(self, root: Path, rel: str, bundle: Bundle, host: ScriptHost, *, default_timeout_ms: int,
                  emit: Callable[[Event], None], name_filter: Callable[[TestCase], bool] | None = None,
                  stop: Callable[[], bool] = lambda: False, collect_only: bool = False,
-                 snapshot_mode: SnapshotMode = "new") -> None:
+                 snapshot_mode: SnapshotMode = "new", isolates: HarnessIsolates | None = None) -> None:
         self.root = root
+        self.isolates = isolates
+        """Where the file's isolates come from (made ahead by the run), or None to make them here."""
         self.snapshots = SnapshotStore(root, rel, snapshot_mode)
         self.collect_only = collect_only
         self.rel = rel
@@ -64,11 +65,10 @@ class FileSession:
         self.file_errors: list[TestError] = []
 
     # ---- isolates -------------------------------------------------------------------------------
-    def _new_isolate(self) -> ScriptIsolate:
+    def _new_isolate(self, ready: V8Isolate | None = None) -> ScriptIsolate:
+        """The file's isolate: ``ready`` (prelude and harness loaded) or a new one, with the bundle loaded."""
         loop = asyncio.get_running_loop()
-        v8 = V8Isolate(loop, memory_limit=self.bundle.manifest.limits.memory_mb * MB)
-        load_prelude(v8)
-        v8.eval(harness.script())
+        v8 = ready or make_harness_isolate(loop, self.bundle.manifest.limits.memory_mb * MB)
         return ScriptIsolate(self.bundle, self.host, loop=loop, smap=self.smap, ready=v8)
 
     async def _op(self, op: dict[str, Any], timeout_ms: int) -> InvocationResult:
@@ -79,7 +79,8 @@ class FileSession:
         """A new isolate with beforeAll run and KV snapshotted; False if the file cannot run."""
         if self.isolate is not None:
             self.isolate.close()
-        self.isolate = self._new_isolate()
+        ready = await self.isolates.take() if self.isolates is not None else None
+        self.isolate = self._new_isolate(ready)
         if self.isolate.load_error is not None:
             self.file_errors.append(self._error_info(self.isolate.load_error, "the file failed to load"))
             return False
