@@ -10,6 +10,7 @@ esbuild aliases to the shims in resources/testing/shims, and the worker module
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import tempfile
@@ -22,6 +23,7 @@ from runtime.bundler import Bundle, _finish, esbuild_args, parse_esbuild_log, ru
 from runtime.errors import BundleError, Diagnostic
 from runtime.manifest import Manifest
 from runtime.testing.harness import SHIMS_DIR
+from runtime.testing.mocks import STUB_SOURCE_PREFIX, MockPlan, plan_mocks
 
 _ENTRY = 'import {path};\nexport default (globalThis as any).__isoplay_test.handlers;\n'
 
@@ -72,13 +74,20 @@ async def build_tests(root: Path, manifest: Manifest, files: list[Path],
     if tools is None:
         tools = await asyncio.to_thread(toolchain.ensure)
     root = root.resolve()
-    with tempfile.TemporaryDirectory(prefix="isoplay-test-") as tmp:
-        built = await _build_many(root, manifest, files, tools, Path(tmp))
-        if built is not None:
-            return built
-        results = await asyncio.gather(*(_build_many(root, manifest, [f], tools, Path(tmp) / str(i), alone=True)
-                                         for i, f in enumerate(files)))
     out = TestBuild()
+    with tempfile.TemporaryDirectory(prefix="isoplay-test-") as tmp:
+        base = esbuild_args("", minify=False, extra=_compat_args(manifest, tools))[1:]
+        plan, refused = await plan_mocks(root, files, tools.esbuild, base, Path(tmp) / "mocks")
+        for file, error in refused.items():
+            out.bundles[file] = error
+            out.inputs[file] = _error_inputs(error, file, root)
+        buildable = [f for f in files if f not in refused]
+        if not buildable:
+            return out
+        built = await _build_many(root, manifest, buildable, tools, Path(tmp) / "all", plan=plan)
+        results = [built] if built is not None else await asyncio.gather(*(
+            _build_many(root, manifest, [f], tools, Path(tmp) / str(i), alone=True, plan=plan)
+            for i, f in enumerate(buildable)))
     for result in results:
         assert result is not None
         out.bundles.update(result.bundles)
@@ -86,25 +95,34 @@ async def build_tests(root: Path, manifest: Manifest, files: list[Path],
     return out
 
 
+def _compat_args(manifest: Manifest, tools: toolchain.Toolchain) -> list[str]:
+    from runtime.compat.build import esbuild_compat_args
+
+    return esbuild_compat_args(tuple(getattr(manifest, "compatibility_flags", ())),
+                               tuple(getattr(manifest, "rules", ())), tools.root)
+
+
 async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: toolchain.Toolchain, tmp: Path,
-                      *, alone: bool = False) -> TestBuild | None:
+                      *, alone: bool = False, plan: MockPlan | None = None) -> TestBuild | None:
+    """Build ``files`` in one esbuild run (from the mock plan's mirror when there is one)."""
+    build_root = plan.mirror if plan is not None else root
     entries_dir, out_dir = tmp / "entries", tmp / "out"
     entries_dir.mkdir(parents=True)
     entries = []
     for i, file in enumerate(files):
         entry = entries_dir / f"t{i}.ts"
-        entry.write_text(_ENTRY.format(path=json.dumps(str(file.resolve()))), encoding="utf-8")
+        target = plan.mirror_path(file) if plan is not None else file.resolve()
+        prefix = plan.entries_prefix.get(file.resolve(), "") if plan is not None else ""
+        entry.write_text(prefix + _ENTRY.format(path=json.dumps(str(target))), encoding="utf-8")
         entries.append(str(entry))
-    from runtime.compat.build import esbuild_compat_args
-
-    compat = esbuild_compat_args(tuple(getattr(manifest, "compatibility_flags", ())),
-                                 tuple(getattr(manifest, "rules", ())), tools.root)
-    args = esbuild_args(entries[0], minify=False, extra=compat)
+    args = esbuild_args(entries[0], minify=False, extra=_compat_args(manifest, tools))
     argv = [str(tools.esbuild), *args, *entries[1:], f"--outdir={out_dir}", f"--metafile={tmp / 'meta.json'}",
-            *_aliases(root, manifest)]
-    code, _stdout, stderr = await run_esbuild(argv, root)
+            *_aliases(build_root, manifest), *(plan.aliases if plan is not None else [])]
+    code, _stdout, stderr = await run_esbuild(argv, build_root)
     log = stderr.decode("utf-8", "replace")
     errors, _warnings = parse_esbuild_log(log)
+    if plan is not None:
+        errors = [_renamed(d, plan) for d in errors]
     if code != 0 or errors:
         if not alone:
             return None
@@ -116,14 +134,31 @@ async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: 
     for i, file in enumerate(files):
         raw = (out_dir / f"t{i}.js").read_bytes()
         try:
-            bundle = _finish(0, raw, log, manifest, False, root)
+            bundle = _finish(0, raw, log, manifest, False, build_root)
         except BundleError as exc:
             results.bundles[file] = exc
             continue
-        results.inputs[file] = _inputs(meta, out_dir / f"t{i}.js", root)
-        results.bundles[file] = Bundle(manifest=manifest, code=bundle.code,
-                               sourcemap=_fix_sources(bundle.sourcemap, out_dir, root), warnings=bundle.warnings)
+        inputs = _inputs(meta, out_dir / f"t{i}.js", build_root)
+        smap = _fix_sources(bundle.sourcemap, out_dir, build_root)
+        if plan is not None:
+            inputs = frozenset(n for n in map(plan.rename, inputs) if not n.startswith(STUB_SOURCE_PREFIX))
+            smap = _rename_sources(smap, plan)
+        results.inputs[file] = inputs
+        results.bundles[file] = Bundle(manifest=manifest, code=bundle.code, sourcemap=smap, warnings=bundle.warnings)
     return results
+
+
+def _renamed(diag: Diagnostic, plan: MockPlan) -> Diagnostic:
+    loc = diag.location
+    if loc is None:
+        return diag
+    return dataclasses.replace(diag, location=dataclasses.replace(loc, file=plan.rename(loc.file)))
+
+
+def _rename_sources(smap_json: str, plan: MockPlan) -> str:
+    data = json.loads(smap_json)
+    data["sources"] = [plan.rename(s) for s in data.get("sources", [])]
+    return json.dumps(data)
 
 
 def _inputs(meta: dict[str, Any], output: Path, root: Path) -> frozenset[str]:

@@ -14,6 +14,7 @@ import * as suite from "./suite";
 import { assert, assertionCountError, chai, expect, resetExpectState, setCurrentTask, type TaskRef } from "./expect";
 import { setEnvRef, vi } from "./vi";
 import { beginSnapshots, endSnapshots } from "./snapshot";
+import * as mocks from "./mocks";
 import * as cf from "./cloudflare";
 import { printDiffOrStringify } from "@vitest/utils/diff";
 import { stringify } from "@vitest/utils/display";
@@ -136,7 +137,7 @@ const handlers = {
     cf.fillEnv(env);
     setEnvRef(cf.env);
     switch (input?.op) {
-      case "list": return { tests: suite.list() };
+      case "list": await mocks.settle(); return { tests: suite.list() };
       case "beforeAll": return { errors: await runBeforeAll() };
       case "afterAll": return { errors: await runAfterAll() };
       case "test": return runTest(Number(input.id), input.snapshots, input.snapshotMode);
@@ -153,6 +154,6 @@ const vitest = {
 };
 
 Object.defineProperty(globalThis, "__isoplay_test", {
-  value: Object.freeze({ vitest, cloudflare: cf, handlers }),
+  value: Object.freeze({ vitest, cloudflare: cf, handlers, mocks: Object.freeze({ paths: mocks.setPaths, bind: mocks.bind, commonJs: mocks.commonJs }) }),
   enumerable: false, writable: false, configurable: false,
 });

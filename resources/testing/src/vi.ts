@@ -1,5 +1,6 @@
 // vi: mock functions from @vitest/spy, fake timers from @sinonjs/fake-timers.
 
+import * as mocks from "./mocks";
 import { clearAllMocks, fn, isMockFunction, resetAllMocks, restoreAllMocks, spyOn } from "@vitest/spy";
 
 // @sinonjs/fake-timers is CommonJS: required here, esbuild initialises it on first use,
@@ -82,5 +83,10 @@ export const vi: any = {
       await new Promise((r) => setTimeout(r, interval));
     }
   },
-  mock() { throw new Error("vi.mock() is not supported by isoplay test (modules are bundled ahead of time); use vi.spyOn() or dependency injection"); },
+  mock: mocks.mock,
+  importActual: mocks.importActual,
+  importMock: mocks.importMock,
+  hoisted() { throw new Error("vi.hoisted() is not supported by isoplay test; declare the values inside the vi.mock() factory"); },
+  doMock() { throw new Error("vi.doMock() is not supported by isoplay test (modules are bundled ahead of time); use a top-level vi.mock()"); },
+  unmock() { throw new Error("vi.unmock() is not supported by isoplay test; remove the vi.mock() call instead"); },
 };
