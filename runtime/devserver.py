@@ -195,7 +195,8 @@ class DevServer:
             return True
         host = request.header("host", "localhost")
         trigger = HttpRequest(method=request.method, url=f"http://{host}{request.target}",
-                              headers=tuple(request.headers), body=request.body, stream_response=True)
+                              headers=tuple(request.headers), body=request.body, body_stream=request.body_stream,
+                              stream_response=True)
         dev = self.dev
         try:
             job = self.runtime.submit(trigger, lambda outcome: respond_outcome(exchange, outcome, dev=dev))
@@ -380,7 +381,8 @@ async def serve(app: DevServer, sock: socket.socket, *, started: asyncio.Event |
                 stop: asyncio.Event | None = None) -> None:
     """Serve ``app`` on ``sock`` through the HTTP front until ``stop`` is set (graceful) or cancelled."""
     await app.startup()
-    front = HttpFront(app.handle, app, max_body=app.max_body)
+    front = HttpFront(app.handle, app, max_body=app.max_body,
+                      stream_bodies=lambda target: not target.startswith(ADMIN_PREFIX))
     try:
         await front.start(sock)
         if started is not None:

@@ -204,10 +204,22 @@ class _Watchdog:
 
     def unwatch(self, w: _Watch) -> None:
         """End a watch: nothing more of it runs."""
-        w.active = False
-        self._actions.pop(w.key, None)
         with self._cond:
+            w.active = False
+            self._actions.pop(w.key, None)
             self._watches.discard(w)
+
+    def extend(self, w: _Watch, deadline: float) -> bool:
+        """From ``w``'s stop action: move its deadline to ``deadline`` instead of stopping.
+        False when the watch already ended (its evaluation finished meanwhile)."""
+        with self._cond:
+            if w not in self._watches:
+                return False
+            w.active = True
+            w.key = key = next(self._ids)
+            self._actions[key] = w.expire
+            heapq.heappush(self._heap, (deadline, key))
+        return True
 
     def _run(self) -> None:
         while True:
@@ -293,6 +305,14 @@ class V8Isolate:
         """Set (on the isolate thread) when heap + external memory passed ``memory_limit``."""
         self.wasm_allowed = False
         """Whether WebAssembly may be compiled now (only inside ``compiling_bundled_wasm``)."""
+        self.bodies: dict[str, Any] = {}
+        """Request bodies this isolate's script may read now, by id (runtime/webapi/request_body.py)."""
+        self.body_seconds = 0.0
+        """Time spent copying request bodies into this isolate (credited to the deadline, not the script)."""
+        self.body_last_at = 0.0
+        self.body_last_bytes = 0
+        self.body_allowance = 0.0
+        """When the last body copy ended and how many bytes it gave (runtime/webapi/chunks.py)."""
         self._native_lock = threading.Lock()
         self._isolate: int | None = None
         self._thread_state: int | None = None
@@ -457,7 +477,15 @@ class V8Isolate:
         if timeout is not None:
             raw_ctx = ctx._ctx
 
+            credited = self.body_seconds
+
             def stop() -> None:
+                nonlocal credited
+                extra = self.body_seconds - credited  # copying a request body is not the script's time
+                if extra > 0.0005 and watch is not None:
+                    credited += extra
+                    _watchdog.extend(watch, time.monotonic() + extra)
+                    return
                 ctx._dll.mr_cancel_task(raw_ctx, task_id)
                 self.terminate()  # also stops microtasks mini-racer runs between tasks
 

@@ -30,6 +30,15 @@ head is fed to the parser in slices, so a single endless header line is cut off
 after the limit instead of being buffered whole. A body is held once: its
 chunks are kept as they arrive and joined when the request is complete (at most
 2x its size for that moment).
+
+Streamed request bodies: when the front is given ``stream_bodies`` (a predicate on the
+request target) and a request's body is larger than ``INLINE_BODY_BYTES`` or chunked, the
+handler gets the request as soon as its head is read, with ``FrontRequest.body_stream``
+(a ``runtime.webapi.request_body.RequestBody``) that the front feeds as the body arrives;
+the socket is not read while more than ``request_body.HIGH_WATER`` bytes wait unread, so
+the front holds about that much of a body at a time. A request answered before its body
+ended has the rest read and dropped; a body over the limit fails its reader naming
+``max_body_bytes`` and closes the connection after the answer.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import httptools
+
+from runtime.webapi.request_body import INLINE_BODY_BYTES, RequestBody
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +103,7 @@ class FrontLimits:
 class FrontRequest:
     """One parsed request."""
 
-    __slots__ = ("body", "headers", "http_version", "keep_alive", "method", "target", "upgrade")
+    __slots__ = ("body", "body_stream", "headers", "http_version", "keep_alive", "method", "target", "upgrade")
 
     def __init__(self, method: str, target: str, headers: Headers, body: bytes, keep_alive: bool,
                  http_version: str, upgrade: bool = False) -> None:
@@ -106,6 +117,8 @@ class FrontRequest:
         self.http_version = http_version
         self.upgrade = upgrade
         """The client asked to switch protocols (``Connection: upgrade``)."""
+        self.body_stream: RequestBody | None = None
+        """The body, still arriving, when the front streams it (``body`` is then empty)."""
 
     @property
     def path(self) -> str:
@@ -324,6 +337,13 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._size = 0
         self._limit = 0
+        self._stream: RequestBody | None = None
+        """The body being streamed to the current request's handler."""
+        self._body_paused = False
+        """Reading is paused until the handler's script takes some of the body."""
+        self._cut = False
+        """A streamed body passed the limit: close after the answer."""
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._refusal: tuple[int, str] | None = None
         """What a parser callback refused (httptools wraps what a callback raised)."""
         self._in_head = True
@@ -351,6 +371,7 @@ class _Connection(asyncio.Protocol):
     # ---- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._loop = asyncio.get_running_loop()
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
@@ -362,6 +383,9 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.front.connections.discard(self)
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.fail("the client closed the connection before the request body was complete")
         if self._raw_lost is not None:
             lost, self._raw_lost = self._raw_lost, None
             lost()
@@ -441,7 +465,11 @@ class _Connection(asyncio.Protocol):
                 self._after_upgrade = bytearray()
             self._after_upgrade += data[offset:] if offset <= len(data) else b""
         except httptools.HttpParserError as exc:
-            if self._refusal is not None:  # httptools wraps what a callback raised
+            if self._cut:  # a streamed body passed the limit: its reader was told; close after the answer
+                self.closing = True
+                if self.current is None:
+                    self._linger()
+            elif self._refusal is not None:  # httptools wraps what a callback raised
                 self._refuse(*self._refusal)
             else:
                 self._refuse(400, f"400 Bad Request: {exc}\n")
@@ -486,18 +514,76 @@ class _Connection(asyncio.Protocol):
                 raise _HeadRefused
             if name == "expect" and value.lower() == "100-continue" and not self.closing:
                 self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        front = self.front
+        if front.stream_bodies is not None and self.current is None and not self.waiting and not self.write_paused:
+            self._maybe_stream(front)
+
+    def _maybe_stream(self, front: HttpFront) -> None:
+        """Start the request now, its body streamed to the handler, if it is large or chunked."""
+        length: int | None = None
+        chunked = False
+        for name, value in self._headers:
+            if name == "content-length" and value.isdigit():
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+        if not chunked and (length is None or length <= INLINE_BODY_BYTES):
+            return
+        parser = self.parser
+        url = self._url.decode("latin-1")
+        if parser.should_upgrade() or not front.stream_bodies(url):  # type: ignore[misc]
+            return
+        stream = RequestBody(None if chunked else length, self._limit)
+        stream.on_room = self._body_room
+        self._stream = stream
+        request = FrontRequest(parser.get_method().decode("ascii"), url, self._headers, b"",
+                               parser.should_keep_alive(), parser.get_http_version())
+        request.body_stream = stream
+        self._start(request)
+
+    def _body_room(self) -> None:
+        """The script took some of a streamed body (any thread): read the socket again."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._resume_body)
+
+    def _resume_body(self) -> None:
+        if self._body_paused and not self.closed:
+            self._body_paused = False
+            if not self.read_paused:
+                self.transport.resume_reading()
 
     def _too_large_answer(self) -> tuple[int, str]:
         return 413, f"413 Payload Too Large: the body exceeds max_body_bytes ({self._limit} bytes)\n"
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
+        stream = self._stream
+        if stream is not None:
+            if self._size > self._limit:
+                self._stream = None
+                stream.fail(f"the request body exceeds max_body_bytes ({self._limit} bytes)")
+                self._cut = True
+                raise _HeadRefused
+            if stream.push(body) and not self._body_paused:
+                self._body_paused = True
+                self.transport.pause_reading()
+            elif stream.limit is not None and stream.received > stream.limit:  # the app's own, lower limit
+                self._stream = None
+                self._cut = True
+                raise _HeadRefused
+            return
         if self._size > self._limit:
             self._refusal = self._too_large_answer()
             raise _HeadRefused
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._stream is not None:  # its request started when the head was read
+            stream, self._stream = self._stream, None
+            stream.end()
+            self._in_head = True
+            return
         parser = self.parser
         upgrade = parser.should_upgrade()
         if upgrade:
@@ -614,6 +700,19 @@ class AsgiBridge:
         keep_alive = request.keep_alive and not conn.draining
 
         async def receive() -> dict[str, Any]:
+            stream = request.body_stream
+            if stream is not None and not state["body_sent"]:
+                from runtime.webapi.request_body import BodyFailed
+
+                try:
+                    piece = await stream.read()
+                except BodyFailed:
+                    state["body_sent"] = True
+                    return {"type": "http.disconnect"}
+                if piece is not None:
+                    return {"type": "http.request", "body": piece, "more_body": True}
+                state["body_sent"] = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             if not state["body_sent"]:
                 state["body_sent"] = True
                 return {"type": "http.request", "body": request.body, "more_body": False}
@@ -676,8 +775,10 @@ class HttpFront:
 
     def __init__(self, handler: Handler, app: Callable[..., Awaitable[None]], *,
                  max_body: Callable[[], int] = lambda: 100 * 1024 * 1024, keep_alive_s: float = 30.0,
-                 limits: FrontLimits | None = None) -> None:
+                 limits: FrontLimits | None = None, stream_bodies: Callable[[str], bool] | None = None) -> None:
         self.handler = handler
+        self.stream_bodies = stream_bodies
+        """Which request targets get large or chunked bodies streamed (see the module docstring)."""
         self.bridge = AsgiBridge(app)
         self.max_body = max_body
         self.limits = limits or FrontLimits()

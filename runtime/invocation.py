@@ -26,16 +26,32 @@ class HttpRequest:
     body: bytes = b""
     cf: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     """Fields of ``request.cf`` to set over the local defaults (colo, country, asn, ...)."""
+    body_stream: Any = field(default=None, compare=False, repr=False)
+    """A ``runtime.webapi.request_body.RequestBody`` still arriving (the HTTP front's streamed
+    upload): the script reads it as ``request.body`` while it arrives; ``body`` is then empty."""
     stream_response: bool = field(default=False, compare=False)
     """The caller reads a streamed response body as it is written (``InvocationResult.body_stream``,
     delivered before the invocation ends); otherwise the whole body arrives in ``body``."""
 
     kind: TriggerKind = field(default="fetch", init=False)
 
-    def spec(self) -> dict[str, Any]:
-        """The JSON the prelude's ``invoke`` takes."""
-        body: dict[str, str] | None = None
-        if self.body:
+    def streamed_body(self) -> Any:
+        """The body to stream into the isolate (``body_stream``, or a ``body`` too large to travel
+        inline), else None. Each call over an inline ``body`` makes a new reader of it."""
+        if self.body_stream is not None:
+            return self.body_stream
+        from runtime.webapi.request_body import INLINE_BODY_BYTES, RequestBody
+
+        if len(self.body) > INLINE_BODY_BYTES:
+            return RequestBody.whole(self.body)
+        return None
+
+    def spec(self, stream: Any = None) -> dict[str, Any]:
+        """The JSON the prelude's ``invoke`` takes (``stream``: a registered ``streamed_body()``)."""
+        body: dict[str, Any] | None = None
+        if stream is not None:
+            body = {"stream": stream.id, "length": stream.length}
+        elif self.body:
             try:
                 body = {"text": self.body.decode("utf-8")}
             except UnicodeDecodeError:

@@ -23,9 +23,10 @@ from runtime.bundler import Bundle
 from runtime.compat.hints import explain as explain_error
 from runtime.engine import EvalFailed, EvalOutOfMemory, EvalTimedOut, V8Isolate, dumps
 from runtime.errors import ScriptError
-from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Outcome, Trigger
+from runtime.invocation import ErrorInfo, HttpRequest, InvocationResult, LogEntry, Outcome, Trigger
 from runtime.sourcemap import SourceMap, map_stack
 from runtime.stock import load_prelude
+from runtime.webapi.request_body import INLINE_BODY_BYTES, MAX_WAIT_CREDIT_S, BodyFailed
 from runtime.webapi.streaming import ResponseStream
 
 MB = 1024 * 1024
@@ -49,6 +50,8 @@ class Pending:
     """The State its crossing returned."""
     queue_ms: float = 0.0
     """How long it waited before its crossing."""
+    body: Any = None
+    """Its streamed request body (released when it finishes)."""
 
 
 class _Body:
@@ -188,6 +191,8 @@ class ScriptIsolate:
         self._heap_sample: tuple[int, int] = (0, 0)
         self._heap_at = -HEAP_SAMPLE_INTERVAL
         self._smap = smap
+        self._copy_seen = 0.0
+        """V8Isolate.body_seconds when last credited to an invocation's deadline."""
         self._loop = loop or asyncio.get_running_loop()
         if host.kv_bindings is None:
             host.kv_bindings = frozenset(kv.binding for kv in bundle.manifest.kv_namespaces)
@@ -295,11 +300,15 @@ class ScriptIsolate:
         # The specs travel as one JSON string literal: V8 scans a string literal and
         # JSON.parse()s it in a third of the time it takes to compile the same data
         # as object literals (every batch is a new source text, so nothing is cached).
-        specs = dumps(dumps([t.spec() for t in triggers]))
+        bodies: list[Any] = []
+        specs = dumps(dumps([self._spec(t, bodies) for t in triggers]))
+        if any(bodies):
+            self.v8.body_allowance = 0.0  # earned again by this crossing's own body bytes
         try:
             states: list[dict[str, Any]] = self._cross(f"__isoplay.invokeBatch({specs},{BATCH_BUDGET_MS})", deadline)
         except EvalTimedOut:
             done = self._take_batch()
+            self._release_bodies(bodies, unstarted_from=len(done) + 1)
             self.invocations += len(done) + 1
             results = self._batch_results(triggers, started, done, waits)
             logs: list[LogEntry] = []
@@ -307,6 +316,7 @@ class ScriptIsolate:
             results.append(self._limit_hit(triggers[len(done)], started, logs, "timeout", waits[len(done)]))
             return Batch(results, None, len(done) + 1)
         except EvalOutOfMemory:
+            self._release_bodies(bodies)
             # The isolate cannot answer any more; what finished before the runaway one
             # in this crossing is lost with it, and says so.
             self.invocations += len(triggers)
@@ -316,12 +326,51 @@ class ScriptIsolate:
             results += [self._finish(t, started, "memory", [], error=lost, limit="memory_mb", queue_ms=q)
                         for t, q in zip(triggers[1:], waits[1:])]
             return Batch(results, None, len(triggers))
+        deadline += self._take_credit()
         self.invocations += len(states)
         last = states[-1]
         if last["done"] is not None:
+            self._release_bodies(bodies, unstarted_from=len(states))
             return Batch(self._batch_results(triggers, started, states, waits), None, len(states))
-        pending = Pending(triggers[len(states) - 1], started, deadline, last, waits[len(states) - 1])
+        index = len(states) - 1
+        body = bodies[index] if bodies else None
+        self._release_bodies(bodies, unstarted_from=len(states), keep=index)
+        pending = Pending(triggers[index], started, deadline, last, waits[index], body)
         return Batch(self._batch_results(triggers, started, states[:-1], waits), pending, len(states))
+
+    # ---- request bodies (runtime/webapi/request_body.py) -------------------------
+    def _spec(self, trigger: Trigger, bodies: list[Any]) -> dict[str, Any]:
+        """A trigger's spec; a large or still-arriving request body is registered for the script to stream."""
+        stream = None
+        if isinstance(trigger, HttpRequest) and (trigger.body_stream is not None or len(trigger.body) > INLINE_BODY_BYTES):
+            stream = trigger.streamed_body()
+            self.v8.bodies[stream.id] = stream
+        bodies.append(stream)
+        return trigger.spec() if stream is None else trigger.spec(stream)
+
+    def _release_bodies(self, bodies: list[Any], unstarted_from: int | None = None, keep: int = -1) -> None:
+        """Forget the bodies of a crossing's invocations that ended (the rest of theirs is dropped) and of
+        those it did not start (they are registered again when they do); ``keep`` still runs."""
+        if not bodies:
+            return
+        end = len(bodies) if unstarted_from is None else unstarted_from
+        for index, body in enumerate(bodies):
+            if body is None or index == keep:
+                continue
+            self.v8.bodies.pop(body.id, None)
+            if index < end:
+                body.abandon()
+
+    def _release_body(self, body: Any) -> None:
+        if body is not None:
+            self.v8.bodies.pop(body.id, None)
+            body.abandon()
+
+    def _take_credit(self) -> float:
+        """Seconds of request-body copying since the last call (not the script's time)."""
+        seen = self.v8.body_seconds
+        extra, self._copy_seen = seen - self._copy_seen, seen
+        return extra
 
     def _batch_results(self, triggers: Sequence[Trigger], started: float, states: list[dict[str, Any]],
                        waits: list[float]) -> list[InvocationResult]:
@@ -348,9 +397,15 @@ class ScriptIsolate:
                 into that stream as the isolate produces them. Without it, a streamed
                 body is collected and returned whole in the result.
         """
-        trigger, started, deadline, waited = pending.trigger, pending.started, pending.deadline, pending.queue_ms
         logs: list[LogEntry] = []
         body = _Body(on_head)
+        try:
+            return await self._finish_pending(pending, logs, body)
+        finally:
+            self._release_body(pending.body)
+
+    async def _finish_pending(self, pending: Pending, logs: list[LogEntry], body: _Body) -> InvocationResult:
+        trigger, started, deadline, waited = pending.trigger, pending.started, pending.deadline, pending.queue_ms
         try:
             done = await self._drive(pending.state, deadline, logs, body, pending)
         except EvalTimedOut:
@@ -401,6 +456,17 @@ class ScriptIsolate:
                      pending: Pending) -> dict[str, Any]:
         tasks: dict[asyncio.Future[Any], int] = {}
         pull: asyncio.Future[Any] | None = None
+        # Waiting for a request body to arrive is not the script's time: while a body.wait is
+        # outstanding the deadline moves with the clock (up to MAX_WAIT_CREDIT_S in all).
+        body_waits: set[asyncio.Future[Any]] = set()
+        since = 0.0
+        credit_left = MAX_WAIT_CREDIT_S
+
+        def limit() -> float:
+            if body_waits:
+                return deadline + min(time.monotonic() - since, credit_left)
+            return deadline
+
         try:
             while True:
                 logs.extend(self._logs(state["logs"]))
@@ -411,26 +477,37 @@ class ScriptIsolate:
                 stream = body.stream
                 if stream is not None and stream.cancelled and not body.cancel_sent:
                     body.cancel_sent = True  # the client went away: cancel the script's body stream
-                    state = self._cross("__isoplay.cancelBody()", deadline)
+                    state = self._cross("__isoplay.cancelBody()", limit())
+                    deadline += self._take_credit()
                     continue
                 inline: list[list[Any]] = []
                 for op in state["ops"]:
+                    if op[1] == "body.wait":
+                        if not body_waits:
+                            since = time.monotonic()
+                        task = asyncio.ensure_future(self._body_wait(op))
+                        body_waits.add(task)
+                        tasks[task] = op[0]
+                        continue
                     settle = hostops.dispatch_inline(self.host, op)  # quick, I/O-free ops (crypto) answer now
                     if settle is not None:
                         inline.append(settle)
                     else:
                         tasks[asyncio.ensure_future(hostops.dispatch(self.host, op))] = op[0]
                 if inline:
-                    state = self._cross(f"__isoplay.resume({dumps(inline)})", deadline)
+                    state = self._cross(f"__isoplay.resume({dumps(inline)})", limit())
+                    deadline += self._take_credit()
                     continue
                 if state.get("pull") and pull is None and stream is not None:
                     pull = asyncio.ensure_future(stream.wait_room())
                 wake = state["wake"]
                 if not tasks and wake is None and pull is None:
                     raise _NeverSettles
-                remaining = deadline - time.monotonic()
+                remaining = limit() - time.monotonic()
                 if remaining <= 0:
                     raise _WaitTimedOut
+                if body_waits:
+                    remaining = max(remaining, 0.05)  # the deadline moves while the body is awaited
                 wait_for = remaining if wake is None else min(remaining, wake / 1000)
                 settles: list[list[Any]] = []
                 pulled = False
@@ -442,17 +519,38 @@ class ScriptIsolate:
                             pull, pulled = None, True
                             continue
                         del tasks[task]
+                        if task in body_waits:
+                            body_waits.discard(task)
+                            if not body_waits:
+                                spent = min(time.monotonic() - since, credit_left)
+                                deadline += spent
+                                credit_left -= spent
                         settles.append(task.result())
                 else:
                     await asyncio.sleep(wait_for)
-                if not settles and not pulled and time.monotonic() >= deadline:
+                if not settles and not pulled and time.monotonic() >= limit():
                     raise _WaitTimedOut
-                state = self._cross(f"__isoplay.resume({dumps(settles)})", deadline)
+                state = self._cross(f"__isoplay.resume({dumps(settles)})", limit())
+                deadline += self._take_credit()
         finally:
             for task in tasks:
                 task.cancel()
             if pull is not None:
                 pull.cancel()
+
+    async def _body_wait(self, op: list[Any]) -> list[Any]:
+        """The ``body.wait`` op: settles when the request body has bytes to read, ended, or failed."""
+        op_id, _, args = op
+        key = args.get("id") if isinstance(args, dict) else None
+        stream = self.v8.bodies.get(key) if isinstance(key, str) else None
+        if stream is None:
+            return [op_id, False, {"name": "TypeError", "message": "this request body can no longer be read "
+                                                                   "(its invocation ended)"}]
+        try:
+            waiting = await stream.wait(whole=args.get("whole") is True)
+        except BodyFailed as exc:
+            return [op_id, False, {"name": "TypeError", "message": f"reading the request body failed: {exc}"}]
+        return [op_id, True, waiting]
 
     def _take_body(self, state: dict[str, Any], body: _Body, pending: Pending, logs: list[LogEntry]) -> None:
         """Move a crossing's streamed head, chunks and end into the invocation's ResponseStream."""

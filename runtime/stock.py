@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 
 from runtime import prelude
 from runtime.engine import V8Isolate, dumps
@@ -44,7 +45,8 @@ _WARM_REQUEST = HttpRequest("GET", "http://localhost/", (("host", "localhost"), 
 
 def load_prelude(v8: V8Isolate) -> None:
     """Evaluate the prelude in a fresh isolate, with its chunk loader (runtime/webapi/chunks.py), and seed its CSPRNG."""
-    v8.install_loader("__isoplayLoad", chunks.serve, chunks.BUFFER_SIZE)
+    bodies, ref = v8.bodies, weakref.ref(v8)  # no cycle through the isolate's own callback
+    v8.install_loader("__isoplayLoad", lambda buf: chunks.serve(buf, bodies, ref()), chunks.BUFFER_SIZE)
     v8.eval(prelude.script())
     seed_isolate(v8)
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runtime.bundler import Bundle
 from runtime.errors import RuntimeDisposed
@@ -68,11 +69,15 @@ def server_fetch_allow(allow: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(entry for entry in allow if not is_local_host(entry))
 
 
-def check_body(pool: IsolatePool, size: int) -> None:
-    """Refuse a request body over the version's max_body_bytes."""
+def check_body(pool: IsolatePool, size: int, trigger: Any = None) -> None:
+    """Refuse a request body over the version's max_body_bytes (a streamed one of unknown size fails
+    its reader, naming the limit, once it passes it)."""
     limit = pool.limits.max_body_bytes
     if size > limit:
         raise PayloadTooLarge(f"Payload Too Large: the body exceeds max_body_bytes ({limit} bytes)", code="body_too_large")
+    stream = getattr(trigger, "body_stream", None)
+    if stream is not None and (stream.limit is None or stream.limit > limit):
+        stream.limit = limit
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ class AppRuntimes:
         for attempt in range(3):
             record = self.resolve(app, range_text)
             pool = await self.pool(record)
-            check_body(pool, body_size)
+            check_body(pool, body_size, trigger)
             try:
                 result = await pool.invoke(trigger)
             except RuntimeDisposed:
@@ -201,7 +206,7 @@ class AppRuntimes:
         pool = self._pools.get(key)
         if pool is None or self._stopped:
             return None
-        check_body(pool, body_size)
+        check_body(pool, body_size, trigger)
         self._last_used[key] = time.monotonic()
         logs = self.logs
         node = self.config.node

@@ -97,6 +97,12 @@ class ServerApp:
         """What the front reads at most: the largest upload the API takes, or an app body."""
         return max(self.core.config.max_bundle_bytes, 100 * 1024 * 1024)
 
+    @staticmethod
+    def streams_body(target: str) -> bool:
+        """App requests get large bodies streamed into the script; the API and /metrics read theirs whole."""
+        path = target.split("?", 1)[0]
+        return not (path == "/metrics" or path == "/api" or path.startswith("/api/"))
+
     def handle(self, request: FrontRequest, exchange: Exchange) -> bool:
         """Script traffic straight to a warm pool (one job answered from its batch); the rest to ASGI."""
         path = request.path
@@ -110,22 +116,24 @@ class ServerApp:
             host = request.header("host", "localhost")
             return HttpRequest(method=request.method, url=f"http://{host}{rest}" + (f"?{query}" if query else ""),
                                headers=(*headers, (PREFIX_HEADER_STR, "/" + segment)), body=request.body,
-                               stream_response=True)
+                               body_stream=request.body_stream, stream_response=True)
 
         answer = _FrontAnswer(exchange, self.core.config.dev_errors)
+        stream = request.body_stream
+        body_size = len(request.body) if stream is None else (stream.length or 0)
         name, range_text = split_app_segment(segment)
         if segment and APP_NAME_RE.match(name):
             trigger = make()
             try:
                 job = self.core.runtimes.submit(name, range_text, trigger, lambda _rec, out: answer.result(out),
-                                                body_size=len(request.body))
+                                                body_size=body_size)
             except ApiError as exc:
                 answer.plain(exc.status, f"{exc.status} {exc.message}\n")
                 return True
             if job is not None:
                 exchange.on_abort = job.cancel
                 return True
-        task = asyncio.get_running_loop().create_task(self._invoke(segment, make, len(request.body), answer))
+        task = asyncio.get_running_loop().create_task(self._invoke(segment, make, body_size, answer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True

@@ -36,7 +36,8 @@ class HttpServer:
         self.graceful_timeout = graceful_timeout
         config = getattr(getattr(app, "core", None), "config", None)
         self._front = HttpFront(app.handle, app, max_body=app.max_body,
-                                limits=config.front_limits if config is not None else None)
+                                limits=config.front_limits if config is not None else None,
+                                stream_bodies=getattr(app, "streams_body", None))
         self._started = False
         self._stopped = asyncio.Event()
 

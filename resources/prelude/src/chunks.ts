@@ -40,3 +40,19 @@ export function loadChunk(name: string): Uint8Array {
   }
   return out;
 }
+
+export const BODY_WAIT = 0xfffffffe;
+
+/** Copy the next bytes of the host's request body `id` into `into` (runtime/webapi/chunks.py, op 3):
+ * how many (> 0), 0 at its end, BODY_WAIT when none arrived yet; throws if it failed. */
+export function readHostBody(id: string, into: Uint8Array): number {
+  if (!loader || !shared) throw new TypeError("isoplay: this isolate cannot read request bodies (no host loader)");
+  const payloadAt = HEADER + id.length;
+  const room = Math.min(into.length, shared.byteLength - payloadAt);
+  const n = ask(id, 3, room);
+  if (n === MISSING) return MISSING;
+  if (n === BODY_WAIT || n === 0) return n;
+  into.set(new Uint8Array(shared, payloadAt, n));
+  return n;
+}
+export { MISSING as BODY_FAILED };

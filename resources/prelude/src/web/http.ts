@@ -10,6 +10,7 @@ import { localCf } from "./globals";
 import { Headers, type HeadersInit } from "./headers";
 import { type ReadableStream, isDisturbed, isReadableStream, streamLengths, streamOfBytes, streams, takeWholeBody } from "./streams";
 import { URL, URLSearchParams } from "./url";
+import { type HostBodySpec, hostBodyStream, ownedBytes, takeHostBody } from "./reqbody";
 import type { SerializedBody, SerializedResponse } from "../host";
 import { tag, toArrayBuffer, utf8Decode, utf8Encode, viewOf } from "./util";
 
@@ -93,7 +94,7 @@ export class Body {
     if (b.src === null) return "";
     if (isReadableStream(b.src)) {
       if (b.src.locked) throw new TypeError("The body stream is locked to a reader");
-      return readStream(b.src);
+      return (await takeHostBody(b.src)) ?? readStream(b.src);
     }
     return b.src;
   }
@@ -108,6 +109,9 @@ export class Body {
   }
   async arrayBuffer(): Promise<ArrayBuffer> {
     const raw = await this._consume();
+    if (typeof raw !== "string" && ownedBytes.has(raw) && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength) {
+      return raw.buffer as ArrayBuffer; // read for this call alone: held once, not copied
+    }
     return toArrayBuffer(typeof raw === "string" ? utf8Encode(raw) : raw);
   }
   async blob(): Promise<Blob> {
@@ -345,10 +349,14 @@ export function deserializeBody(body: SerializedBody | null | undefined): string
 }
 
 /** Build a Request from the host's description of an incoming request (headers immutable). */
-export function requestFromHost(spec: { method: string; url: string; headers: [string, string][]; body: SerializedBody | null; cf?: Record<string, unknown> }): Request {
+export function requestFromHost(spec: { method: string; url: string; headers: [string, string][]; body: SerializedBody | HostBodySpec | null; cf?: Record<string, unknown> }): Request {
   const init: HostInit = { method: spec.method, url: spec.url, headers: Headers._fromHost(spec.headers), cf: spec.cf };
   const req = new Request(FROM_HOST as unknown as string, init as unknown as RequestInit);
-  const src = deserializeBody(spec.body);
+  if (spec.body && "stream" in spec.body) { // large or still arriving: streamed from the host (reqbody.ts)
+    if (req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = hostBodyStream(spec.body);
+    return req;
+  }
+  const src = deserializeBody(spec.body as SerializedBody | null);
   if (src !== null && src !== "" && req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = src;
   return req;
 }

@@ -1,0 +1,246 @@
+"""The host end of a streamed request body (``request.body`` as a ReadableStream fed by the host).
+
+Guarantees:
+
+- **Held once.** The HTTP front pushes the body's pieces here as they arrive and
+  stops reading the socket while more than ``HIGH_WATER`` bytes wait; the isolate
+  takes them out as the script reads, so the host holds at most about
+  ``HIGH_WATER`` plus one socket read of a body at any moment (a body the caller
+  already has whole, ``RequestBody.whole``, is read from in place, not copied).
+- **Read without encoding.** The isolate copies bytes out synchronously through its
+  loader buffer (``runtime/webapi/chunks.py``, op 3) while JavaScript waits, so a
+  body never travels as a JSON or base64 string; when nothing has arrived yet the
+  script awaits the ``body.wait`` host op (``runtime/isolate.py``) and reads again.
+- **Not the script's time.** Time spent copying a body into the isolate and time
+  spent waiting for the client to send more are added to the invocation's
+  ``timeout_ms`` deadline (``V8Isolate.body_seconds``; the wait credit is bounded by
+  ``MAX_WAIT_CREDIT_S`` per invocation, and a client that sends nothing for
+  ``IDLE_S`` fails the read).
+- **Failures are named.** A body that passes ``max_body_bytes``, a client that goes
+  away mid-body or stalls, reach the script as a TypeError saying which; the
+  process and the isolate carry on.
+
+Threads: ``push``/``end``/``fail`` run on the front's event loop; ``read_into`` runs on
+the isolate's V8 thread (inside a crossing); ``wait`` on the loop that drives the
+invocation. A lock keeps the queue consistent between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from collections import deque
+from collections.abc import Callable
+
+HIGH_WATER = 1024 * 1024
+"""Bytes that may wait here before the front stops reading the socket."""
+LOW_WATER = 256 * 1024
+"""The front reads the socket again once fewer bytes than this wait."""
+IDLE_S = 30.0
+"""A read that waits this long for the client's next byte fails."""
+MAX_WAIT_CREDIT_S = 600.0
+"""At most this much time spent waiting for a body is added to one invocation's deadline."""
+INLINE_BODY_BYTES = 64 * 1024
+"""Bodies up to this size that are complete when their request starts travel inline, in the
+request's spec (one crossing, as before); larger or still-arriving ones are streamed."""
+
+_ids = itertools.count(1)
+
+
+class BodyFailed(Exception):
+    """The body cannot be read to its end (the message says why)."""
+
+
+class RequestBody:
+    """One request body: pieces in arrival order, then its end or its failure."""
+
+    def __init__(self, length: int | None = None, limit: int | None = None) -> None:
+        self.id = str(next(_ids))
+        self.length = length
+        """The declared length (Content-Length), or None for a chunked body."""
+        self.limit = limit
+        """max_body_bytes: pushing past it fails the body."""
+        self.received = 0
+        self._chunks: deque[memoryview] = deque()
+        self._buffered = 0
+        self._ended = False
+        self._error: str | None = None
+        self.abandoned = False
+        """The invocation ended without reading it all: later pieces are dropped."""
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.on_room: Callable[[], None] | None = None
+        """Called (on any thread) when the buffered bytes fall below LOW_WATER or the body is abandoned."""
+        self._full = False
+        self.unbounded = False
+        """The reader wants the whole body at once (``wait(whole=True)``): no backpressure."""
+
+    @classmethod
+    def whole(cls, data: bytes) -> RequestBody:
+        """A body that is already complete (read in place)."""
+        body = cls(len(data))
+        if data:
+            body._chunks.append(memoryview(data))
+            body._buffered = body.received = len(data)
+        body._ended = True
+        return body
+
+    # ---- producer (the front) ------------------------------------------------------
+    def push(self, data: bytes) -> bool:
+        """Add a piece; returns whether the producer should stop reading for now."""
+        if self._error is not None or self._ended:
+            return False
+        self.received += len(data)
+        if self.limit is not None and self.received > self.limit:
+            self.fail(f"the request body exceeds max_body_bytes ({self.limit} bytes)")
+            return False
+        if self.abandoned or not data:
+            return False
+        with self._lock:
+            self._chunks.append(memoryview(data))
+            self._buffered += len(data)
+            self._full = self._buffered > HIGH_WATER and not self.unbounded
+            full = self._full
+        self._wake()
+        return full
+
+    def end(self) -> None:
+        """The body is complete."""
+        self._ended = True
+        self._wake()
+
+    def fail(self, message: str) -> None:
+        """The body cannot complete (the reader gets a TypeError with ``message``)."""
+        if self._ended or self._error is not None:
+            return
+        self._error = message
+        with self._lock:
+            self._chunks.clear()
+            self._buffered = 0
+        self._wake()
+
+    @property
+    def complete(self) -> bool:
+        """Every byte arrived (it may not all have been read)."""
+        return self._ended
+
+    @property
+    def error(self) -> str | None:
+        """Why the body failed, if it did."""
+        return self._error
+
+    def abandon(self) -> None:
+        """The reader is done (its invocation ended): drop what waits and what still comes."""
+        self.abandoned = True
+        with self._lock:
+            self._chunks.clear()
+            self._buffered = 0
+        room = self.on_room
+        if room is not None:
+            room()
+
+    # ---- consumer (the isolate) --------------------------------------------------------
+    def read_into(self, buf: memoryview) -> int | None:
+        """Copy the next bytes into ``buf``: how many (> 0), 0 at the end, None if none arrived yet.
+
+        Raises:
+            BodyFailed: the body failed (its message says why).
+        """
+        if self._error is not None:
+            raise BodyFailed(self._error)
+        room = None
+        with self._lock:
+            if not self._chunks:
+                if self._ended:
+                    return 0
+                return None
+            n = 0
+            want = len(buf)
+            while self._chunks and n < want:
+                head = self._chunks[0]
+                take = min(len(head), want - n)
+                buf[n:n + take] = head[:take]
+                n += take
+                if take == len(head):
+                    self._chunks.popleft()
+                else:
+                    self._chunks[0] = head[take:]
+            self._buffered -= n
+            if self._full and self._buffered < LOW_WATER:
+                self._full = False
+                room = self.on_room
+        if room is not None:
+            room()
+        return n
+
+    async def wait(self, whole: bool = False) -> int:
+        """Until bytes are there to read, the body ended, or it failed (at most IDLE_S without a byte);
+        with ``whole``, until the body ended (the front reads on without backpressure meanwhile).
+        Returns how many bytes wait unread.
+
+        Raises:
+            BodyFailed: it failed, or no byte came for IDLE_S.
+        """
+        loop = asyncio.get_running_loop()
+        if whole and not self.unbounded:
+            self.unbounded = True
+            self._full = False
+            room = self.on_room
+            if room is not None:
+                room()
+        while True:
+            if self._error is not None:
+                raise BodyFailed(self._error)
+            with self._lock:
+                if self._ended or (self._chunks and not whole):
+                    return self._buffered
+                future: asyncio.Future[None] = loop.create_future()
+                self._waiters.append((loop, future))
+            try:
+                await asyncio.wait_for(future, IDLE_S)
+            except TimeoutError:
+                self.fail(f"the client sent no body data for {IDLE_S:.0f} s")
+
+    async def read(self) -> bytes | None:
+        """The next piece for a Python reader (the ASGI bridge), None at the end."""
+        while True:
+            if self._error is not None:
+                raise BodyFailed(self._error)
+            with self._lock:
+                if self._chunks:
+                    piece = self._chunks.popleft()
+                    self._buffered -= len(piece)
+                    room = self.on_room if self._full and self._buffered < LOW_WATER else None
+                    if room is not None:
+                        self._full = False
+                else:
+                    piece, room = None, None
+            if room is not None:
+                room()
+            if piece is not None:
+                return bytes(piece)
+            if self._ended:
+                return None
+            await self.wait()
+
+    def _wake(self) -> None:
+        with self._lock:
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            if loop.is_closed():
+                continue
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                loop.call_soon_threadsafe(_settle, future)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
