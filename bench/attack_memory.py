@@ -45,6 +45,13 @@ ATTACKS = {
     "growing_map": "const m = new Map(); for (let i = 0; ; i++) m.set(i, { i, s: 'v' + i });",
     "growing_string": "const k = []; for (let i = 0; ; i++) k.push('x'.repeat(2**20) + i);",
     "concat_string": "let s = ''; for (let i = 0; ; i++) s += String(i).padStart(64, '0');",
+    # One allocation far past the limit (issue 13 point 3's residue).
+    "huge_string": "const s = 'x'.repeat(2**29 - 24); return s.length;",
+    "huge_pad": "const s = ''.padEnd(2**29 - 24, 'y'); return s.length;",
+    "huge_array": "const a = new Array(2**26).fill(1.5); return a.length;",
+    "huge_join": "return new Array(2**28).join('ab').length;",
+    "wasm_maximum_grow": "const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 }); const k = [];"
+                         " for (let i = 0; i < 64; i++) { m.grow(256); new Uint8Array(m.buffer).fill(1); } return 1;",
 }
 
 

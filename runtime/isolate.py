@@ -213,7 +213,7 @@ class ScriptIsolate:
         with self.v8.compiling_bundled_wasm():  # no script code has run in this isolate yet
             self.v8.eval(f"__isoplay.setup({json.dumps(env_config(self.bundle, self.host.secrets))})")
         wrapped = (
-            "(() => { try {" + self.bundle.code
+            LOAD_PREFIX + self.bundle.code
             + "\n; return __isoplay.load(typeof __isoplay_module === 'undefined' ? undefined : __isoplay_module); }"
             + " catch (e) { return __isoplay.loadFailed(e); } })()"
             + f"\n//# sourceURL={self.bundle.script_url}\n"
@@ -673,6 +673,38 @@ class ScriptIsolate:
     def close(self) -> None:
         """Dispose of the V8 isolate."""
         self.v8.close()
+
+
+LOAD_PREFIX = "(() => { try {"
+"""What ``ScriptIsolate._load`` puts before a bundle's code on its first line."""
+
+
+def syntax_error(code: str, *, loop: asyncio.AbstractEventLoop | None = None) -> tuple[str, int, int] | None:
+    """Whether a bundle's code parses as the runtime loads it: None, or (message, line, column) of
+    the first syntax error (1-based, in the bundle's own text).
+
+    The code is compiled (not run) in a throw-away isolate that has no prelude, inside the same
+    function wrapper the loader uses, so what passes here loads, and nothing of it executes.
+    """
+    v8 = V8Isolate(loop or asyncio.get_running_loop(), memory_limit=64 * MB + 4 * len(code))
+    try:
+        v8.eval(LOAD_PREFIX + code + "\n; } catch (e) {} })", timeout=30.0)
+    except EvalFailed as exc:
+        lines = exc.text.splitlines()
+        head = lines[0] if lines else "SyntaxError: the script does not parse"
+        where, _, message = head.partition(": ")
+        line = int(where.rsplit(":", 1)[1]) if where.startswith("<anonymous>:") and where.rsplit(":", 1)[1].isdigit() else 1
+        column = 1
+        if len(lines) > 2 and "^" in lines[2]:
+            column = lines[2].index("^") + 1 - (len(LOAD_PREFIX) if line == 1 else 0)
+        code_lines = code.split("\n")
+        if line > len(code_lines):  # in the loader's own wrapper after the code: the script ends early
+            line, column = len(code_lines), len(code_lines[-1]) + 1
+            message = (message or head) + " (at the end of the script: a block or the script itself is closed or left open)"
+        return (message or head), line, max(column, 1)
+    finally:
+        v8.close()
+    return None
 
 
 def _parse_failure(text: str) -> ErrorInfo:

@@ -24,7 +24,7 @@ from runtime.server.errors import ApiError, BadRequest, PayloadTooLarge, Unautho
 from runtime.server.service import valid_app_name
 from runtime.server.storage import AppRecord, TokenRecord, VersionRecord
 from runtime.server.tokens import authenticate, authorize, check_scope, check_token_name, covers, create_token
-from runtime.server.upload import decode_upload
+from runtime.server.upload import decode_upload, refuse_unparseable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -155,6 +155,7 @@ class Endpoints:
         dry_run = _flag(request, "dry_run", False)
         body = await self._read_upload(request)
         bundle = decode_upload(request.headers.get("content-type", ""), body)
+        refuse_unparseable(bundle)
         base = base_url(request)
         if dry_run:
             plan = self.core.deploys.plan(name, bundle)

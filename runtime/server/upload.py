@@ -154,6 +154,21 @@ def decode_upload(content_type: str, body: bytes) -> Bundle:
     return bundle
 
 
+def refuse_unparseable(bundle: Bundle) -> None:
+    """Refuse (400, nothing stored) an upload whose script does not parse, naming where: a hand-made
+    upload never went through esbuild, and it would otherwise fail only at its first request.
+
+    Raises:
+        BadRequest: ``script.js:LINE:COL: SyntaxError: ...`` (code ``script_syntax``).
+    """
+    from runtime.isolate import syntax_error
+
+    found = syntax_error(bundle.code)
+    if found is not None:
+        message, line, column = found
+        raise BadRequest(f"the script does not parse: script.js:{line}:{column}: {message}", code="script_syntax")
+
+
 def check_server_limits(manifest: Manifest, config: ServerConfig) -> None:
     """Refuse manifests whose ``[limits]`` pass what this server allows.
 

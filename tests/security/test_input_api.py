@@ -128,3 +128,44 @@ def test_hostile_json_bodies_of_other_routes(server: tuple[ServeProcess, str], t
         assert answer.status_code in (400, 404), answer.text
         assert answer.json()["error"]["code"] in ("malformed_request", "app_not_found", "not_found"), answer.text
         assert client.get("/api/health").status_code == 200
+
+
+SYNTAX_CASES: dict[str, tuple[str, str]] = {
+    # A hand-made upload never went through esbuild: the server parses it at deploy time (issue 13 point 7).
+    "unbalanced-paren": ("var __isoplay_module = {};\nvar b = (;\n", "script.js:2:10: SyntaxError: Unexpected token ';'"),
+    "bad-token-deep": ("var __isoplay_module = { default: {\n  fetch() {\n    return 1 +;\n  } } };\n",
+                       "script.js:3:15: SyntaxError: Unexpected token ';'"),
+    "redeclared": ("let a = 1;\nlet a = 2;\nvar __isoplay_module = {};\n",
+                   "script.js:2:5: SyntaxError: Identifier 'a' has already been declared"),
+    "natives-first-line": ("%AbortJS('x'); var __isoplay_module = {};", "script.js:1:1: SyntaxError: Unexpected token '%'"),
+    "await-outside-async": ("var __isoplay_module = {};\nawait 1;\n", "script.js:2:1: SyntaxError: await is only valid"),
+    "unterminated-string": ('var __isoplay_module = {};\nvar s = "abc\n', "script.js:2:9: SyntaxError: Invalid or unexpected token"),
+    "closes-the-wrapper": ("var __isoplay_module = {}; } catch (e) {} })(); (() => {", "script.js:1:"),
+}
+
+
+@pytest.mark.parametrize("case", list(SYNTAX_CASES), ids=list(SYNTAX_CASES))
+def test_a_script_that_does_not_parse_is_400_at_deploy_time_with_its_position(
+        server: tuple[ServeProcess, str], case: str) -> None:
+    code, expected = SYNTAX_CASES[case]
+    for dry_run in ("true", "false"):
+        proc, token = server
+        ctype, body = multipart(upload_parts(manifest(), code))
+        with proc.client(token) as client:
+            answer = client.post("/api/apps/app/versions", content=body, headers={"content-type": ctype},
+                                 params={"dry_run": dry_run})
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "script_syntax", error
+        assert expected in error["message"], error
+        assert "\n" not in error["message"]
+    _nothing_stored(server)
+
+
+def test_a_script_that_parses_is_still_taken(server: tuple[ServeProcess, str]) -> None:
+    proc, token = server
+    ctype, body = multipart(upload_parts(manifest(name="parses"), CODE))
+    with proc.client(token) as client:
+        answer = client.post("/api/apps/parses/versions", content=body, headers={"content-type": ctype})
+        assert answer.status_code == 201, answer.text
+        assert client.get("/parses/").text == "ok"
