@@ -326,17 +326,39 @@ class ScriptIsolate:
             results += [self._finish(t, started, "memory", [], error=lost, limit="memory_mb", queue_ms=q)
                         for t, q in zip(triggers[1:], waits[1:])]
             return Batch(results, None, len(triggers))
+        except _Forged as exc:
+            self._release_bodies(bodies)
+            return self._forged_batch(triggers, started, waits, exc)
         deadline += self._take_credit()
-        self.invocations += len(states)
-        last = states[-1]
-        if last["done"] is not None:
-            self._release_bodies(bodies, unstarted_from=len(states))
-            return Batch(self._batch_results(triggers, started, states, waits), None, len(states))
-        index = len(states) - 1
-        body = bodies[index] if bodies else None
-        self._release_bodies(bodies, unstarted_from=len(states), keep=index)
-        pending = Pending(triggers[index], started, deadline, last, waits[index], body)
-        return Batch(self._batch_results(triggers, started, states[:-1], waits), pending, len(states))
+        try:
+            if len(states) > len(triggers):
+                raise _Forged("it answered more invocations than it was given")
+            self.invocations += len(states)
+            last = states[-1]
+            if last.get("done") is not None:
+                self._release_bodies(bodies, unstarted_from=len(states))
+                return Batch(self._batch_results(triggers, started, states, waits), None, len(states))
+            index = len(states) - 1
+            body = bodies[index] if bodies else None
+            self._release_bodies(bodies, unstarted_from=len(states), keep=index)
+            pending = Pending(triggers[index], started, deadline, last, waits[index], body)
+            return Batch(self._batch_results(triggers, started, states[:-1], waits), pending, len(states))
+        except _Forged as exc:
+            self._release_bodies(bodies)
+            return self._forged_batch(triggers, started, waits, exc)
+
+    def _forged_batch(self, triggers: Sequence[Trigger], started: float, waits: list[float], exc: _Forged) -> Batch:
+        """Every invocation of a crossing whose State the host cannot trust ends with the reason."""
+        self.poisoned = True
+        self.invocations += len(triggers)
+        return Batch([self._forged(t, started, [], exc, q) for t, q in zip(triggers, waits)], None, len(triggers))
+
+    def _forged(self, trigger: Trigger, started: float, logs: list[LogEntry], exc: _Forged,
+                queue_ms: float = 0.0) -> InvocationResult:
+        err = ErrorInfo("Error", f"the isolate sent the host a malformed state: {exc}; the script may not rewrite "
+                        "the prelude's messages (e.g. by replacing JSON.stringify), so the isolate was retired",
+                        "", kind="contract")
+        return self._finish(trigger, started, "error", logs, error=err, queue_ms=queue_ms)
 
     # ---- request bodies (runtime/webapi/request_body.py) -------------------------
     def _spec(self, trigger: Trigger, bodies: list[Any]) -> dict[str, Any]:
@@ -374,7 +396,7 @@ class ScriptIsolate:
 
     def _batch_results(self, triggers: Sequence[Trigger], started: float, states: list[dict[str, Any]],
                        waits: list[float]) -> list[InvocationResult]:
-        return [self._outcome(trigger, started, self._logs(state["logs"]), state["done"], queue_ms)
+        return [self._outcome(trigger, started, self._logs(state.get("logs")), state.get("done"), queue_ms)
                 for trigger, state, queue_ms in zip(triggers, states, waits)]
 
     def _take_batch(self) -> list[dict[str, Any]]:
@@ -419,6 +441,10 @@ class ScriptIsolate:
             self._abort(logs)
             body.fail("the invocation exceeded timeout_ms")
             return self._limit_hit(trigger, started, logs, "timeout", waited)
+        except _Forged as exc:
+            self.poisoned = True
+            body.fail("the isolate sent the host a malformed state")
+            return self._forged(trigger, started, logs, exc, waited)
         except _NeverSettles:
             self._abort(logs)
             body.fail("the response body stream can never be completed")
@@ -428,9 +454,14 @@ class ScriptIsolate:
                     "can resolve")
             err = ErrorInfo("Error", what, "", kind="contract")
             return self._finish(trigger, started, "error", logs, error=err, queue_ms=waited)
-        if body.head is not None:
-            return self._streamed_outcome(trigger, started, logs, done, waited, body)
-        return self._outcome(trigger, started, logs, done, waited)
+        try:
+            if body.head is not None:
+                return self._streamed_outcome(trigger, started, logs, done, waited, body)
+            return self._outcome(trigger, started, logs, done, waited)
+        except _Forged as exc:
+            self.poisoned = True
+            body.fail("the isolate sent the host a malformed state")
+            return self._forged(trigger, started, logs, exc, waited)
 
     def _cross(self, code: str, deadline: float) -> dict[str, Any]:
         remaining = deadline - time.monotonic()
@@ -443,14 +474,23 @@ class ScriptIsolate:
                 self.poisoned = True
                 raise
             raise ScriptError(f"isolate protocol failure: {exc.text}") from None
-        if isinstance(result, dict):
+        except (ValueError, RecursionError):  # not JSON, or nested past what the decoder takes
+            raise _Forged("its state is not JSON the host can read (nested too deeply?)") from None
+        if type(result) is dict:
             if "emit" in result:
-                self.host.sockets.emit(self.id, result["emit"])
-        else:  # a batch: one State per started invocation
-            for state in result:
+                self._emit(result["emit"])
+        elif type(result) is list and result and all(type(state) is dict for state in result):
+            for state in result:  # a batch: one State per started invocation
                 if "emit" in state:
-                    self.host.sockets.emit(self.id, state["emit"])
+                    self._emit(state["emit"])
+        else:
+            raise _Forged("its state is not an object")
         return result
+
+    def _emit(self, items: Any) -> None:
+        if type(items) is not list:
+            raise _Forged("its WebSocket messages are not a list")
+        self.host.sockets.emit(self.id, items)
 
     async def _drive(self, state: dict[str, Any], deadline: float, logs: list[LogEntry], body: _Body,
                      pending: Pending) -> dict[str, Any]:
@@ -469,11 +509,14 @@ class ScriptIsolate:
 
         try:
             while True:
-                logs.extend(self._logs(state["logs"]))
+                logs.extend(self._logs(state.get("logs")))
                 if "head" in state or "chunks" in state or "end" in state:
                     self._take_body(state, body, pending, logs)
-                if state["done"] is not None:
-                    return dict(state["done"])
+                done = state.get("done")
+                if done is not None:
+                    if type(done) is not dict:
+                        raise _Forged("its outcome is not an object")
+                    return done
                 stream = body.stream
                 if stream is not None and stream.cancelled and not body.cancel_sent:
                     body.cancel_sent = True  # the client went away: cancel the script's body stream
@@ -481,7 +524,12 @@ class ScriptIsolate:
                     deadline += self._take_credit()
                     continue
                 inline: list[list[Any]] = []
-                for op in state["ops"]:
+                ops = state.get("ops")
+                if type(ops) is not list:
+                    raise _Forged("its host calls are not a list")
+                for op in ops:
+                    if type(op) is not list or len(op) != 3 or type(op[0]) is not int or type(op[1]) is not str:
+                        raise _Forged("a host call is not [id, name, args]")
                     if op[1] == "body.wait":
                         if not body_waits:
                             since = time.monotonic()
@@ -500,7 +548,11 @@ class ScriptIsolate:
                     continue
                 if state.get("pull") and pull is None and stream is not None:
                     pull = asyncio.ensure_future(stream.wait_room())
-                wake = state["wake"]
+                wake = state.get("wake")
+                if wake is not None:
+                    if type(wake) not in (int, float):
+                        raise _Forged("its next timer is not a number")
+                    wake = max(0.0, float(wake))
                 if not tasks and wake is None and pull is None:
                     raise _NeverSettles
                 remaining = limit() - time.monotonic()
@@ -556,20 +608,26 @@ class ScriptIsolate:
         """Move a crossing's streamed head, chunks and end into the invocation's ResponseStream."""
         head = state.get("head")
         if head is not None:
+            if type(head) is not dict:
+                raise _Forged("its response head is not an object")
+            status, status_text, headers = _status(head), _text_field(head, "statusText"), _headers(head.get("headers"))
             body.head = head
             length = head.get("length")
-            body.stream = ResponseStream(int(length) if isinstance(length, int) else None)
+            body.stream = ResponseStream(length if type(length) is int and length >= 0 else None)
             if body.on_head is not None:
-                early = self._finish(pending.trigger, pending.started, "ok", list(logs), status=int(head["status"]),
-                                     status_text=head.get("statusText", ""), queue_ms=pending.queue_ms,
-                                     headers=tuple(map(tuple, head["headers"])), body_stream=body.stream)
+                early = self._finish(pending.trigger, pending.started, "ok", list(logs), status=status,
+                                     status_text=status_text, queue_ms=pending.queue_ms,
+                                     headers=headers, body_stream=body.stream)
                 logs.clear()
                 body.on_head(early)
         stream = body.stream
         if stream is None:
             return
-        for chunk in state.get("chunks") or ():
-            stream.push(chunk["text"].encode("utf-8") if "text" in chunk else base64.b64decode(chunk.get("b64", "")))
+        chunks = state.get("chunks") or ()
+        if type(chunks) not in (list, tuple):
+            raise _Forged("its body chunks are not a list")
+        for chunk in chunks:
+            stream.push(_body_bytes(chunk))
         if body.on_head is None:
             body.parts.append(stream.take_all())
         if state.get("end"):
@@ -580,14 +638,14 @@ class ScriptIsolate:
         """The final result of an invocation whose response body was streamed."""
         head = body.head or {}
         if not done.get("ok"):
-            error = self._error(done["error"], kind=done.get("kind") or "exception")
+            error = self._error(done.get("error"), kind=_kind(done))
             body.fail(error.summary())
             return self._finish(trigger, started, "error", logs, queue_ms=queue_ms, error=error,
-                                status=int(head.get("status", 500)), body_stream=body.stream)
+                                status=_status(head) if "status" in head else 500, body_stream=body.stream)
         if body.stream is not None:
             body.stream.end()
-        return self._finish(trigger, started, "ok", logs, status=int(head["status"]), queue_ms=queue_ms,
-                            status_text=head.get("statusText", ""), headers=tuple(map(tuple, head["headers"])),
+        return self._finish(trigger, started, "ok", logs, status=_status(head), queue_ms=queue_ms,
+                            status_text=_text_field(head, "statusText"), headers=_headers(head.get("headers")),
                             body=b"".join(body.parts), body_stream=body.stream if body.on_head else None)
 
     def _abort(self, logs: list[LogEntry]) -> None:
@@ -598,12 +656,23 @@ class ScriptIsolate:
             self.poisoned = True
 
     # ---- results -----------------------------------------------------------
-    def _logs(self, raw: list[list[Any]]) -> list[LogEntry]:
-        return [LogEntry(level, message, t / 1000) for level, t, message in raw]
+    def _logs(self, raw: Any) -> list[LogEntry]:
+        try:
+            return [LogEntry(level, message, t / 1000) for level, t, message in raw]
+        except (TypeError, ValueError):  # not what the prelude writes: keep the lines that are log lines
+            if type(raw) is not list:
+                return []
+            return [LogEntry(e[0], e[2], e[1] / 1000) for e in raw
+                    if type(e) is list and len(e) == 3 and type(e[0]) is str and type(e[2]) is str
+                    and type(e[1]) in (int, float)]
 
-    def _error(self, info: dict[str, Any], *, kind: str = "exception") -> ErrorInfo:
-        stack_text, frames = map_stack(info.get("stack", ""), self.bundle.script_url, self.smap)
-        name, message = info.get("name", "Error"), info.get("message", "")
+    def _error(self, info: Any, *, kind: str = "exception") -> ErrorInfo:
+        if type(info) is not dict:
+            raise _Forged("its error is not an object")
+        stack, name, message = info.get("stack", ""), info.get("name", "Error"), info.get("message", "")
+        if type(stack) is not str or type(name) is not str or type(message) is not str:
+            raise _Forged("its error's name, message or stack is not text")
+        stack_text, frames = map_stack(stack, self.bundle.script_url, self.smap)
         message = explain_error(name, message)
         if not stack_text.strip():
             stack_text = f"{name}: {message}"
@@ -623,18 +692,24 @@ class ScriptIsolate:
 
     def _outcome(self, trigger: Trigger, started: float, logs: list[LogEntry], done: dict[str, Any],
                  queue_ms: float = 0.0) -> InvocationResult:
+        if type(done) is not dict:
+            raise _Forged("its outcome is not an object")
         if not done.get("ok"):
             return self._finish(trigger, started, "error", logs, queue_ms=queue_ms,
-                                error=self._error(done["error"], kind=done.get("kind") or "exception"))
+                                error=self._error(done.get("error"), kind=_kind(done)))
         response = done.get("response")
         if response is None:
             return self._finish(trigger, started, "ok", logs, value=done.get("value"), queue_ms=queue_ms)
-        body = response.get("body") or {}
-        raw = body["text"].encode("utf-8") if "text" in body else base64.b64decode(body.get("b64", ""))
-        return self._finish(trigger, started, "ok", logs, status=int(response["status"]), queue_ms=queue_ms,
-                            status_text=response.get("statusText", ""),
-                            headers=tuple(map(tuple, response["headers"])), body=raw,
-                            socket=response.get("webSocket"))
+        if type(response) is not dict:
+            raise _Forged("its response is not an object")
+        body = response.get("body")
+        raw = b"" if body is None else _body_bytes(body)
+        socket = response.get("webSocket")
+        if socket is not None and type(socket) is not int:
+            raise _Forged("its WebSocket id is not a number")
+        return self._finish(trigger, started, "ok", logs, status=_status(response), queue_ms=queue_ms,
+                            status_text=_text_field(response, "statusText"),
+                            headers=_headers(response.get("headers")), body=raw, socket=socket)
 
     def _finish(self, trigger: Trigger, started: float, outcome: Outcome, logs: list[LogEntry],
                 **fields: Any) -> InvocationResult:
@@ -717,6 +792,60 @@ def _parse_failure(text: str) -> ErrorInfo:
     if not message:
         name, message = "SyntaxError", rest
     return ErrorInfo(name, message, text.strip(), kind="load")
+
+
+class _Forged(Exception):
+    """A crossing returned a State the prelude would never write (a script rewrote it)."""
+
+
+def _status(response: dict[str, Any]) -> int:
+    status = response.get("status")
+    if type(status) is not int or not 100 <= status <= 999:
+        raise _Forged("its response status is not a number from 100 to 999")
+    return status
+
+
+def _text_field(response: dict[str, Any], key: str) -> str:
+    value = response.get(key, "")
+    if type(value) is not str:
+        raise _Forged(f"its response {key} is not text")
+    return value
+
+
+def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
+    if type(raw) is not list:
+        raise _Forged("its response headers are not a list")
+    out = []
+    for pair in raw:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or type(pair[1]) is not str:
+            raise _Forged("a response header is not a [name, value] pair of text")
+        out.append((pair[0], pair[1]))
+    return tuple(out)
+
+
+def _body_bytes(body: Any) -> bytes:
+    if type(body) is not dict:
+        raise _Forged("a body is not {text} or {b64}")
+    text = body.get("text")
+    if text is not None:
+        if type(text) is not str:
+            raise _Forged("a body's text is not text")
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: U+FFFD, as the Encoding Standard's UTF-8 encoder does
+            return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text).encode("utf-8")
+    b64 = body.get("b64", "")
+    if type(b64) is not str:
+        raise _Forged("a body's base64 is not text")
+    try:
+        return base64.b64decode(b64, validate=True)
+    except ValueError:
+        raise _Forged("a body's base64 does not decode") from None
+
+
+def _kind(done: dict[str, Any]) -> str:
+    kind = done.get("kind") or "exception"
+    return kind if type(kind) is str else "exception"
 
 
 class _WaitTimedOut(Exception):

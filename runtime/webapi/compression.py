@@ -54,8 +54,8 @@ def _codecs(ctx: HostContext) -> OrderedDict[str, _Codec]:
 
 def _open(ctx: HostContext, args: dict[str, Any]) -> tuple[str, _Codec]:
     fmt, mode = args.get("format"), args.get("mode")
-    if fmt not in WBITS or mode not in ("compress", "decompress"):
-        raise HostOpError("TypeError", f"Unsupported compression format: {fmt!r}")
+    if not isinstance(fmt, str) or fmt not in WBITS or mode not in ("compress", "decompress"):
+        raise HostOpError("TypeError", f"Unsupported compression format: {str(fmt)[:40]!r}")
     table = _codecs(ctx)
     while len(table) >= MAX_OPEN:
         table.popitem(last=False)
@@ -89,6 +89,8 @@ def push_now(ctx: HostContext, args: Any) -> dict[str, Any]:
     if not isinstance(args, dict):
         raise HostOpError("TypeError", "compression.push: bad arguments")
     handle = args.get("h")
+    if handle is not None and not isinstance(handle, str):
+        raise HostOpError("TypeError", "compression.push: the stream handle must be text")
     table = _codecs(ctx)
     if handle is None:
         handle, codec = _open(ctx, args)
