@@ -341,9 +341,12 @@ class PublishClient:
         """Every token's name, role and apps (admin token needed)."""
         return list(self._call("GET", "/api/tokens")["tokens"])
 
-    def create_token(self, name: str, role: str, apps: list[str]) -> dict[str, Any]:
+    def create_token(self, name: str, role: str, apps: list[str], expires_in: float | None = None) -> dict[str, Any]:
         """Create a token (admin token needed); the answer carries the secret once, as ``token``."""
-        data: dict[str, Any] = self._call("POST", "/api/tokens", json={"name": name, "role": role, "apps": apps})
+        body: dict[str, Any] = {"name": name, "role": role, "apps": apps}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
+        data: dict[str, Any] = self._call("POST", "/api/tokens", json=body)
         return data
 
     def revoke_token(self, name: str) -> None:

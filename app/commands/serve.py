@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-bundle-mb", type=float, default=DEFAULT_MAX_BUNDLE_BYTES / MIB, metavar="N",
                    help="largest upload accepted (default: 10)")
     p.add_argument("--dev-errors", action="store_true", help="answer script errors with their TypeScript stack")
+    p.add_argument("--public-metrics", action="store_true",
+                   help="answer /metrics without a token (by default it needs a metrics or admin token: "
+                        "it names every app)")
     p.add_argument("--fetch-allow-private", action="store_true",
                    help="let scripts fetch private addresses (10/8, 172.16/12, 192.168/16, fc00::/7); "
                         "loopback and link-local stay refused")
@@ -263,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
     node = os.environ.get("ISOPLAY_NODE") or socket.gethostname()
     config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors,
                           front_limits=front_limits, store=store_spec(args.store), node=node,
-                          fetch_allow_private=args.fetch_allow_private)
+                          fetch_allow_private=args.fetch_allow_private, public_metrics=args.public_metrics)
     if args.migrate:
         return _migrate(config)
     if args.worker is not None:

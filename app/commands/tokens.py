@@ -34,8 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     create = actions.add_parser("create", help="create a token and print it once")
     create.add_argument("name", help="[A-Za-z0-9_.-]{1,64}")
-    create.add_argument("--role", choices=("deploy", "admin"), default="deploy",
-                        help="deploy: publish, roll back and read its apps (default); admin: also deletes and tokens")
+    create.add_argument("--role", choices=("deploy", "admin", "metrics"), default="deploy",
+                        help="deploy: publish, roll back and read its apps (default); admin: also deletes and "
+                             "tokens; metrics: read /metrics only")
+    create.add_argument("--expires", metavar="DURATION", default=None,
+                        help="refuse the token after this long: 30d, 12h, 45m, 90s, 2w (default: never)")
     create.add_argument("--app", dest="apps", action="append", default=[], metavar="APP",
                         help="an app the token may act on (repeatable)")
     create.add_argument("--all-apps", action="store_true", help="every app, present and future")
@@ -49,9 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _scope(args: argparse.Namespace) -> list[str]:
-    if args.role == "admin":
+    if args.role in ("admin", "metrics"):
         if args.apps:
-            raise UserError("an admin token acts on every app (it can create tokens); drop --app")
+            raise UserError(f"an {args.role} token covers every app; drop --app")
         return ["*"]
     if args.all_apps and args.apps:
         raise UserError("--all-apps already covers every app; drop --app")
@@ -64,9 +67,16 @@ def _show(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         print(json.dumps({"tokens": rows}))
         return
+    now = time.time()
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"]))
-        print(f"{row['name']}\t{row['role']}\t{','.join(row['apps'])}\t{created}")
+        expires = row.get("expires_at")
+        if expires is None:
+            until = "never expires"
+        else:
+            stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires))
+            until = f"expired {stamp}" if expires <= now else f"expires {stamp}"
+        print(f"{row['name']}\t{row['role']}\t{','.join(row['apps'])}\t{created}\t{until}")
 
 
 def _offline(args: argparse.Namespace) -> int:
@@ -82,35 +92,49 @@ def _offline(args: argparse.Namespace) -> int:
             print(f"isoplay tokens: {notice}", file=sys.stderr)
         if args.action == "create":
             scope = _scope(args)
-            token = create_token(storage, args.name, role=args.role, apps=scope)
+            token = create_token(storage, args.name, role=args.role, apps=scope, expires_in=_expiry(args))
             record = next(t for t in storage.list_tokens() if t.name == args.name)
-            _announce(token, record.name, record.role, list(record.apps), args.json)
+            _announce(token, record.name, record.role, list(record.apps), args.json, record.expires_at)
         elif args.action == "revoke":
             storage.remove_token(args.name)
             print(f"isoplay tokens: revoked {args.name!r} (it stops working at once)", file=sys.stderr)
         else:
-            _show([{"name": t.name, "role": t.role, "apps": list(t.apps), "created_at": t.created_at}
-                   for t in storage.list_tokens()], args.json)
+            _show([{"name": t.name, "role": t.role, "apps": list(t.apps), "created_at": t.created_at,
+                    "expires_at": t.expires_at} for t in storage.list_tokens()], args.json)
     finally:
         storage.close()
     return 0
 
 
-def _announce(token: str, name: str, role: str, apps: list[str], as_json: bool) -> None:
+def _expiry(args: argparse.Namespace) -> float | None:
+    if args.expires is None:
+        return None
+    from runtime.server.tokens import parse_duration
+
+    try:
+        return parse_duration(args.expires)
+    except ValueError as exc:
+        raise UserError(f"--expires: {exc}") from None
+
+
+def _announce(token: str, name: str, role: str, apps: list[str], as_json: bool,
+              expires_at: float | None = None) -> None:
     if as_json:
-        print(json.dumps({"name": name, "role": role, "apps": apps, "token": token}))
+        print(json.dumps({"name": name, "role": role, "apps": apps, "token": token, "expires_at": expires_at}))
     else:
         print(token)
     scope = "all apps" if apps == ["*"] else ", ".join(apps)
-    print(f"isoplay tokens: created {name!r} ({role} on {scope}); it is shown only this once (only its hash is "
-          "stored)", file=sys.stderr)
+    until = "" if expires_at is None else f", expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(expires_at))}"
+    print(f"isoplay tokens: created {name!r} ({role} on {scope}{until}); it is shown only this once (only its hash "
+          "is stored)", file=sys.stderr)
 
 
 def _online(args: argparse.Namespace) -> int:
     with client_for(args) as client:
         if args.action == "create":
-            data = client.create_token(args.name, args.role, _scope(args))
-            _announce(data["token"], data["name"], data["role"], list(data["apps"]), args.json)
+            data = client.create_token(args.name, args.role, _scope(args), _expiry(args))
+            _announce(data["token"], data["name"], data["role"], list(data["apps"]), args.json,
+                      data.get("expires_at"))
         elif args.action == "revoke":
             client.revoke_token(args.name)
             print(f"isoplay tokens: revoked {args.name!r} (it stops working at once)", file=sys.stderr)

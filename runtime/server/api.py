@@ -23,7 +23,15 @@ from starlette.routing import Route
 from runtime.server.errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
 from runtime.server.service import valid_app_name
 from runtime.server.storage import AppRecord, TokenRecord, VersionRecord
-from runtime.server.tokens import authenticate, authorize, check_scope, check_token_name, covers, create_token
+from runtime.server.tokens import (
+    authenticate,
+    authorize,
+    check_expiry,
+    check_scope,
+    check_token_name,
+    covers,
+    create_token,
+)
 from runtime.server.upload import decode_upload, refuse_unparseable
 
 if TYPE_CHECKING:
@@ -31,7 +39,9 @@ if TYPE_CHECKING:
 
     from runtime.server.core import ServerCore
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/metrics"})
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
+"""Paths answered without a token. ``/metrics`` joins them only with ``isoplay serve --public-metrics``
+(it names every app); otherwise it needs a ``metrics`` or ``admin`` token."""
 DRAIN_FACTOR = 4
 """An oversized upload is read (and discarded) up to this many times the limit, so the client sees the 413."""
 
@@ -73,7 +83,8 @@ class BearerAuth:
         self.core = core
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
+        if scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS and not (
+                scope["path"] == "/metrics" and self.core.config.public_metrics):
             headers = dict(scope["headers"])
             raw = headers.get(b"authorization")
             try:
@@ -97,7 +108,8 @@ def _token(request: Request) -> TokenRecord:
 
 def token_json(record: TokenRecord) -> dict[str, Any]:
     """One token as the API shows it (never its secret or hash)."""
-    return {"name": record.name, "role": record.role, "apps": list(record.apps), "created_at": record.created_at}
+    return {"name": record.name, "role": record.role, "apps": list(record.apps), "created_at": record.created_at,
+            "expires_at": record.expires_at}
 
 
 # ---- endpoints ---------------------------------------------------------------
@@ -119,7 +131,9 @@ class Endpoints:
         return JSONResponse(openapi_document(base_url(request)))
 
     async def metrics(self, request: Request) -> Response:
-        """Prometheus text of every app's invocations and pools."""
+        """Prometheus text of every app's invocations and pools (a metrics or admin token, unless public)."""
+        if not self.core.config.public_metrics:
+            authorize(_token(request), "metrics")
         self._update_pool_gauges()
         self.core.metrics.node_info.labels(self.core.config.node or "local").set(1)
         return Response(self.core.metrics.prometheus_text(), media_type="text/plain; version=0.0.4")
@@ -231,14 +245,16 @@ class Endpoints:
         return JSONResponse({"tokens": [token_json(t) for t in self.core.storage.list_tokens()]})
 
     async def create_token(self, request: Request) -> Response:
-        """Create a token: body ``{"name": ..., "role": "deploy"|"admin", "apps": [...] | ["*"]}``."""
+        """Create a token: body ``{"name": ..., "role": "deploy"|"admin"|"metrics", "apps": [...] | ["*"],
+        "expires_in": seconds}`` (``expires_in`` optional: without it the token never expires)."""
         authorize(_token(request), "tokens")
         payload = await _json_body(request)
         if not isinstance(payload, dict):
             raise BadRequest('the body must be {"name": ..., "role": ..., "apps": [...]}', code="malformed_request")
         name = check_token_name(payload.get("name"))
         role, apps = check_scope(payload.get("role", "deploy"), payload.get("apps"))
-        token = create_token(self.core.storage, name, role=role, apps=apps)
+        token = create_token(self.core.storage, name, role=role, apps=apps,
+                             expires_in=check_expiry(payload.get("expires_in")))
         record = next((t for t in self.core.storage.list_tokens() if t.name == name), None)
         data = token_json(record) if record else {"name": name, "role": role, "apps": list(apps)}
         return JSONResponse({**data, "token": token}, status_code=201)

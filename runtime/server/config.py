@@ -34,6 +34,9 @@ class ServerConfig:
     """Answer a failing script's requests with its TypeScript stack (else a bare 500)."""
     sse_keepalive_seconds: float = 15.0
     """A comment line is sent on idle log streams this often."""
+    public_metrics: bool = False
+    """Answer ``/metrics`` without a token (``isoplay serve --public-metrics``); by default it needs a
+    ``metrics`` or ``admin`` token, since it names every app."""
     fetch_allow_private: bool = False
     """Let scripts fetch private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); loopback,
     link-local and unspecified addresses stay refused (runtime/fetch.py, EgressPolicy)."""

@@ -39,8 +39,8 @@ REGISTRY_FILENAME = "registry.sqlite3"
 BUNDLES_DIR = "bundles"
 STAGING_DIR = "staging"
 BUSY_TIMEOUT_SECONDS = 10.0
-SCHEMA_VERSION = 2
-"""1: tokens without roles; 2: tokens with ``role`` and ``apps`` (JSON list)."""
+SCHEMA_VERSION = 3
+"""1: tokens without roles; 2: tokens with ``role`` and ``apps`` (JSON list); 3: tokens with ``expires_at``."""
 
 # ---- SQL -------------------------------------------------------------------
 SQL_PRAGMA_WAL = "PRAGMA journal_mode=WAL"
@@ -79,12 +79,14 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT NOT NULL,
     created_at REAL NOT NULL,
     role       TEXT NOT NULL DEFAULT 'admin',
-    apps       TEXT NOT NULL DEFAULT '["*"]'
+    apps       TEXT NOT NULL DEFAULT '["*"]',
+    expires_at REAL
 )
 """
 SQL_TOKEN_COLUMNS = "SELECT name FROM pragma_table_info('tokens')"
 SQL_TOKENS_ADD_ROLE = "ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'"
 SQL_TOKENS_ADD_APPS = """ALTER TABLE tokens ADD COLUMN apps TEXT NOT NULL DEFAULT '["*"]'"""
+SQL_TOKENS_ADD_EXPIRY = "ALTER TABLE tokens ADD COLUMN expires_at REAL"
 SQL_TOKEN_NAMES = "SELECT name FROM tokens ORDER BY name"
 
 SQL_LIST_APPS = "SELECT name, live_version, created_at, updated_at FROM apps ORDER BY name"
@@ -101,10 +103,11 @@ SQL_DELETE_VERSION = "DELETE FROM versions WHERE app = ? AND version = ?"
 SQL_ALL_HASHES = "SELECT DISTINCT content_hash FROM versions"
 SQL_HASH_IN_USE = "SELECT 1 FROM versions WHERE content_hash = ? LIMIT 1"
 
-SQL_INSERT_TOKEN = "INSERT INTO tokens (name, token_hash, created_at, role, apps) VALUES (?, ?, ?, ?, ?)"
+SQL_INSERT_TOKEN = ("INSERT INTO tokens (name, token_hash, created_at, role, apps, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)")
 SQL_DELETE_TOKEN = "DELETE FROM tokens WHERE name = ?"
-SQL_TOKEN_ENTRIES = "SELECT token_hash, name, created_at, role, apps FROM tokens"
-SQL_LIST_TOKENS = "SELECT name, created_at, role, apps FROM tokens ORDER BY name"
+SQL_TOKEN_ENTRIES = "SELECT token_hash, name, created_at, role, apps, expires_at FROM tokens"
+SQL_LIST_TOKENS = "SELECT name, created_at, role, apps, expires_at FROM tokens ORDER BY name"
 
 
 def bundle_size(bundle: Bundle) -> int:
@@ -171,6 +174,8 @@ class SqliteDeploymentStorage:
                 self.migrated_tokens = tuple(row[0] for row in db.execute(SQL_TOKEN_NAMES))
                 db.execute(SQL_TOKENS_ADD_ROLE)
                 db.execute(SQL_TOKENS_ADD_APPS)
+            if "expires_at" not in columns:  # schema 2: tokens never expired
+                db.execute(SQL_TOKENS_ADD_EXPIRY)
             db.execute(SQL_SET_USER_VERSION)
 
     def close(self) -> None:
@@ -367,11 +372,11 @@ class SqliteDeploymentStorage:
 
     # ---- tokens --------------------------------------------------------------
     def add_token(self, name: str, token_hash: str, *, now: float, role: str = "admin",
-                  apps: tuple[str, ...] = (ALL_APPS,)) -> None:
-        """Store a token hash under a new name, with its role and app scope."""
+                  apps: tuple[str, ...] = (ALL_APPS,), expires_at: float | None = None) -> None:
+        """Store a token hash under a new name, with its role, app scope and expiry."""
         try:
             with self._write() as db:
-                db.execute(SQL_INSERT_TOKEN, (name, token_hash, now, role, json.dumps(list(apps))))
+                db.execute(SQL_INSERT_TOKEN, (name, token_hash, now, role, json.dumps(list(apps)), expires_at))
         except sqlite3.IntegrityError:
             raise Conflict(f"a token named {name!r} exists; revoke it first", code="token_exists") from None
 
@@ -383,8 +388,8 @@ class SqliteDeploymentStorage:
 
     def token_entries(self) -> list[tuple[str, TokenRecord]]:
         """(hash, record) of every token."""
-        return [(digest, token_record(name, created, role, apps))
-                for digest, name, created, role, apps in self._read(SQL_TOKEN_ENTRIES)]
+        return [(digest, token_record(name, created, role, apps, expires))
+                for digest, name, created, role, apps, expires in self._read(SQL_TOKEN_ENTRIES)]
 
     def list_tokens(self) -> list[TokenRecord]:
         """Every token's record, by name."""

@@ -82,15 +82,18 @@ class TokenRecord:
     """``deploy`` (publish, roll back, read the apps in scope) or ``admin`` (also deletes and tokens)."""
     apps: tuple[str, ...] = (ALL_APPS,)
     """App names the token may act on, or ``("*",)`` for every app (always so for ``admin``)."""
+    expires_at: float | None = None
+    """Epoch seconds after which the token is refused (401 saying it expired); None: it never expires."""
 
 
-def token_record(name: str, created_at: float, role: str, apps_json: str) -> TokenRecord:
+def token_record(name: str, created_at: float, role: str, apps_json: str,
+                 expires_at: float | None = None) -> TokenRecord:
     """A TokenRecord from stored columns (``apps`` as a JSON list); an unreadable scope covers no app."""
     try:
         scope = tuple(str(a) for a in json.loads(apps_json))
     except (ValueError, TypeError):
         scope = ()
-    return TokenRecord(name, created_at, role, scope)
+    return TokenRecord(name, created_at, role, scope, None if expires_at is None else float(expires_at))
 
 
 class DeploymentStorage(Protocol):
@@ -176,8 +179,8 @@ class DeploymentStorage(Protocol):
     """Names of tokens this open migrated to ``admin`` on all apps (empty when nothing was migrated)."""
 
     def add_token(self, name: str, token_hash: str, *, now: float, role: str = "admin",
-                  apps: tuple[str, ...] = (ALL_APPS,)) -> None:
-        """Store a token's hash under ``name`` with its role and app scope (validated by the caller).
+                  apps: tuple[str, ...] = (ALL_APPS,), expires_at: float | None = None) -> None:
+        """Store a token's hash under ``name`` with its role, app scope and expiry (validated by the caller).
 
         Raises:
             Conflict: a token with that name exists.

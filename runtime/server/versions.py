@@ -21,6 +21,14 @@ from dataclasses import dataclass
 import semver
 
 APP_NAME_RE = re.compile(r"^[a-z0-9-]{1,63}\Z")
+RESERVED_APP_NAMES = {
+    "api": "/api/ is the server's deploy and admin API",
+    "metrics": "/metrics is the server's Prometheus endpoint",
+    "health": "kept for the server's health checks",
+    "cdn-cgi": "/cdn-cgi/ is kept for platform routes (as on Cloudflare; isoplay dev serves its scheduled handler there)",
+    "isoplay": "kept for the server's own routes",
+}
+"""App names that collide (or would collide) with the server's own routes, each with the reason."""
 """What an app name may be (the same rule as a manifest's name)."""
 _PARTIAL_RE = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?\Z")
 LATEST = "latest"
@@ -42,6 +50,9 @@ def check_app_name(name: str) -> str:
     """
     if not APP_NAME_RE.match(name):
         raise InvalidName(f"app name {name[:80]!r} must match [a-z0-9-]{{1,63}}")
+    reason = RESERVED_APP_NAMES.get(name)
+    if reason is not None:
+        raise InvalidName(f"app name {name!r} is reserved: {reason}")
     return name
 
 

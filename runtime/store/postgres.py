@@ -32,7 +32,7 @@ from runtime.server.versions import sort_versions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this isoplay writes; ``isoplay_schema`` records the one a database has."""
 
 CHANNEL = "isoplay_changes"
@@ -81,6 +81,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE tokens ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'admin'",
         """ALTER TABLE tokens ADD COLUMN IF NOT EXISTS apps TEXT NOT NULL DEFAULT '["*"]'""",
     ),
+    3: (  # token expiry: tokens from before never expire
+        "ALTER TABLE tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
+    ),
 }
 """Statements that bring a database from version N-1 to N."""
 
@@ -118,11 +121,11 @@ SQL_LOAD_BUNDLE = "SELECT code, sourcemap, manifest, minified FROM bundles WHERE
 SQL_DELETE_UNUSED_BUNDLE = ("DELETE FROM bundles WHERE content_hash = %s AND NOT EXISTS "
                             "(SELECT 1 FROM versions WHERE content_hash = %s)")
 
-SQL_INSERT_TOKEN = ("INSERT INTO tokens (name, token_hash, created_at, role, apps) VALUES (%s, %s, %s, %s, %s) "
-                    "ON CONFLICT DO NOTHING")
+SQL_INSERT_TOKEN = ("INSERT INTO tokens (name, token_hash, created_at, role, apps, expires_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
 SQL_DELETE_TOKEN = "DELETE FROM tokens WHERE name = %s"
-SQL_TOKEN_ENTRIES = "SELECT token_hash, name, created_at, role, apps FROM tokens"
-SQL_LIST_TOKENS = "SELECT name, created_at, role, apps FROM tokens ORDER BY name"
+SQL_TOKEN_ENTRIES = "SELECT token_hash, name, created_at, role, apps, expires_at FROM tokens"
+SQL_LIST_TOKENS = "SELECT name, created_at, role, apps, expires_at FROM tokens ORDER BY name"
 SQL_TOKEN_NAMES = "SELECT name FROM tokens ORDER BY name"
 
 SQL_CLAIM_TICK = ("INSERT INTO cron_ticks (app, cron, scheduled_at, node, claimed_at) VALUES (%s, %s, %s, %s, %s) "
@@ -475,10 +478,11 @@ class PostgresDeploymentStorage:
 
     # ---- tokens ------------------------------------------------------------------------
     def add_token(self, name: str, token_hash: str, *, now: float, role: str = "admin",
-                  apps: tuple[str, ...] = (ALL_APPS,)) -> None:
-        """Store a token's hash under ``name`` with its role and app scope."""
+                  apps: tuple[str, ...] = (ALL_APPS,), expires_at: float | None = None) -> None:
+        """Store a token's hash under ``name`` with its role, app scope and expiry."""
         with self._write() as conn:
-            if conn.execute(SQL_INSERT_TOKEN, (name, token_hash, now, role, json.dumps(list(apps)))).rowcount == 0:
+            if conn.execute(SQL_INSERT_TOKEN, (name, token_hash, now, role, json.dumps(list(apps)),
+                                            expires_at)).rowcount == 0:
                 raise Conflict(f"a token named {name!r} exists", code="token_exists")
 
     def remove_token(self, name: str) -> None:
@@ -489,11 +493,12 @@ class PostgresDeploymentStorage:
 
     def token_entries(self) -> list[tuple[str, TokenRecord]]:
         """(hash, record) of every token."""
-        return [(row[0], token_record(row[1], float(row[2]), row[3], row[4])) for row in self._read(SQL_TOKEN_ENTRIES)]
+        return [(row[0], token_record(row[1], float(row[2]), row[3], row[4], row[5]))
+                for row in self._read(SQL_TOKEN_ENTRIES)]
 
     def list_tokens(self) -> list[TokenRecord]:
         """Every token's record, by name."""
-        return [token_record(row[0], float(row[1]), row[2], row[3]) for row in self._read(SQL_LIST_TOKENS)]
+        return [token_record(row[0], float(row[1]), row[2], row[3], row[4]) for row in self._read(SQL_LIST_TOKENS)]
 
     # ---- KV and crons ------------------------------------------------------------------------
     def open_kv(self, app: str) -> PostgresKVStore:

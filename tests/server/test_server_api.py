@@ -208,14 +208,15 @@ async def test_script_errors_are_a_bare_500(api: Api, release: Callable[..., Bun
     assert response.status_code == 500 and "boom" not in response.text
 
 
-async def test_health_metrics_and_openapi_are_public(api: Api, release: Callable[..., Bundle]) -> None:
+async def test_health_and_openapi_are_public_and_metrics_needs_a_token(api: Api, release: Callable[..., Bundle]) -> None:
     _, client, _ = api
     await upload(client, release("hello", "1.0.0"))
     await client.get("/hello/")
     anonymous = {"authorization": ""}
     health = await client.get("/api/health", headers=anonymous)
     assert health.status_code == 200 and health.json()["ready"] is True and health.json()["apps"] == 1
-    metrics = await client.get("/metrics", headers=anonymous)
+    assert (await client.get("/metrics", headers=anonymous)).status_code == 401  # it names every app
+    metrics = await client.get("/metrics")  # the fixture's admin token
     assert 'isoplay_invocations_total{outcome="ok",script="hello",trigger="fetch"}' in metrics.text
     spec = (await client.get("/api/openapi.json", headers=anonymous)).json()
     assert spec["openapi"].startswith("3.1") and "/api/apps/{name}/rollback" in spec["paths"]

@@ -98,7 +98,8 @@ def test_publish_rollback_and_kv_reach_every_node(cluster: tuple[list[Node], str
     assert n1.get("/app/read").text == "2" and n3.get("/app/read").text == "2"
     health = n2.get("/api/health").json()
     assert health["ready"] is True and health["node"] == "n2"
-    assert 'isoplay_node_info{node="n3"} 1.0' in n3.get("/metrics").text
+    metrics = httpx.get(f"{n3.url}/metrics", headers={"authorization": f"Bearer {token}"}, timeout=30)
+    assert 'isoplay_node_info{node="n3"} 1.0' in metrics.text
 
 
 def test_a_node_killed_under_load_costs_a_retrying_client_nothing(cluster: tuple[list[Node], str],
