@@ -64,8 +64,11 @@ V8_FLAGS: tuple[str, ...] = (
 ``--allow-natives-syntax``: it is process-wide and would let any script source call V8
 internals (``%AbortJS`` aborts the process)."""
 
-MEMORY_SAMPLE_INTERVAL = 0.01
+MEMORY_SAMPLE_INTERVAL = 0.005
 """Seconds between memory checks while one crossing runs (between collections, see above)."""
+
+COMMITTED_SLACK = 16 * 1024 * 1024
+"""Committed heap may pass memory_mb by a quarter of it or this much, whichever is more (see _check_memory)."""
 
 DRAIN_GLOBAL = "__isoplay_drain"
 """The global the drain function waits under until the prelude takes (and deletes) it."""
@@ -370,7 +373,13 @@ class V8Isolate:
 
     def _check_memory(self, isolate: int) -> None:
         figures = v8native.heap_figures(isolate)
-        if figures.used_heap_size + figures.external_memory > self.memory_limit and not self.memory_hit:
+        limit = self.memory_limit
+        external = figures.external_memory
+        # Live objects past the limit, or memory V8 committed (garbage not yet collected included)
+        # past it by a quarter (at least 16 MB): the second keeps RSS near memory_mb between
+        # full collections, which V8 schedules by its own, far larger, heap limit.
+        if (figures.used_heap_size + external > limit
+                or figures.total_heap_size + external > limit + max(limit // 4, COMMITTED_SLACK)) and not self.memory_hit:
             self.memory_hit = True
             v8native.v8().terminate(isolate)
 

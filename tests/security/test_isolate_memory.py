@@ -163,3 +163,49 @@ def test_a_memory_hit_in_a_batch_reports_the_limit() -> None:
 
     outcomes = asyncio.run(go())
     assert outcomes[0] in ("ok", "memory") and "memory" in outcomes[1:], outcomes
+
+
+HUGE_BUILTINS = [
+    # One builtin call that would build one huge array or string runs inside V8 to its end, past any
+    # termination (new Array(2**26).fill(1.5) held ~880 MB for 69 s under a 128 MB limit): refused up front.
+    pytest.param("new Array(2 ** 26).fill(1.5)", "Array.prototype.fill()", id="array-fill"),
+    pytest.param("Array.from({ length: 2 ** 26 })", "Array.from()", id="array-from-length"),
+    pytest.param("'ab'.repeat(2 ** 28)", "String.prototype.repeat()", id="string-repeat"),
+    pytest.param("''.padEnd(2 ** 28, 'y')", "String.prototype.padEnd()", id="string-padEnd"),
+    pytest.param("'x'.padStart(2 ** 29 - 24)", "String.prototype.padStart()", id="string-padStart"),
+    pytest.param("Array.prototype.fill.call({ length: 2 ** 30 }, 0)", "Array.prototype.fill()", id="fill-array-like"),
+]
+
+
+@pytest.mark.parametrize(("expr", "what"), HUGE_BUILTINS)
+def test_one_builtin_building_a_huge_array_or_string_is_refused(expr: str, what: str) -> None:
+    before = rss_bytes()
+    result = run_one(handler_script(f"const x = {expr}; return typeof x;"), memory_mb=128, timeout_ms=20000)
+    assert result.outcome == "error" and result.error is not None, (result.outcome, result.value)
+    assert result.error.name == "RangeError" and what in result.error.message
+    assert "memory_mb (128 MB)" in result.error.message
+    assert rss_bytes() - before < 200 * MB
+
+
+def test_the_same_builtins_under_the_limit_work() -> None:
+    result = run_one(handler_script(
+        "return [new Array(1000).fill(7).length, Array.from({ length: 3 }, (_, i) => i).join(''),"
+        " 'ab'.repeat(3), 'x'.padStart(4, '-'), 'y'.padEnd(3, '.'), new Array(2 ** 20).fill(0).length].join(' ');"),
+        memory_mb=128)
+    assert result.outcome == "ok", result.error
+    assert result.value == "1000 012 ababab ---x y.. 1048576"
+
+
+# (module (import "env" "mem" (memory 1)) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))
+GROW_WASM = bytes.fromhex("0061736d01000000" "01060160017f017f" "020c0103656e76036d656d020001"
+                          "03020100" "0708010467726f770000" "0a08010600200040000b")
+
+
+def test_a_wasm_memory_maximum_past_the_limit_is_lowered_so_wasm_cannot_grow_past_it() -> None:
+    """memory.grow inside WebAssembly never passes through JS: the maximum itself is lowered to memory_mb."""
+    body = ("const mem = new WebAssembly.Memory({ initial: 1, maximum: 65536 });"
+            " const grow = new WebAssembly.Instance(__isoplay.wasm('g'), { env: { mem } }).exports.grow;"
+            " return [grow(16), grow(4096), mem.buffer.byteLength / 65536].join(' ');")
+    result = run_one(handler_script(body), memory_mb=128, wasm={"g": GROW_WASM})
+    assert result.outcome == "ok", result.error
+    assert result.value == "1 -1 17"  # 16 pages fit; 4096 more (256 MB) fail inside WebAssembly itself

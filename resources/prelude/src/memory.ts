@@ -84,6 +84,12 @@ if (W && typeof W.Memory === "function") {
     construct(target, args, newTarget) {
       const d = (args[0] ?? {}) as { initial?: unknown; maximum?: unknown };
       check(Number(d.initial ?? 0) * PAGE, "new WebAssembly.Memory()");
+      // A maximum past the limit is lowered to it, so growing past memory_mb (from JS or from the
+      // module's own memory.grow) fails inside V8 as growing past any maximum does.
+      const most = Math.floor(limitBytes / PAGE);
+      if (d && typeof d === "object" && d.maximum !== undefined && Number(d.maximum) > most) {
+        args = [{ ...d, maximum: Math.max(most, Number(d.initial ?? 0) || 0) }, ...args.slice(1)];
+      }
       return Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
     },
   });
@@ -98,3 +104,28 @@ if (W && typeof W.Memory === "function") {
     writable: true, configurable: true, enumerable: false,
   });
 }
+
+// Builtins that build one huge array or string in a single call run inside V8 to their end (a
+// termination lands only afterwards; `new Array(2**26).fill(0)` held ~800 MB for a minute under a
+// 128 MB limit), so the sizes they would build are checked up front, as Array buffers are. Element
+// and character sizes are the least V8 uses (4 and 1 bytes), so nothing that fits is refused.
+function wrapMethod(owner: object, name: string, size: (self: unknown, args: unknown[]) => number, what: string): void {
+  const original = (owner as Record<string, unknown>)[name] as ((...a: unknown[]) => unknown) | undefined;
+  if (typeof original !== "function") return;
+  Object.defineProperty(owner, name, {
+    value: { [name](this: unknown, ...args: unknown[]) {
+      check(size(this, args), what);
+      return Reflect.apply(original, this, args);
+    } }[name],
+    writable: true, configurable: true, enumerable: false,
+  });
+}
+const lengthOfThis = (self: unknown): number => {
+  const n = Number((self as { length?: unknown } | null | undefined)?.length);
+  return Number.isFinite(n) ? n : 0;
+};
+wrapMethod(Array.prototype, "fill", (self) => lengthOfThis(self) * 4, "Array.prototype.fill()");
+wrapMethod(Array, "from", (_self, args) => lengthOf(args[0]) * 4, "Array.from()");
+wrapMethod(String.prototype, "repeat", (self, args) => String(self).length * (Number(args[0]) || 0), "String.prototype.repeat()");
+wrapMethod(String.prototype, "padStart", (_self, args) => Number(args[0]) || 0, "String.prototype.padStart()");
+wrapMethod(String.prototype, "padEnd", (_self, args) => Number(args[0]) || 0, "String.prototype.padEnd()");
