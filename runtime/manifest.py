@@ -245,9 +245,10 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
             raise ManifestError(f"{source}: compatibility_date must be a date like \"2024-09-23\" (got {_short(date)})")
     vars_ = _parse_vars(data.get("vars", {}), source)
     kv = _parse_kv(data.get("kv_namespaces", []), source)
-    check_binding_clash(vars_, kv, source)
+    compat = _parse_compat(data, source)
+    check_binding_clash(vars_, kv, source, others=compat.get("unsupported_bindings", ()))
     return Manifest(
-        **_parse_compat(data, source),
+        **compat,
         name=name,
         version=version,
         main=main,
@@ -335,8 +336,10 @@ def _json_value(value: Any, what: str, source: str, depth: int = 0) -> Any:
 
 
 def check_binding_clash(vars_: Mapping[str, Any], kv: tuple[KVBinding, ...], source: str, *,
-                        what: str = "[vars]") -> None:
-    """Refuse a var (or secret) that has the name of a KV binding (one would silently hide the other on ``env``).
+                        what: str = "[vars]", others: tuple[tuple[str, str], ...] = ()) -> None:
+    """Refuse a var (or secret) that has the name of a KV binding, or of another binding the config
+    declares (``others``: (name, what) of bindings isoplay does not run), since one would silently hide
+    the other on ``env``.
 
     Raises:
         ManifestError: naming both.
@@ -345,6 +348,10 @@ def check_binding_clash(vars_: Mapping[str, Any], kv: tuple[KVBinding, ...], sou
         if binding.binding in vars_:
             raise ManifestError(f"{source}: {what} {binding.binding} has the same name as the [[kv_namespaces]] "
                                 f"binding {binding.binding!r}; rename one of them (both would be env.{binding.binding})")
+    for name, kind in others:
+        if name in vars_:
+            raise ManifestError(f"{source}: {what} {name} has the same name as the {kind} binding {name!r}; "
+                                f"rename one of them (both would be env.{name})")
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")

@@ -25,7 +25,8 @@ def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCache
         ManifestError: a secret has the name of a KV binding (it would hide the binding on ``env``).
     """
     secrets = project.secrets()
-    check_binding_clash(secrets, built.manifest.kv_namespaces, str(SECRETS_PATH), what="secret")
+    check_binding_clash(secrets, built.manifest.kv_namespaces, str(SECRETS_PATH), what="secret",
+                        others=built.manifest.unsupported_bindings)
     return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
                       kv_store=store, secrets=secrets, cache_store=cache)
 

@@ -541,6 +541,8 @@ def _unsupported(flat: Mapping[str, Any], check: _Checker, warnings: list[str]) 
         names: list[str] = []
         if key == "durable_objects" and isinstance(value, dict):
             value = value.get("bindings", [])
+        elif key == "queues" and isinstance(value, dict):
+            value = value.get("producers", [])  # consumers name queues, not env bindings
         if isinstance(value, dict) and isinstance(value.get("binding"), str):
             names = [value["binding"]]
         elif isinstance(value, list):
@@ -615,6 +617,10 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
         if binding.binding in settings.vars:
             raise ManifestError(f"vars.{binding.binding} has the name of a kv_namespaces binding; rename one "
                                 f"(both would be env.{binding.binding})", location=raw.where(check_path(raw, env, "vars", binding.binding)))
+    for name, what in settings.unsupported_bindings:
+        if name in settings.vars:
+            raise ManifestError(f"[vars] {name} has the same name as the {what} binding {name!r}; rename one "
+                                f"(both would be env.{name})", location=raw.where(check_path(raw, env, "vars", name)))
     limits = Limits()
     if settings.cpu_ms is not None:
         from dataclasses import replace

@@ -57,3 +57,30 @@ def test_largest_allowed_timeout_still_runs(project: Callable[..., Path]) -> Non
 def test_check_reports_a_bad_manifest_in_one_line(project: Callable[..., Path]) -> None:
     root = project(GOOD + "[limits]\ntimeout_ms = 99999999999999999999999\n")
     assert "[limits] timeout_ms must be from 1 to 3600000" in one_line_error(isoplay("check", str(root)))
+
+
+WRANGLER = 'name = "w"\nmain = "src/index.ts"\ncompatibility_date = "2024-09-23"\n'
+SOURCE = 'export default { fetch() { return new Response("ok"); } };\n'
+
+
+@pytest.mark.parametrize(("config", "dev_vars", "expected"), [
+    pytest.param(WRANGLER + '[vars]\nDB = "x"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "d"\ndatabase_id = "1"\n',
+                 None, "[vars] DB has the same name as the D1 database binding 'DB'", id="var-vs-d1"),
+    pytest.param(WRANGLER + '[vars]\nQ = "x"\n[[queues.producers]]\nbinding = "Q"\nqueue = "q"\n',
+                 None, "[vars] Q has the same name as the", id="var-vs-queue"),
+    pytest.param(WRANGLER + '[[d1_databases]]\nbinding = "DB"\ndatabase_name = "d"\ndatabase_id = "1"\n',
+                 "DB=secret\n", "secret DB has the same name as the D1 database binding 'DB'", id="secret-vs-d1"),
+    pytest.param(WRANGLER + '[[kv_namespaces]]\nbinding = "KV"\nid = "1"\n', "KV=secret\n",
+                 "secret KV has the same name as the [[kv_namespaces]] binding 'KV'", id="secret-vs-kv"),
+])
+def test_a_var_or_secret_named_like_any_binding_is_refused(tmp_path: Path, config: str, dev_vars: str | None,
+                                                           expected: str) -> None:
+    """Point 8's last line: a var (or secret) with a binding's name would silently hide one of them on env."""
+    root = tmp_path / "w"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "index.ts").write_text(SOURCE)
+    (root / "wrangler.toml").write_text(config)
+    if dev_vars is not None:
+        (root / ".dev.vars").write_text(dev_vars)
+    line = one_line_error(isoplay("run", str(root), "--request", "GET /"))
+    assert expected in line, line
