@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _scope(args: argparse.Namespace) -> list[str]:
     if args.role in ("admin", "metrics"):
         if args.apps:
-            raise UserError(f"an {args.role} token covers every app; drop --app")
+            raise UserError("an admin token acts on every app (it can create tokens); drop --app" if args.role == "admin"
+                            else "a metrics token reads /metrics, which covers every app; drop --app")
         return ["*"]
     if args.all_apps and args.apps:
         raise UserError("--all-apps already covers every app; drop --app")

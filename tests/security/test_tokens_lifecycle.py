@@ -118,7 +118,7 @@ def test_tokens_from_before_roles_become_admin_and_the_server_says_so(serve: Any
     assert "1 token(s) from before scoped tokens ('legacy') now have role admin on all apps" in notice, notice
     with server.client(old) as client:
         assert client.get("/api/tokens").json()["tokens"] == [
-            {"name": "legacy", "role": "admin", "apps": ["*"], "created_at": 1.0}]
+            {"name": "legacy", "role": "admin", "apps": ["*"], "created_at": 1.0, "expires_at": None}]
         assert client.delete("/api/apps/ghost").status_code == 404  # admin: reaches the lookup
     server.stop()
     again = serve(data_dir=data)  # migrated once: nothing more to say
@@ -135,7 +135,7 @@ def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ser
 
 
 @pytest.mark.parametrize(("body", "expected"), [
-    ({"name": "x", "role": "root", "apps": ["*"]}, "role must be one of deploy, admin"),
+    ({"name": "x", "role": "root", "apps": ["*"]}, "role must be one of metrics, deploy, admin"),
     ({"name": "x", "role": "deploy", "apps": []}, "needs at least one app"),
     ({"name": "x", "role": "deploy", "apps": "hello"}, "apps must be a list"),
     ({"name": "x", "role": "deploy", "apps": ["Hello World"]}, "must match [a-z0-9-]{1,63}"),

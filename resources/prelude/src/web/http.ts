@@ -10,7 +10,7 @@ import { localCf } from "./globals";
 import { Headers, type HeadersInit } from "./headers";
 import { type ReadableStream, isDisturbed, isReadableStream, streamLengths, streamOfBytes, streams, takeWholeBody } from "./streams";
 import { URL, URLSearchParams } from "./url";
-import { type HostBodySpec, hostBodyStream, ownedBytes, takeHostBody } from "./reqbody";
+import { HostBody, type HostBodySpec, hostBodyStream, ownedBytes, readWholeHostBody, takeHostBody } from "./reqbody";
 import type { SerializedBody, SerializedResponse } from "../host";
 import { tag, toArrayBuffer, utf8Decode, utf8Encode, viewOf } from "./util";
 
@@ -18,8 +18,8 @@ export { FormData };
 export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | FormData | Blob | ReadableStream | null;
 
 interface BodyState {
-  /** The body as made: text, bytes, or a stream; null for no body. */
-  src: string | Uint8Array | ReadableStream | null;
+  /** The body as made: text, bytes, or a stream (or a request body still on the host); null for no body. */
+  src: string | Uint8Array | ReadableStream | HostBody | null;
   used: boolean;
 }
 
@@ -73,6 +73,7 @@ export class Body {
   get body(): ReadableStream | null {
     const b = this.#body;
     if (b.src === null) return null;
+    if (b.src instanceof HostBody) b.src = hostBodyStream(b.src.spec);
     if (!isReadableStream(b.src)) {
       if (b.used) {
         const spent = new (streams().ReadableStream)({ start(c: { close(): void }) { c.close(); } });
@@ -92,6 +93,7 @@ export class Body {
     if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
     b.used = true;
     if (b.src === null) return "";
+    if (b.src instanceof HostBody) return readWholeHostBody(b.src.spec);
     if (isReadableStream(b.src)) {
       if (b.src.locked) throw new TypeError("The body stream is locked to a reader");
       return (await takeHostBody(b.src)) ?? readStream(b.src);
@@ -143,6 +145,7 @@ function setBody(target: Body, init: unknown, headers: Headers): void {
 function cloneBody(from: Body, to: Body): void {
   if (from.bodyUsed) throw new TypeError("Cannot clone a body that has already been used");
   const a = bodyState(from), b = bodyState(to);
+  if (a.src instanceof HostBody) a.src = hostBodyStream(a.src.spec);
   if (isReadableStream(a.src)) {
     const whole = takeWholeBody(a.src);
     if (whole !== null) { a.src = whole; b.src = whole; return; }
@@ -353,7 +356,7 @@ export function requestFromHost(spec: { method: string; url: string; headers: [s
   const init: HostInit = { method: spec.method, url: spec.url, headers: Headers._fromHost(spec.headers), cf: spec.cf };
   const req = new Request(FROM_HOST as unknown as string, init as unknown as RequestInit);
   if (spec.body && "stream" in spec.body) { // large or still arriving: streamed from the host (reqbody.ts)
-    if (req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = hostBodyStream(spec.body);
+    if (req.method !== "GET" && req.method !== "HEAD") bodyState(req).src = new HostBody(spec.body);
     return req;
   }
   const src = deserializeBody(spec.body as SerializedBody | null);

@@ -10,6 +10,12 @@ import { type ReadableStream, isDisturbed, streams } from "./streams";
 
 export interface HostBodySpec { stream: string; length: number | null }
 
+/** A request body still on the host: becomes a stream only when `.body` is read (no streams
+ * polyfill is loaded for text()/arrayBuffer()/json()). */
+export class HostBody {
+  constructor(readonly spec: HostBodySpec) {}
+}
+
 const PIECE = 256 * 1024;
 const hostBodies = new WeakMap<object, HostBodySpec>();
 
@@ -60,6 +66,11 @@ export async function takeHostBody(s: ReadableStream): Promise<Uint8Array | null
   if (!spec || s.locked || isDisturbed(s)) return null;
   hostBodies.delete(s);
   void s.cancel();
+  return readWholeHostBody(spec);
+}
+
+/** Read a host body whole into one array of its size. */
+export async function readWholeHostBody(spec: HostBodySpec): Promise<Uint8Array> {
   let out: Uint8Array;
   if (spec.length !== null) {
     out = new Uint8Array(spec.length);
