@@ -1,0 +1,93 @@
+"""Which recorded invocations the server keeps, and keeping them off the event loop.
+
+Isolates of an app whose ``[recordings]`` policy is active record every
+invocation (cheaply: see ``runtime.replay.tape``); when the result is
+delivered, ``ServerRecorder.keep`` decides: a failure (error, timeout, limit
+hit, 5xx) is kept when ``failures`` is on, any other invocation with
+probability ``sample``. A kept one is redacted (the manifest's vars; server
+apps have no secrets), encoded and stored by a single writer thread, which also
+applies the app's ring bound and retention (``runtime.store.recordings``).
+Everything else is dropped at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from runtime.invocation import InvocationResult
+from runtime.manifest import RecordPolicy
+from runtime.replay.redact import Redactor
+from runtime.store.recordings import RecordingStore, Retention
+
+log = logging.getLogger(__name__)
+MB = 1024 * 1024
+
+
+def is_failure(result: InvocationResult) -> bool:
+    """An error, a limit hit or a 5xx answer."""
+    return result.outcome != "ok" or (result.status or 0) >= 500
+
+
+def retention(policy: RecordPolicy) -> Retention:
+    """The store's bound for a policy."""
+    return Retention(policy.max_count, policy.max_mb * MB, policy.retention_hours * 3600.0)
+
+
+class ServerRecorder:
+    """Keeps the recordings a policy wants, in a store, from one writer thread."""
+
+    def __init__(self, store: RecordingStore, *, clock: Callable[[], float] = time.time,
+                 rng: Callable[[], float] = random.random) -> None:
+        self.store = store
+        self.clock = clock
+        self.rng = rng
+        self.kept = 0
+        self.dropped = 0
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isoplay-recordings")
+        self._redactors: dict[str, Redactor] = {}
+        self._last: Future[Any] | None = None
+
+    def keep(self, app: str, version: str, bundle: Any, result: InvocationResult) -> bool:
+        """Keep ``result``'s recording if the policy wants it; returns whether it will be stored."""
+        tape = result.recording
+        if tape is None:
+            return False
+        result.recording = None
+        policy: RecordPolicy = bundle.manifest.recordings
+        if result.trigger == "socket" or result.body_stream is not None:
+            return False  # socket events and streamed bodies are not recordable
+        if not ((policy.failures and is_failure(result)) or (policy.sample > 0 and self.rng() < policy.sample)):
+            self.dropped += 1
+            return False
+        redactor = self._redactors.get(bundle.content_hash)
+        if redactor is None:
+            redactor = self._redactors[bundle.content_hash] = Redactor({}, dict(bundle.manifest.vars))
+        self.kept += 1
+        self._last = self._writer.submit(self._store, app, version, bundle.content_hash, tape, result, redactor,
+                                         retention(policy))
+        return True
+
+    def _store(self, app: str, version: str, bundle_hash: str, tape: Any, result: InvocationResult,
+               redactor: Redactor, bound: Retention) -> str | None:
+        try:
+            rec = tape.to_recording(result, bundle_hash=bundle_hash, app=app, version=version, redactor=redactor)
+            self.store.add(app, rec.id, rec.started, rec.summary(), rec.to_bytes(), bound, now=self.clock())
+            return rec.id
+        except Exception:  # a store outage loses this recording, never the invocation
+            log.exception("could not keep a recording of %s", app)
+            return None
+
+    def flush(self) -> None:
+        """Wait until every recording handed over so far is stored."""
+        done: Future[Any] = self._writer.submit(lambda: None)
+        done.result()
+
+    def close(self) -> None:
+        """Store what is pending, then stop the writer and close the store."""
+        self._writer.shutdown(wait=True)
+        self.store.close()
