@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--break", dest="breaks", action="append", default=[], metavar="FILE:LINE",
                    help="with --debug: stop at FILE:LINE (repeatable)")
     p.add_argument("--json", action="store_true", help="print the replayed result and the comparison as JSON")
+    p.add_argument("--save-test", action="store_true",
+                   help="instead of replaying, write the recording as a test of the project in DIR "
+                        "(test/recorded-ID.test.ts, run by isoplay test)")
     p.set_defaults(handler=run)
 
 
@@ -51,6 +54,25 @@ def _load(args: argparse.Namespace, project: Any) -> tuple[Any, Any]:
             print(f"warning: {exc}", file=sys.stderr)
             server_bundle = None
     return rec, server_bundle
+
+
+def _save_test(rec: Any, project: Any) -> int:
+    """Write ``rec`` as a test file of ``project``."""
+    from runtime.replay.as_test import test_source
+    from runtime.replay.redact import Redactor
+
+    if project is None:
+        raise UserError("--save-test needs the app's project folder (DIR)")
+    manifest = project.manifest()
+    try:
+        source = test_source(rec, Redactor(project.secrets(), dict(manifest.vars)))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    out = project.root / "test" / f"recorded-{rec.id}.test.ts"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(source, encoding="utf-8")
+    print(f"wrote {out.relative_to(project.root)} (run it with: isoplay test {project.root})")
+    return 0
 
 
 def choose_bundle(rec: Any, project: Any, server_bundle: Any) -> tuple[Any, list[str]]:
@@ -85,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     project = Project.open(root) if is_project(root) else None
     rec, server_bundle = _load(args, project)
+    if args.save_test:
+        return _save_test(rec, project)
     bundle, notes = choose_bundle(rec, project, server_bundle)
     secrets = project.secrets() if project is not None else {}
     if args.debug:
