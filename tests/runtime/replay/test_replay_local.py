@@ -160,3 +160,19 @@ def test_recording_files_that_are_not_ones_say_why() -> None:
         Recording.from_jsonl(head + '{"step":{"cross":"invoke"}}\n')
     with pytest.raises(RecordingFormatError, match="not UTF-8"):
         Recording.from_jsonl(b"\xff\xfe")
+
+
+async def test_isoplay_run_record_writes_a_recording_that_replays(make_project: Any, up: str) -> None:
+    from runtime.runner import run_once
+
+    root = _shop(make_project, up)
+    store = KVStore(Project.open(root).kv_path)
+    store.namespace("KV").put("user:2", "grace")
+    store.close()
+    result = await run_once(root, HttpRequest("GET", "http://localhost/ok?id=2"), record=True)
+    rec = result.recording
+    assert isinstance(rec, Recording) and rec.app == "shop" and SECRET not in rec.to_jsonl()
+    project = Project.open(root)
+    again = await replay(Recording.from_jsonl(rec.to_bytes()), await bundle(project.root, manifest=project.manifest()),
+                         secrets=project.secrets())
+    assert again.result is not None and again.result.body == result.body and again.differences() == []
