@@ -211,8 +211,14 @@ class DebugSession:
         self._command({"cmd": "continue"})
 
     def step(self, how: str) -> None:
-        """Step ``over``, ``into`` or ``out``."""
-        self._command({"cmd": _STEP_COMMANDS[how]})
+        """Step ``over``, ``into`` or ``out``; ``back`` and ``reverse`` (replays) as ``step_back`` and
+        ``reverse_continue``."""
+        if how == "back":
+            self.step_back()
+        elif how == "reverse":
+            self.reverse_continue()
+        else:
+            self._command({"cmd": _STEP_COMMANDS[how]})
 
     def step_over(self) -> None:
         """Run to the next statement of this frame (or its caller)."""
