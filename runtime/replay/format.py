@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+
+import orjson
 import secrets as _secrets
 import time
 from dataclasses import dataclass, field
@@ -79,6 +81,13 @@ def trigger_from_json(data: dict[str, Any]) -> Trigger:
     raise RecordingFormatError(f"line 1: unknown trigger kind {kind!r}")
 
 
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson refuses integers past 64 bits (a run() result may hold one)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def new_id() -> str:
     """A recording id: sortable by time, unguessable (``r`` + ms since epoch in hex + 8 random hex digits)."""
     return f"r{int(time.time() * 1000):x}{_secrets.token_hex(4)}"
@@ -142,14 +151,15 @@ class Recording:
 
     def to_jsonl(self) -> str:
         """The file's text."""
-        lines = [json.dumps(self.header(), separators=(",", ":"), ensure_ascii=False)]
-        lines += [json.dumps({"step": step}, separators=(",", ":"), ensure_ascii=False) for step in self.steps]
-        lines.append(json.dumps({"result": self.result}, separators=(",", ":"), ensure_ascii=False))
-        return "\n".join(lines) + "\n"
+        return self.to_bytes().decode("utf-8")
 
     def to_bytes(self) -> bytes:
-        """The file's bytes (UTF-8)."""
-        return self.to_jsonl().encode("utf-8")
+        """The file's bytes (UTF-8 JSON lines; orjson, as a kept recording is encoded on the server's
+        writer thread for every kept invocation)."""
+        lines = [_dumps(self.header())]
+        lines += [_dumps({"step": step}) for step in self.steps]
+        lines.append(_dumps({"result": self.result}))
+        return b"\n".join(lines) + b"\n"
 
     @classmethod
     def from_jsonl(cls, text: str | bytes) -> Recording:

@@ -13,10 +13,11 @@ Everything else is dropped at once.
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from runtime.invocation import InvocationResult
@@ -48,9 +49,10 @@ class ServerRecorder:
         self.rng = rng
         self.kept = 0
         self.dropped = 0
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isoplay-recordings")
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._redactors: dict[str, Redactor] = {}
-        self._last: Future[Any] | None = None
+        self._writer = threading.Thread(target=self._write, name="isoplay-recordings", daemon=True)
+        self._writer.start()
 
     def keep(self, app: str, version: str, bundle: Any, result: InvocationResult) -> bool:
         """Keep ``result``'s recording if the policy wants it; returns whether it will be stored."""
@@ -68,26 +70,61 @@ class ServerRecorder:
         if redactor is None:
             redactor = self._redactors[bundle.content_hash] = Redactor({}, dict(bundle.manifest.vars))
         self.kept += 1
-        self._last = self._writer.submit(self._store, app, version, bundle.content_hash, tape, result, redactor,
-                                         retention(policy))
+        self._queue.put((app, version, bundle.content_hash, tape, result, redactor, retention(policy)))
         return True
 
-    def _store(self, app: str, version: str, bundle_hash: str, tape: Any, result: InvocationResult,
-               redactor: Redactor, bound: Retention) -> str | None:
+    def _write(self) -> None:
+        """The writer thread: everything queued so far goes to the store in one transaction."""
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            items = []
+            waiters: list[threading.Event] = []
+            stop = False
+            for job in batch:
+                if job is None:
+                    stop = True
+                elif isinstance(job, threading.Event):
+                    waiters.append(job)
+                else:
+                    item = self._encode(*job)
+                    if item is not None:
+                        items.append(item)
+            if items:
+                try:
+                    self.store.add_many(items, now=self.clock())
+                except Exception:  # a store outage loses these recordings, never the invocations
+                    log.exception("could not keep %d recording(s)", len(items))
+            for event in waiters:
+                event.set()
+            if stop:
+                return
+
+    @staticmethod
+    def _encode(app: str, version: str, bundle_hash: str, tape: Any, result: InvocationResult,
+                redactor: Redactor, bound: Retention) -> Any:
         try:
             rec = tape.to_recording(result, bundle_hash=bundle_hash, app=app, version=version, redactor=redactor)
-            self.store.add(app, rec.id, rec.started, rec.summary(), rec.to_bytes(), bound, now=self.clock())
-            return rec.id
-        except Exception:  # a store outage loses this recording, never the invocation
-            log.exception("could not keep a recording of %s", app)
+            return (app, rec.id, rec.started, rec.summary(), rec.to_bytes(), bound)
+        except Exception:  # an isoplay bug: lose the recording, keep serving
+            log.exception("could not encode a recording of %s", app)
             return None
 
     def flush(self) -> None:
         """Wait until every recording handed over so far is stored."""
-        done: Future[Any] = self._writer.submit(lambda: None)
-        done.result()
+        if not self._writer.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait()
 
     def close(self) -> None:
         """Store what is pending, then stop the writer and close the store."""
-        self._writer.shutdown(wait=True)
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
         self.store.close()

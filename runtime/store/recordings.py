@@ -41,6 +41,10 @@ class RecordingStore(Protocol):
         """Keep one recording and prune the app to ``retention``."""
         ...
 
+    def add_many(self, items: list[Item], *, now: float) -> None:
+        """Keep several recordings in one transaction, then prune each app they belong to."""
+        ...
+
     def list(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """Summaries of the app's recordings, newest first (each with its ``size``)."""
         ...
@@ -60,6 +64,10 @@ class RecordingStore(Protocol):
     def close(self) -> None:
         """Release the connection."""
         ...
+
+
+Item = tuple[str, str, float, dict[str, Any], bytes, Retention]
+"""(app, id, started, summary, data, retention) of one recording to keep."""
 
 
 def _doomed(rows: list[tuple[str, float, int]], retention: Retention, now: float) -> list[str]:
@@ -96,17 +104,22 @@ class SqliteRecordingStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last recordings, never corrupt
         self._db.executescript(SQLITE_SCHEMA)
         self._lock = threading.Lock()
 
     def add(self, app: str, rec_id: str, started: float, summary: dict[str, Any], data: bytes,
             retention: Retention, *, now: float) -> None:
+        self.add_many([(app, rec_id, started, summary, data, retention)], now=now)
+
+    def add_many(self, items: list[Item], *, now: float) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("INSERT OR REPLACE INTO recordings VALUES (?, ?, ?, ?, ?, ?)",
-                                 (rec_id, app, started, len(data), json.dumps(summary), data))
-                self._prune(app, retention, now)
+                self._db.executemany("INSERT OR REPLACE INTO recordings VALUES (?, ?, ?, ?, ?, ?)",
+                                     [(i, a, s, len(d), json.dumps(m), d) for a, i, s, m, d, _ in items])
+                for app, retention in {item[0]: item[5] for item in items}.items():
+                    self._prune(app, retention, now)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -175,12 +188,19 @@ class PostgresRecordingStore:
 
     def add(self, app: str, rec_id: str, started: float, summary: dict[str, Any], data: bytes,
             retention: Retention, *, now: float) -> None:
+        self.add_many([(app, rec_id, started, summary, data, retention)], now=now)
+
+    def add_many(self, items: list[Item], *, now: float) -> None:
+        bounds = {item[0]: item[5] for item in items}
         with self._storage._conn() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("isoplay_recordings:" + app,))
-            conn.execute("INSERT INTO isoplay_recordings VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE "
-                         "SET data = EXCLUDED.data, size = EXCLUDED.size, summary = EXCLUDED.summary",
-                         (rec_id, app, started, len(data), json.dumps(summary), data))
-            self._prune(conn, app, retention, now)
+            for app in sorted(bounds):  # one order for every node: no deadlock between two writers
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("isoplay_recordings:" + app,))
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO isoplay_recordings VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) "
+                                "DO UPDATE SET data = EXCLUDED.data, size = EXCLUDED.size, summary = EXCLUDED.summary",
+                                [(i, a, s, len(d), json.dumps(m), d) for a, i, s, m, d, _ in items])
+            for app, retention in bounds.items():
+                self._prune(conn, app, retention, now)
 
     @staticmethod
     def _prune(conn: Any, app: str, retention: Retention, now: float) -> int:
