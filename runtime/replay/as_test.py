@@ -48,17 +48,18 @@ def _volatile(rec: Recording) -> list[str]:
                     raw[8] = (raw[8] & 0x3F) | 0x80
                     h = raw.hex()
                     out.add(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return sorted((v for v in out if len(v) >= 3), key=len, reverse=True)
+    return sorted((v for v in out if v), key=len, reverse=True)
 
 
 def _expect_text(expr: str, text: str, volatile: list[str]) -> str:
     """``expect(expr)`` to be ``text``, or to match it with the volatile parts left open."""
-    found = [v for v in volatile if v in text]
-    if not found:
+    # a number counts only as a whole number (not the "5" inside "1.5"); other values anywhere
+    alternatives = [rf"(?<![0-9.]){re.escape(v)}(?![0-9.])" if re.fullmatch(r"-?[0-9.e+-]+", v) else re.escape(v)
+                    for v in volatile]
+    parts = re.split("(" + "|".join(alternatives) + ")", text) if alternatives else [text]
+    if len(parts) == 1:
         return f"expect({expr}).toBe({_js(text)});"
-    pattern = _re_js(text)
-    for v in found:
-        pattern = pattern.replace(_re_js(v), "[^]*?")
+    pattern = "".join("[^]*?" if i % 2 else _re_js(part) for i, part in enumerate(parts))
     return (f"// clock and random values of the recording are left open (they differ on every run)\n"
             f"  expect({expr}).toMatch(/^{pattern}$/);")
 
