@@ -10,7 +10,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -42,6 +42,8 @@ class Tools:
     deployments_controller: DeploymentsController
     executor: ThreadPoolExecutor
     publish_profiles: ServerProfiles
+    recordings: Any = None
+    """app.panels.recordings.controller.RecordingsController (the Recordings panel's)."""
 
     def attach(self, ide: Ide) -> None:
         """Follow the runtime of the project that just opened (or None)."""
@@ -78,7 +80,10 @@ def install_tools(ide: Ide) -> Tools:
     window.docks["response"].raise_()
     window.resizeDocks([window.docks["tree"]], [230], Qt.Orientation.Horizontal)
     profiles = ServerProfiles(ide.settings.store)
-    tools = Tools(profiler, kv, heap, deployments, deployments_controller, executor, profiles)
+    from app.panels.recordings.install import install_recordings
+
+    tools = Tools(profiler, kv, heap, deployments, deployments_controller, executor, profiles,
+                  install_recordings(ide, executor))
     s.runtime.sig_project_opened.connect(lambda _opened: tools.attach(ide))
     ide.controllers.simulator.sig_run_requested.connect(lambda request: _follow_request(tools, request))
     _add_publish_action(ide, tools)
@@ -130,4 +135,6 @@ def _on_published(ide: Ide, tools: Tools, dialog: PublishDialog, result: Publish
     server = dialog.server.currentText().strip()
     if server:
         tools.deployments_controller.show(server, result.app)
+        if tools.recordings is not None:
+            tools.recordings.show(ide.services.runtime.root, server, result.app)
         ide.window.show_dock("deployments")

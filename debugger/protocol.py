@@ -107,6 +107,8 @@ class Paused:
     exception: Value | None = None
     exception_text: str | None = None
     uncaught: bool = True
+    count: int | None = None
+    """In a replayed invocation: statements executed up to this pause (Step Back goes to an earlier count)."""
     kind: EventKind = field(default=EventKind.PAUSED, init=False)
 
     @property
@@ -119,6 +121,8 @@ class Paused:
         out: dict[str, Any] = {"event": "paused", "reason": self.reason, "file": self.top.file,
                                "line": self.top.line, "column": self.top.column, "function": self.top.function,
                                "stack": [f.to_json() for f in self.stack]}
+        if self.count is not None:
+            out["count"] = self.count
         if self.hit_breakpoints:
             out["breakpoints"] = list(self.hit_breakpoints)
         if self.exception_text is not None:

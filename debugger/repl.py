@@ -20,9 +20,10 @@ from debugger.protocol import BreakpointError, Event, Exited, Output, Paused, Re
 from debugger.session import DebugCommandError, DebugSession
 
 ALIASES = {"b": "break", "d": "delete", "c": "continue", "n": "next", "s": "step", "o": "out", "finish": "out",
-           "p": "print", "l": "locals", "where": "bt", "w": "bt", "f": "frame", "q": "quit", "exit": "quit"}
+           "p": "print", "l": "locals", "where": "bt", "w": "bt", "f": "frame", "q": "quit", "exit": "quit",
+           "sb": "back", "rc": "rcontinue"}
 """One-letter (and gdb) aliases of the commands."""
-RESUMING = {"continue", "next", "step", "out", "quit"}
+RESUMING = {"continue", "next", "step", "out", "quit", "back", "rcontinue"}
 
 
 def split_condition(text: str) -> tuple[str, str | None]:
@@ -131,6 +132,10 @@ class Repl:
             s.resume()
         elif name in ("next", "step", "out"):
             s.step({"next": "over", "step": "into", "out": "out"}[name])
+        elif name == "back":  # replays only: runs again from the start to the previous statement
+            s.step_back()
+        elif name == "rcontinue":
+            s.reverse_continue()
         elif name == "print":
             self.show_value(arg, s.evaluate(arg, self.frame))
         elif name == "locals":
@@ -149,8 +154,8 @@ class Repl:
                 raise ValueError(f"no breakpoint {arg}")
             self.emit({"event": "deleted", "id": int(arg)}, f"deleted breakpoint {arg}")
         else:
-            raise ValueError(f"unknown command {name!r} (break, delete, continue, next, step, out, print, "
-                             "locals, bt, frame, watch, quit)")
+            raise ValueError(f"unknown command {name!r} (break, delete, continue, next, step, out, back, "
+                             "rcontinue, print, locals, bt, frame, watch, quit)")
 
     def add_breakpoint(self, arg: str) -> None:
         """``break FILE:LINE [if COND]``."""

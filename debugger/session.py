@@ -63,8 +63,13 @@ class DebugSession:
     def __init__(self, root: Path | str, trigger: Trigger, *, break_on_uncaught: bool = True,
                  break_on_caught: bool = False, eval_timeout: float = 1.0,
                  record_limit: int = RECORD_LIMIT, stop_on_entry: bool = False,
-                 test: TestSelection | None = None) -> None:
+                 test: TestSelection | None = None, recording: Any = None,
+                 secrets: dict[str, str] | None = None) -> None:
         self.root = Path(root).resolve()
+        self.recording = recording
+        """A runtime.replay Recording to replay instead of running ``trigger`` live: its values are fed
+        back in order, and ``step_back`` / ``reverse_continue`` work (every run is the same)."""
+        self.secrets = secrets
         self.test = test
         """Debug this test of ``isoplay test`` (debugger/testing.py) instead of running ``trigger``."""
         self.stop_on_entry = stop_on_entry
@@ -114,7 +119,8 @@ class DebugSession:
         agent_config = self._build.agent_config(eval_timeout_ms=int(self.eval_timeout * 1000),
                                                 record_limit=self.record_limit)
         cfg = WorkerConfig(str(self.root), self._build.bundle, agent_config, self.trigger, frozenset(probes), table,
-                           self._flags, self.stop_on_entry, self._build.timeout_ms, self.test)
+                           self._flags, self.stop_on_entry, self._build.timeout_ms, self.test, self.recording,
+                           self.secrets)
         fd, path = tempfile.mkstemp(prefix="isoplay-debug-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(cfg, fh)
@@ -205,8 +211,14 @@ class DebugSession:
         self._command({"cmd": "continue"})
 
     def step(self, how: str) -> None:
-        """Step ``over``, ``into`` or ``out``."""
-        self._command({"cmd": _STEP_COMMANDS[how]})
+        """Step ``over``, ``into`` or ``out``; ``back`` and ``reverse`` (replays) as ``step_back`` and
+        ``reverse_continue``."""
+        if how == "back":
+            self.step_back()
+        elif how == "reverse":
+            self.reverse_continue()
+        else:
+            self._command({"cmd": _STEP_COMMANDS[how]})
 
     def step_over(self) -> None:
         """Run to the next statement of this frame (or its caller)."""
@@ -219,6 +231,26 @@ class DebugSession:
     def step_out(self) -> None:
         """Run until this frame has returned to its caller."""
         self.step("out")
+
+    def step_back(self) -> None:
+        """Go back to the statement executed before the paused one (a replayed invocation only).
+
+        The replay runs again from the start, silently, to that statement's count: values,
+        watches and the call stack are the earlier point's. A ``Resumed`` then a ``Paused``
+        event follow, as for a step.
+        """
+        self._back("step")
+
+    def reverse_continue(self) -> None:
+        """Go back to the last earlier statement that has a breakpoint now (or the first statement)."""
+        self._back("continue")
+
+    def _back(self, mode: str) -> None:
+        if self.recording is None:
+            raise DebugCommandError("going back needs a replayed invocation (isoplay replay --debug, or "
+                                    "Replay in debugger): only a replay runs the same way twice")
+        reply = self._command({"cmd": "back", "mode": mode})
+        self._send({"op": "restart", "target": int(reply["target"])})
 
     def pause(self) -> None:
         """Ask the running script to stop at its next statement."""
@@ -432,8 +464,10 @@ class DebugSession:
         if not stack:
             stack = [StackFrame(0, "<unknown>", "<unknown>", 0, 0)]
         exc = raw.get("exception")
+        count = raw.get("count")
         return Paused(raw["reason"], tuple(stack), tuple(raw.get("hit", ())),
-                      Value.from_raw(exc) if exc else None, raw.get("text"), bool(raw.get("uncaught", True)))
+                      Value.from_raw(exc) if exc else None, raw.get("text"), bool(raw.get("uncaught", True)),
+                      int(count) if isinstance(count, int) else None)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,10 @@ class WorkerConfig:
     """The project's ``timeout_ms``; running longer (pauses excluded) earns a warning, not a stop."""
     test: Any = None
     """A ``debugger.testing.TestSelection``: run that test of ``isoplay test`` instead of ``trigger``."""
+    recording: Any = None
+    """A runtime.replay Recording: replay it (instead of running ``trigger`` live), with Step Back."""
+    secrets: dict[str, str] | None = None
+    """The local secrets a replay fills the recording's placeholders with."""
 
 
 class DebugScriptIsolate(ScriptIsolate):
@@ -79,6 +83,16 @@ class Bridge:
         self._life = threading.RLock()
         self._done = threading.Event()
         self._pump: threading.Thread | None = None
+        self._reader: threading.Thread | None = None
+        self.isolate: Any = None
+        """The V8 isolate being debugged (a restart terminates it)."""
+        self.restart: int | None = None
+        """A replay was asked to run again to this probe count (Step Back / Reverse Continue)."""
+        self.probes = set(cfg.breakpoint_probes)
+        self.table = dict(cfg.breakpoint_table)
+        self.flags = cfg.flags
+        self.history = cfg.recording is not None
+        """Replays count every probe (all armed), so Step Back can run to an earlier count."""
 
     def send(self, event: dict[str, Any]) -> None:
         """Write one event line to the session."""
@@ -89,12 +103,18 @@ class Bridge:
     def attach(self, memory: memoryview) -> None:
         """Take the agent's shared memory, apply the initial breakpoints, start the threads."""
         box = Mailbox(memory, Layout(self.cfg.agent_config["layout"]["probes"] - 1))
-        box.set_flags(self.cfg.flags)
-        box.set_breakpoints(set(self.cfg.breakpoint_probes), self.cfg.breakpoint_table, armed=False)
-        self.mailbox = box
+        box.set_flags(self.flags)
+        box.set_breakpoints(set(self.probes), self.table, armed=self.history)
+        if self.history:
+            box.arm_all()
+        with self._life:
+            self.mailbox = box
+        self._done.clear()
         self._pump = threading.Thread(target=self._pump_events, name="debug-events", daemon=True)
         self._pump.start()
-        threading.Thread(target=self._read_requests, name="debug-requests", daemon=True).start()
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read_requests, name="debug-requests", daemon=True)
+            self._reader.start()
 
     def drain(self) -> None:
         """Forward every event still in the ring."""
@@ -132,6 +152,16 @@ class Bridge:
             self.drain()
             self.send({"k": "exited", "status": "stopped"})
             os._exit(0)
+        if request.get("op") == "restart":  # run the replay again, to this probe count
+            with self._life:
+                if not self.history or self.isolate is None:
+                    self.send({"k": "error", "req": 0, "message": "only a replayed invocation can go back"})
+                    return
+                self.restart = max(1, int(request.get("target", 1)))
+                self.paused = self.stepping = self.pause_requested = False
+                self._paused_at = None
+                self.isolate.terminate()  # also ends the agent's Atomics.wait
+            return
         with self._life:  # the shared memory dies with the isolate: hold it alive while writing
             if self.mailbox is not None:
                 self._apply(self.mailbox, request)
@@ -143,8 +173,11 @@ class Bridge:
             box.request_pause()
         elif op == "breakpoints":
             table = {int(k): v for k, v in request["table"].items()}
-            box.set_breakpoints(set(request["probes"]), table, armed=self.stepping or self.paused or self.pause_requested)
+            self.probes, self.table = set(request["probes"]), table
+            box.set_breakpoints(set(request["probes"]), table,
+                                armed=self.stepping or self.paused or self.pause_requested or self.history)
         elif op == "flags":
+            self.flags = int(request["flags"])
             box.set_flags(int(request["flags"]))
         elif op == "cmd":
             self._command(box, request["cmd"])
@@ -154,7 +187,7 @@ class Bridge:
             self.send({"k": "error", "req": cmd.get("req", 0), "message": "the script is not paused"})
             return
         name = cmd.get("cmd")
-        if name == "continue":
+        if name == "continue" and not self.history:
             box.disarm()
         else:
             box.arm_all()  # stepping, or deadline checks in user code an evaluation calls
@@ -171,9 +204,57 @@ class Bridge:
         self.drain()
         with self._life:
             self.mailbox = None
+            self.isolate = None
+
+
+async def _replay(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
+    """Replay ``cfg.recording`` with the debug bundle; again from the start to a count on ``restart``."""
+    from runtime.replay.format import trigger_from_json
+    from runtime.replay.replayer import Feed, ReplayDivergence, local_redactor
+
+    rec = cfg.recording
+    redactor, env_secrets, warnings = local_redactor(rec, cfg.bundle, cfg.secrets)
+    for warning in warnings:
+        bridge.send({"k": "output", "level": "warn", "text": f"replay: {warning}"})
+    trigger = trigger_from_json(redactor.fill(rec.trigger))
+    seek = 0
+    while True:
+        host = ScriptHost(script_name=cfg.bundle.manifest.name, secrets=env_secrets)
+        agent_config = {**cfg.agent_config, "history": True, "seek": seek}
+        divergence: ReplayDivergence | None = None
+        result = None
+        try:
+            isolate = DebugScriptIsolate(cfg.bundle, host, agent_config=agent_config, on_attach=bridge.attach)
+            with bridge._life:
+                bridge.isolate = isolate.v8
+            if cfg.stop_on_entry and seek == 0:
+                bridge.handle({"op": "pause"})
+            try:
+                result = await isolate.replay(trigger, Feed(rec, redactor),
+                                              timeout_ms=cfg.bundle.manifest.limits.timeout_ms)
+            except ReplayDivergence as exc:
+                divergence = exc
+            finally:
+                bridge.detach()
+                isolate.close()
+        finally:
+            await host.aclose()
+        if bridge.restart is not None:
+            seek, bridge.restart = bridge.restart, None
+            bridge.send({"k": "resumed"})
+            continue
+        break
+    if divergence is not None:
+        bridge.send({"k": "output", "level": "error", "text": str(divergence)})
+        return {"k": "exited", "status": "diverged", "error": str(divergence), "result": None}
+    assert result is not None
+    error = result.error.summary() if result.error is not None else None
+    return {"k": "exited", "status": result.outcome, "error": error, "result": result.to_json()}
 
 
 async def _run(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
+    if cfg.recording is not None:
+        return await _replay(cfg, bridge)
     if cfg.test is not None:
         from debugger.testing import run_test
 

@@ -147,6 +147,9 @@ class EgressPolicy:
 
     allow_private: bool = False
     """The operator lets scripts reach 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7."""
+    allow_loopback: bool = False
+    """The operator lets scripts reach this machine (127/8, ::1): ``isoplay serve --fetch-allow-loopback``,
+    for a server tried out against local services. Off by default."""
 
     def refusal(self, address: str) -> str | None:
         """The rule that refuses ``address`` (e.g. ``"loopback (127.0.0.0/8)"``), or None."""
@@ -159,6 +162,8 @@ class EgressPolicy:
         if inner is not None:
             candidates.append(inner)
         rules = _ALWAYS_REFUSED if self.allow_private else (*_ALWAYS_REFUSED, _PRIVATE)
+        if self.allow_loopback:
+            rules = tuple(rule for rule in rules if rule[0] != "loopback")
         for candidate in candidates:
             for name, nets in rules:
                 for net in nets:

@@ -224,6 +224,8 @@ class InvocationResult:
     """A 101 response's WebSocket (its host id in the isolate ``isolate_id``)."""
     lease: Any = None
     """For a 101 from a pool: the runtime.pool.HeldIsolate kept for the socket (the front attaches or releases it)."""
+    recording: Any = None
+    """A runtime.replay.Tape when the isolate recorded this invocation (``ScriptIsolate.record``)."""
 
     @property
     def ok(self) -> bool:

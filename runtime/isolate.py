@@ -50,6 +50,8 @@ class Pending:
     """The State its crossing returned."""
     queue_ms: float = 0.0
     """How long it waited before its crossing."""
+    tape: Any = None
+    """Its runtime.replay.Tape when the isolate records."""
     body: Any = None
     """Its streamed request body (released when it finishes)."""
 
@@ -188,6 +190,8 @@ class ScriptIsolate:
         """Set when the isolate must not be reused (timeout mid-JS, OOM, load failure)."""
         self.load_error: ErrorInfo | None = None
         self.load_logs: tuple[LogEntry, ...] = ()
+        self.record = False
+        """Record every invocation (runtime/replay): each result carries its Tape in ``recording``."""
         self._heap_sample: tuple[int, int] = (0, 0)
         self._heap_at = -HEAP_SAMPLE_INTERVAL
         self._smap = smap
@@ -304,16 +308,22 @@ class ScriptIsolate:
         specs = dumps(dumps([self._spec(t, bodies) for t in triggers]))
         if any(bodies):
             self.v8.body_allowance = 0.0  # earned again by this crossing's own body bytes
+        record = self.record
         try:
-            states: list[dict[str, Any]] = self._cross(f"__isoplay.invokeBatch({specs},{BATCH_BUDGET_MS})", deadline)
+            states: list[dict[str, Any]] = self._cross(
+                f"__isoplay.invokeBatch({specs},{BATCH_BUDGET_MS}{',1' if record else ''})", deadline)
         except EvalTimedOut:
             done = self._take_batch()
             self._release_bodies(bodies, unstarted_from=len(done) + 1)
             self.invocations += len(done) + 1
             results = self._batch_results(triggers, started, done, waits)
             logs: list[LogEntry] = []
-            self._abort(logs)  # a terminated isolate still answers: recover its console lines
+            tape = self._tape(triggers[len(done)], None) if record else None
+            self._abort(logs, tape)  # a terminated isolate still answers: recover its console lines
             results.append(self._limit_hit(triggers[len(done)], started, logs, "timeout", waits[len(done)]))
+            results[-1].recording = tape
+            if record:
+                self._tapes(triggers, done, results)
             return Batch(results, None, len(done) + 1)
         except EvalOutOfMemory:
             self._release_bodies(bodies)
@@ -337,12 +347,20 @@ class ScriptIsolate:
             last = states[-1]
             if last.get("done") is not None:
                 self._release_bodies(bodies, unstarted_from=len(states))
-                return Batch(self._batch_results(triggers, started, states, waits), None, len(states))
+                results = self._batch_results(triggers, started, states, waits)
+                if record:
+                    self._tapes(triggers, states, results)
+                return Batch(results, None, len(states))
             index = len(states) - 1
             body = bodies[index] if bodies else None
             self._release_bodies(bodies, unstarted_from=len(states), keep=index)
-            pending = Pending(triggers[index], started, deadline, last, waits[index], body)
-            return Batch(self._batch_results(triggers, started, states[:-1], waits), pending, len(states))
+            trigger = triggers[index]
+            pending = Pending(trigger, started, deadline, last, waits[index],
+                              tape=self._tape(trigger, last) if record else None, body=body)
+            results = self._batch_results(triggers, started, states[:-1], waits)
+            if record:
+                self._tapes(triggers, states, results)
+            return Batch(results, pending, len(states))
         except _Forged as exc:
             self._release_bodies(bodies)
             return self._forged_batch(triggers, started, waits, exc)
@@ -394,6 +412,21 @@ class ScriptIsolate:
         extra, self._copy_seen = seen - self._copy_seen, seen
         return extra
 
+    @staticmethod
+    def _tape(trigger: Trigger, state: dict[str, Any] | None) -> Any:
+        from runtime.replay.tape import Tape
+
+        tape = Tape(trigger)
+        if state is not None:
+            tape.step("invoke", None, state)
+        return tape
+
+    def _tapes(self, triggers: Sequence[Trigger], states: list[dict[str, Any]],
+               results: list[InvocationResult]) -> None:
+        """Give each finished result of a recorded batch the tape of its one crossing."""
+        for trigger, state, result in zip(triggers, states, results):
+            result.recording = self._tape(trigger, state)
+
     def _batch_results(self, triggers: Sequence[Trigger], started: float, states: list[dict[str, Any]],
                        waits: list[float]) -> list[InvocationResult]:
         return [self._outcome(trigger, started, self._logs(state.get("logs")), state.get("done"), queue_ms)
@@ -419,26 +452,33 @@ class ScriptIsolate:
                 into that stream as the isolate produces them. Without it, a streamed
                 body is collected and returned whole in the result.
         """
-        logs: list[LogEntry] = []
-        body = _Body(on_head)
         try:
-            return await self._finish_pending(pending, logs, body)
+            result = await self._finish_pending(pending, on_head)
         finally:
             self._release_body(pending.body)
+        if pending.tape is not None:
+            result.recording = pending.tape
+        return result
 
-    async def _finish_pending(self, pending: Pending, logs: list[LogEntry], body: _Body) -> InvocationResult:
+    async def _finish_pending(self, pending: Pending,
+                              on_head: Callable[[InvocationResult], None] | None) -> InvocationResult:
         trigger, started, deadline, waited = pending.trigger, pending.started, pending.deadline, pending.queue_ms
+        logs: list[LogEntry] = []
+        body = _Body(on_head)
+        tape = pending.tape
         try:
             done = await self._drive(pending.state, deadline, logs, body, pending)
         except EvalTimedOut:
-            self._abort(logs)
+            self._abort(logs, tape)
             body.fail("the invocation exceeded timeout_ms")
             return self._limit_hit(trigger, started, logs, "timeout", waited)
         except EvalOutOfMemory:
+            if tape is not None:
+                tape.partial = True
             body.fail("the isolate exceeded memory_mb")
             return self._limit_hit(trigger, started, logs, "memory", waited)
         except _WaitTimedOut:
-            self._abort(logs)
+            self._abort(logs, tape)
             body.fail("the invocation exceeded timeout_ms")
             return self._limit_hit(trigger, started, logs, "timeout", waited)
         except _Forged as exc:
@@ -446,7 +486,7 @@ class ScriptIsolate:
             body.fail("the isolate sent the host a malformed state")
             return self._forged(trigger, started, logs, exc, waited)
         except _NeverSettles:
-            self._abort(logs)
+            self._abort(logs, tape)
             body.fail("the response body stream can never be completed")
             what = ("the response body stream will never end: nothing that could write to it is pending"
                     if body.head is not None else
@@ -507,6 +547,7 @@ class ScriptIsolate:
                 return deadline + min(time.monotonic() - since, credit_left)
             return deadline
 
+        tape = pending.tape
         try:
             while True:
                 logs.extend(self._logs(state.get("logs")))
@@ -520,8 +561,12 @@ class ScriptIsolate:
                 stream = body.stream
                 if stream is not None and stream.cancelled and not body.cancel_sent:
                     body.cancel_sent = True  # the client went away: cancel the script's body stream
+                    if tape is not None:
+                        tape.send("cancel", None)
                     state = self._cross("__isoplay.cancelBody()", limit())
                     deadline += self._take_credit()
+                    if tape is not None:
+                        tape.got(state)
                     continue
                 inline: list[list[Any]] = []
                 ops = state.get("ops")
@@ -543,8 +588,12 @@ class ScriptIsolate:
                     else:
                         tasks[asyncio.ensure_future(hostops.dispatch(self.host, op))] = op[0]
                 if inline:
+                    if tape is not None:
+                        tape.send("resume", inline)
                     state = self._cross(f"__isoplay.resume({dumps(inline)})", limit())
                     deadline += self._take_credit()
+                    if tape is not None:
+                        tape.got(state)
                     continue
                 if state.get("pull") and pull is None and stream is not None:
                     pull = asyncio.ensure_future(stream.wait_room())
@@ -582,8 +631,12 @@ class ScriptIsolate:
                     await asyncio.sleep(wait_for)
                 if not settles and not pulled and time.monotonic() >= limit():
                     raise _WaitTimedOut
+                if tape is not None:
+                    tape.send("resume", settles)
                 state = self._cross(f"__isoplay.resume({dumps(settles)})", limit())
                 deadline += self._take_credit()
+                if tape is not None:
+                    tape.got(state)
         finally:
             for task in tasks:
                 task.cancel()
@@ -603,6 +656,65 @@ class ScriptIsolate:
         except BodyFailed as exc:
             return [op_id, False, {"name": "TypeError", "message": f"reading the request body failed: {exc}"}]
         return [op_id, True, waiting]
+
+    # ---- replaying (runtime/replay) ---------------------------------------------------
+    async def replay(self, trigger: Trigger, feed: Any, *, timeout_ms: int | None = None) -> InvocationResult:
+        """Run ``trigger`` again on a recording's values instead of live ones.
+
+        ``feed`` (a ``runtime.replay.replayer.Feed``) hands each crossing its recorded
+        prelude tape and host-op results, in the recorded order and grouping, and
+        checks every State against the recording: what the code asks for that the
+        recording does not have raises ``feed``'s divergence. No host op runs and no
+        timer is waited for. ``timeout_ms`` None: the manifest's (a debugger lifts it).
+        """
+        started = time.perf_counter()
+        budget = (timeout_ms or self.bundle.manifest.limits.timeout_ms) / 1000
+        deadline = time.monotonic() + budget
+        logs: list[LogEntry] = []
+        body = _Body(None)
+        pending = Pending(trigger, started, deadline, {})
+        lenient = "true" if feed.lenient else "false"
+        self.invocations += 1
+        if self.load_error is not None:
+            return self._finish(trigger, started, "error", [], error=self.load_error)
+        try:
+            self.v8.eval(f"__isoplay.tape(2,{dumps(feed.tape(0))},{lenient})")
+            specs = dumps(dumps([trigger.spec()]))
+            state = self._cross(f"__isoplay.invokeBatch({specs},{BATCH_BUDGET_MS},2)", deadline)[0]
+            index = 0
+            while True:
+                logs.extend(self._logs(state["logs"]))
+                feed.check(index, state, self, logs)
+                if "head" in state or "chunks" in state or "end" in state:
+                    self._take_body(state, body, pending, logs)
+                if state["done"] is not None:
+                    done = dict(state["done"])
+                    break
+                index += 1
+                step = feed.step(index)
+                if step is None:  # the recording stops here: a limit stopped the recorded run
+                    self._abort(logs)
+                    return self._limit_hit(trigger, started, logs, feed.limit_kind(), 0.0)
+                cross, settles, tape = step
+                if cross == "cancel":
+                    self.v8.eval(f"__isoplay.tape(2,{dumps(tape)},{lenient})")
+                    state = self._cross("__isoplay.cancelBody()", deadline)
+                else:
+                    state = self._cross(f"__isoplay.resume({dumps(settles)},{dumps(tape)},{lenient})", deadline)
+        except (EvalTimedOut, _WaitTimedOut):
+            self._abort(logs)
+            return self._limit_hit(trigger, started, logs, "timeout", 0.0)
+        except EvalOutOfMemory:
+            return self._limit_hit(trigger, started, logs, "memory", 0.0)
+        finally:
+            if not self.v8.closed and not self.poisoned:
+                try:
+                    self.v8.eval("__isoplay.tape(0,null)")
+                except EvalFailed:
+                    self.poisoned = True
+        if body.head is not None:
+            return self._streamed_outcome(trigger, started, logs, done, 0.0, body)
+        return self._outcome(trigger, started, logs, done, 0.0)
 
     def _take_body(self, state: dict[str, Any], body: _Body, pending: Pending, logs: list[LogEntry]) -> None:
         """Move a crossing's streamed head, chunks and end into the invocation's ResponseStream."""
@@ -648,12 +760,15 @@ class ScriptIsolate:
                             status_text=_text_field(head, "statusText"), headers=_headers(head.get("headers")),
                             body=b"".join(body.parts), body_stream=body.stream if body.on_head else None)
 
-    def _abort(self, logs: list[LogEntry]) -> None:
+    def _abort(self, logs: list[LogEntry], tape: Any = None) -> None:
         try:
             state = self.v8.eval_json("__isoplay.abort()", timeout=1.0)
             logs.extend(self._logs(state.get("logs", [])))
         except EvalFailed:
             self.poisoned = True
+            state = {}
+        if tape is not None:
+            tape.cut(state.get("tape"))
 
     # ---- results -----------------------------------------------------------
     def _logs(self, raw: Any) -> list[LogEntry]:

@@ -99,6 +99,31 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class RecordPolicy:
+    """``[recordings]``: which invocations the server keeps as recordings (runtime/replay)."""
+
+    failures: bool = True
+    """Keep every failed invocation (error, timeout, limit hit, 5xx)."""
+    sample: float = 0.0
+    """Fraction (0-1) of the other invocations kept."""
+    max_count: int = 100
+    """Recordings kept per app (the oldest go first)."""
+    max_mb: int = 50
+    """Megabytes of recordings kept per app."""
+    retention_hours: int = 168
+    """Recordings older than this are dropped."""
+
+    @property
+    def active(self) -> bool:
+        """Whether any invocation may be kept (isolates then record every invocation)."""
+        return self.failures or self.sample > 0
+
+
+RECORD_RANGES: dict[str, tuple[float, float]] = {"sample": (0.0, 1.0), "max_count": (0, 10_000),
+                                                  "max_mb": (1, 10_000), "retention_hours": (1, 24 * 366)}
+
+
+@dataclass(frozen=True)
 class KVBinding:
     """A KV namespace exposed on ``env``."""
 
@@ -142,6 +167,8 @@ class Manifest:
     """Module rules: (type, globs, fallthrough)."""
     unsupported_bindings: tuple[tuple[str, str], ...] = ()
     """(binding, what it is) for declared bindings isoplay lacks; they throw on use."""
+    recordings: RecordPolicy = RecordPolicy()
+    """``[recordings]``: what ``isoplay serve`` records of this app."""
     source: str = MANIFEST_NAME
     """The config file the manifest was read from."""
     environment: str | None = None
@@ -172,6 +199,8 @@ class Manifest:
             out["rules"] = [{"type": t, "globs": list(g), "fallthrough": f} for t, g, f in self.rules]
         if self.unsupported_bindings:
             out["unsupported_bindings"] = [{"binding": b, "what": w} for b, w in self.unsupported_bindings]
+        if self.recordings != RecordPolicy():
+            out["recordings"] = dict(vars(self.recordings))
         if self.source != MANIFEST_NAME:
             out["source"] = self.source
         if self.environment is not None:
@@ -179,7 +208,8 @@ class Manifest:
         return out
 
 
-_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "triggers", "limits", "fetch", "compatibility_date",
+_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "triggers", "limits", "fetch", "recordings",
+             "compatibility_date",
              "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment",
              "test"}  # [test] is read by runtime.testing.config
 
@@ -257,7 +287,27 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
         crons=_parse_triggers(data.get("triggers", {}), source),
         limits=_parse_limits(data.get("limits", {}), source),
         fetch_allow=_parse_fetch(data.get("fetch", {}), source),
+        recordings=_parse_recordings(data.get("recordings", {}), source),
     )
+
+
+def _parse_recordings(table: Any, source: str) -> RecordPolicy:
+    _expect(table, dict, "[recordings]", "a table", source)
+    _check_unknown(table, set(RecordPolicy.__dataclass_fields__), "recordings", source)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "failures":
+            values[key] = _expect(value, bool, _where("recordings", key), "true or false", source)
+            continue
+        low, high = RECORD_RANGES[key]
+        kind = "a number" if key == "sample" else "an integer"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (key != "sample" and not isinstance(value, int)):
+            raise ManifestError(f"{source}: [recordings] {key} must be {kind} from {low:g} to {high:g} "
+                                f"(got {_type_name(value)})")
+        if not low <= value <= high:
+            raise ManifestError(f"{source}: [recordings] {key} must be from {low:g} to {high:g} (got {value!r})")
+        values[key] = float(value) if key == "sample" else value
+    return RecordPolicy(**values)
 
 
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")

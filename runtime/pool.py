@@ -193,6 +193,8 @@ class IsolatePool:
         self._executor: ThreadPoolExecutor | None = None
         self._offloaded = 0
         self._max_queue_ms = 0.0
+        self.record = False
+        """Isolates record every invocation (runtime/replay; each result carries its tape)."""
 
     # ---- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -242,6 +244,7 @@ class IsolatePool:
             self._smap = self.bundle.decoded_map()
         ready = self.stock.take() if self.stock is not None else None
         isolate = ScriptIsolate(self.bundle, self.host, smap=self._smap, ready=ready)
+        isolate.record = self.record
         self._created += 1
         return isolate
 

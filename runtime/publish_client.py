@@ -337,6 +337,28 @@ class PublishClient:
         """Delete an app (all versions and its KV data); return the deleted versions."""
         return list(self._call("DELETE", f"/api/apps/{name}")["deleted_versions"])
 
+    def list_recordings(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The app's recordings, newest first (runtime/replay)."""
+        return list(self._call("GET", f"/api/apps/{app}/recordings", params={"limit": str(limit)})["recordings"])
+
+    def recording(self, app: str, rec_id: str) -> bytes:
+        """One recording file's bytes."""
+        try:
+            response = self._http.get(f"/api/apps/{app}/recordings/{rec_id}")
+        except httpx.TransportError as exc:
+            raise PublishError(f"cannot reach {self.server}: {exc}") from None
+        if response.status_code >= 400:
+            raise self._refusal(response)
+        return response.content
+
+    def recording_bundle(self, app: str, rec_id: str) -> Bundle:
+        """The bundle a recording ran, as the server stores it."""
+        from runtime.manifest import parse_manifest
+
+        data = self._call("GET", f"/api/apps/{app}/recordings/{rec_id}/bundle")
+        return Bundle(manifest=parse_manifest(data["manifest"], "manifest.json"), code=data["code"],
+                      sourcemap=data["sourcemap"], minified=bool(data.get("minified")))
+
     def list_tokens(self) -> list[dict[str, Any]]:
         """Every token's name, role and apps (admin token needed)."""
         return list(self._call("GET", "/api/tokens")["tokens"])

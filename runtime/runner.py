@@ -31,8 +31,11 @@ def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCache
                       kv_store=store, secrets=secrets, cache_store=cache)
 
 
-async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
+async def run_once(root: Path | str, trigger: Trigger, *, record: bool = False) -> InvocationResult:
     """Bundle the project at ``root`` and run ``trigger`` in a fresh isolate.
+
+    ``record``: the result's ``recording`` is then a ``runtime.replay.Recording`` (secrets and vars
+    redacted), ready to be written to a file.
 
     Raises:
         ManifestError, BundleError: the project does not build.
@@ -44,10 +47,19 @@ async def run_once(root: Path | str, trigger: Trigger) -> InvocationResult:
     host = host_for(project, built, store, cache)
     try:
         isolate = ScriptIsolate(built, host)
+        isolate.record = record
         try:
-            return await isolate.invoke(trigger)
+            result = await isolate.invoke(trigger)
         finally:
             isolate.close()
+        if result.recording is not None:
+            from runtime.replay import Redactor
+
+            manifest = built.manifest
+            result.recording = result.recording.to_recording(
+                result, bundle_hash=built.content_hash, app=manifest.name, version=manifest.version,
+                redactor=Redactor(host.secrets, dict(manifest.vars)))
+        return result
     finally:
         await host.aclose()
         store.close()

@@ -74,3 +74,36 @@ def run(args: argparse.Namespace) -> int:
     finally:
         session.stop()
     return 0 if exited.status in ("ok", "stopped") else 1
+
+
+def replay_debug(args: argparse.Namespace, recording: object, bundle: object, secrets: dict[str, str],
+                 root: Path) -> int:
+    """``isoplay replay --debug``: the recording replayed under the debugger, with ``back`` (Step Back) and
+    ``rcontinue`` (Reverse Continue); the project at ``root`` gives the sources (its build should be the
+    recorded one: ``isoplay replay`` warned otherwise)."""
+    from runtime.project import is_project
+    from runtime.replay.format import trigger_from_json
+
+    if not is_project(root):
+        raise UserError("--debug needs the app's project folder (DIR) for its sources")
+    trigger = trigger_from_json(recording.trigger)  # type: ignore[attr-defined]
+    interactive = not args.json
+    session = DebugSession(root, trigger, stop_on_entry=interactive and not args.breaks, recording=recording,
+                           secrets=secrets)
+    for spec in args.breaks:
+        location, condition = split_condition(spec)
+        try:
+            file, line = parse_location(location)
+        except ValueError as exc:
+            raise UserError(f"--break: {exc}") from None
+        session.set_breakpoint(file, line, condition=condition)
+    session.start()
+    repl = Repl(session, terminal_commands(), lambda text: print(text, flush=True), json_mode=args.json)
+    if interactive:
+        print("replaying under the debugger: `back` (sb) steps back, `rcontinue` (rc) runs back to a breakpoint",
+              file=sys.stderr)
+    try:
+        exited = repl.run()
+    finally:
+        session.stop()
+    return 0 if exited.status in ("ok", "stopped") else 1

@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_env_argument(p)
     add_trigger_arguments(p)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    p.add_argument("--record", type=Path, metavar="FILE",
+                   help="also write the invocation as a recording (FILE.isorec; replay it with isoplay replay)")
     p.set_defaults(handler=run)
 
 
@@ -134,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     show_config_warnings(args.dir)
     trigger = trigger_from_args(args)
     try:
-        result = asyncio.run(run_once(args.dir, trigger))
+        result = asyncio.run(run_once(args.dir, trigger, record=args.record is not None))
     except UserError as exc:
         if args.json:
             print(json.dumps({"status": None, "headers": {}, "body": None, "logs": [],
@@ -142,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
                               "heap": {"used": 0, "total": 0}}))
             return 1
         raise
+    if args.record is not None and result.recording is not None:
+        args.record.write_bytes(result.recording.to_bytes())
+        if not args.json:
+            print(f"recorded to {args.record}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json()))
     else:

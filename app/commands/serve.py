@@ -55,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--fetch-allow-private", action="store_true",
                    help="let scripts fetch private addresses (10/8, 172.16/12, 192.168/16, fc00::/7); "
                         "loopback and link-local stay refused")
+    p.add_argument("--fetch-allow-loopback", action="store_true",
+                   help="let scripts fetch this machine (127.0.0.0/8, ::1): for trying a server against local "
+                        "services, never on a shared host")
+    p.add_argument("--no-record", dest="record", action="store_false",
+                   help="keep no recordings, whatever the apps' [recordings] policies say")
     limits = FrontLimits()
     p.add_argument("--max-url-bytes", type=int, default=limits.max_url_bytes, metavar="N",
                    help=f"longest request target; 414 beyond (default: {limits.max_url_bytes})")
@@ -266,7 +271,8 @@ def run(args: argparse.Namespace) -> int:
     node = os.environ.get("ISOPLAY_NODE") or socket.gethostname()
     config = ServerConfig(data_dir=data, max_bundle_bytes=int(args.max_bundle_mb * MIB), dev_errors=args.dev_errors,
                           front_limits=front_limits, store=store_spec(args.store), node=node,
-                          fetch_allow_private=args.fetch_allow_private, public_metrics=args.public_metrics)
+                          fetch_allow_private=args.fetch_allow_private, public_metrics=args.public_metrics,
+                          fetch_allow_loopback=args.fetch_allow_loopback, record=args.record)
     if args.migrate:
         return _migrate(config)
     if args.worker is not None:

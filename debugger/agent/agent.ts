@@ -31,12 +31,18 @@ type BpRow = [id: number, condition: string | null, hitCount: number | null, log
 type Config = {
   layout: Layout; probes: (ProbeRow | null)[]; scriptUrl: string; evalTimeoutMs: number;
   regions: number; recordLimit: number;
+  /** A replayed invocation (runtime/replay): every probe is armed and counted, so the session can
+   * run it again from the start to an earlier count (Step Back, Reverse Continue). */
+  history?: boolean;
+  /** Run silently to this probe count, then pause there (0: no seek). */
+  seek?: number;
 };
 
 const H_EVT_WRITE = 0, H_EVT_READ = 1, H_CMD_SEQ = 2, H_CMD_LEN = 3, H_CMD_ACK = 4, H_PAUSE_REQ = 5;
 const H_BP_VERSION = 6, H_BP_LEN = 7;
 const MAX_CHILDREN = 100, MAX_STRING = 1000, PREVIEW_ITEMS = 8;
 const g = globalThis as any;
+const agentNow = Date.now; // captured before the prelude loads: a replay's taped clock is never read here
 
 let cfg: Config;
 let H: Int32Array;
@@ -58,6 +64,10 @@ let nextHandle = 1;
 let bpVersion = -1;
 let bpTable: Record<string, BpRow[]> = {};
 const hits = new Map<number, number>();
+/** History mode: statements executed so far, and the probe of each (``trail[n]`` for count n). */
+let count = 0;
+let trail = new Int32Array(1024);
+let seek = 0;
 const condErrors = new Set<string>();
 const captures = new WeakMap<object, Capture>();
 let lastPrimitive: { err: unknown; cap: Capture } | null = null;
@@ -442,7 +452,7 @@ function evaluate(code: string, target: Target, timeoutMs: number): unknown {
   const fn = new Function("$__s", "$__c", "with ($__s) { return eval($__c); }");
   const saved = evalDeadline;
   evalDepth++;
-  evalDeadline = Date.now() + timeoutMs;
+  evalDeadline = agentNow() + timeoutMs;
   try {
     return fn.call(target.self, target.scope(), code);
   } finally {
@@ -452,7 +462,7 @@ function evaluate(code: string, target: Target, timeoutMs: number): unknown {
 }
 
 function tick(): void {
-  if (evalDepth > 0 && Date.now() > evalDeadline) throw new Error("evaluation timed out");
+  if (evalDepth > 0 && agentNow() > evalDeadline) throw new Error("evaluation timed out");
 }
 
 function errorText(e: unknown): string {
@@ -514,7 +524,8 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
   handles = new Map();
   pauseChain = chain ?? recordChain();
   const depth = stack.length;
-  emit({ k: "paused", reason, probe: frame.probe, stack, chain: pauseChain.map((r) => r.f), hot: hotRegions(), ...extra });
+  emit({ k: "paused", reason, probe: frame.probe, stack, chain: pauseChain.map((r) => r.f), hot: hotRegions(),
+    ...(cfg.history ? { count } : {}), ...extra });
   try {
     for (;;) {
       const cmd = nextCommand();
@@ -532,6 +543,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
           case "scopes": emit({ k: "scopes", req, ...(outer ? outerScopes(cmd) : scopes(frame)) }); break;
           case "props": emit({ k: "props", req, props: handles.has(cmd.handle) ? children(handles.get(cmd.handle)) : null }); break;
           case "globals": emit({ k: "props", req, props: globals() }); break;
+          case "back": emit({ k: "back", req, target: backTarget(String(cmd.mode)) }); break;
           default: emit({ k: "error", req, message: `unknown command ${cmd.cmd}` });
         }
       } catch (e) {
@@ -591,9 +603,28 @@ function breakpointHit(id: number, frame: Frame): number[] {
 function probe(id: number, self: unknown, vals: unknown[] | null): unknown[] | undefined {
   if (evalDepth > 0) { tick(); return; }
   if (paused) return;
+  if (cfg.history) {
+    if (++count >= trail.length) { const t = new Int32Array(trail.length * 2); t.set(trail); trail = t; }
+    trail[count] = id;
+    if (seek > 0) {
+      if (count < seek) return; // re-executing to an earlier stop: nothing pauses before it
+      seek = 0;
+      const frame: Frame = { probe: id, self, vals, file: probeRow(id)[0] };
+      pause("step", frame, userFrames());
+      return writesOf(frame);
+    }
+  }
   const frame: Frame = { probe: id, self, vals, file: probeRow(id)[0] };
   check(id, frame);
   return writesOf(frame);
+}
+
+/** The count Step Back ("step": the statement executed before this one) or Reverse Continue
+ * ("continue": the last earlier statement with a breakpoint now, or the first one) goes to. */
+function backTarget(mode: string): number {
+  if (mode === "step") return Math.max(1, count - 1);
+  for (let c = count - 1; c >= 1; c--) if (canon[trail[c]!]) return c;
+  return 1;
 }
 
 function check(id: number, frame: Frame): void {
@@ -615,7 +646,7 @@ function captureFailed(id: number, err: unknown): void {
 }
 
 function exceptionLeft(err: unknown, id: number, self?: unknown, vals?: unknown[]): void {
-  if (evalDepth > 0 || paused) return;
+  if (evalDepth > 0 || paused || seek > 0) return;
   const frame: Frame = { probe: id, self, vals: vals ?? null, file: probeRow(id)[0] };
   const isObj = typeof err === "object" && err !== null || typeof err === "function";
   let cap = isObj ? captures.get(err as object) : (lastPrimitive && lastPrimitive.err === err ? lastPrimitive.cap : undefined);
@@ -630,7 +661,7 @@ function exceptionLeft(err: unknown, id: number, self?: unknown, vals?: unknown[
 }
 
 function caught(id: number, err: unknown, self?: unknown, vals?: unknown[]): unknown[] | undefined {
-  if (evalDepth > 0 || paused || !(canon[0] & 2)) return;
+  if (evalDepth > 0 || paused || seek > 0 || !(canon[0] & 2)) return;
   const frame: Frame = { probe: id, self, vals: vals ?? null, file: probeRow(id)[0] };
   pause("exception", frame, userFrames(), { exception: describe(err), text: errorText(err), uncaught: false });
   return writesOf(frame);
@@ -639,14 +670,19 @@ function caught(id: number, err: unknown, self?: unknown, vals?: unknown[]): unk
 function hookConsole(): void {
   const c = g.console ?? (g.console = {});
   for (const level of ["log", "info", "warn", "error", "debug"]) {
+    // A replay keeps the prelude's console too: its log stamps are clock readings on the tape.
+    const original = cfg.history ? c[level] : null;
     c[level] = (...args: unknown[]) => {
+      if (original && seek > 0) return original.apply(c, args); // silent while re-executing
       emit({ k: "output", level, text: args.map((a) => (typeof a === "string" ? a : short(a, 2))).join(" ") });
+      if (original) original.apply(c, args);
     };
   }
 }
 
 function init(config: Config): SharedArrayBuffer {
   cfg = config;
+  seek = config.seek ?? 0;
   calls = new Int32Array(config.regions + 1);
   recordLimit = config.recordLimit;
   const L = config.layout;

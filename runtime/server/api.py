@@ -11,6 +11,7 @@ a body: a call outside them is 403 with the reason. Refusals answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from runtime.server.errors import ApiError, BadRequest, PayloadTooLarge, Unauthorized
+from runtime.server.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from runtime.server.service import valid_app_name
 from runtime.server.storage import AppRecord, TokenRecord, VersionRecord
 from runtime.server.tokens import (
@@ -238,6 +239,55 @@ class Endpoints:
         return StreamingResponse(self._events(name), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
+    # ---- recordings (runtime/replay) ---------------------------------------------
+    def _recordings(self, request: Request) -> tuple[str, Any]:
+        name = request.path_params["name"]
+        authorize(_token(request), "read", valid_app_name(name))
+        recorder = self.core.recorder
+        if recorder is None:
+            raise NotFound("this server records nothing (it runs with --no-record)", code="recording_off")
+        return name, recorder
+
+    async def list_recordings(self, request: Request) -> Response:
+        """The app's recordings, newest first (``?limit=``, at most 1000)."""
+        name, recorder = self._recordings(request)
+        try:
+            limit = max(1, min(1000, int(request.query_params.get("limit", "100"))))
+        except ValueError:
+            raise BadRequest("limit must be an integer", code="bad_limit") from None
+        await asyncio.to_thread(recorder.flush)
+        items = await asyncio.to_thread(recorder.store.list, name, limit=limit)
+        return JSONResponse({"app": name, "recordings": items})
+
+    async def get_recording(self, request: Request) -> Response:
+        """One recording file (JSON lines, docs/replay.md)."""
+        name, recorder = self._recordings(request)
+        rec_id = request.path_params["rec_id"]
+        data = await asyncio.to_thread(recorder.store.get, name, rec_id)
+        if data is None:
+            raise NotFound(f"{name} has no recording {rec_id!r}", code="recording_not_found")
+        return Response(data, media_type="application/x-ndjson",
+                        headers={"content-disposition": f'attachment; filename="{rec_id}.isorec"'})
+
+    async def get_recording_bundle(self, request: Request) -> Response:
+        """The bundle a recording ran (code, source map, manifest), while a version of it is stored."""
+        name, recorder = self._recordings(request)
+        rec_id = request.path_params["rec_id"]
+        data = await asyncio.to_thread(recorder.store.get, name, rec_id)
+        if data is None:
+            raise NotFound(f"{name} has no recording {rec_id!r}", code="recording_not_found")
+        from runtime.replay.format import Recording
+
+        wanted = Recording.from_jsonl(data).bundle_hash
+        for version in self.core.storage.list_versions(name):
+            if version.content_hash == wanted:
+                bundle = await asyncio.to_thread(self.core.storage.load_bundle, version)
+                return JSONResponse({"content_hash": bundle.content_hash, "version": version.version,
+                                     "code": bundle.code, "sourcemap": bundle.sourcemap,
+                                     "manifest": bundle.manifest.to_dict(), "minified": bundle.minified})
+        raise NotFound(f"the bundle {wanted[:12]} of recording {rec_id} is no longer deployed in {name}",
+                       code="bundle_not_found")
+
     # ---- tokens (admin) ----------------------------------------------------------
     async def list_tokens(self, request: Request) -> Response:
         """Every token's name, role and apps (never the secret)."""
@@ -333,6 +383,9 @@ def api_routes(core: ServerCore) -> list[Route]:
         Route("/api/apps/{name}/versions/{version}", e.delete_version, methods=["DELETE"]),
         Route("/api/apps/{name}/rollback", e.rollback, methods=["POST"]),
         Route("/api/apps/{name}/logs", e.logs, methods=["GET"]),
+        Route("/api/apps/{name}/recordings", e.list_recordings, methods=["GET"]),
+        Route("/api/apps/{name}/recordings/{rec_id}", e.get_recording, methods=["GET"]),
+        Route("/api/apps/{name}/recordings/{rec_id}/bundle", e.get_recording_bundle, methods=["GET"]),
         Route("/api/tokens", e.list_tokens, methods=["GET"]),
         Route("/api/tokens", e.create_token, methods=["POST"]),
         Route("/api/tokens/{token}", e.revoke_token, methods=["DELETE"]),

@@ -23,6 +23,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,8 @@ class AppRuntimes:
         self._stopped = False
         self.stock = IsolateStock()
         """Ready isolates for every app's pools (a deploy or a cold app starts from one)."""
+        self.recorder: Any = None
+        """The runtime.replay.policy.ServerRecorder that keeps recordings (set by ServerCore)."""
 
     # ---- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -186,6 +189,8 @@ class AppRuntimes:
                     raise
                 continue  # the pool was retired by a rollback or delete meanwhile: resolve again
             self.logs.publish(LogEvent.of(app, record.version, trigger, result, self.config.node))
+            if result.recording is not None and self.recorder is not None:
+                self.recorder.keep(app, record.version, pool.bundle, result)
             return record, result
         raise AssertionError("unreachable")
 
@@ -210,10 +215,13 @@ class AppRuntimes:
         self._last_used[key] = time.monotonic()
         logs = self.logs
         node = self.config.node
+        recorder = self.recorder
 
         def done(outcome: InvocationResult | BaseException) -> None:
             if isinstance(outcome, InvocationResult):
                 logs.publish(LogEvent.of(app, record.version, trigger, outcome, node))
+                if outcome.recording is not None and recorder is not None:
+                    recorder.keep(app, record.version, pool.bundle, outcome)
             on_done(record, outcome)
 
         try:
@@ -235,13 +243,15 @@ class AppRuntimes:
             if pool is None:
                 bundle = await asyncio.to_thread(self.storage.load_bundle, record)
                 pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics, stock=self.stock)
+                pool.record = self.recorder is not None and bundle.manifest.recordings.active
                 await pool.start()
                 self._pools[key] = pool
                 await self._evict_pinned()
         return pool
 
     def _host(self, app: str, bundle: Bundle) -> ScriptHost:
-        policy = EgressPolicy(allow_private=self.config.fetch_allow_private)
+        policy = EgressPolicy(allow_private=self.config.fetch_allow_private,
+                              allow_loopback=self.config.fetch_allow_loopback)
         # Entries naming this machine stay in the list: the guarded client refuses their
         # addresses with the rule named (a dropped entry gave a misleading "add it to allow").
         return ScriptHost(script_name=app, fetch_allow=bundle.manifest.fetch_allow,
@@ -356,6 +366,8 @@ class AppRuntimes:
             cache.close()
         if remove_data:
             await asyncio.to_thread(shutil.rmtree, self.app_dir(app), True)
+            if self.recorder is not None:
+                await asyncio.to_thread(self.recorder.store.delete_app, app)
 
     # ---- introspection -------------------------------------------------------
     def statistics(self) -> AppRuntimesStatistics:

@@ -40,6 +40,11 @@ class ServerConfig:
     fetch_allow_private: bool = False
     """Let scripts fetch private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); loopback,
     link-local and unspecified addresses stay refused (runtime/fetch.py, EgressPolicy)."""
+    fetch_allow_loopback: bool = False
+    """Let scripts fetch this machine's loopback addresses (``--fetch-allow-loopback``; for trying a server
+    against local services)."""
+    record: bool = True
+    """Apply each app's ``[recordings]`` policy (``--no-record`` turns recording off for every app)."""
     front_limits: FrontLimits = field(default_factory=FrontLimits)
     """Request-head limits of the HTTP front (URL 414, header bytes and count 431)."""
     store: str = ""

@@ -65,6 +65,14 @@ class ServerCore:
         self.logs = LogHub(config.log_buffer)
         self.runtimes = AppRuntimes(self.storage, config, metrics=self.metrics, logs=self.logs, clock=clock)
         self.deploys = DeployService(self.storage, self.runtimes, config, clock=clock)
+        self.recorder: Any = None
+        """The runtime.replay.policy.ServerRecorder keeping the apps' recordings (None with ``--no-record``)."""
+        if config.record:
+            from runtime.replay.policy import ServerRecorder
+            from runtime.store.recordings import open_recordings
+
+            self.recorder = self.runtimes.recorder = ServerRecorder(open_recordings(self.storage, config.data_dir),
+                                                                    clock=clock)
         self.watcher = StoreWatcher(self.storage.changes, self.runtimes.sync,
                                     subscribe=getattr(self.storage, "subscribe", None))
         """Applies deploys made through other processes sharing the store."""
@@ -102,6 +110,8 @@ class ServerCore:
         self.begin_stopping()
         await self.watcher.stop()
         await self.runtimes.stop()
+        if self.recorder is not None:
+            self.recorder.close()
         self.storage.close()
 
     def health(self) -> HealthReport:

@@ -105,6 +105,25 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": {"description": "An event stream",
                                   "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                           **_errors(400, 401, 403, 404)}}},
+        "/api/apps/{name}/recordings": {"parameters": [_NAME], "get": {
+            "summary": "The app's recordings, newest first (docs/replay.md)",
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "app": {"type": "string"}, "recordings": {"type": "array", "items": {"type": "object"}}}},
+                "Recording summaries (id, trigger, what, outcome, status, duration_ms, started, version, size)"),
+                **_errors(400, 401, 403, 404)}}},
+        "/api/apps/{name}/recordings/{rec_id}": {"parameters": [_NAME, {"name": "rec_id", "in": "path",
+                                                                         "required": True, "schema": {"type": "string"}}],
+            "get": {"summary": "One recording file (JSON lines, format isoplay-recording)",
+                    "responses": {"200": {"description": "The recording",
+                                          "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                                  **_errors(400, 401, 403, 404)}}},
+        "/api/apps/{name}/recordings/{rec_id}/bundle": {"parameters": [_NAME, {"name": "rec_id", "in": "path",
+                                                                                "required": True,
+                                                                                "schema": {"type": "string"}}],
+            "get": {"summary": "The bundle the recording ran (code, sourcemap, manifest), while deployed",
+                    "responses": {"200": _json({"type": "object"}, "The bundle"),
+                                  **_errors(400, 401, 403, 404)}}},
         "/api/tokens": {
             "get": {"summary": "List tokens (admin)", "responses": {
                 "200": _json({"type": "object", "properties": {"tokens": {"type": "array", "items": _ref("Token")}}},

@@ -32,6 +32,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("step_over", "Step Over", "F10", _PAUSED),
     ActionSpec("step_into", "Step Into", "F11", _PAUSED),
     ActionSpec("step_out", "Step Out", "Shift+F11", _PAUSED),
+    ActionSpec("step_back", "Step Back", "Ctrl+Shift+F10", _PAUSED),
+    ActionSpec("reverse_continue", "Reverse Continue", "Ctrl+Shift+F5", _PAUSED),
     ActionSpec("stop", "Stop", "Shift+F5", frozenset({DebugState.STARTING, DebugState.RUNNING, DebugState.PAUSED})),
     ActionSpec("toggle_breakpoint", "Toggle Breakpoint", "F9", frozenset(DebugState)),
 )

@@ -280,8 +280,10 @@ class DebugController(QObject):
         self.sig_breakpoints_changed.emit(rows)
 
     # ---- session -----------------------------------------------------------------------
-    def start(self, trigger: Trigger, test: TestSelection | None = None) -> None:
-        """Start debugging one invocation of ``trigger``, or the test ``test`` (ignored unless idle)."""
+    def start(self, trigger: Trigger, test: TestSelection | None = None, recording: Any = None,
+              secrets: dict[str, str] | None = None) -> None:
+        """Start debugging one invocation of ``trigger``, the test ``test``, or a replay of ``recording``
+        (a runtime.replay Recording; Step Back works then) -- ignored unless idle."""
         if self.state is not DebugState.IDLE:
             return
         if self._driver is not None:
@@ -290,6 +292,7 @@ class DebugController(QObject):
         self.test = test
         driver = self._driver_factory(self.root, trigger, list(self.store), self)
         driver.test = test
+        driver.recording, driver.secrets = recording, secrets
         driver.sig_started.connect(self.on_driver_started)
         driver.sig_start_failed.connect(self.on_driver_start_failed)
         driver.sig_event_received.connect(self.on_driver_event_received)
@@ -339,6 +342,23 @@ class DebugController(QObject):
     def step_out(self) -> None:
         """Run until this frame returns."""
         self._control(Step("out"))
+
+    def step_back(self) -> None:
+        """Go back to the statement executed before (a replayed invocation: it runs again to there)."""
+        self._control(Step("back"))
+
+    def reverse_continue(self) -> None:
+        """Go back to the last earlier statement with a breakpoint (a replayed invocation)."""
+        self._control(Step("reverse"))
+
+    def start_replay(self, recording: Any, secrets: dict[str, str] | None = None) -> None:
+        """Replay ``recording`` under the debugger, after saving dirty editors (ignored unless idle)."""
+        if self.state is not DebugState.IDLE:
+            return
+        from runtime.replay.format import trigger_from_json
+
+        trigger = trigger_from_json(recording.trigger)
+        self.save_before_start(lambda: self.start(trigger, recording=recording, secrets=secrets))
 
     def pause(self) -> None:
         """Ask the running script to stop at its next statement."""

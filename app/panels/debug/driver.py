@@ -44,8 +44,8 @@ class Resume:
 class Step:
     """Step over, into or out."""
 
-    how: Literal["over", "into", "out"]
-    """Which step."""
+    how: Literal["over", "into", "out", "back", "reverse"]
+    """Which step (``back``: Step Back, ``reverse``: Reverse Continue; replayed sessions only)."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,10 @@ class SessionDriver(QObject):
         """Which exceptions pause from the first statement on (set before ``start``)."""
         self.test: Any = None
         """A ``debugger.testing.TestSelection``: debug that test instead of ``trigger`` (set before ``start``)."""
+        self.recording: Any = None
+        """A ``runtime.replay.Recording`` to replay instead of running ``trigger`` (set before ``start``)."""
+        self.secrets: dict[str, str] | None = None
+        """The local secrets the replay fills the recording's placeholders with."""
 
     def start(self) -> None:
         """Build and start the session on the command thread (returns at once)."""
@@ -237,8 +241,12 @@ class SessionDriver(QObject):
         thread.start()
 
     def _run_commands(self) -> None:
-        session = (self._factory(self.root, self.trigger) if self.test is None
-                   else self._factory(self.root, self.trigger, test=self.test))  # type: ignore[call-arg]
+        if self.recording is not None:
+            session = self._factory(self.root, self.trigger, recording=self.recording,  # type: ignore[call-arg]
+                                    secrets=self.secrets)
+        else:
+            session = (self._factory(self.root, self.trigger) if self.test is None
+                       else self._factory(self.root, self.trigger, test=self.test))  # type: ignore[call-arg]
         try:
             breaks = self.exception_breaks
             session.set_exception_breaks(uncaught=breaks.uncaught, caught=breaks.caught)

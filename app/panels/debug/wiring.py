@@ -127,7 +127,8 @@ class DebugBinding(QObject):
             return
         c = self.controller
         commands = {"start_continue": c.start_or_continue, "pause": c.pause, "step_over": c.step_over,
-                    "step_into": c.step_into, "step_out": c.step_out, "stop": c.stop}
+                    "step_into": c.step_into, "step_out": c.step_out, "stop": c.stop,
+                    "step_back": c.step_back, "reverse_continue": c.reverse_continue}
         commands[name]()
 
     def on_breakpoints_enabled_changed(self, spec: BreakpointSpec) -> None:

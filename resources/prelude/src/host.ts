@@ -8,6 +8,7 @@
 
 import { now } from "./clock";
 import { setAllocationLimit } from "./memory";
+import { type TapeEntry, hostNow, setTape, takeDivergence, takeTape, tapeMode } from "./tape";
 import { bundledWasm, compileBundledWasm } from "./wasm";
 
 declare const __drain: () => void; // V8 microtask checkpoint, handed to the prelude wrapper by runtime/engine.py (private)
@@ -42,6 +43,10 @@ export interface State {
   pull?: boolean;
   /** One-way messages to the host (WebSocket frames the script sent): never dropped. */
   emit?: unknown[];
+  /** Record mode: the clock readings and random values this crossing took (tape.ts). */
+  tape?: TapeEntry[];
+  /** Replay mode: the code asked for something the recording does not have. */
+  divergence?: { what: string; stack: string };
 }
 
 const outbox: Op[] = [];
@@ -62,7 +67,8 @@ export function hostCallBackground<T = unknown>(op: string, args: unknown): Prom
 /** Ask the host for async work; the promise settles on a later resume(). */
 export function hostCall<T = unknown>(op: string, args: unknown): Promise<T> {
   const id = nextOpId++;
-  outbox.push([id, op, args]);
+  // replaying: the host names where an op the recording does not have was asked for
+  outbox.push(tapeMode === 2 ? [id, op, args, String(new Error().stack ?? "")] as unknown as Op : [id, op, args]);
   return new Promise<T>((resolve, reject) => {
     pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
   });
@@ -343,12 +349,23 @@ function collect(): string {
   if (a && a.pump) streamPart(a.pump, state);
   if (done) { timers.clear(); state.wake = null; state.ops = []; }
   if (emits.length) state.emit = emits.splice(0);
+  if (tapeMode !== 0) tapeOut(state);
   try {
     return JSON.stringify(state);
   } catch (e) {
     // a run() result that cannot be serialised
     state = { done: { ok: false, error: errorInfo(new TypeError(`the handler's result cannot be serialised: ${(e as Error).message}`)), kind: "contract" }, ops: [], logs: state.logs, wake: null };
     return JSON.stringify(state);
+  }
+}
+
+function tapeOut(state: State): void {
+  if (tapeMode === 1) {
+    const t = takeTape();
+    if (t) state.tape = t;
+  } else {
+    const d = takeDivergence();
+    if (d) state.divergence = d;
   }
 }
 
@@ -373,12 +390,14 @@ function invoke(spec: InvokeSpec): string {
 // runaway invocation mid-batch, takeBatch() still hands back the earlier ones.
 let batchDone: string[] = [];
 
-function invokeBatch(specsJson: string, budgetMs: number): string {
+function invokeBatch(specsJson: string, budgetMs: number, tape = 0): string {
+  // tape: 0 nothing taped, 1 record every invocation of the batch, 2 replay (the mode tape() set)
+  if (tape !== 2 && tape !== tapeMode) setTape(tape, null);
   const specs = JSON.parse(specsJson) as InvokeSpec[];
-  const started = Date.now();
+  const started = hostNow();
   batchDone = [];
   for (let i = 0; i < specs.length; i++) {
-    if (i > 0 && Date.now() - started >= budgetMs) break;
+    if (i > 0 && hostNow() - started >= budgetMs) break;
     start(specs[i]);
     settleLoop();
     const finished = active === null || (active.handlerDone && active.waitSettled === active.waitUntil.length);
@@ -394,7 +413,8 @@ function takeBatch(): string {
   return out;
 }
 
-function resume(settles: Settle[]): string {
+function resume(settles: Settle[], feed?: TapeEntry[], tolerant?: boolean): string {
+  if (feed !== undefined) setTape(2, feed, tolerant);
   const paused = active?.pump?.paused;
   if (paused) { active!.pump!.paused = null; paused(); }
   for (const [id, ok, value] of settles) {
@@ -430,7 +450,9 @@ function cancelBody(): string {
 
 function abort(): string {
   active = null; pending.clear(); background.clear(); timers.clear(); outbox.length = 0;
-  return JSON.stringify({ logs: logs.splice(0) });
+  const out: { logs: LogEntry[]; tape?: TapeEntry[] } = { logs: logs.splice(0) };
+  if (tapeMode === 1) { const t = takeTape(); if (t) out.tape = t; }
+  return JSON.stringify(out);
 }
 
 let setupDone = false;
@@ -485,6 +507,6 @@ function entropy(b64: string): void {
 }
 
 Object.defineProperty(globalThis, "__isoplay", {
-  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, cancelBody, abort, entropy, wasm: bundledWasm }),
+  value: Object.freeze({ setup, load, loadFailed, invoke, invokeBatch, takeBatch, resume, cancelBody, abort, entropy, wasm: bundledWasm, tape: setTape }),
   enumerable: false, writable: false, configurable: false,
 });

@@ -15,7 +15,8 @@
 // @noble/ciphers is loaded on first use (esbuild wraps a require()d module in a
 // closure), so isolates that never ask for randomness do not pay for it.
 import { registerEntropy } from "../../host";
-import { DOMException, base64Decode } from "../util";
+import { diverge, tapeMode, tapeRecord, tapeTake } from "../../tape";
+import { DOMException, base64Decode, base64Encode } from "../util";
 
 declare const require: (id: string) => unknown;
 type ChaCha = (key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array) => Uint8Array;
@@ -61,8 +62,22 @@ function keystream(out: Uint8Array): void {
   out.fill(0, 0, 32);
 }
 
-/** Fill `out` with cryptographically secure random bytes. */
+/** Fill `out` with cryptographically secure random bytes (from the tape while one runs: tape.ts). */
 export function fillRandom(out: Uint8Array): void {
+  if (tapeMode === 2) {
+    const b64 = tapeTake("r", `${out.length} random bytes`);
+    if (b64 !== undefined) {
+      const bytes = base64Decode(String(b64))!;
+      if (bytes.length !== out.length) diverge(`the recording has ${bytes.length} random bytes here; the code asked for ${out.length}`);
+      out.set(bytes);
+      return;
+    }
+  }
+  generate(out);
+  if (tapeMode === 1) tapeRecord("r", base64Encode(out));
+}
+
+function generate(out: Uint8Array): void {
   let n = out.length, o = 0;
   if (n > BLOCK - 32) {
     // a large request: its own keystream, 32 bytes longer for the next key

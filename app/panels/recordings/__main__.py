@@ -1,0 +1,7 @@
+"""``python -m app.panels.recordings``: the widget demo."""
+
+import sys
+
+from app.panels.recordings.widget import demo
+
+sys.exit(demo())

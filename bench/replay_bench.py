@@ -1,0 +1,245 @@
+"""Record and replay costs (issue 16): ``python bench/replay_bench.py [--quick]``.
+
+Prints, against the same run without recording:
+
+- warm invoke p50 (in process, one warm isolate) of the hello and work handlers with recording off,
+  recording every invocation and keeping it (``sample = 1.0``: redacted, encoded and written to SQLite by
+  the writer thread), and recording every invocation but keeping failures only (the default policy);
+- req/s of the same three policies on one real ``isoplay serve`` (one worker), alternating short rounds;
+- the size of one recording of the work handler and of a KV-heavy handler;
+- how long Step Back takes on a replayed invocation (a debug session; the issue's target is 300 ms for
+  invocations under 50 ms).
+
+Figures are medians of alternating rounds; the machine is shared, so compare within one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadgen import run_load  # noqa: E402
+from bench.runtime_bench import SCRIPTS, pct  # noqa: E402
+
+POLICIES = {"off": "failures = false\n", "failures": "", "all": "sample = 1.0\nmax_count = 100\n"}
+CONTROL = {"control": "failures = false\n"}
+"""A second pool without recording: how far two identical pools differ is the noise floor of this run."""
+KV_HEAVY = """
+export default {
+  async fetch(request: Request, env: any) {
+    const out: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const v = await env.KV.get("k" + i);
+      out.push(v ?? "-");
+    }
+    await env.KV.put("last", String(Date.now()));
+    return Response.json({ n: out.length, first: out[0], id: crypto.randomUUID() });
+  },
+};
+"""
+
+
+def project(base: Path, name: str, source: str, policy: str, *, kv: bool = False) -> Path:
+    """A project named ``name`` with ``source`` and a ``[recordings]`` policy."""
+    root = base / name
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    manifest = f'name = "{name}"\nmain = "src/index.ts"\n'
+    if kv:
+        manifest += 'kv_namespaces = [{ binding = "KV" }]\n'
+    manifest += "[limits]\nmax_isolates = 1\nmin_idle = 1\n"
+    if policy:
+        manifest += "[recordings]\n" + policy
+    (root / "isoplay.toml").write_text(manifest)
+    (root / "src" / "index.ts").write_text(source)
+    return root
+
+
+async def warm_invoke(base: Path, kind: str, rounds: int, per_round: int) -> dict[str, float]:
+    """p50 warm invoke (ms) per policy, alternating rounds on three pools."""
+    from runtime.bundler import bundle
+    from runtime.invocation import HttpRequest
+    from runtime.isolate import ScriptHost
+    from runtime.pool import IsolatePool
+    from runtime.replay.policy import ServerRecorder
+    from runtime.store.recordings import SqliteRecordingStore
+
+    recorder = ServerRecorder(SqliteRecordingStore(base / f"rec-{kind}.sqlite3"))
+    pools: dict[str, Any] = {}
+    for policy, text in {**POLICIES, **CONTROL}.items():
+        built = await bundle(project(base, f"{kind}-{policy}", SCRIPTS[kind], text))
+        pool = IsolatePool(built, ScriptHost("bench"))
+        pool.record = built.manifest.recordings.active
+        await pool.start()
+        pools[policy] = pool
+    request = HttpRequest(url="http://localhost/")
+    times: dict[str, list[float]] = {p: [] for p in pools}
+    for r in range(rounds + 1):
+        for policy, pool in pools.items():
+            for _ in range(per_round):
+                started = time.perf_counter()
+                result = await pool.invoke(request)
+                if result.recording is not None:
+                    recorder.keep("bench", "1", pool.bundle, result)
+                if r:  # round 0 warms up
+                    times[policy].append((time.perf_counter() - started) * 1000)
+        recorder.flush()
+    for pool in pools.values():
+        await pool.stop()
+    recorder.close()
+    return {policy: pct(values, 0.5) for policy, values in times.items()}
+
+
+def serve_rps(base: Path, seconds: float, rounds: int) -> dict[str, float]:
+    """req/s of hello/work under each policy on one real ``isoplay serve --workers 1``."""
+    from tests.serve_process import ServeProcess  # type: ignore[import-not-found]
+
+    data = base / "serve-data"
+    made = subprocess.run([sys.executable, "-m", "app", "tokens", "create", "bench", "--data", str(data),
+                           "--role", "admin"], capture_output=True, text=True, check=True)
+    token = made.stdout.strip()
+    server = ServeProcess(["--data", str(data), "--port", "0", "--workers", "1"])
+    out: dict[str, float] = {}
+    try:
+        apps = []
+        for kind in ("hello", "work"):
+            for policy, text in POLICIES.items():
+                root = project(base / "serve", f"{kind}-{policy}", SCRIPTS[kind], text)
+                subprocess.run([sys.executable, "-m", "app", "publish", str(root), "--server", server.url,
+                                "--token", token], capture_output=True, check=True)
+                apps.append(f"{kind}-{policy}")
+        for app in apps:
+            run_load(f"{server.url}/{app}/", seconds=2)  # the pool, the stock and the front warm up
+        samples: dict[str, list[float]] = {app: [] for app in apps}
+        for _ in range(rounds):
+            for app in apps:
+                samples[app].append(run_load(f"{server.url}/{app}/", seconds=seconds).rps)
+        out = {app: statistics.median(v) for app, v in samples.items()}
+    finally:
+        server.stop()
+    return out
+
+
+async def sizes(base: Path) -> dict[str, int]:
+    """Bytes of one recording of the work handler and of a KV-heavy handler (50 gets, 1 put)."""
+    from runtime.bundler import bundle
+    from runtime.invocation import HttpRequest
+    from runtime.isolate import ScriptHost, ScriptIsolate
+    from runtime.kv.store import KVStore
+
+    out = {}
+    for name, source, kv in (("work", SCRIPTS["work"], False), ("kv-heavy", KV_HEAVY, True)):
+        built = await bundle(project(base, f"size-{name}", source, "", kv=kv))
+        store = KVStore(base / f"{name}.kv.sqlite3")
+        for i in range(50):
+            store.namespace("KV").put(f"k{i}", f"value-{i}-" + "x" * 40)
+        isolate = ScriptIsolate(built, ScriptHost("bench", kv_store=store))
+        isolate.record = True
+        result = await isolate.invoke(HttpRequest(url="http://localhost/"))
+        assert result.ok, result.error
+        rec = result.recording.to_recording(result, bundle_hash=built.content_hash)
+        out[name] = len(rec.to_bytes())
+        isolate.close()
+        store.close()
+    return out
+
+
+def step_back_ms(base: Path, trials: int) -> tuple[float, float]:
+    """(p50 ms of a Step Back, duration ms of the replayed invocation) on a small handler."""
+    from debugger.session import DebugSession
+    from runtime.bundler import bundle_sync
+    from runtime.invocation import HttpRequest
+    from runtime.isolate import ScriptHost, ScriptIsolate
+
+    source = """export default {
+  async fetch(request: Request) {
+    let total = 0;
+    for (let i = 0; i < 200; i++) total += i;
+    const when = Date.now();
+    await new Promise((r) => setTimeout(r, 1));
+    const id = crypto.randomUUID();
+    return new Response(`${total} ${when} ${id}`);
+  },
+};
+"""
+    root = project(base, "stepback", source, "")
+    built = bundle_sync(root)
+
+    async def record() -> Any:
+        isolate = ScriptIsolate(built, ScriptHost("bench"))
+        isolate.record = True
+        result = await isolate.invoke(HttpRequest(url="http://localhost/"))
+        isolate.close()
+        return result.recording.to_recording(result, bundle_hash=built.content_hash), result.duration_ms
+
+    rec, duration = asyncio.run(record())
+    session = DebugSession(root, HttpRequest(), recording=rec)
+    session.set_breakpoint("src/index.ts", 7)
+    session.start()
+    took = []
+    try:
+        session.wait_paused(60)
+        for _ in range(trials):
+            session.step_over()
+            session.wait_paused(60)
+            started = time.perf_counter()
+            session.step_back()
+            session.wait_paused(60)
+            took.append((time.perf_counter() - started) * 1000)
+    finally:
+        session.stop()
+    return pct(took, 0.5), duration
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    rows: list[tuple[str, float, str]] = []
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="isoplay-replay-bench-") as tmp:
+        base = Path(tmp)
+        for kind in ("hello", "work"):
+            warm = asyncio.run(warm_invoke(base, kind, rounds=3 if quick else 6, per_round=300 if quick else 1500))
+            for policy, value in warm.items():
+                figures[f"{kind}_warm_invoke_ms_p50_{policy}"] = round(value, 4)
+            for policy in ("all", "failures", "control"):
+                cost = (warm[policy] / warm["off"] - 1) * 100
+                target = {"all": "<= 10", "failures": "<= 3", "control": "(noise: same as off)"}[policy]
+                figures[f"{kind}_warm_cost_pct_{policy}"] = round(cost, 1)
+                rows.append((f"{kind} warm invoke, record {policy}", cost, f"{target} %"))
+        rps = serve_rps(base, seconds=1.0 if quick else 2.0, rounds=2 if quick else 3)
+        for kind in ("hello", "work"):
+            for policy in ("off", "failures", "all"):
+                figures[f"{kind}_rps_{policy}"] = round(rps[f"{kind}-{policy}"], 1)
+            for policy in ("all", "failures"):
+                cost = (1 - rps[f"{kind}-{policy}"] / rps[f"{kind}-off"]) * 100
+                figures[f"{kind}_rps_cost_pct_{policy}"] = round(cost, 1)
+                rows.append((f"{kind} req/s (serve), record {policy}", cost, f"<= {10 if policy == 'all' else 3} %"))
+        size = asyncio.run(sizes(base))
+        figures["recording_bytes_work"] = size["work"]
+        figures["recording_bytes_kv_heavy"] = size["kv-heavy"]
+        back, duration = step_back_ms(base, trials=5 if quick else 15)
+        figures["step_back_ms_p50"] = round(back, 1)
+        figures["step_back_invocation_ms"] = round(duration, 1)
+    print(f"{'figure':44} {'value':>10}  target")
+    for name, value, target in rows:
+        print(f"{name:44} {value:9.1f}%  {target}")
+    for key in ("hello_warm_invoke_ms_p50_off", "hello_warm_invoke_ms_p50_failures", "hello_warm_invoke_ms_p50_all",
+                "work_warm_invoke_ms_p50_off", "work_warm_invoke_ms_p50_failures", "work_warm_invoke_ms_p50_all",
+                "hello_rps_off", "hello_rps_failures", "hello_rps_all", "work_rps_off", "work_rps_failures",
+                "work_rps_all", "recording_bytes_work", "recording_bytes_kv_heavy", "step_back_ms_p50",
+                "step_back_invocation_ms"):
+        print(f"{key:44} {figures[key]:>10}")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

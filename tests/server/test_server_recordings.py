@@ -1,0 +1,133 @@
+"""Recordings on a real ``isoplay serve``: a failure is kept, listed, downloaded and replayed locally."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime" / "replay"))
+from replay_app import SOURCE, VAR, manifest, upstream  # noqa: E402
+from serve_process import REPO, ServeProcess  # noqa: E402
+
+
+def isoplay(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=cwd or REPO, capture_output=True, text=True,
+                          timeout=180)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, tools: Any) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("recordings")
+    data = base / "data"
+    made = isoplay("tokens", "create", "root", "--data", str(data), "--role", "admin")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    with upstream() as up:
+        server = ServeProcess(["--data", str(data), "--port", "0", "--workers", "1", "--fetch-allow-loopback"])
+        try:
+            yield {"url": server.url, "token": token, "base": base, "up": up, "data": data}
+        finally:
+            server.stop()
+
+
+def _publish(served: dict[str, Any], name: str, recordings: str = "") -> Path:
+    root = served["base"] / name
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    (root / "src/index.ts").write_text(SOURCE, encoding="utf-8")
+    (root / "isoplay.toml").write_text(manifest(served["up"], name=name, recordings=recordings), encoding="utf-8")
+    done = isoplay("publish", str(root), "--server", served["url"], "--token", served["token"])
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def _listed(served: dict[str, Any], app: str) -> list[dict[str, Any]]:
+    out = isoplay("recordings", app, "--server", served["url"], "--token", served["token"], "--json")
+    assert out.returncode == 0, out.stderr
+    return list(json.loads(out.stdout)["recordings"])
+
+
+def test_a_failure_is_recorded_on_the_server_and_replays_locally(served: dict[str, Any]) -> None:
+    root = _publish(served, "shop")
+    with httpx.Client(base_url=served["url"], timeout=30) as http:
+        assert http.get("/shop/seed?id=1&name=ada").text == "seeded"
+        ok = http.get("/shop/ok?id=1")
+        assert ok.status_code == 200 and ok.json()["user"] == "ada"
+        failed = http.get("/shop/fail?id=1")
+        assert failed.status_code == 500
+    listed = _listed(served, "shop")
+    assert [r["outcome"] for r in listed] == ["error"]  # failures always, nothing else sampled by default
+    rec = listed[0]
+    assert rec["what"].endswith("/fail?id=1") and "failed for ada" in rec["error"]
+    # download it, as a user would, and replay it in the project's folder
+    out = root / "fail.isorec"
+    got = isoplay("recordings", "shop", "--server", served["url"], "--token", served["token"],
+                  "--get", rec["id"], "-o", str(out))
+    assert got.returncode == 0, got.stderr
+    text = out.read_text(encoding="utf-8")
+    assert VAR not in text and served["up"] not in text  # the manifest's vars are redacted
+    replayed = isoplay("replay", str(out), str(root), "--json")
+    report = json.loads(replayed.stdout)
+    assert replayed.returncode == 0, (report, replayed.stderr)
+    assert report["identical"] and report["differences"] == [] and report["divergence"] is None
+    assert report["warnings"] == []  # the local (minified, as published) build is the recorded bundle
+    assert report["result"]["error"]["message"].startswith("src/index.ts:20:")
+    assert "Error: failed for ada at " in report["result"]["error"]["message"]
+    recorded = json.loads(text.splitlines()[-1])["result"]
+    logs = report["result"]["logs"]
+    assert [log["message"].replace(VAR, "<isoplay:var:SHOWN>") for log in logs] == [m for _, _, m in recorded["logs"]]
+    assert [log["time"] for log in logs] == [t for _, t, _ in recorded["logs"]]
+    # by id from the server: same result
+    by_id = isoplay("replay", rec["id"], str(root), "--server", served["url"], "--token", served["token"], "--json")
+    assert by_id.returncode == 0, by_id.stdout + by_id.stderr
+    assert json.loads(by_id.stdout)["result"]["error"] == report["result"]["error"]
+
+
+def test_a_changed_source_diverges_at_its_line_when_replaying_a_server_recording(served: dict[str, Any]) -> None:
+    root = _publish(served, "shop2")
+    with httpx.Client(base_url=served["url"], timeout=30) as http:
+        http.get("/shop2/seed?id=1")
+        assert http.get("/shop2/fail?id=1").status_code == 500
+    rec = _listed(served, "shop2")[0]
+    src = root / "src/index.ts"
+    src.write_text(SOURCE.replace('env.KV.get("user:" + id)', 'env.KV.get("member:" + id)'), encoding="utf-8")
+    # the local build no longer matches: with the server at hand, the recorded bundle replays ...
+    same = isoplay("replay", rec["id"], str(root), "--server", served["url"], "--token", served["token"])
+    assert same.returncode == 0, same.stderr
+    assert "differs from the recorded bundle" in same.stderr
+    # ... and from a file, the local code replays and diverges where it changed
+    path = root / "r.isorec"
+    isoplay("recordings", "shop2", "--server", served["url"], "--token", served["token"], "--get", rec["id"],
+            "-o", str(path))
+    diverged = isoplay("replay", str(path), str(root))
+    assert diverged.returncode == 1
+    assert "replay diverged at src/index.ts:6:31" in diverged.stderr
+    assert '"key":"user:1"' in diverged.stderr and '"key":"member:1"' in diverged.stderr
+
+
+def test_sampling_and_the_ring_bound_on_the_server(served: dict[str, Any]) -> None:
+    _publish(served, "ring", recordings="sample = 1.0\nmax_count = 3")
+    with httpx.Client(base_url=served["url"], timeout=30) as http:
+        for n in range(6):
+            assert http.get(f"/ring/ok?id={n}").status_code == 200
+    listed = _listed(served, "ring")
+    assert len(listed) == 3
+    assert [r["what"].rsplit("=", 1)[1] for r in listed] == ["5", "4", "3"]  # the newest three
+
+
+def test_recordings_are_scoped_by_token(served: dict[str, Any]) -> None:
+    _publish(served, "mine")
+    made = isoplay("tokens", "create", "other", "--data", str(served["data"]), "--app", "someone-else")
+    assert made.returncode == 0, made.stderr
+    with httpx.Client(base_url=served["url"], timeout=30) as http:
+        assert http.get("/api/apps/mine/recordings").status_code == 401
+        refused = http.get("/api/apps/mine/recordings", headers={"authorization": f"Bearer {made.stdout.strip()}"})
+        assert refused.status_code == 403 and "may not act on app 'mine'" in refused.text
+        missing = http.get("/api/apps/mine/recordings/nope", headers={"authorization": f"Bearer {served['token']}"})
+        assert missing.status_code == 404
