@@ -315,6 +315,8 @@ class V8Isolate:
         self.body_last_at = 0.0
         self.body_last_bytes = 0
         self.body_allowance = 0.0
+        self.body_bytes = 0
+        """Request-body bytes copied into this isolate so far."""
         """When the last body copy ended and how many bytes it gave (runtime/webapi/chunks.py)."""
         self._native_lock = threading.Lock()
         self._isolate: int | None = None

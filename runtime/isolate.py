@@ -26,6 +26,7 @@ from runtime.errors import ScriptError
 from runtime.invocation import ErrorInfo, HttpRequest, InvocationResult, LogEntry, Outcome, Trigger
 from runtime.sourcemap import SourceMap, map_stack
 from runtime.stock import load_prelude
+from runtime.webapi.chunks import BODY_GAP_CREDIT_S_PER_BYTE
 from runtime.webapi.request_body import INLINE_BODY_BYTES, MAX_WAIT_CREDIT_S, BodyFailed
 from runtime.webapi.streaming import ResponseStream
 
@@ -196,6 +197,8 @@ class ScriptIsolate:
         self._heap_at = -HEAP_SAMPLE_INTERVAL
         self._smap = smap
         self._copy_seen = 0.0
+        self._bytes_seen = 0
+        self._cross_wall = 0.0
         """V8Isolate.body_seconds when last credited to an invocation's deadline."""
         self._loop = loop or asyncio.get_running_loop()
         if host.kv_bindings is None:
@@ -407,9 +410,14 @@ class ScriptIsolate:
             body.abandon()
 
     def _take_credit(self) -> float:
-        """Seconds of request-body copying since the last call (not the script's time)."""
+        """Seconds of request-body copying since the last call (not the script's time): what the copies
+        measured, or, for a crossing that copied body bytes, that crossing's wall time up to the per-byte
+        allowance (a body arriving in many pieces costs one crossing each)."""
         seen = self.v8.body_seconds
         extra, self._copy_seen = seen - self._copy_seen, seen
+        copied, self._bytes_seen = self.v8.body_bytes - self._bytes_seen, self.v8.body_bytes
+        if copied:
+            extra = max(extra, min(self._cross_wall, copied * BODY_GAP_CREDIT_S_PER_BYTE))
         return extra
 
     @staticmethod
@@ -504,11 +512,13 @@ class ScriptIsolate:
             return self._forged(trigger, started, logs, exc, waited)
 
     def _cross(self, code: str, deadline: float) -> dict[str, Any]:
-        remaining = deadline - time.monotonic()
+        began = time.monotonic()
+        remaining = deadline - began
         if remaining <= 0:
             raise _WaitTimedOut
         try:
             result: dict[str, Any] = self.v8.eval_json(code, timeout=remaining)
+            self._cross_wall = time.monotonic() - began
         except EvalFailed as exc:
             if isinstance(exc, (EvalTimedOut, EvalOutOfMemory)):
                 self.poisoned = True

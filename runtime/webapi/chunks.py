@@ -132,5 +132,6 @@ def _serve_body(buf: memoryview, bodies: dict[str, Any] | None, clock: Any, name
         got_bytes = got if got < BODY_WAIT else 0
         clock.body_allowance += got_bytes * BODY_GAP_CREDIT_S_PER_BYTE
         clock.body_seconds += credit
+        clock.body_bytes += got_bytes
         clock.body_last_at = done
         clock.body_last_bytes = got_bytes
