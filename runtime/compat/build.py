@@ -4,8 +4,8 @@
   (which reads what the prelude's ``workers.ts`` publishes).
 - Module rules (wrangler's defaults after the project's own ``rules``): Text
   (``.txt``, ``.html``, ``.sql``) imports as a string, Data (``.bin``) as bytes
-  (a ``Uint8Array``; workerd gives an ``ArrayBuffer``); CompiledWasm is refused
-  with a message (isoplay cannot compile WebAssembly for user code yet).
+  (a ``Uint8Array``; workerd gives an ``ArrayBuffer``); CompiledWasm (``.wasm``) gives a
+  compiled ``WebAssembly.Module`` that ships with the bundle (``runtime.compat.wasm``).
 - ``nodejs_compat`` (or ``nodejs_compat_v2``): every ``node:*`` module (and its
   bare name) resolves to a polyfill, as wrangler wires unenv into esbuild:
   unenv 2's modules, except where workerd implements a module natively and
@@ -130,7 +130,7 @@ def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()]
 
 
 def wasm_extensions(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
-    """Extensions a CompiledWasm rule claims (isoplay refuses them with a message)."""
+    """Extensions a CompiledWasm rule claims (imported as compiled modules, see runtime.compat.wasm)."""
     from runtime.compat.wrangler import DEFAULT_RULES
 
     out = []
@@ -192,14 +192,9 @@ def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_
                        f'["nodejs_compat"] to {config} (or install a package of that name with `isoplay npm install`)')
         elif bare and not bare.group(1).startswith((".", "/")):
             message = f"{message}: is the package installed? Run `isoplay npm install` in the project folder"
-        elif "No loader is configured for" in message:
-            ext = next((e for e in wasm_exts if f'"{e}"' in message), None)
-            if ext:
-                message = (f"{message}: WebAssembly modules ({ext}) are not supported by isoplay yet "
-                           "(it does not compile WebAssembly for user code)")
-            else:
-                message = (f'{message}: add a module rule to {config}, e.g. [[rules]] type = "Text" '
-                           'globs = ["**/*.ext"] (Text, Data or ESModule)')
+        elif "No loader is configured for" in message and not any(f'"{e}"' in message for e in wasm_exts):
+            message = (f'{message}: add a module rule to {config}, e.g. [[rules]] type = "Text" '
+                       'globs = ["**/*.ext"] (Text, Data, CompiledWasm or ESModule)')
         out.append(Diagnostic(message, diag.location, diag.severity))
     return out
 
@@ -228,9 +223,11 @@ def wrap_esm(code: str, sourcemap_json: str) -> tuple[str, str]:
     """
     import json
 
-    match = re.search(r"\nexport\s*\{([^}]*)\};?\s*$", "\n" + code)
+    # esbuild ends the module with its export statement: on a line of its own, or after the
+    # last statement on the same line when minified.
+    match = re.search(r"(?:\n|;|\})\s*export\s*\{([^}]*)\};?\s*$", "\n" + code)
     if match:
-        body = ("\n" + code)[: match.start()].lstrip("\n")
+        body = ("\n" + code)[: match.start() + (0 if match.group(0).startswith("\n") else 1)].lstrip("\n")
         pairs = []
         for part in match.group(1).split(","):
             part = part.strip()
