@@ -1,7 +1,8 @@
 """What a Workers project adds to isoplay's esbuild command line.
 
 - ``cloudflare:workers`` resolves to ``resources/compat/cloudflare-workers.js``
-  (which reads what the prelude's ``workers.ts`` publishes).
+  (which reads what the prelude's ``workers.ts`` publishes); ``cloudflare:sockets`` to a
+  module whose ``connect()`` says TCP sockets are not supported yet and what to use.
 - Module rules (wrangler's defaults after the project's own ``rules``): Text
   (``.txt``, ``.html``, ``.sql``) imports as a string, Data (``.bin``) as bytes
   (a ``Uint8Array``; workerd gives an ``ArrayBuffer``); CompiledWasm (``.wasm``) gives a
@@ -148,7 +149,8 @@ def esbuild_compat_args(flags: tuple[str, ...], rules: tuple, toolchain_root: Pa
                         lowered: bool = False) -> list[str]:
     """Aliases, loaders and injects a Workers project needs (see the module docstring)."""
     shims = compat_dir(toolchain_root)
-    args = [f"--alias:cloudflare:workers={shims / 'cloudflare-workers.js'}", *loader_args(rules)]
+    args = [f"--alias:cloudflare:workers={shims / 'cloudflare-workers.js'}",
+            f"--alias:cloudflare:sockets={shims / 'cloudflare-sockets.js'}", *loader_args(rules)]
     if node_compat_enabled(flags) and toolchain_root is not None:
         table = dict(node_modules_table(toolchain_root))
         if lowered:
