@@ -228,7 +228,8 @@ def main(args: list[str]) -> int:
                         assert cli is not None
                         port = free_port()
                         server = Server([node, str(cli), "dev", "--port", str(port), "--ip", "127.0.0.1",
-                                         "--inspector-port", str(free_port()), "--show-interactive-dev-session=false"],
+                                         "--inspector-port", str(free_port()), "--show-interactive-dev-session=false",
+                                         "--test-scheduled"],
                                         root, wr_env, f"http://127.0.0.1:{port}")
                     try:
                         row[tool] = measure(server, target, steps, n)

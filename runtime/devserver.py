@@ -206,7 +206,9 @@ class DevServer:
         return True
 
     def _wrangler_scheduled(self, request: FrontRequest, exchange: Exchange) -> None:
-        """``/__scheduled?cron=`` and ``/cdn-cgi/handler/scheduled?cron=&time=``, answered as wrangler dev does."""
+        """``/__scheduled?cron=`` and ``/cdn-cgi/handler/scheduled?cron=&time=``, answered as wrangler dev does:
+        "Ran scheduled event" (wrangler's middleware, there only with ``--test-scheduled``) and "ok" (workerd's
+        own test handler)."""
         from urllib.parse import parse_qs
 
         from runtime.cron import validate_cron
@@ -225,10 +227,11 @@ class DevServer:
             exchange.respond_text(400, f"{exc}\n")
             return
         dev = self.dev
+        answer = "ok" if request.target.startswith("/cdn-cgi/") else "Ran scheduled event"
 
         def done(outcome: InvocationResult | BaseException) -> None:
             if isinstance(outcome, InvocationResult) and outcome.ok:
-                exchange.respond_text(200, "Ran scheduled event")
+                exchange.respond_text(200, answer)
             else:
                 respond_outcome(exchange, outcome, dev=dev)
 

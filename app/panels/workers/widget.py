@@ -60,7 +60,7 @@ class WorkersBar(QToolBar):
 
     def show_offer(self, reason: str | None) -> None:
         """Offer to install dependencies (``reason`` says why), or withdraw the offer (None)."""
-        self.deps_label.setText(f" {reason} " if reason else "")
+        self.deps_label.setText(f" npm dependencies: {reason} " if reason else "")
         for action in self._deps_actions:
             action.setVisible(reason is not None)
         for action in self._busy_actions:
