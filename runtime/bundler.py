@@ -208,7 +208,7 @@ class BuildPlan:
         except BundleError as exc:
             config = getattr(self.manifest, "source", "isoplay.toml")
             diags = explain(exc.diagnostics, tuple(getattr(self.manifest, "compatibility_flags", ())), config,
-                            self._wasm_exts())
+                            self._wasm_exts(), tuple(getattr(self.manifest, "rules", ())))
             raise BundleError(exc.message, diagnostics=diags) from None
         code, smap, modules = built.code, built.sourcemap, {}
         if self.wasm_dir is not None:

@@ -110,12 +110,27 @@ def node_modules_table(toolchain_root: Path) -> dict[str, Path]:
     return table
 
 
-def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
-    """``--loader:.ext=...`` flags for the module rules (the project's first, then wrangler's defaults)."""
+def effective_rules(rules: tuple = ()) -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
+    """The project's rules, then wrangler's defaults, as wrangler applies them: a project rule without
+    ``fallthrough = true`` hides the later rules of its type (wrangler then refuses files only those
+    matched). Returns the rules in force and the hidden default (type, glob) pairs."""
     from runtime.compat.wrangler import DEFAULT_RULES
 
+    closed: set[str] = set()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for rtype, globs, *rest in rules:
+        out.append((rtype, tuple(globs)))
+        if not (rest and rest[0]):
+            closed.add(rtype)
+    hidden = [(t, g) for t, globs in DEFAULT_RULES if t in closed for g in globs]
+    out += [(t, g) for t, g in DEFAULT_RULES if t not in closed]
+    return out, hidden
+
+
+def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
+    """``--loader:.ext=...`` flags for the module rules (the project's first, then wrangler's defaults)."""
     seen: dict[str, str] = {}
-    for rtype, globs, *_rest in (*rules, *((t, g) for t, g in DEFAULT_RULES)):
+    for rtype, globs in effective_rules(rules)[0]:
         for glob in globs:
             match = _GLOB_EXT.match(glob)
             if not match:
@@ -132,10 +147,8 @@ def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()]
 
 def wasm_extensions(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
     """Extensions a CompiledWasm rule claims (imported as compiled modules, see runtime.compat.wasm)."""
-    from runtime.compat.wrangler import DEFAULT_RULES
-
     out = []
-    for rtype, globs, *_rest in (*rules, *((t, g) for t, g in DEFAULT_RULES)):
+    for rtype, globs in effective_rules(rules)[0]:
         if rtype != "CompiledWasm":
             continue
         for glob in globs:
@@ -179,7 +192,16 @@ _NODE_BUILTIN_RE = re.compile(r'^Could not resolve "(node:[^"]+)"')
 _BARE_BUILTIN_HINT = re.compile(r'^Could not resolve "([^"]+)"')
 
 
-def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_exts: list[str]) -> list[Diagnostic]:
+def _hidden_rule(message: str, rules: tuple) -> tuple[str, str] | None:
+    for rtype, glob in effective_rules(rules)[1]:
+        match = _GLOB_EXT.match(glob)
+        if match and f'"{match.group(1)}"' in message:
+            return rtype, glob
+    return None
+
+
+def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_exts: list[str],
+            rules: tuple = ()) -> list[Diagnostic]:
     """esbuild errors with isoplay's advice for Workers features (the nodejs_compat flag, wasm, ...)."""
     out = []
     for diag in errors:
@@ -194,6 +216,11 @@ def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_
                        f'["nodejs_compat"] to {config} (or install a package of that name with `isoplay npm install`)')
         elif bare and not bare.group(1).startswith((".", "/")):
             message = f"{message}: is the package installed? Run `isoplay npm install` in the project folder"
+        elif "No loader is configured for" in message and (hidden := _hidden_rule(message, rules)):
+            rtype, glob = hidden
+            message = (f"{message}: the file matches wrangler's default {rtype} rule ({glob}), which is ignored because "
+                       f"a {rtype} rule in {config} comes first without fallthrough = true (wrangler refuses it the "
+                       "same way); add fallthrough = true to that rule, or add the glob to it")
         elif "No loader is configured for" in message and not any(f'"{e}"' in message for e in wasm_exts):
             message = (f'{message}: add a module rule to {config}, e.g. [[rules]] type = "Text" '
                        'globs = ["**/*.ext"] (Text, Data, CompiledWasm or ESModule)')

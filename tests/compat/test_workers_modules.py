@@ -205,3 +205,16 @@ def test_what_workers_lack_is_explained(tmp_path: Path, tools, code: str, expect
     root = project(tmp_path, NODE, {"src/index.ts": "// @ts-nocheck\n" + code})
     result = get(root)
     assert not result.ok and expected in result.error.message, result.error
+
+
+def test_a_rule_without_fallthrough_hides_the_default_rule_of_its_type_as_in_wrangler(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    config = BASE + '[[rules]]\ntype = "Data"\nglobs = ["**/*.ico"]\n'
+    root = project(tmp_path, config, {"src/index.ts": 'import b from "./blob.bin";\n'
+                                                      'export default { fetch() { return new Response(b); } };'})
+    (root / "src" / "blob.bin").write_bytes(b"\x01\x02")
+    with pytest.raises(BundleError) as info:
+        get(root)
+    assert "matches wrangler's default Data rule (**/*.bin), which is ignored because a Data rule in wrangler.toml " \
+           "comes first without fallthrough = true" in str(info.value)
+    (root / "wrangler.toml").write_text(config + "fallthrough = true\n", encoding="utf-8")
+    assert get(root).body == b"\x01\x02"

@@ -91,7 +91,7 @@ export function timingSafeEqual(a, b) {
   const x = toBytes(a, undefined, "buf1");
   const y = toBytes(b, undefined, "buf2");
   if (x.byteLength !== y.byteLength) {
-    throw Object.assign(new RangeError("Input buffers must have the same byte length"), { code: "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH" });
+    throw Object.assign(new RangeError("Input buffers must have the same byte length."), { code: "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH" });
   }
   let diff = 0;
   for (let i = 0; i < x.byteLength; i++) diff |= x[i] ^ y[i];
