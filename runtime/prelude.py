@@ -68,6 +68,47 @@ def script() -> str:
     return build() + f"\n//# sourceURL={PRELUDE_URL}\n"
 
 
+@functools.cache
+def script_bytes() -> bytes:
+    """``script()`` as UTF-8 (what V8's compile API takes)."""
+    return script().encode("utf-8")
+
+
+def code_cache_path() -> Path:
+    """Where the prelude's V8 code cache is kept: one file per prelude build, mini-racer
+    (V8) version and V8 flag set, since V8 refuses a cache made under any other."""
+    from importlib.metadata import version
+
+    from runtime.engine import V8_FLAGS
+
+    key = hashlib.sha256(f"{source_hash()}|{version('mini-racer')}|{' '.join(V8_FLAGS)}".encode()).hexdigest()[:16]
+    return _cache_path(source_hash()).with_name(f"prelude-{key}.v8cache")
+
+
+def read_code_cache() -> bytes | None:
+    """The stored code cache, if present and intact (its SHA-256 leads the file)."""
+    try:
+        raw = code_cache_path().read_bytes()
+    except OSError:
+        return None
+    data = raw[32:]
+    if len(raw) <= 32 or hashlib.sha256(data).digest() != raw[:32]:
+        return None
+    return data
+
+
+def write_code_cache(data: bytes) -> None:
+    """Store the code cache atomically (a failure only means the next process makes it again)."""
+    out = code_cache_path()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(hashlib.sha256(data).digest() + data)
+        tmp.replace(out)
+    except OSError:
+        pass
+
+
 @functools.lru_cache(maxsize=4)
 def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
     out = _cache_path(digest)
