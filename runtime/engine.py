@@ -38,6 +38,7 @@ import itertools
 import json
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -303,6 +304,10 @@ class V8Isolate:
         self._isolate: int | None = None
         self._thread_state: int | None = None
         self._figures: v8native.HeapFigures | None = None
+        # Every crossing hands its result from the isolate thread to the waiting caller through
+        # this queue: a C SimpleQueue instead of mini-racer's queue.Queue (whose put/get run
+        # ~20 lines of Python with a Condition each time). mini-racer only puts and gets.
+        object.__setattr__(self._ctx, "_non_cancelable_mr_task_results_queue", queue.SimpleQueue())
         self._results = self._ctx._non_cancelable_mr_task_results_queue
         self._wrap = self._ctx._wrap_raw_handle
         self._free = self._ctx._dll.mr_free_value

@@ -68,6 +68,10 @@ COST_WINDOW = 8
 time, so other isolates running in parallel can only make a crossing look costlier)."""
 COST_SAMPLES_NEEDED = 3
 """Crossings measured before the CPU cost is trusted."""
+COST_SAMPLE_EVERY = 8
+"""Once the cost is trusted, one crossing in this many is measured: reading a CPU clock is a
+system call (2-10 us each on the 2-core VM, two per crossing), as much as a hello-world request's
+share of its crossing."""
 LONG_CROSSING_MS = 20.0
 """Crossings that keep their thread this long (wall time, even the shortest of the last
 COST_WINDOW) run on worker threads whatever their CPU cost, so the event loop is never held."""
@@ -375,15 +379,21 @@ class IsolatePool:
     def _run(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
         """One crossing on the event loop's thread."""
         self._batches += 1
+        measure = self._measure_this()
         crossing = time.perf_counter()
-        cpu = time.process_time()
+        cpu = time.process_time() if measure else 0.0
         waits = [(crossing - job.submitted) * 1000 for job in jobs]
         try:
             batch = isolate.run_batch([job.trigger for job in jobs], queue_ms=waits)
         except Exception as exc:  # a protocol failure: an isoplay bug, reported to every caller
             self._batch_failed(isolate, jobs, exc)
             return
-        self._batch_done(isolate, jobs, batch, time.process_time() - cpu, time.perf_counter() - crossing, waits)
+        self._batch_done(isolate, jobs, batch, time.process_time() - cpu if measure else None,
+                         time.perf_counter() - crossing, waits)
+
+    def _measure_this(self) -> bool:
+        """Whether this crossing's CPU time is measured (see COST_SAMPLE_EVERY)."""
+        return len(self._costs) < COST_SAMPLES_NEEDED or self._batches % COST_SAMPLE_EVERY == 0
 
     def _run_threaded(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
         """One crossing on a worker thread; its results come back to the loop."""
@@ -394,15 +404,16 @@ class IsolatePool:
                                                 thread_name_prefix=f"isoplay-{self.bundle.manifest.name}")
         loop = self._loop or asyncio.get_running_loop()
         triggers = [job.trigger for job in jobs]
+        measure = self._measure_this()
 
-        def cross() -> tuple[Any, float, float, list[float]]:
+        def cross() -> tuple[Any, float | None, float, list[float]]:
             crossing = time.perf_counter()
-            cpu = time.process_time()
+            cpu = time.process_time() if measure else 0.0
             waits = [(crossing - job.submitted) * 1000 for job in jobs]
             batch = isolate.run_batch(triggers, queue_ms=waits)
-            return batch, time.process_time() - cpu, time.perf_counter() - crossing, waits
+            return batch, time.process_time() - cpu if measure else None, time.perf_counter() - crossing, waits
 
-        def back(future: asyncio.Future[tuple[Any, float, float, list[float]]]) -> None:
+        def back(future: asyncio.Future[tuple[Any, float | None, float, list[float]]]) -> None:
             exc = future.exception()
             if exc is not None:
                 self._batch_failed(isolate, jobs, exc)
@@ -418,15 +429,16 @@ class IsolatePool:
         for job in jobs:
             job.on_done(exc)
 
-    def _batch_done(self, isolate: ScriptIsolate, jobs: list[Job], batch: Any, cpu: float, wall: float,
+    def _batch_done(self, isolate: ScriptIsolate, jobs: list[Job], batch: Any, cpu: float | None, wall: float,
                     waits: list[float]) -> None:
         """Measure the crossing, queue again what it did not start, hand out results, free the isolate.
 
         ``cpu`` is the process CPU time the crossing took (V8's thread computes while the caller
         waits): unlike wall time it does not grow when the machine is busy with other work.
-        ``wall`` is how long the crossing held its thread (the event loop's, when inline)."""
+        ``wall`` is how long the crossing held its thread (the event loop's, when inline).
+        ``cpu`` is None for crossings not sampled (COST_SAMPLE_EVERY)."""
         started = batch.started
-        if isolate.invocations > started:  # an isolate's first crossing also compiles the script
+        if cpu is not None and isolate.invocations > started:  # an isolate's first crossing also compiles the script
             self._costs.append((cpu * 1000 / max(1, started), wall * 1000))
             if len(self._costs) >= COST_SAMPLES_NEEDED:
                 self.job_cost_ms = min(c for c, _ in self._costs)
