@@ -1,13 +1,16 @@
 """Ready isolates: V8 isolates with the prelude loaded and its request path compiled, made ahead of need.
 
-mini-racer offers neither V8 snapshots nor a code cache, so every isolate pays
-for itself from scratch: creating it (~1.5 ms), parsing and running the 66 kB
-prelude (~2.6 ms) and, on its first request, compiling the prelude functions
-that V8 only pre-parsed (~1.2 ms). None of that depends on the script. A stock
-does it before anyone waits: each stocked isolate has the prelude loaded and
-has answered one synthetic request from a built-in handler, so a pool taking
-it only loads its bundle (~0.3 ms) before the first real request, which runs
-on already compiled code.
+Every isolate pays for itself: creating it (~1.5 ms), loading the ~240 kB
+prelude and, on its first request, compiling the prelude functions that V8 only
+pre-parsed. Loading compiles from V8's code cache (``prelude_code_cache``: made
+once per machine, with the request path compiled in it), which cut the load to
+about a third and the first request's compile to almost nothing; without the
+cache (``ISOPLAY_PRELUDE_CODE_CACHE=0``, or a refused cache) it is parsed from
+source. None of that depends on the script. A stock does it before anyone
+waits: each stocked isolate has the prelude loaded and has answered one
+synthetic request from a built-in handler, so a pool taking it only loads its
+bundle (~0.3 ms) before the first real request, which runs on already compiled
+code.
 
 A stocked isolate has never run user code, is handed out once, and the script
 that takes it replaces the built-in handler (``__isoplay.load``), so isolates of
