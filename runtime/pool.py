@@ -68,10 +68,11 @@ COST_WINDOW = 8
 time, so other isolates running in parallel can only make a crossing look costlier)."""
 COST_SAMPLES_NEEDED = 3
 """Crossings measured before the CPU cost is trusted."""
-COST_SAMPLE_EVERY = 8
-"""Once the cost is trusted, one crossing in this many is measured: reading a CPU clock is a
-system call (2-10 us each on the 2-core VM, two per crossing), as much as a hello-world request's
-share of its crossing."""
+COST_SAMPLE_INTERVAL_S = 0.005
+"""Once the cost is trusted, a crossing is measured only if this long passed since the last
+measured one (at most 200 per second): reading the process CPU clock is a system call that
+walks every thread of the process (2-10 us and more on the 2-core VM, two per crossing), as
+much as a hello-world request's share of its crossing; ``perf_counter`` is not."""
 LONG_CROSSING_MS = 20.0
 """Crossings that keep their thread this long (wall time, even the shortest of the last
 COST_WINDOW) run on worker threads whatever their CPU cost, so the event loop is never held."""
@@ -194,6 +195,7 @@ class IsolatePool:
         self.crossing_ms = 0.0
         """How long a crossing holds its thread (wall time, the lowest of the last ``COST_WINDOW``)."""
         self._costs: deque[tuple[float, float]] = deque(maxlen=COST_WINDOW)
+        self._measured_at = 0.0
         self._executor: ThreadPoolExecutor | None = None
         self._offloaded = 0
         self._max_queue_ms = 0.0
@@ -379,8 +381,8 @@ class IsolatePool:
     def _run(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
         """One crossing on the event loop's thread."""
         self._batches += 1
-        measure = self._measure_this()
         crossing = time.perf_counter()
+        measure = self._measure_this(crossing)
         cpu = time.process_time() if measure else 0.0
         waits = [(crossing - job.submitted) * 1000 for job in jobs]
         try:
@@ -391,9 +393,12 @@ class IsolatePool:
         self._batch_done(isolate, jobs, batch, time.process_time() - cpu if measure else None,
                          time.perf_counter() - crossing, waits)
 
-    def _measure_this(self) -> bool:
-        """Whether this crossing's CPU time is measured (see COST_SAMPLE_EVERY)."""
-        return len(self._costs) < COST_SAMPLES_NEEDED or self._batches % COST_SAMPLE_EVERY == 0
+    def _measure_this(self, now: float) -> bool:
+        """Whether this crossing's CPU time is measured (see COST_SAMPLE_INTERVAL_S)."""
+        if len(self._costs) < COST_SAMPLES_NEEDED or now - self._measured_at >= COST_SAMPLE_INTERVAL_S:
+            self._measured_at = now
+            return True
+        return False
 
     def _run_threaded(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
         """One crossing on a worker thread; its results come back to the loop."""
@@ -404,7 +409,7 @@ class IsolatePool:
                                                 thread_name_prefix=f"isoplay-{self.bundle.manifest.name}")
         loop = self._loop or asyncio.get_running_loop()
         triggers = [job.trigger for job in jobs]
-        measure = self._measure_this()
+        measure = self._measure_this(time.perf_counter())
 
         def cross() -> tuple[Any, float | None, float, list[float]]:
             crossing = time.perf_counter()
@@ -436,7 +441,7 @@ class IsolatePool:
         ``cpu`` is the process CPU time the crossing took (V8's thread computes while the caller
         waits): unlike wall time it does not grow when the machine is busy with other work.
         ``wall`` is how long the crossing held its thread (the event loop's, when inline).
-        ``cpu`` is None for crossings not sampled (COST_SAMPLE_EVERY)."""
+        ``cpu`` is None for crossings not sampled (COST_SAMPLE_INTERVAL_S)."""
         started = batch.started
         if cpu is not None and isolate.invocations > started:  # an isolate's first crossing also compiles the script
             self._costs.append((cpu * 1000 / max(1, started), wall * 1000))

@@ -242,7 +242,7 @@ class AppRuntimes:
 
         def done(outcome: InvocationResult | BaseException) -> None:
             if isinstance(outcome, InvocationResult):
-                logs.publish(LogEvent.of(app, record.version, trigger, outcome, node))
+                logs.publish_lazy(app, lambda: LogEvent.of(app, record.version, trigger, outcome, node))
                 if outcome.recording is not None and recorder is not None:
                     recorder.keep(app, record.version, pool.bundle, outcome)
             on_done(record, outcome)

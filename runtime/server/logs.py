@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +157,14 @@ class LogHub:
             subs.remove(sub)
         if not subs:
             self._subs.pop(sub.app, None)
+
+    def publish_lazy(self, app: str, make: Callable[[], LogEvent]) -> None:
+        """``publish(make())``, making the event only if someone subscribes to ``app`` (the
+        request path: most requests have no log reader)."""
+        if app in self._subs:
+            self.publish(make())
+        else:
+            self._published += 1
 
     def publish(self, event: LogEvent) -> None:
         """Hand an event to every subscriber of its app."""
