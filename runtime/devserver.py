@@ -219,7 +219,9 @@ class DevServer:
         try:
             if cron:
                 validate_cron(cron, source="cron")
-            raw_time = (query.get("time") or [""])[0]
+            # wrangler's /__scheduled middleware passes only the cron (the time is now); workerd's
+            # /cdn-cgi/handler/scheduled takes ?time= too
+            raw_time = (query.get("time") or [""])[0] if request.target.startswith("/cdn-cgi/") else ""
             at = float(raw_time) if raw_time else time.time()
             if at > 1e11:  # milliseconds, as scheduledTime is
                 at /= 1000
