@@ -17,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from runtime import toolchain
+from runtime import prelude_patches, toolchain
 from runtime.errors import BundleError, Diagnostic
 
 PRELUDE_DIR = Path(__file__).resolve().parent.parent / "resources" / "prelude"
@@ -41,6 +41,7 @@ def source_hash() -> str:
     and hashing them for every new isolate cost 0.5 ms of disk reads on the loop thread)."""
     digest = hashlib.sha256(toolchain.lock_hash().encode())
     digest.update((_WRAP_HEAD + _WRAP_TAIL).encode())
+    digest.update(prelude_patches.fingerprint().encode())
     for path in sorted((PRELUDE_DIR / "src").rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(PRELUDE_DIR).as_posix().encode())
@@ -141,6 +142,9 @@ def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
     env = dict(os.environ)
     if tools.root is not None:
         env["NODE_PATH"] = str(tools.root / "node_modules")
+        # pinned packages that trail their spec are bundled patched (runtime/prelude_patches.py)
+        for specifier, path in prelude_patches.apply(tools.root / "node_modules", out.parent / "patched").items():
+            cmd.append(f"--alias:{specifier}={path}")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PRELUDE_DIR, timeout=120)
     if proc.returncode != 0:
         from runtime.bundler import parse_esbuild_log
