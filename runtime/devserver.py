@@ -29,6 +29,7 @@ from runtime.invocation import (
     HttpRequest,
     InvocationResult,
     RunTrigger,
+    SocketTrigger,
     Trigger,
 )
 from runtime.service import BuildReport, ProjectRuntime
@@ -353,7 +354,12 @@ def terminal_logger(stream: Any = None) -> tuple[Callable[[Trigger, InvocationRe
     def on_logs(trigger: Trigger, result: InvocationResult) -> None:
         for entry in result.logs:
             buffer.add(paint(LEVEL_COLORS.get(entry.level, "37"), f"  [{entry.level}] {entry.message}") + "\n")
-        what = f"{trigger.method} {trigger.route}" if isinstance(trigger, HttpRequest) else f"{trigger.kind} {trigger.route}"
+        if isinstance(trigger, HttpRequest):
+            what = f"{trigger.method} {trigger.route}"
+        elif isinstance(trigger, SocketTrigger):
+            what = f"websocket {trigger.type} {trigger.route}"
+        else:
+            what = f"{trigger.kind} {trigger.route}"
         status = result.status if result.status is not None else result.outcome
         buffer.add(paint("31" if not result.ok else "32", f"{what} -> {status} in {result.duration_ms:.1f} ms") + "\n")
         if result.error is not None:

@@ -579,8 +579,8 @@ class ScriptIsolate:
             if body.on_head is not None:
                 early = self._finish(pending.trigger, pending.started, "ok", list(logs), status=int(head["status"]),
                                      status_text=head.get("statusText", ""), queue_ms=pending.queue_ms,
-                                     headers=tuple(map(tuple, head["headers"])), body_stream=body.stream)
-                logs.clear()
+                                     headers=tuple(map(tuple, head["headers"])), body_stream=body.stream,
+                                     head_only=True)
                 body.on_head(early)
         stream = body.stream
         if stream is None:

@@ -86,10 +86,12 @@ HOLD_ATTACH_S = 10.0
 class HeldIsolate:
     """One WebSocket's claim on the isolate that created it (see the module docstring)."""
 
-    def __init__(self, pool: IsolatePool, isolate: ScriptIsolate, socket: int) -> None:
+    def __init__(self, pool: IsolatePool, isolate: ScriptIsolate, socket: int, path: str = "") -> None:
         self.pool = pool
         self.isolate = isolate
         self.socket = socket
+        self.path = path
+        """The path of the request that opened the socket (its events' log route)."""
         self.attached = False
         self.released = False
 
@@ -260,11 +262,18 @@ class IsolatePool:
         return len(self._idle) + len(self._busy) + len(self._held) + self._creating
 
     # ---- submitting --------------------------------------------------------------
-    async def invoke(self, trigger: Trigger) -> InvocationResult:
-        """Run ``trigger`` on a warm isolate, queueing or refusing as the limits say."""
+    async def invoke(self, trigger: Trigger,
+                     on_complete: Callable[[InvocationResult], None] | None = None) -> InvocationResult:
+        """Run ``trigger`` on a warm isolate, queueing or refusing as the limits say.
+
+        For a streamed response (``HttpRequest.stream_response``) this returns the ``head_only``
+        result as soon as the head is known; ``on_complete`` gets the invocation's complete result
+        (every other result is complete, and ``on_complete`` gets it too, before this returns)."""
         future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
 
         def on_done(outcome: InvocationResult | BaseException) -> None:
+            if on_complete is not None and isinstance(outcome, InvocationResult) and not outcome.head_only:
+                on_complete(outcome)
             if future.done():
                 return
             if isinstance(outcome, BaseException):
@@ -465,7 +474,7 @@ class IsolatePool:
 
     async def _finish(self, isolate: ScriptIsolate, job: Job, pending: Pending) -> None:
         # A streamed response reaches a caller that asked for it (HttpRequest.stream_response) twice:
-        # when its head is known (result.body_stream), and at the end with the later logs.
+        # when its head is known (a head_only result with body_stream), and complete at the end.
         on_head = job.on_done if getattr(job.trigger, "stream_response", False) else None
         try:
             result = await isolate.finish(pending, on_head=on_head)
@@ -486,9 +495,9 @@ class IsolatePool:
         if not finished:
             return
         if isolate is not None:
-            for _job, result in finished:
+            for job, result in finished:
                 if result.socket is not None and result.outcome == "ok" and not isolate.poisoned and not isolate.closed:
-                    result.lease = self._hold(isolate, int(result.socket))
+                    result.lease = self._hold(isolate, int(result.socket), str(job.trigger.route))
         self._invocations += len(finished)
         manifest = self.bundle.manifest
         self.metrics.record_many(manifest.name, manifest.version, [(job.trigger, result) for job, result in finished])
@@ -535,14 +544,14 @@ class IsolatePool:
             log.exception("could not create a spare isolate for %s", self.bundle.manifest.name)
 
     # ---- WebSocket holds ---------------------------------------------------------------
-    def _hold(self, isolate: ScriptIsolate, socket: int) -> HeldIsolate:
+    def _hold(self, isolate: ScriptIsolate, socket: int, path: str = "") -> HeldIsolate:
         """Keep ``isolate`` out of rotation for a WebSocket (called before it is released)."""
         self._busy.discard(isolate)
         if isolate in self._idle:
             self._idle.remove(isolate)
         self._held[isolate] = self._held.get(isolate, 0) + 1
         self._held_locks.setdefault(isolate, asyncio.Lock())
-        held = HeldIsolate(self, isolate, socket)
+        held = HeldIsolate(self, isolate, socket, path)
 
         def unattached() -> None:
             if not held.attached:

@@ -203,10 +203,10 @@ class ProjectRuntime:
         pool = self.pool
         if pool is None:
             raise self.last_error or UserError("the project has not been built yet")
-        result = await pool.invoke(trigger)
-        if self.on_logs is not None:
-            self.on_logs(trigger, result)
-        return result
+        on_logs = self.on_logs
+        if on_logs is None:
+            return await pool.invoke(trigger)
+        return await pool.invoke(trigger, lambda complete: on_logs(trigger, complete))
 
     def submit(self, trigger: Trigger, on_done: OnDone) -> Job:
         """Queue a trigger on the current version; ``on_done`` gets the result (the HTTP front's path).
@@ -222,7 +222,7 @@ class ProjectRuntime:
         on_logs = self.on_logs
 
         def logged(outcome: InvocationResult | BaseException) -> None:
-            if isinstance(outcome, InvocationResult):
+            if isinstance(outcome, InvocationResult) and not outcome.head_only:  # a streamed head: not yet
                 on_logs(trigger, outcome)
             on_done(outcome)
 

@@ -205,15 +205,19 @@ class AppRuntimes:
             record = self.resolve(app, range_text)
             pool = await self.pool(record)
             check_body(pool, body_size)
+            version, logs, node, recorder, bundle = record.version, self.logs, self.config.node, self.recorder, pool.bundle
+
+            def complete(result: InvocationResult) -> None:  # once, with the whole invocation (a stream at its end)
+                logs.publish(LogEvent.of(app, version, trigger, result, node))
+                if result.recording is not None and recorder is not None:
+                    recorder.keep(app, version, bundle, result)
+
             try:
-                result = await pool.invoke(trigger)
+                result = await pool.invoke(trigger, complete)
             except RuntimeDisposed:
                 if attempt == 2 or self._stopped:
                     raise
                 continue  # the pool was retired by a rollback or delete meanwhile: resolve again
-            self.logs.publish(LogEvent.of(app, record.version, trigger, result, self.config.node))
-            if result.recording is not None and self.recorder is not None:
-                self.recorder.keep(app, record.version, pool.bundle, result)
             return record, result
         raise AssertionError("unreachable")
 
@@ -241,7 +245,7 @@ class AppRuntimes:
         recorder = self.recorder
 
         def done(outcome: InvocationResult | BaseException) -> None:
-            if isinstance(outcome, InvocationResult):
+            if isinstance(outcome, InvocationResult) and not outcome.head_only:  # a streamed head: not yet
                 logs.publish_lazy(app, lambda: LogEvent.of(app, record.version, trigger, outcome, node))
                 if outcome.recording is not None and recorder is not None:
                     recorder.keep(app, record.version, pool.bundle, outcome)
@@ -267,6 +271,10 @@ class AppRuntimes:
                 bundle = await asyncio.to_thread(self.storage.load_bundle, record)
                 pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics, stock=self.stock)
                 pool.record = self.recorder is not None and bundle.manifest.recordings.active
+                app, version, logs, node = record.app, record.version, self.logs, self.config.node
+                # a WebSocket event (message, close, error) is an invocation of its own, logged like a request
+                pool.on_socket_result = lambda trigger, result: logs.publish_lazy(
+                    app, lambda: LogEvent.of(app, version, trigger, result, node))
                 await pool.start()
                 self._pools[key] = pool
                 await self._evict_pinned()

@@ -201,6 +201,7 @@ class ServerSocket:
         self.hub = hub
         self.held = held
         self.key = hub.key(held.isolate.id, held.socket)
+        self.path: str = getattr(held, "path", "")
         self.transport: asyncio.Transport | None = None
         self.framer = _Framer(Connection(ConnectionType.SERVER), self._write)
         self.queue: asyncio.Queue[SocketTrigger | None] = asyncio.Queue()
@@ -216,15 +217,15 @@ class ServerSocket:
         """Bytes from the client."""
         for kind, data_, code, reason in self.framer.feed(data):
             if kind == "message":
-                self.queue.put_nowait(SocketTrigger(self.held.socket, "message", data_))
+                self.queue.put_nowait(SocketTrigger(self.held.socket, "message", data_, path=self.path))
             else:
-                self.queue.put_nowait(SocketTrigger(self.held.socket, "close", None, code, reason))
+                self.queue.put_nowait(SocketTrigger(self.held.socket, "close", None, code, reason, self.path))
                 if self.transport is not None:
                     self.transport.close()
 
     def on_lost(self) -> None:
         """The TCP connection closed (a close event with 1006 unless one was already queued)."""
-        self.queue.put_nowait(SocketTrigger(self.held.socket, "close", None, 1006, "connection lost"))
+        self.queue.put_nowait(SocketTrigger(self.held.socket, "close", None, 1006, "connection lost", self.path))
 
     # script -> network
     def from_script(self, kind: str, args: list[Any]) -> None:
