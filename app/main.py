@@ -33,6 +33,7 @@ from app.panels.response.widget import ResponseWidget
 from app.panels.debug.tree import LOADING
 from app.panels.simulator.controller import RunRequested, SimulatorController
 from app.panels.simulator.forms import HttpForm
+from app.panels.simulator.websocket_tab import install_websocket_tab
 from app.panels.simulator.widget import SimulatorWidget
 from app.panels.tree.controller import TreeController
 from app.panels.tree.widget import ProjectTreeWidget
@@ -119,6 +120,8 @@ class Ide:
     """The editors' ▶ run-test markers (app/testing.GutterMarkers)."""
     workers: Any = None
     """Wrangler environment selector and the Install dependencies offer (app/workers.py)."""
+    websocket: Any = None
+    """The simulator's WebSocket tab controller (app/panels/simulator/websocket_tab.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -231,6 +234,7 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide.debugger = install_debugger(ide)
     ide.testing = install_testing(ide)
     ide.workers = install_workers(ide)
+    ide.websocket = install_websocket_tab(ide)
     install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     window.set_recent_projects(settings.recent_projects())
