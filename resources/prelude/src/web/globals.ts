@@ -201,6 +201,21 @@ export function addDomExceptionConstants(): void {
   Object.defineProperties(DOMException.prototype, descriptors);
 }
 
+// ---- WorkerGlobalScope / ServiceWorkerGlobalScope ---------------------------------------
+/** The global object's interfaces, as in workerd: `globalThis instanceof ServiceWorkerGlobalScope`
+ * holds, and neither can be constructed by a script. */
+export class WorkerGlobalScope extends EventTarget {
+  constructor() { super(); throw new TypeError("Illegal constructor"); }
+}
+export class ServiceWorkerGlobalScope extends WorkerGlobalScope {}
+tag(WorkerGlobalScope, "WorkerGlobalScope");
+tag(ServiceWorkerGlobalScope, "ServiceWorkerGlobalScope");
+
+/** Put ServiceWorkerGlobalScope.prototype under the global object (its own properties stay first). */
+export function installGlobalScope(): void {
+  Object.setPrototypeOf(globalThis, ServiceWorkerGlobalScope.prototype);
+}
+
 // ---- request.cf --------------------------------------------------------------------------
 /** What `request.cf` holds for a local request: plausible values as `wrangler dev`
  * gives (a fixed Cloudflare location; web/cf-local.json, which the IDE's simulator shows

@@ -14,7 +14,7 @@ import { Blob, File } from "./blob";
 import { CompressionStream, DecompressionStream } from "./compression";
 import {
   CustomEvent, ErrorEvent, MessageChannel, MessageEvent, MessagePort, Navigator, Performance, PromiseRejectionEvent, Scheduler,
-  addDomExceptionConstants, makePerformance, reportError,
+  ServiceWorkerGlobalScope, WorkerGlobalScope, addDomExceptionConstants, installGlobalScope, makePerformance, reportError,
 } from "./globals";
 import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
 import { HTMLRewriter } from "./htmlrewriter";
@@ -61,7 +61,9 @@ defineGlobals({
   Performance, performance: makePerformance(), Scheduler, scheduler: new Scheduler(),
   Navigator, navigator: new Navigator(),
   self: globalThis,
+  WorkerGlobalScope, ServiceWorkerGlobalScope,
 });
+installGlobalScope();
 defineLazyGlobals(STREAM_GLOBALS); // the streams polyfill loads on first use
 addDomExceptionConstants();
 
