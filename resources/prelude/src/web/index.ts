@@ -22,6 +22,7 @@ import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
 import { CloseEvent, WebSocket, WebSocketPair } from "./websocket";
 import { installURLPattern } from "./urlpattern";
+import { installEventSource } from "./eventsource";
 import { DOMException, defineGlobals, utf8Encode } from "./util";
 
 // How the platform objects print in console.log (Node-like).
@@ -68,6 +69,7 @@ defineLazyGlobals(STREAM_GLOBALS); // the streams polyfill loads on first use
 addDomExceptionConstants();
 
 installURLPattern();
+installEventSource();
 
 registerHttp({
   buildRequest: requestFromHost,
