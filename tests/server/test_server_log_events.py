@@ -138,3 +138,50 @@ def test_websocket_events_reach_the_log_stream(real_server: Callable[..., RealSe
         assert [(e["level"], e["message"]) for e in closed["logs"]] == [("warn", "closed 1000 bye")]
     finally:
         ws.shutdown()
+
+
+def test_isoplay_logs_follows_an_app(real_server: Callable[..., RealServer], release: Callable[..., Bundle]) -> None:
+    import subprocess
+    import sys
+
+    server = real_server()
+    token = server.create_token()
+    with PublishClient(server.url, token) as client:
+        client.publish(release("tail", "1.0.0", source=APP))
+    proc = subprocess.Popen([sys.executable, "-m", "app", "logs", "tail", "--server", server.url, "--token", token,
+                             "--count", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        assert "following tail on" in proc.stderr.readline()
+        assert httpx.get(f"{server.url}/tail/plain", timeout=10).text == "plain"
+        with httpx.stream("GET", f"{server.url}/tail/stream", timeout=10) as response:
+            assert "".join(response.iter_text()).count("chunk") == 3
+        ws = WSClient(server.url.replace("http://", "ws://") + "/tail/chat")
+        try:
+            ws.send("hi")
+            assert ws.recv() == "echo hi"
+        finally:
+            ws.shutdown()
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert proc.returncode == 0
+    lines = out.splitlines()
+    assert "  [log] plain /plain" in lines
+    assert any(line.endswith("GET /plain -> 200 in " + line.split(" in ")[-1]) for line in lines)
+    assert [line for line in lines if "GET /stream -> 201" in line] and "  [log] stream done" in lines
+    assert any("GET /chat -> 101" in line for line in lines)
+    assert "  [log] got hi" in lines and any("websocket message /chat -> ok" in line for line in lines)
+
+
+def test_isoplay_logs_refusals_are_one_line(real_server: Callable[..., RealServer]) -> None:
+    import subprocess
+    import sys
+
+    server = real_server()
+    proc = subprocess.run([sys.executable, "-m", "app", "logs", "nope", "--server", server.url, "--token", "wrong"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "401" in proc.stderr and "Traceback" not in proc.stderr
