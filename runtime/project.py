@@ -173,7 +173,34 @@ def write_types(root: Path, manifest: Manifest | None = None) -> list[Path]:
     if not env_file.is_file() or env_file.read_text(encoding="utf-8") != text:
         env_file.write_text(text, encoding="utf-8")
     written.append(env_file)
+    lib = write_webworker_lib(root)
+    if lib is not None:
+        written.append(lib)
     return written
+
+
+def write_webworker_lib(root: Path) -> Path | None:
+    """``.isoplay/types/webworker.d.ts``: the WebWorker lib cut to what the isolate has
+    (runtime/webapi/libtypes.py), for a project whose tsconfig does not list the whole ``WebWorker``
+    lib (projects made before this keep theirs). None when not written (no toolchain installed yet:
+    ``isoplay check`` writes it later)."""
+    from runtime import toolchain
+    from runtime.compat.types import _read_tsconfig
+    from runtime.webapi.libtypes import FILE_NAME, webworker_types
+
+    config = _read_tsconfig(root / "tsconfig.json")
+    libs = (config.get("compilerOptions") or {}).get("lib") or []
+    if any(isinstance(lib, str) and lib.lower() == "webworker" for lib in libs):
+        return None
+    tools = toolchain.find()
+    if tools is None or tools.root is None:
+        return None
+    text, _missing = webworker_types(tools)
+    target = root / ".isoplay" / "types" / FILE_NAME
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return target
 
 
 def write_wrangler_env(root: Path, manifest: Manifest) -> Path:
