@@ -66,10 +66,20 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
     return set()
 
 
+def _command_module(name: str) -> str | None:
+    """``name`` when a command module of that name registers it (then only that module is imported:
+    ``isoplay dev`` answers its first request sooner without the server, publish and IDE imports)."""
+    from app import commands
+
+    if name.startswith("-"):
+        return None
+    return name if any(info.name == name for info in pkgutil.iter_modules(commands.__path__)) else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``isoplay`` console command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(only="test" if argv[:1] == ["test"] else None)
+    parser = build_parser(only=_command_module(argv[0]) if argv else None)
     if argv and not argv[0].startswith("-") and argv[0] not in _command_names(parser) and Path(argv[0]).is_dir():
         argv.insert(0, "ide")  # ``isoplay DIR`` (a file manager's "Open with") opens DIR in the IDE
     args = parser.parse_args(argv)

@@ -33,6 +33,7 @@ from app.panels.response.widget import ResponseWidget
 from app.panels.debug.tree import LOADING
 from app.panels.simulator.controller import RunRequested, SimulatorController
 from app.panels.simulator.forms import HttpForm
+from app.panels.simulator.websocket_tab import install_websocket_tab
 from app.panels.simulator.widget import SimulatorWidget
 from app.panels.tree.controller import TreeController
 from app.panels.tree.widget import ProjectTreeWidget
@@ -48,6 +49,7 @@ from app.settings import AppSettings
 from app.theme import apply_theme
 from app.tools import Tools, install_tools
 from app.testing import install_testing
+from app.workers import install_workers
 from app.window import MainWindow
 from editor.file_watch import ExternalChangeRouter, FileWatcher
 from editor.lsp import LanguageClient, StatusChanged
@@ -116,6 +118,10 @@ class Ide:
     """The Testing dock: test files and tests, run with isoplay test's runner (app/testing.py)."""
     testing_markers: Any = None
     """The editors' ▶ run-test markers (app/testing.GutterMarkers)."""
+    workers: Any = None
+    """Wrangler environment selector and the Install dependencies offer (app/workers.py)."""
+    websocket: Any = None
+    """The simulator's WebSocket tab controller (app/panels/simulator/websocket_tab.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -155,6 +161,8 @@ class Ide:
             self.tools.close()
         if self.debugger is not None:
             self.debugger.close()
+        if self.workers is not None:
+            self.workers.close()
         self.services.language.stop()
         self.services.watcher.stop()
         self.services.toolchain.shutdown()
@@ -225,6 +233,8 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide.outline = install_outline(ide)  # (before the debugger: the Outline splits the Explorer's column)
     ide.debugger = install_debugger(ide)
     ide.testing = install_testing(ide)
+    ide.workers = install_workers(ide)
+    ide.websocket = install_websocket_tab(ide)
     install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     window.set_recent_projects(settings.recent_projects())

@@ -91,7 +91,7 @@ async def warm_invoke(base: Path, kind: str, rounds: int, per_round: int) -> dic
                     recorder.keep("bench", "1", pool.bundle, result)
                 if r:  # round 0 warms up
                     times[policy].append((time.perf_counter() - started) * 1000)
-        recorder.flush()
+            recorder.flush()  # the writer's work counts for its own policy, not for the next pool's rounds
     for pool in pools.values():
         await pool.stop()
     recorder.close()

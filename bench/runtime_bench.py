@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.loadgen import run_load
+from bench.loadgen import pick_tool, run_load, tool_version
 
 WORK_JS = """
 const doc = { id: 1, name: "isoplay", tags: ["a", "b", "c"], items: Array.from({ length: 12 }, (_, i) => ({ i, label: "item-" + i, score: i * 1.5, ok: i % 2 === 0 })) };
@@ -273,7 +273,7 @@ def measure_rps(root: Path, kind: str, seconds: float, rounds: int = 3) -> tuple
     isoplay, node = DevServer(root, 0), NodeServer(kind)
     try:
         wait_for(lambda: http_get(isoplay.url + "/"), 30)
-        ours, theirs, tool = [], [], "wrk"
+        ours, theirs, tool = [], [], ""
         run_load(isoplay.url + "/", seconds=1, cpu=1)  # warm up both
         run_load(node.url + "/", seconds=1, cpu=1)
         for _ in range(rounds):
@@ -327,7 +327,9 @@ def main(argv: list[str]) -> int:
     from runtime import toolchain
 
     toolchain.ensure()
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"load_avg_1m_start": os.getloadavg()[0]}
+    print(f"load generator: {tool_version(pick_tool())} (bench/loadgen.py); load average {os.getloadavg()[0]:.1f}",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         hello, work = make_project(base, "hello"), make_project(base, "work")
@@ -341,6 +343,7 @@ def main(argv: list[str]) -> int:
         figures["heavy_offloaded_crossings"] = pool.get("offloaded", 0)
         figures["heavy_job_cost_ms"] = float(pool.get("job_cost_ms", 0.0))
     figures["load_tool"] = tool
+    figures["load_avg_1m_end"] = os.getloadavg()[0]
     figures["hello_vs_node"] = figures["hello_rps"] / figures["node_hello_rps"]
     figures["work_vs_node"] = figures["work_rps"] / figures["node_work_rps"]
     figures["heavy_vs_node"] = figures["heavy_rps"] / figures["node_heavy_rps"]

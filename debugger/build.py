@@ -157,7 +157,7 @@ def _with_prefix(plain: Bundle, manifest: Manifest) -> Bundle:
     data["mappings"] = ";" + data.get("mappings", "")
     limits = dataclasses.replace(manifest.limits, timeout_ms=DEBUG_TIMEOUT_MS)
     return Bundle(manifest=dataclasses.replace(manifest, limits=limits), code=CONSOLE_PREFIX + plain.code,
-                  sourcemap=json.dumps(data), warnings=plain.warnings)
+                  sourcemap=json.dumps(data), warnings=plain.warnings, wasm_modules=plain.wasm_modules)
 
 
 def build_debug(root: Path | str) -> DebugBuild:

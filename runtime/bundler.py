@@ -44,11 +44,16 @@ class Bundle:
     warnings: tuple[Diagnostic, ...] = ()
     minified: bool = False
     content_hash: str = field(default="")
+    wasm_modules: dict[str, bytes] = field(default_factory=dict, compare=False)
+    """The WebAssembly files the script imports (name -> bytes; ``runtime.compat.wasm``)."""
 
     def __post_init__(self) -> None:
         if not self.content_hash:
+            from runtime.compat.wasm import digest as wasm_digest
+
             digest = hashlib.sha256(self.code.encode())
             digest.update(json.dumps(self.manifest.to_dict(), sort_keys=True).encode())
+            digest.update(wasm_digest(self.wasm_modules))  # nothing for a bundle without modules
             object.__setattr__(self, "content_hash", digest.hexdigest())
 
     @property
@@ -75,7 +80,13 @@ class Bundle:
         }
         paths["script"].write_text(self.code + f"\n//# sourceMappingURL={stem}.js.map\n", encoding="utf-8")
         paths["sourcemap"].write_text(self.sourcemap, encoding="utf-8")
-        meta = {"manifest": self.manifest.to_dict(), "content_hash": self.content_hash, "minified": self.minified}
+        meta: dict[str, Any] = {"manifest": self.manifest.to_dict(), "content_hash": self.content_hash,
+                                "minified": self.minified}
+        if self.wasm_modules:
+            meta["wasm"] = sorted(self.wasm_modules)
+            for name, data in self.wasm_modules.items():
+                paths[f"wasm:{name}"] = out_dir / f"{stem}.{name}"
+                paths[f"wasm:{name}"].write_bytes(data)
         paths["manifest"].write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         return paths
 
@@ -110,7 +121,8 @@ def esbuild_args(entry: str, *, minify: bool, extra: list[str] | None = None, es
 @dataclass
 class BuildPlan:
     """The esbuild runs one build takes: an IIFE first; an ES module if the code has top-level
-    await; await lowered if the bundle uses node:async_hooks (so its context follows every await)."""
+    await; await lowered if the bundle uses node:async_hooks (so its context follows every await);
+    written to a temporary folder if it imports WebAssembly files (``runtime.compat.wasm``)."""
 
     root: Path
     manifest: Manifest
@@ -118,6 +130,8 @@ class BuildPlan:
     toolchain_root: Path | None
     esm: bool = False
     lower_await: bool = False
+    wasm_dir: Path | None = None
+    """Set when the code imports .wasm files: esbuild writes there (its ``file`` loader needs a path)."""
 
     @property
     def node_compat(self) -> bool:
@@ -126,8 +140,14 @@ class BuildPlan:
 
         return node_compat_enabled(getattr(self.manifest, "compatibility_flags", ()))
 
+    def _wasm_exts(self) -> list[str]:
+        from runtime.compat.build import wasm_extensions
+
+        return wasm_extensions(tuple(getattr(self.manifest, "rules", ())))
+
     def argv(self, esbuild: Path) -> list[str]:
         """The command line of the next run."""
+        from runtime.compat import wasm
         from runtime.compat.build import esbuild_compat_args
 
         extra = esbuild_compat_args(tuple(getattr(self.manifest, "compatibility_flags", ())),
@@ -135,15 +155,33 @@ class BuildPlan:
                                     lowered=self.lower_await)
         if self.lower_await:
             extra += ["--supported:async-await=false"]
+        if self.wasm_dir is not None:
+            for leftover in self.wasm_dir.iterdir():
+                leftover.unlink()
+            extra += [*wasm.esbuild_args(self._wasm_exts()), f"--outfile={self.wasm_dir / 'bundle.js'}"]
         return [str(esbuild), *esbuild_args(self.manifest.main, minify=self.minify, extra=extra, esm=self.esm)]
+
+    def _output(self, returncode: int, stdout: bytes) -> bytes:
+        """esbuild's output: stdout, or the file it wrote when building with WebAssembly."""
+        if self.wasm_dir is None or returncode != 0:
+            return stdout
+        path = self.wasm_dir / "bundle.js"
+        return path.read_bytes() if path.is_file() else stdout
 
     def next_step(self, returncode: int, stdout: bytes, stderr: str) -> bool:
         """After a run: True when another run is needed (and the plan is changed for it)."""
-        from runtime.compat.build import TLA_IIFE_ERROR, uses_async_hooks
+        import tempfile
 
+        from runtime.compat.build import TLA_IIFE_ERROR, uses_async_hooks
+        from runtime.compat.wasm import needs_wasm
+
+        stdout = self._output(returncode, stdout)
         inputs: list[tuple[str, str]] = []
         if returncode == 0 and self.node_compat and not self.lower_await:
             inputs = _map_sources(stdout.decode("utf-8", "replace"))
+        if returncode != 0 and self.wasm_dir is None and needs_wasm(stderr, self._wasm_exts()):
+            self.wasm_dir = Path(tempfile.mkdtemp(prefix="isoplay-wasm-"))
+            return True
         if returncode != 0 and not self.esm and TLA_IIFE_ERROR in stderr:
             self.esm = True
             return True
@@ -152,22 +190,53 @@ class BuildPlan:
             return True
         return False
 
+    def cleanup(self) -> None:
+        """Remove the temporary output folder (if the build needed one)."""
+        if self.wasm_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.wasm_dir, ignore_errors=True)
+
     def finish(self, returncode: int, stdout: bytes, stderr: str) -> Bundle:
         """The Bundle of the last run (or its BundleError, with Workers advice added)."""
-        from runtime.compat.build import explain, wasm_extensions, wrap_esm
+        from runtime.compat import wasm
+        from runtime.compat.build import explain, wrap_esm
 
+        stdout = self._output(returncode, stdout)
         try:
             built = _finish(returncode, stdout, stderr, self.manifest, self.minify, self.root)
         except BundleError as exc:
             config = getattr(self.manifest, "source", "isoplay.toml")
             diags = explain(exc.diagnostics, tuple(getattr(self.manifest, "compatibility_flags", ())), config,
-                            wasm_extensions(tuple(getattr(self.manifest, "rules", ()))))
+                            self._wasm_exts(), tuple(getattr(self.manifest, "rules", ())))
             raise BundleError(exc.message, diagnostics=diags) from None
+        code, smap, modules = built.code, built.sourcemap, {}
+        if self.wasm_dir is not None:
+            code, modules = wasm.link(code, self.wasm_dir)
+            smap = _relative_sources(smap, self.wasm_dir, self.root)
         if self.esm:
-            code, smap = wrap_esm(built.code, built.sourcemap)
+            code, smap = wrap_esm(code, smap)
+        if code is not built.code or smap is not built.sourcemap:
             built = Bundle(manifest=built.manifest, code=code, sourcemap=smap, warnings=built.warnings,
-                           minified=built.minified)
+                           minified=built.minified, wasm_modules=modules)
         return built
+
+
+def _relative_sources(smap_json: str, out_dir: Path, root: Path) -> str:
+    """Make the map's sources project-relative (esbuild writes them relative to the output folder)."""
+    data = json.loads(smap_json)
+    fixed = []
+    for source in data.get("sources", []):
+        absolute = Path(os.path.normpath(out_dir / source))
+        try:
+            fixed.append(absolute.relative_to(root.resolve()).as_posix())
+        except ValueError:
+            try:
+                fixed.append(absolute.relative_to(root).as_posix())
+            except ValueError:
+                fixed.append(absolute.as_posix())
+    data["sources"] = fixed
+    return json.dumps(data)
 
 
 def _map_sources(stdout: str) -> list[tuple[str, str]]:
@@ -291,12 +360,15 @@ async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None 
     if tools is None:
         tools = await asyncio.to_thread(toolchain.ensure)
     plan = BuildPlan(root, manifest, minify, tools.root)
-    while True:
-        argv = await asyncio.to_thread(plan.argv, tools.esbuild) if plan.node_compat else plan.argv(tools.esbuild)
-        returncode, out, err = await run_esbuild(argv, root)
-        stderr = err.decode("utf-8", "replace")
-        if not plan.next_step(returncode, out, stderr):
-            return plan.finish(returncode, out, stderr)
+    try:
+        while True:
+            argv = await asyncio.to_thread(plan.argv, tools.esbuild) if plan.node_compat else plan.argv(tools.esbuild)
+            returncode, out, err = await run_esbuild(argv, root)
+            stderr = err.decode("utf-8", "replace")
+            if not plan.next_step(returncode, out, stderr):
+                return plan.finish(returncode, out, stderr)
+    finally:
+        plan.cleanup()
 
 
 async def run_esbuild(argv: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
@@ -336,11 +408,14 @@ def bundle_sync(root: Path, *, minify: bool = False, manifest: Manifest | None =
     _check_entry(root, manifest)
     tools = toolchain.ensure()
     plan = BuildPlan(root, manifest, minify, tools.root)
-    while True:
-        proc = subprocess.run(plan.argv(tools.esbuild), cwd=root, capture_output=True, timeout=300)
-        stderr = proc.stderr.decode("utf-8", "replace")
-        if not plan.next_step(proc.returncode, proc.stdout, stderr):
-            return plan.finish(proc.returncode, proc.stdout, stderr)
+    try:
+        while True:
+            proc = subprocess.run(plan.argv(tools.esbuild), cwd=root, capture_output=True, timeout=300)
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if not plan.next_step(proc.returncode, proc.stdout, stderr):
+                return plan.finish(proc.returncode, proc.stdout, stderr)
+    finally:
+        plan.cleanup()
 
 
 def load_written(script: Path) -> Bundle:
@@ -352,5 +427,12 @@ def load_written(script: Path) -> Bundle:
     manifest = parse_manifest(meta["manifest"], "manifest.json")  # to_dict() keeps isoplay.toml's shape
     code = script.read_text(encoding="utf-8").split("\n//# sourceMappingURL=")[0]
     smap = (script.parent / f"{stem}.js.map").read_text(encoding="utf-8")
-    return Bundle(manifest=manifest, code=code, sourcemap=smap, minified=bool(meta.get("minified")))
+    wasm = {}
+    for name in meta.get("wasm") or []:
+        from runtime.compat.wasm import NAME_RE
+
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise ValueError(f"bad WebAssembly module name {name!r} in {stem}.manifest.json")
+        wasm[name] = (script.parent / f"{stem}.{name}").read_bytes()
+    return Bundle(manifest=manifest, code=code, sourcemap=smap, minified=bool(meta.get("minified")), wasm_modules=wasm)
 

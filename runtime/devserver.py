@@ -29,6 +29,7 @@ from runtime.invocation import (
     HttpRequest,
     InvocationResult,
     RunTrigger,
+    SocketTrigger,
     Trigger,
 )
 from runtime.service import BuildReport, ProjectRuntime
@@ -207,7 +208,9 @@ class DevServer:
         return True
 
     def _wrangler_scheduled(self, request: FrontRequest, exchange: Exchange) -> None:
-        """``/__scheduled?cron=`` and ``/cdn-cgi/handler/scheduled?cron=&time=``, answered as wrangler dev does."""
+        """``/__scheduled?cron=`` and ``/cdn-cgi/handler/scheduled?cron=&time=``, answered as wrangler dev does:
+        "Ran scheduled event" (wrangler's middleware, there only with ``--test-scheduled``) and "ok" (workerd's
+        own test handler)."""
         from urllib.parse import parse_qs
 
         from runtime.cron import validate_cron
@@ -218,7 +221,9 @@ class DevServer:
         try:
             if cron:
                 validate_cron(cron, source="cron")
-            raw_time = (query.get("time") or [""])[0]
+            # wrangler's /__scheduled middleware passes only the cron (the time is now); workerd's
+            # /cdn-cgi/handler/scheduled takes ?time= too
+            raw_time = (query.get("time") or [""])[0] if request.target.startswith("/cdn-cgi/") else ""
             at = float(raw_time) if raw_time else time.time()
             if at > 1e11:  # milliseconds, as scheduledTime is
                 at /= 1000
@@ -226,10 +231,11 @@ class DevServer:
             exchange.respond_text(400, f"{exc}\n")
             return
         dev = self.dev
+        answer = "ok" if request.target.startswith("/cdn-cgi/") else "Ran scheduled event"
 
         def done(outcome: InvocationResult | BaseException) -> None:
             if isinstance(outcome, InvocationResult) and outcome.ok:
-                exchange.respond_text(200, "Ran scheduled event")
+                exchange.respond_text(200, answer)
             else:
                 respond_outcome(exchange, outcome, dev=dev)
 
@@ -349,7 +355,12 @@ def terminal_logger(stream: Any = None) -> tuple[Callable[[Trigger, InvocationRe
     def on_logs(trigger: Trigger, result: InvocationResult) -> None:
         for entry in result.logs:
             buffer.add(paint(LEVEL_COLORS.get(entry.level, "37"), f"  [{entry.level}] {entry.message}") + "\n")
-        what = f"{trigger.method} {trigger.route}" if isinstance(trigger, HttpRequest) else f"{trigger.kind} {trigger.route}"
+        if isinstance(trigger, HttpRequest):
+            what = f"{trigger.method} {trigger.route}"
+        elif isinstance(trigger, SocketTrigger):
+            what = f"websocket {trigger.type} {trigger.route}"
+        else:
+            what = f"{trigger.kind} {trigger.route}"
         status = result.status if result.status is not None else result.outcome
         buffer.add(paint("31" if not result.ok else "32", f"{what} -> {status} in {result.duration_ms:.1f} ms") + "\n")
         if result.error is not None:

@@ -38,6 +38,7 @@ import itertools
 import json
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -70,6 +71,9 @@ MEMORY_SAMPLE_INTERVAL = 0.005
 COMMITTED_SLACK = 16 * 1024 * 1024
 """Committed heap may pass memory_mb by a quarter of it or this much, whichever is more (see _check_memory)."""
 
+COMPILE_GLOBAL = "__isoplay_compile"
+"""The global ``run_script``'s one-call compile callback waits under (taken and deleted by its call)."""
+
 DRAIN_GLOBAL = "__isoplay_drain"
 """The global the drain function waits under until the prelude takes (and deletes) it."""
 
@@ -80,6 +84,7 @@ _STATS_ID = (1 << 64) - 3
 _RELEASE_ID = (1 << 64) - 4
 _WASM_ALLOW_ID = (1 << 64) - 5
 _WASM_DENY_ID = (1 << 64) - 6
+_COMPILE_ID = (1 << 64) - 7
 WASM_GATE_GLOBALS = ("__isoplay_wasm_allow", "__isoplay_wasm_deny")
 """Globals the prelude takes (and deletes) to compile its own trusted WebAssembly (wasm.ts)."""
 
@@ -319,9 +324,15 @@ class V8Isolate:
         """Request-body bytes copied into this isolate so far."""
         """When the last body copy ended and how many bytes it gave (runtime/webapi/chunks.py)."""
         self._native_lock = threading.Lock()
+        self._compile_job: tuple[bytes, bytes | None, tuple[bytes, ...], bool] | None = None
+        self._compile_result: v8native.ScriptRun | None = None
         self._isolate: int | None = None
         self._thread_state: int | None = None
         self._figures: v8native.HeapFigures | None = None
+        # Every crossing hands its result from the isolate thread to the waiting caller through
+        # this queue: a C SimpleQueue instead of mini-racer's queue.Queue (whose put/get run
+        # ~20 lines of Python with a Condition each time). mini-racer only puts and gets.
+        object.__setattr__(self._ctx, "_non_cancelable_mr_task_results_queue", queue.SimpleQueue())
         self._results = self._ctx._non_cancelable_mr_task_results_queue
         self._wrap = self._ctx._wrap_raw_handle
         self._free = self._ctx._dll.mr_free_value
@@ -348,6 +359,13 @@ class V8Isolate:
         elif callback_id in (_WASM_ALLOW_ID, _WASM_DENY_ID):
             self._free(self._ctx._ctx, raw)
             self.wasm_allowed = callback_id == _WASM_ALLOW_ID
+        elif callback_id == _COMPILE_ID:
+            self._free(self._ctx._ctx, raw)
+            job, self._compile_job = self._compile_job, None  # one job per call; a stray call does nothing
+            if job is not None and self._isolate is not None:
+                source, cache, then, produce = job
+                self._compile_result = v8native.compile_and_run(self._isolate, source, cache=cache, then=then,
+                                                                produce=produce)
         elif callback_id == _STATS_ID:
             if self._isolate is not None:
                 self._figures = v8native.heap_figures(self._isolate)
@@ -432,6 +450,34 @@ class V8Isolate:
         for name, callback_id in zip(WASM_GATE_GLOBALS, (_WASM_ALLOW_ID, _WASM_DENY_ID)):
             gate = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, callback_id)))
             global_object[name] = gate  # type: ignore[index,call-overload]
+
+    def run_script(self, source: bytes, *, cache: bytes | None = None, then: tuple[bytes, ...] = (),
+                   produce: bool = False) -> v8native.ScriptRun:
+        """Compile and run ``source`` through V8's embedder API, with a code cache (see
+        ``v8native.compile_and_run``): how the prelude loads without parsing it again.
+
+        A private callback is put on ``globalThis`` for one call that takes and deletes it,
+        so no script ever sees it, and it acts only while this method waits for it.
+
+        Raises:
+            EvalFailed (or a subclass): the script threw, or did not compile.
+        """
+        if self._cm is None:
+            raise RuntimeDisposed("the isolate is closed")
+        ctx = self._ctx
+        gate = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _COMPILE_ID)))
+        self._mr.eval("globalThis")[COMPILE_GLOBAL] = gate  # type: ignore[index,call-overload]
+        self._compile_job = (source, cache, then, produce)
+        self._compile_result = None
+        try:
+            self.eval(f"(() => {{ const run = globalThis.{COMPILE_GLOBAL}; delete globalThis.{COMPILE_GLOBAL};"
+                      " run(); })()")
+        finally:
+            self._compile_job = None
+        result, self._compile_result = self._compile_result, None
+        if result is None or not result.ok:
+            raise EvalFailed("the script did not compile or run")
+        return result
 
     def set_memory_limit(self, memory_limit: int) -> None:
         """Change the memory limit (an isolate from the stock gets its script's)."""

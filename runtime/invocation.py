@@ -138,6 +138,8 @@ class SocketTrigger:
     data: str | bytes | None = None
     code: int = 1005
     reason: str = ""
+    path: str = ""
+    """The path of the request that opened the socket (for logs)."""
 
     kind: TriggerKind = field(default="socket", init=False)
 
@@ -150,7 +152,7 @@ class SocketTrigger:
             event["data"] = {"b64": base64.b64encode(self.data).decode("ascii")}
         return {"kind": "socket", "socket": event}
 
-    route = property(lambda self: "websocket")
+    route = property(lambda self: self.path or "websocket")
 
 
 Trigger = HttpRequest | ScheduledTrigger | EventTrigger | RunTrigger | SocketTrigger
@@ -218,8 +220,12 @@ class InvocationResult:
     retry_after: int | None = None
     body_stream: Any = None
     """A ``runtime.webapi.streaming.ResponseStream`` when the body is streamed to a caller that asked for
-    it (``HttpRequest.stream_response``): this result then arrives when the head does, with the logs so
-    far, and a second result with the later logs and the final outcome follows when the body ends."""
+    it (``HttpRequest.stream_response``): a ``head_only`` result then arrives when the head does (to
+    start the answer), and the invocation's one complete result -- every log line, the duration up to
+    the body's end, the final outcome -- follows when the body ends, with the same stream."""
+    head_only: bool = False
+    """This result only carries a streamed response's head (and the logs so far) to the HTTP answer;
+    the complete result follows. Records, log events and consoles take the complete one only."""
     socket: int | None = None
     """A 101 response's WebSocket (its host id in the isolate ``isolate_id``)."""
     lease: Any = None

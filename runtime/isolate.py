@@ -739,7 +739,8 @@ class ScriptIsolate:
             if body.on_head is not None:
                 early = self._finish(pending.trigger, pending.started, "ok", list(logs), status=status,
                                      status_text=status_text, queue_ms=pending.queue_ms,
-                                     headers=headers, body_stream=body.stream)
+                                     headers=headers, body_stream=body.stream,
+                                     head_only=True)
                 logs.clear()
                 body.on_head(early)
         stream = body.stream

@@ -68,6 +68,11 @@ COST_WINDOW = 8
 time, so other isolates running in parallel can only make a crossing look costlier)."""
 COST_SAMPLES_NEEDED = 3
 """Crossings measured before the CPU cost is trusted."""
+COST_SAMPLE_INTERVAL_S = 0.005
+"""Once the cost is trusted, a crossing is measured only if this long passed since the last
+measured one (at most 200 per second): reading the process CPU clock is a system call that
+walks every thread of the process (2-10 us and more on the 2-core VM, two per crossing), as
+much as a hello-world request's share of its crossing; ``perf_counter`` is not."""
 LONG_CROSSING_MS = 20.0
 """Crossings that keep their thread this long (wall time, even the shortest of the last
 COST_WINDOW) run on worker threads whatever their CPU cost, so the event loop is never held."""
@@ -81,10 +86,12 @@ HOLD_ATTACH_S = 10.0
 class HeldIsolate:
     """One WebSocket's claim on the isolate that created it (see the module docstring)."""
 
-    def __init__(self, pool: IsolatePool, isolate: ScriptIsolate, socket: int) -> None:
+    def __init__(self, pool: IsolatePool, isolate: ScriptIsolate, socket: int, path: str = "") -> None:
         self.pool = pool
         self.isolate = isolate
         self.socket = socket
+        self.path = path
+        """The path of the request that opened the socket (its events' log route)."""
         self.attached = False
         self.released = False
 
@@ -190,6 +197,7 @@ class IsolatePool:
         self.crossing_ms = 0.0
         """How long a crossing holds its thread (wall time, the lowest of the last ``COST_WINDOW``)."""
         self._costs: deque[tuple[float, float]] = deque(maxlen=COST_WINDOW)
+        self._measured_at = 0.0
         self._executor: ThreadPoolExecutor | None = None
         self._offloaded = 0
         self._max_queue_ms = 0.0
@@ -254,11 +262,18 @@ class IsolatePool:
         return len(self._idle) + len(self._busy) + len(self._held) + self._creating
 
     # ---- submitting --------------------------------------------------------------
-    async def invoke(self, trigger: Trigger) -> InvocationResult:
-        """Run ``trigger`` on a warm isolate, queueing or refusing as the limits say."""
+    async def invoke(self, trigger: Trigger,
+                     on_complete: Callable[[InvocationResult], None] | None = None) -> InvocationResult:
+        """Run ``trigger`` on a warm isolate, queueing or refusing as the limits say.
+
+        For a streamed response (``HttpRequest.stream_response``) this returns the ``head_only``
+        result as soon as the head is known; ``on_complete`` gets the invocation's complete result
+        (every other result is complete, and ``on_complete`` gets it too, before this returns)."""
         future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
 
         def on_done(outcome: InvocationResult | BaseException) -> None:
+            if on_complete is not None and isinstance(outcome, InvocationResult) and not outcome.head_only:
+                on_complete(outcome)
             if future.done():
                 return
             if isinstance(outcome, BaseException):
@@ -376,14 +391,23 @@ class IsolatePool:
         """One crossing on the event loop's thread."""
         self._batches += 1
         crossing = time.perf_counter()
-        cpu = time.process_time()
+        measure = self._measure_this(crossing)
+        cpu = time.process_time() if measure else 0.0
         waits = [(crossing - job.submitted) * 1000 for job in jobs]
         try:
             batch = isolate.run_batch([job.trigger for job in jobs], queue_ms=waits)
         except Exception as exc:  # a protocol failure: an isoplay bug, reported to every caller
             self._batch_failed(isolate, jobs, exc)
             return
-        self._batch_done(isolate, jobs, batch, time.process_time() - cpu, time.perf_counter() - crossing, waits)
+        self._batch_done(isolate, jobs, batch, time.process_time() - cpu if measure else None,
+                         time.perf_counter() - crossing, waits)
+
+    def _measure_this(self, now: float) -> bool:
+        """Whether this crossing's CPU time is measured (see COST_SAMPLE_INTERVAL_S)."""
+        if len(self._costs) < COST_SAMPLES_NEEDED or now - self._measured_at >= COST_SAMPLE_INTERVAL_S:
+            self._measured_at = now
+            return True
+        return False
 
     def _run_threaded(self, isolate: ScriptIsolate, jobs: list[Job]) -> None:
         """One crossing on a worker thread; its results come back to the loop."""
@@ -394,15 +418,16 @@ class IsolatePool:
                                                 thread_name_prefix=f"isoplay-{self.bundle.manifest.name}")
         loop = self._loop or asyncio.get_running_loop()
         triggers = [job.trigger for job in jobs]
+        measure = self._measure_this(time.perf_counter())
 
-        def cross() -> tuple[Any, float, float, list[float]]:
+        def cross() -> tuple[Any, float | None, float, list[float]]:
             crossing = time.perf_counter()
-            cpu = time.process_time()
+            cpu = time.process_time() if measure else 0.0
             waits = [(crossing - job.submitted) * 1000 for job in jobs]
             batch = isolate.run_batch(triggers, queue_ms=waits)
-            return batch, time.process_time() - cpu, time.perf_counter() - crossing, waits
+            return batch, time.process_time() - cpu if measure else None, time.perf_counter() - crossing, waits
 
-        def back(future: asyncio.Future[tuple[Any, float, float, list[float]]]) -> None:
+        def back(future: asyncio.Future[tuple[Any, float | None, float, list[float]]]) -> None:
             exc = future.exception()
             if exc is not None:
                 self._batch_failed(isolate, jobs, exc)
@@ -418,15 +443,16 @@ class IsolatePool:
         for job in jobs:
             job.on_done(exc)
 
-    def _batch_done(self, isolate: ScriptIsolate, jobs: list[Job], batch: Any, cpu: float, wall: float,
+    def _batch_done(self, isolate: ScriptIsolate, jobs: list[Job], batch: Any, cpu: float | None, wall: float,
                     waits: list[float]) -> None:
         """Measure the crossing, queue again what it did not start, hand out results, free the isolate.
 
         ``cpu`` is the process CPU time the crossing took (V8's thread computes while the caller
         waits): unlike wall time it does not grow when the machine is busy with other work.
-        ``wall`` is how long the crossing held its thread (the event loop's, when inline)."""
+        ``wall`` is how long the crossing held its thread (the event loop's, when inline).
+        ``cpu`` is None for crossings not sampled (COST_SAMPLE_INTERVAL_S)."""
         started = batch.started
-        if isolate.invocations > started:  # an isolate's first crossing also compiles the script
+        if cpu is not None and isolate.invocations > started:  # an isolate's first crossing also compiles the script
             self._costs.append((cpu * 1000 / max(1, started), wall * 1000))
             if len(self._costs) >= COST_SAMPLES_NEEDED:
                 self.job_cost_ms = min(c for c, _ in self._costs)
@@ -448,7 +474,7 @@ class IsolatePool:
 
     async def _finish(self, isolate: ScriptIsolate, job: Job, pending: Pending) -> None:
         # A streamed response reaches a caller that asked for it (HttpRequest.stream_response) twice:
-        # when its head is known (result.body_stream), and at the end with the later logs.
+        # when its head is known (a head_only result with body_stream), and complete at the end.
         on_head = job.on_done if getattr(job.trigger, "stream_response", False) else None
         try:
             result = await isolate.finish(pending, on_head=on_head)
@@ -469,9 +495,9 @@ class IsolatePool:
         if not finished:
             return
         if isolate is not None:
-            for _job, result in finished:
+            for job, result in finished:
                 if result.socket is not None and result.outcome == "ok" and not isolate.poisoned and not isolate.closed:
-                    result.lease = self._hold(isolate, int(result.socket))
+                    result.lease = self._hold(isolate, int(result.socket), str(job.trigger.route))
         self._invocations += len(finished)
         manifest = self.bundle.manifest
         self.metrics.record_many(manifest.name, manifest.version, [(job.trigger, result) for job, result in finished])
@@ -518,14 +544,14 @@ class IsolatePool:
             log.exception("could not create a spare isolate for %s", self.bundle.manifest.name)
 
     # ---- WebSocket holds ---------------------------------------------------------------
-    def _hold(self, isolate: ScriptIsolate, socket: int) -> HeldIsolate:
+    def _hold(self, isolate: ScriptIsolate, socket: int, path: str = "") -> HeldIsolate:
         """Keep ``isolate`` out of rotation for a WebSocket (called before it is released)."""
         self._busy.discard(isolate)
         if isolate in self._idle:
             self._idle.remove(isolate)
         self._held[isolate] = self._held.get(isolate, 0) + 1
         self._held_locks.setdefault(isolate, asyncio.Lock())
-        held = HeldIsolate(self, isolate, socket)
+        held = HeldIsolate(self, isolate, socket, path)
 
         def unattached() -> None:
             if not held.attached:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from runtime import toolchain
+from runtime import prelude_patches, toolchain
 from runtime.errors import BundleError, Diagnostic
 
 PRELUDE_DIR = Path(__file__).resolve().parent.parent / "resources" / "prelude"
@@ -41,6 +41,7 @@ def source_hash() -> str:
     and hashing them for every new isolate cost 0.5 ms of disk reads on the loop thread)."""
     digest = hashlib.sha256(toolchain.lock_hash().encode())
     digest.update((_WRAP_HEAD + _WRAP_TAIL).encode())
+    digest.update(prelude_patches.fingerprint().encode())
     for path in sorted((PRELUDE_DIR / "src").rglob("*")):
         if path.is_file():
             digest.update(path.relative_to(PRELUDE_DIR).as_posix().encode())
@@ -66,6 +67,47 @@ def build(tools: toolchain.Toolchain | None = None) -> str:
 def script() -> str:
     """The prelude as isolates evaluate it: ``build()`` with its source URL."""
     return build() + f"\n//# sourceURL={PRELUDE_URL}\n"
+
+
+@functools.cache
+def script_bytes() -> bytes:
+    """``script()`` as UTF-8 (what V8's compile API takes)."""
+    return script().encode("utf-8")
+
+
+def code_cache_path() -> Path:
+    """Where the prelude's V8 code cache is kept: one file per prelude build, mini-racer
+    (V8) version and V8 flag set, since V8 refuses a cache made under any other."""
+    from importlib.metadata import version
+
+    from runtime.engine import V8_FLAGS
+
+    key = hashlib.sha256(f"{source_hash()}|{version('mini-racer')}|{' '.join(V8_FLAGS)}".encode()).hexdigest()[:16]
+    return _cache_path(source_hash()).with_name(f"prelude-{key}.v8cache")
+
+
+def read_code_cache() -> bytes | None:
+    """The stored code cache, if present and intact (its SHA-256 leads the file)."""
+    try:
+        raw = code_cache_path().read_bytes()
+    except OSError:
+        return None
+    data = raw[32:]
+    if len(raw) <= 32 or hashlib.sha256(data).digest() != raw[:32]:
+        return None
+    return data
+
+
+def write_code_cache(data: bytes) -> None:
+    """Store the code cache atomically (a failure only means the next process makes it again)."""
+    out = code_cache_path()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(hashlib.sha256(data).digest() + data)
+        tmp.replace(out)
+    except OSError:
+        pass
 
 
 @functools.lru_cache(maxsize=4)
@@ -100,6 +142,9 @@ def _build_cached(digest: str, tools: toolchain.Toolchain | None) -> str:
     env = dict(os.environ)
     if tools.root is not None:
         env["NODE_PATH"] = str(tools.root / "node_modules")
+        # pinned packages that trail their spec are bundled patched (runtime/prelude_patches.py)
+        for specifier, path in prelude_patches.apply(tools.root / "node_modules", out.parent / "patched").items():
+            cmd.append(f"--alias:{specifier}={path}")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PRELUDE_DIR, timeout=120)
     if proc.returncode != 0:
         from runtime.bundler import parse_esbuild_log

@@ -15,7 +15,7 @@ from runtime.errors import ManifestError
 from runtime.manifest import MANIFEST_NAME, NAME_RE, Manifest, load_manifest, load_secrets
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-TEMPLATES = ("hello", "kv", "cron", "router")
+TEMPLATES = ("hello", "kv", "cron", "router", "worker")
 TYPES_DIR = "types"
 """Project folder that holds isoplay's declarations and the generated Env."""
 
@@ -155,7 +155,10 @@ def write_types(root: Path, manifest: Manifest | None = None) -> list[Path]:
     """
     manifest = manifest or project_manifest(root)
     if manifest.source != MANIFEST_NAME:
-        return [write_wrangler_env(root, manifest)]
+        from runtime.compat.typegen import refresh
+
+        refreshed = refresh(root)  # worker-configuration.d.ts, for the editor's language service
+        return [write_wrangler_env(root, manifest), *([refreshed] if refreshed else [])]
     target = root / TYPES_DIR
     target.mkdir(exist_ok=True)
     written = []
@@ -170,15 +173,45 @@ def write_types(root: Path, manifest: Manifest | None = None) -> list[Path]:
     if not env_file.is_file() or env_file.read_text(encoding="utf-8") != text:
         env_file.write_text(text, encoding="utf-8")
     written.append(env_file)
+    lib = write_webworker_lib(root)
+    if lib is not None:
+        written.append(lib)
     return written
 
 
+def write_webworker_lib(root: Path) -> Path | None:
+    """``.isoplay/types/webworker.d.ts``: the WebWorker lib cut to what the isolate has
+    (runtime/webapi/libtypes.py), for a project whose tsconfig does not list the whole ``WebWorker``
+    lib (projects made before this keep theirs). None when not written (no toolchain installed yet:
+    ``isoplay check`` writes it later)."""
+    from runtime import toolchain
+    from runtime.compat.types import _read_tsconfig
+    from runtime.webapi.libtypes import FILE_NAME, webworker_types
+
+    config = _read_tsconfig(root / "tsconfig.json")
+    libs = (config.get("compilerOptions") or {}).get("lib") or []
+    if any(isinstance(lib, str) and lib.lower() == "webworker" for lib in libs):
+        return None
+    tools = toolchain.find()
+    if tools is None or tools.root is None:
+        return None
+    text, _missing = webworker_types(tools)
+    target = root / ".isoplay" / "types" / FILE_NAME
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return target
+
+
 def write_wrangler_env(root: Path, manifest: Manifest) -> Path:
-    """``.isoplay/types/env.d.ts``: the Env a wrangler project's config declares (as ``wrangler types`` would)."""
+    """``.isoplay/types/env.d.ts``: the Env a wrangler project's config declares, as ``wrangler types``
+    writes it (``runtime.compat.typegen``; module patterns the project declares itself are left out)."""
+    from runtime.compat.typegen import declared_modules, generate
+
     target = root / ".isoplay" / "types"
     target.mkdir(parents=True, exist_ok=True)
     env_file = target / "env.d.ts"
-    text = env_declaration(manifest, project_secrets(root, manifest.environment))
+    text = generate(root, skip_modules=declared_modules(root))
     if not env_file.is_file() or env_file.read_text(encoding="utf-8") != text:
         env_file.write_text(text, encoding="utf-8")
     return env_file
@@ -199,7 +232,19 @@ def new_project(path: Path, template: str = "hello", name: str | None = None) ->
         raise ManifestError(f"{path} is not empty")
     source = RESOURCES / "templates" / template
     shutil.copytree(source, path, dirs_exist_ok=True)
-    manifest_path = path / MANIFEST_NAME
-    manifest_path.write_text(manifest_path.read_text(encoding="utf-8").replace("{{name}}", name), encoding="utf-8")
-    write_types(path)
+    from runtime.compat.wrangler import CONFIG_NAMES
+
+    for config in (MANIFEST_NAME, *CONFIG_NAMES):
+        manifest_path = path / config
+        if manifest_path.is_file():
+            manifest_path.write_text(manifest_path.read_text(encoding="utf-8").replace("{{name}}", name),
+                                     encoding="utf-8")
+    if (path / MANIFEST_NAME).is_file():
+        write_types(path)
+    else:  # a wrangler template: worker-configuration.d.ts as `isoplay types` writes it, and the test types
+        from runtime.compat import typegen
+
+        typegen.write(path, include_runtime=True)
+        (path / TYPES_DIR).mkdir(exist_ok=True)
+        shutil.copyfile(RESOURCES / "types" / "test.d.ts", path / TYPES_DIR / "test.d.ts")
     return Project.open(path)

@@ -115,7 +115,8 @@ def with_version(bundle: Bundle, version: str) -> Bundle:
     if version == bundle.manifest.version:
         return bundle
     manifest = dataclasses.replace(bundle.manifest, version=version)
-    return Bundle(manifest=manifest, code=bundle.code, sourcemap=bundle.sourcemap, minified=bundle.minified)
+    return Bundle(manifest=manifest, code=bundle.code, sourcemap=bundle.sourcemap, minified=bundle.minified,
+                  wasm_modules=bundle.wasm_modules)
 
 
 def build_release(root: Path | str, *, version: str | None = None) -> Bundle:

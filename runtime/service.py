@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime.bundler import Bundle, bundle
 from runtime.errors import BundleError, ManifestError, RuntimeDisposed, UserError
-from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
+from runtime.invocation import HttpRequest, InvocationResult, ScheduledTrigger, SocketTrigger, Trigger
 from runtime.kv.store import KVStore
 from runtime.metrics import Metrics
 from runtime.pool import IsolatePool, Job, OnDone
@@ -33,6 +34,9 @@ from runtime.runner import host_for
 from runtime.stock import IsolateStock
 from runtime.triggers import CronScheduler
 from runtime.webapi.cache import SQLiteCacheStore
+
+if TYPE_CHECKING:
+    from runtime.webapi.websocket import LocalSocket, PeerEvent
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +207,10 @@ class ProjectRuntime:
         pool = self.pool
         if pool is None:
             raise self.last_error or UserError("the project has not been built yet")
-        result = await pool.invoke(trigger)
-        if self.on_logs is not None:
-            self.on_logs(trigger, result)
-        return result
+        on_logs = self.on_logs
+        if on_logs is None:
+            return await pool.invoke(trigger)
+        return await pool.invoke(trigger, lambda complete: on_logs(trigger, complete))
 
     def submit(self, trigger: Trigger, on_done: OnDone) -> Job:
         """Queue a trigger on the current version; ``on_done`` gets the result (the HTTP front's path).
@@ -222,11 +226,31 @@ class ProjectRuntime:
         on_logs = self.on_logs
 
         def logged(outcome: InvocationResult | BaseException) -> None:
-            if isinstance(outcome, InvocationResult):
+            if isinstance(outcome, InvocationResult) and not outcome.head_only:  # a streamed head: not yet
                 on_logs(trigger, outcome)
             on_done(outcome)
 
         return pool.submit(trigger, logged)
+
+    async def open_socket(self, request: HttpRequest, on_peer: PeerEvent,
+                          on_result: Callable[[SocketTrigger, InvocationResult], None] | None = None,
+                          ) -> tuple[InvocationResult, LocalSocket | None]:
+        """Open a WebSocket to the script from this process (the IDE simulator's): ``request`` goes to the
+        current version as an upgrade; with a 101 the returned socket carries messages both ways
+        (``on_peer`` gets what the script sends and the close) and ``on_result`` each socket event's
+        result. The socket lives on this runtime's loop; a reload closes it with 1012.
+
+        Raises:
+            UserError: nothing has built successfully yet (the build error).
+        """
+        from runtime.webapi.websocket import open_local
+
+        pool = self.pool
+        if pool is None:
+            raise self.last_error or UserError("the project has not been built yet")
+        on_logs = self.on_logs
+        upgrade_logged = None if on_logs is None else (lambda complete: on_logs(request, complete))
+        return await open_local(pool, request, on_peer, on_result, upgrade_logged)
 
     async def fire_cron(self, cron: str, scheduled_time: float | None = None) -> InvocationResult:
         """Run the scheduled handler now (the "Run cron now" path)."""

@@ -1,13 +1,16 @@
 """Ready isolates: V8 isolates with the prelude loaded and its request path compiled, made ahead of need.
 
-mini-racer offers neither V8 snapshots nor a code cache, so every isolate pays
-for itself from scratch: creating it (~1.5 ms), parsing and running the 66 kB
-prelude (~2.6 ms) and, on its first request, compiling the prelude functions
-that V8 only pre-parsed (~1.2 ms). None of that depends on the script. A stock
-does it before anyone waits: each stocked isolate has the prelude loaded and
-has answered one synthetic request from a built-in handler, so a pool taking
-it only loads its bundle (~0.3 ms) before the first real request, which runs
-on already compiled code.
+Every isolate pays for itself: creating it (~1.5 ms), loading the ~240 kB
+prelude and, on its first request, compiling the prelude functions that V8 only
+pre-parsed. Loading compiles from V8's code cache (``prelude_code_cache``: made
+once per machine, with the request path compiled in it), which cut the load to
+about a third and the first request's compile to almost nothing; without the
+cache (``ISOPLAY_PRELUDE_CODE_CACHE=0``, or a refused cache) it is parsed from
+source. None of that depends on the script. A stock does it before anyone
+waits: each stocked isolate has the prelude loaded and has answered one
+synthetic request from a built-in handler, so a pool taking it only loads its
+bundle (~0.3 ms) before the first real request, which runs on already compiled
+code.
 
 A stocked isolate has never run user code, is handed out once, and the script
 that takes it replaces the built-in handler (``__isoplay.load``), so isolates of
@@ -22,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import weakref
 
-from runtime import prelude
+from runtime import prelude, v8native
 from runtime.engine import V8Isolate, dumps
 from runtime.invocation import HttpRequest
 from runtime.webapi import chunks
@@ -44,11 +49,82 @@ _WARM_REQUEST = HttpRequest("GET", "http://localhost/", (("host", "localhost"), 
 
 
 def load_prelude(v8: V8Isolate) -> None:
-    """Evaluate the prelude in a fresh isolate, with its chunk loader (runtime/webapi/chunks.py), and seed its CSPRNG."""
+    """Evaluate the prelude in a fresh isolate, with its chunk loader (runtime/webapi/chunks.py), and seed its CSPRNG.
+
+    The prelude is compiled from V8's code cache when there is one (see ``prelude_code_cache``).
+    """
     bodies, ref = v8.bodies, weakref.ref(v8)  # no cycle through the isolate's own callback
     v8.install_loader("__isoplayLoad", lambda buf: chunks.serve(buf, bodies, ref()), chunks.BUFFER_SIZE)
-    v8.eval(prelude.script())
+    cache = prelude_code_cache(v8)
+    if cache is None:
+        v8.eval(prelude.script())
+    elif v8.run_script(prelude.script_bytes(), cache=cache).rejected:
+        _refused_cache(cache)
     seed_isolate(v8)
+
+
+CODE_CACHE_ENV = "ISOPLAY_PRELUDE_CODE_CACHE"
+"""Set to 0 to compile the prelude from source in every isolate (to compare, or to rule the cache out)."""
+
+_cache_lock = threading.Lock()
+_code_cache: bytes | None = None
+_code_cache_state = "unknown"
+"""unknown (not looked for yet), ready, or off (no API, or producing failed: evaluate from source)."""
+
+
+def prelude_code_cache(v8: V8Isolate) -> bytes | None:
+    """V8's code cache of the prelude, made once per machine (kept beside the built prelude).
+
+    Parsing and compiling the ~240 kB prelude was most of a new isolate's cost; with
+    the cache V8 deserialises the compiled functions instead (checked against the
+    source and V8's version and flags; a refused cache falls back to compiling).
+    The cache is made in a throwaway isolate that also answers one synthetic request
+    (the stock's warm-up), so the request path's functions are in it too and a
+    fresh isolate's first request runs compiled code.
+    """
+    global _code_cache, _code_cache_state
+    if _code_cache_state == "ready":
+        return _code_cache
+    if _code_cache_state == "off":
+        return None
+    with _cache_lock:
+        if _code_cache_state == "unknown" and os.environ.get(CODE_CACHE_ENV) == "0":
+            _code_cache_state = "off"
+        if _code_cache_state == "unknown":
+            data = prelude.read_code_cache() if v8native.code_cache_api() is not None else None
+            if data is None and v8native.code_cache_api() is not None:
+                data = _produce_code_cache(v8)
+                if data is not None:
+                    prelude.write_code_cache(data)
+            _code_cache = data
+            _code_cache_state = "ready" if data is not None else "off"
+    return _code_cache
+
+
+def _produce_code_cache(like: V8Isolate) -> bytes | None:
+    scratch = V8Isolate(like.loop, memory_limit=STOCK_MEMORY_LIMIT)
+    try:
+        scratch.install_loader("__isoplayLoad", chunks.serve, chunks.BUFFER_SIZE)
+        warm = (_WARM_HANDLER + f";\n__isoplay.invokeBatch({dumps(dumps([_WARM_REQUEST.spec()]))}, 50);\n").encode()
+        return scratch.run_script(prelude.script_bytes(), then=(warm,), produce=True).cache
+    except Exception:  # noqa: BLE001 - no cache only means compiling from source, as before
+        log.warning("could not make the prelude's V8 code cache; isolates compile it from source", exc_info=True)
+        return None
+    finally:
+        scratch.close()
+
+
+def _refused_cache(cache: bytes) -> None:
+    """V8 refused the cache (made by another V8 or flag set): compile from source from now on."""
+    global _code_cache, _code_cache_state
+    with _cache_lock:
+        if _code_cache is cache:
+            log.info("V8 refused the prelude's code cache; isolates compile the prelude from source")
+            _code_cache, _code_cache_state = None, "off"
+            try:
+                prelude.code_cache_path().unlink()
+            except OSError:
+                pass
 
 
 def warm_up(v8: V8Isolate) -> None:

@@ -157,3 +157,140 @@ def release_thread_state(state: int) -> None:
     release = ctypes.pythonapi.PyGILState_Release
     release.argtypes = [ctypes.c_int]
     release(state)
+
+
+# ---- compiling with V8's code cache ---------------------------------------------------------
+# mini-racer compiles every evaluation from source. V8's embedder API can instead hand a script
+# the code cache of an earlier compilation of the same source (its bytecode and function
+# table), which skips parsing and compiling; isoplay uses it for the prelude (runtime/stock.py),
+# the one large script every isolate runs. These bindings are optional: without them the
+# prelude is evaluated from source as before.
+
+_CODE_CACHE_SYMBOLS = {
+    "new_string_utf8": ("_ZN2v86String11NewFromUtf8EPNS_7IsolateEPKcNS_13NewStringTypeEi", ctypes.c_void_p,
+                        [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]),
+    "current_context": ("_ZN2v87Isolate17GetCurrentContextEv", ctypes.c_void_p, [ctypes.c_void_p]),
+    "compile": ("_ZN2v814ScriptCompiler7CompileENS_5LocalINS_7ContextEEEPNS0_6SourceENS0_14CompileOptionsENS0_"
+                "13NoCacheReasonE", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "run": ("_ZN2v86Script3RunENS_5LocalINS_7ContextEEE", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_void_p]),
+    "unbound_script": ("_ZN2v86Script16GetUnboundScriptEv", ctypes.c_void_p, [ctypes.c_void_p]),
+    "create_code_cache": ("_ZN2v814ScriptCompiler15CreateCodeCacheENS_5LocalINS_13UnboundScriptEEE",
+                          ctypes.c_void_p, [ctypes.c_void_p]),
+    "cached_data_ctor": ("_ZN2v814ScriptCompiler10CachedDataC1EPKhiNS1_12BufferPolicyE", None,
+                         [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "cached_data_dtor": ("_ZN2v814ScriptCompiler10CachedDataD1Ev", None, [ctypes.c_void_p]),
+}
+
+# v8::ScriptCompiler::Source (v8-script.h, V8 14.x): Local<String> source_string, Local<Value>
+# resource_name, int line, int column, ScriptOriginOptions, Local<Value> source_map_url,
+# Local<Data> host_defined_options, unique_ptr<CachedData> cached_data, unique_ptr<...>
+# consume_cache_task, then compile-hint callback fields. Zeroed fields are V8's defaults (no
+# origin: the prelude names itself with a //# sourceURL comment). The buffer is oversized.
+_SOURCE_BYTES = 256
+_SOURCE_CACHED_DATA = 48
+# v8::ScriptCompiler::CachedData: const uint8_t* data, int length, bool rejected, BufferPolicy.
+_CACHED_DATA_BYTES = 64
+_CACHED_DATA_LENGTH = 8
+_CACHED_DATA_REJECTED = 12
+_COMPILE_CONSUME_CODE_CACHE = 1
+_BUFFER_NOT_OWNED = 0
+
+
+class _CodeCacheApi:
+    new_string_utf8: Any
+    current_context: Any
+    compile: Any
+    run: Any
+    unbound_script: Any
+    create_code_cache: Any
+    cached_data_ctor: Any
+    cached_data_dtor: Any
+
+    def __init__(self, dll: ctypes.CDLL) -> None:
+        for name, (symbol, restype, argtypes) in _CODE_CACHE_SYMBOLS.items():
+            fn = getattr(dll, symbol)  # AttributeError: this build lacks it (see code_cache_api)
+            fn.restype = restype
+            fn.argtypes = argtypes
+            setattr(self, name, fn)
+
+
+_code_cache_api: _CodeCacheApi | None | bool = False
+
+
+def code_cache_api() -> _CodeCacheApi | None:
+    """The code-cache bindings, or None if this mini-racer build does not export them."""
+    global _code_cache_api
+    if _code_cache_api is False:
+        from runtime.engine import init_v8
+
+        init_v8()  # with isoplay's flags: initialising mini-racer here first would give V8 its defaults
+        try:
+            _code_cache_api = _CodeCacheApi(py_mini_racer.init_mini_racer(ignore_duplicate_init=True))
+        except AttributeError:
+            _code_cache_api = None
+    return _code_cache_api  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """What ``compile_and_run`` did."""
+
+    ok: bool
+    """The script compiled and ran (else its exception is pending in the calling JavaScript)."""
+    rejected: bool
+    """A code cache was offered and V8 refused it (it then compiled from source)."""
+    cache: bytes | None
+    """The code cache produced after running (``produce=True``), with what ``then`` compiled."""
+
+
+def _compile(api: _CodeCacheApi, isolate: int, context: int, source: bytes,
+             cached: ctypes.Array[ctypes.c_char] | None) -> int:
+    string = api.new_string_utf8(isolate, source, 0, len(source))
+    if not string:
+        return 0
+    src = ctypes.create_string_buffer(_SOURCE_BYTES)
+    ctypes.c_void_p.from_buffer(src, 0).value = string
+    options = 0
+    if cached is not None:
+        ctypes.c_void_p.from_buffer(src, _SOURCE_CACHED_DATA).value = ctypes.addressof(cached)
+        options = _COMPILE_CONSUME_CODE_CACHE
+    return int(api.compile(context, src, options, 0) or 0)
+
+
+def compile_and_run(isolate: int, source: bytes, *, cache: bytes | None = None, then: tuple[bytes, ...] = (),
+                    produce: bool = False) -> ScriptRun:
+    """Compile ``source`` (with ``cache`` if given) and run it in the current context.
+
+    Call only inside a JavaScript -> host callback on the isolate's thread (a
+    context is entered and a handle scope is open there). ``then`` are further
+    scripts run after it (their own code is not cached; what they make the
+    first script compile is); with ``produce`` the first script's code cache
+    is returned. If a script throws, the rest is skipped and the exception
+    stays pending for the JavaScript that made the callback.
+    """
+    api = code_cache_api()
+    if api is None:
+        raise RuntimeError("this mini-racer build exports no V8 code-cache API")
+    context = int(api.current_context(isolate) or 0)
+    cached = None
+    if cache is not None:
+        cached = ctypes.create_string_buffer(_CACHED_DATA_BYTES)
+        api.cached_data_ctor(cached, ctypes.cast(ctypes.c_char_p(cache), ctypes.c_void_p), len(cache), _BUFFER_NOT_OWNED)
+    script = _compile(api, isolate, context, source, cached)
+    rejected = cached is not None and cached.raw[_CACHED_DATA_REJECTED] != 0
+    if not script or not api.run(script, context):
+        return ScriptRun(False, rejected, None)
+    for extra in then:
+        follow = _compile(api, isolate, context, extra, None)
+        if not follow or not api.run(follow, context):
+            return ScriptRun(False, rejected, None)
+    produced = None
+    if produce:
+        data = api.create_code_cache(api.unbound_script(script))
+        if data:
+            pointer = ctypes.c_void_p.from_address(data).value
+            length = ctypes.c_int.from_address(data + _CACHED_DATA_LENGTH).value
+            if pointer and length > 0:
+                produced = ctypes.string_at(pointer, length)
+            api.cached_data_dtor(data)  # frees the buffer V8 owns (the 64-byte struct itself stays)
+    return ScriptRun(True, rejected, produced)

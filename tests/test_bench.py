@@ -20,7 +20,8 @@ def test_bench_quick_run_prints_every_figure() -> None:
     figures = json.loads(lines[-1])
     for key in KEYS:
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, (key, figures.get(key))
-    assert figures["load_tool"] in ("wrk", "asyncio-client")
+    assert figures["load_tool"].split()[0] in ("wrk", "autocannon", "python-asyncio")  # named with its version
+    assert lines[0].startswith("load generator: ")
     assert any(line.startswith("hello_vs_node") for line in lines)  # the table compares against the anchor
 
 

@@ -1,11 +1,12 @@
 """What a Workers project adds to isoplay's esbuild command line.
 
 - ``cloudflare:workers`` resolves to ``resources/compat/cloudflare-workers.js``
-  (which reads what the prelude's ``workers.ts`` publishes).
+  (which reads what the prelude's ``workers.ts`` publishes); ``cloudflare:sockets`` to a
+  module whose ``connect()`` says TCP sockets are not supported yet and what to use.
 - Module rules (wrangler's defaults after the project's own ``rules``): Text
   (``.txt``, ``.html``, ``.sql``) imports as a string, Data (``.bin``) as bytes
-  (a ``Uint8Array``; workerd gives an ``ArrayBuffer``); CompiledWasm is refused
-  with a message (isoplay cannot compile WebAssembly for user code yet).
+  (a ``Uint8Array``; workerd gives an ``ArrayBuffer``); CompiledWasm (``.wasm``) gives a
+  compiled ``WebAssembly.Module`` that ships with the bundle (``runtime.compat.wasm``).
 - ``nodejs_compat`` (or ``nodejs_compat_v2``): every ``node:*`` module (and its
   bare name) resolves to a polyfill, as wrangler wires unenv into esbuild:
   unenv 2's modules, except where workerd implements a module natively and
@@ -109,12 +110,27 @@ def node_modules_table(toolchain_root: Path) -> dict[str, Path]:
     return table
 
 
-def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
-    """``--loader:.ext=...`` flags for the module rules (the project's first, then wrangler's defaults)."""
+def effective_rules(rules: tuple = ()) -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
+    """The project's rules, then wrangler's defaults, as wrangler applies them: a project rule without
+    ``fallthrough = true`` hides the later rules of its type (wrangler then refuses files only those
+    matched). Returns the rules in force and the hidden default (type, glob) pairs."""
     from runtime.compat.wrangler import DEFAULT_RULES
 
+    closed: set[str] = set()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for rtype, globs, *rest in rules:
+        out.append((rtype, tuple(globs)))
+        if not (rest and rest[0]):
+            closed.add(rtype)
+    hidden = [(t, g) for t, globs in DEFAULT_RULES if t in closed for g in globs]
+    out += [(t, g) for t, g in DEFAULT_RULES if t not in closed]
+    return out, hidden
+
+
+def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
+    """``--loader:.ext=...`` flags for the module rules (the project's first, then wrangler's defaults)."""
     seen: dict[str, str] = {}
-    for rtype, globs, *_rest in (*rules, *((t, g) for t, g in DEFAULT_RULES)):
+    for rtype, globs in effective_rules(rules)[0]:
         for glob in globs:
             match = _GLOB_EXT.match(glob)
             if not match:
@@ -130,11 +146,9 @@ def loader_args(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()]
 
 
 def wasm_extensions(rules: tuple[tuple[str, tuple[str, ...], bool], ...] | tuple[()] = ()) -> list[str]:
-    """Extensions a CompiledWasm rule claims (isoplay refuses them with a message)."""
-    from runtime.compat.wrangler import DEFAULT_RULES
-
+    """Extensions a CompiledWasm rule claims (imported as compiled modules, see runtime.compat.wasm)."""
     out = []
-    for rtype, globs, *_rest in (*rules, *((t, g) for t, g in DEFAULT_RULES)):
+    for rtype, globs in effective_rules(rules)[0]:
         if rtype != "CompiledWasm":
             continue
         for glob in globs:
@@ -148,7 +162,8 @@ def esbuild_compat_args(flags: tuple[str, ...], rules: tuple, toolchain_root: Pa
                         lowered: bool = False) -> list[str]:
     """Aliases, loaders and injects a Workers project needs (see the module docstring)."""
     shims = compat_dir(toolchain_root)
-    args = [f"--alias:cloudflare:workers={shims / 'cloudflare-workers.js'}", *loader_args(rules)]
+    args = [f"--alias:cloudflare:workers={shims / 'cloudflare-workers.js'}",
+            f"--alias:cloudflare:sockets={shims / 'cloudflare-sockets.js'}", *loader_args(rules)]
     if node_compat_enabled(flags) and toolchain_root is not None:
         table = dict(node_modules_table(toolchain_root))
         if lowered:
@@ -177,7 +192,16 @@ _NODE_BUILTIN_RE = re.compile(r'^Could not resolve "(node:[^"]+)"')
 _BARE_BUILTIN_HINT = re.compile(r'^Could not resolve "([^"]+)"')
 
 
-def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_exts: list[str]) -> list[Diagnostic]:
+def _hidden_rule(message: str, rules: tuple) -> tuple[str, str] | None:
+    for rtype, glob in effective_rules(rules)[1]:
+        match = _GLOB_EXT.match(glob)
+        if match and f'"{match.group(1)}"' in message:
+            return rtype, glob
+    return None
+
+
+def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_exts: list[str],
+            rules: tuple = ()) -> list[Diagnostic]:
     """esbuild errors with isoplay's advice for Workers features (the nodejs_compat flag, wasm, ...)."""
     out = []
     for diag in errors:
@@ -192,14 +216,14 @@ def explain(errors: list[Diagnostic], flags: tuple[str, ...], config: str, wasm_
                        f'["nodejs_compat"] to {config} (or install a package of that name with `isoplay npm install`)')
         elif bare and not bare.group(1).startswith((".", "/")):
             message = f"{message}: is the package installed? Run `isoplay npm install` in the project folder"
-        elif "No loader is configured for" in message:
-            ext = next((e for e in wasm_exts if f'"{e}"' in message), None)
-            if ext:
-                message = (f"{message}: WebAssembly modules ({ext}) are not supported by isoplay yet "
-                           "(it does not compile WebAssembly for user code)")
-            else:
-                message = (f'{message}: add a module rule to {config}, e.g. [[rules]] type = "Text" '
-                           'globs = ["**/*.ext"] (Text, Data or ESModule)')
+        elif "No loader is configured for" in message and (hidden := _hidden_rule(message, rules)):
+            rtype, glob = hidden
+            message = (f"{message}: the file matches wrangler's default {rtype} rule ({glob}), which is ignored because "
+                       f"a {rtype} rule in {config} comes first without fallthrough = true (wrangler refuses it the "
+                       "same way); add fallthrough = true to that rule, or add the glob to it")
+        elif "No loader is configured for" in message and not any(f'"{e}"' in message for e in wasm_exts):
+            message = (f'{message}: add a module rule to {config}, e.g. [[rules]] type = "Text" '
+                       'globs = ["**/*.ext"] (Text, Data, CompiledWasm or ESModule)')
         out.append(Diagnostic(message, diag.location, diag.severity))
     return out
 
@@ -228,9 +252,11 @@ def wrap_esm(code: str, sourcemap_json: str) -> tuple[str, str]:
     """
     import json
 
-    match = re.search(r"\nexport\s*\{([^}]*)\};?\s*$", "\n" + code)
+    # esbuild ends the module with its export statement: on a line of its own, or after the
+    # last statement on the same line when minified.
+    match = re.search(r"(?:\n|;|\})\s*export\s*\{([^}]*)\};?\s*$", "\n" + code)
     if match:
-        body = ("\n" + code)[: match.start()].lstrip("\n")
+        body = ("\n" + code)[: match.start() + (0 if match.group(0).startswith("\n") else 1)].lstrip("\n")
         pairs = []
         for part in match.group(1).split(","):
             part = part.strip()

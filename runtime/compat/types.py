@@ -220,18 +220,31 @@ def check_config(root: Path, manifest: Manifest, tools: Toolchain) -> tuple[Path
     base_path = root / "tsconfig.json"
     base = _read_tsconfig(base_path) if base_path.is_file() else {}
     options = dict(base.get("compilerOptions") or {})
-    types = [t for t in (options.get("types") or []) if isinstance(t, str)]
+    from runtime.compat.typegen import FILE_NAME, has_runtime_types, refresh
+
+    refresh(root, create=False)  # an isoplay-generated worker-configuration.d.ts follows the config
+    configuration = [root / FILE_NAME, root / "src" / FILE_NAME]
+    types = []
+    for entry in (t for t in (options.get("types") or []) if isinstance(t, str)):
+        if entry.startswith("."):  # a path: relative to the project's tsconfig, not to .isoplay/
+            if not (root / entry).is_file() and Path(entry).name == FILE_NAME:
+                continue  # not generated yet: the Env isoplay generates stands in for it (below)
+            entry = str((root / entry).resolve())
+        types.append(entry)
     files: list[str] = []
     overlay = workers_types(tools, node_compat_enabled(manifest.compatibility_flags))
     own_workers_types = (root / "node_modules" / "@cloudflare" / "workers-types").is_dir()
-    if not own_workers_types or not any(t.startswith("@cloudflare/workers-types") for t in types):
+    if any(p.is_file() and has_runtime_types(p) for p in configuration):
+        # `isoplay types` (or `wrangler types`) put the runtime types in the project already
+        types = [t for t in types if not t.startswith("@cloudflare/workers-types")]
+    elif not own_workers_types or not any(t.startswith("@cloudflare/workers-types") for t in types):
         types = [t for t in types if not t.startswith("@cloudflare/workers-types")]
         files.append(str(overlay.path))
     if node_compat_enabled(manifest.compatibility_flags) and not (root / "node_modules" / "@types" / "node").is_dir():
         types = [t for t in types if t != "node"]
         assert tools.root is not None
         files.append(str(tools.root / "node_modules" / "@types" / "node" / "index.d.ts"))
-    if not any((root / p).is_file() for p in ("worker-configuration.d.ts", "src/worker-configuration.d.ts")):
+    if not any(p.is_file() for p in configuration):
         files.append(str(write_wrangler_env(root, manifest)))
     config: dict[str, Any] = {
         "compilerOptions": {"noEmit": True, "types": types, "skipLibCheck": True},

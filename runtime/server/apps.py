@@ -70,6 +70,10 @@ def server_fetch_allow(allow: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(entry for entry in allow if not is_local_host(entry))
 
 
+RESOLVED_MAX = 4096
+"""Resolved (app, range) answers kept at most (a flood of distinct ranges cannot grow it further)."""
+
+
 def check_body(pool: IsolatePool, size: int, trigger: Any = None) -> None:
     """Refuse a request body over the version's max_body_bytes (a streamed one of unknown size fails
     its reader, naming the limit, once it passes it)."""
@@ -110,6 +114,8 @@ class AppRuntimes:
         self._crons: dict[str, CronScheduler] = {}
         self._live: dict[str, str | None] = {}
         self._served_live: set[PoolKey] = set()
+        self._resolved: dict[tuple[str, str | None], VersionRecord] = {}
+        """What ``resolve`` answered, until the registry changes (``forget_resolved``)."""
         """Versions requests reached as the live one (not by a pinned range): retired when no longer live."""
         """The live version each app's pools and cron were last brought in line with."""
         self._stopped = False
@@ -144,10 +150,32 @@ class AppRuntimes:
     def resolve(self, app: str, range_text: str | None) -> VersionRecord:
         """The version ``/{app}`` (live) or ``/{app}@{range}`` selects.
 
+        Answers are kept until the registry changes: every change made through this
+        process forgets them (``forget_resolved``), and so does the store watcher's
+        ``sync`` for changes made elsewhere, as PostgreSQL's read cache already did.
+        Reading the registry cost two SQLite queries per request (tens of us, more
+        than the rest of a hello-world request's Python work).
+
         Raises:
             NotFound: no such app, nothing live, or no version in range.
             BadRequest: the range is not 1.2.3, 1.2, 1 or latest.
         """
+        cached = self._resolved.get((app, range_text))
+        if cached is not None:
+            if range_text is None:
+                self._served_live.add((app, cached.version))
+            return cached
+        found = self._resolve(app, range_text)
+        if len(self._resolved) >= RESOLVED_MAX:
+            self._resolved.clear()
+        self._resolved[(app, range_text)] = found
+        return found
+
+    def forget_resolved(self) -> None:
+        """The registry changed: resolve from it again."""
+        self._resolved.clear()
+
+    def _resolve(self, app: str, range_text: str | None) -> VersionRecord:
         record = self.storage.get_app(app)
         if record is None:
             raise NotFound(f"no app named {app!r} is deployed here", code="app_not_found")
@@ -182,15 +210,19 @@ class AppRuntimes:
             record = self.resolve(app, range_text)
             pool = await self.pool(record)
             check_body(pool, body_size, trigger)
+            version, logs, node, recorder, bundle = record.version, self.logs, self.config.node, self.recorder, pool.bundle
+
+            def complete(result: InvocationResult) -> None:  # once, with the whole invocation (a stream at its end)
+                logs.publish(LogEvent.of(app, version, trigger, result, node))
+                if result.recording is not None and recorder is not None:
+                    recorder.keep(app, version, bundle, result)
+
             try:
-                result = await pool.invoke(trigger)
+                result = await pool.invoke(trigger, complete)
             except RuntimeDisposed:
                 if attempt == 2 or self._stopped:
                     raise
                 continue  # the pool was retired by a rollback or delete meanwhile: resolve again
-            self.logs.publish(LogEvent.of(app, record.version, trigger, result, self.config.node))
-            if result.recording is not None and self.recorder is not None:
-                self.recorder.keep(app, record.version, pool.bundle, result)
             return record, result
         raise AssertionError("unreachable")
 
@@ -218,8 +250,8 @@ class AppRuntimes:
         recorder = self.recorder
 
         def done(outcome: InvocationResult | BaseException) -> None:
-            if isinstance(outcome, InvocationResult):
-                logs.publish(LogEvent.of(app, record.version, trigger, outcome, node))
+            if isinstance(outcome, InvocationResult) and not outcome.head_only:  # a streamed head: not yet
+                logs.publish_lazy(app, lambda: LogEvent.of(app, record.version, trigger, outcome, node))
                 if outcome.recording is not None and recorder is not None:
                     recorder.keep(app, record.version, pool.bundle, outcome)
             on_done(record, outcome)
@@ -244,6 +276,10 @@ class AppRuntimes:
                 bundle = await asyncio.to_thread(self.storage.load_bundle, record)
                 pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics, stock=self.stock)
                 pool.record = self.recorder is not None and bundle.manifest.recordings.active
+                app, version, logs, node = record.app, record.version, self.logs, self.config.node
+                # a WebSocket event (message, close, error) is an invocation of its own, logged like a request
+                pool.on_socket_result = lambda trigger, result: logs.publish_lazy(
+                    app, lambda: LogEvent.of(app, version, trigger, result, node))
                 await pool.start()
                 self._pools[key] = pool
                 await self._evict_pinned()
@@ -294,6 +330,7 @@ class AppRuntimes:
     # ---- changes -------------------------------------------------------------
     async def live_changed(self, app: str, previous: str | None = None) -> None:
         """Restart the app's cron for its live version; retire the old live pool."""
+        self.forget_resolved()
         await self._stop_cron(app)
         record = self.storage.get_app(app)
         if previous is not None and (record is None or record.live_version != previous):
@@ -330,6 +367,7 @@ class AppRuntimes:
         Idempotent: what this process already applied is left alone. Returns how
         many apps needed a change.
         """
+        self.forget_resolved()
         apps = {record.name: record for record in self.storage.list_apps()}
         changed = 0
         for app in [a for a in self._live if a not in apps]:
@@ -350,10 +388,12 @@ class AppRuntimes:
 
     async def version_deleted(self, app: str, version: str) -> None:
         """Stop the pool of a deleted version."""
+        self.forget_resolved()
         await self._stop_pool((app, version))
 
     async def app_deleted(self, app: str, *, remove_data: bool = True) -> None:
         """Stop everything of a deleted app and remove its KV data (unless another process already did)."""
+        self.forget_resolved()
         await self._stop_cron(app)
         self._live.pop(app, None)
         for key in [k for k in self._pools if k[0] == app]:

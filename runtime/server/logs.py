@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.invocation import HttpRequest, InvocationResult, Trigger
+from runtime.invocation import HttpRequest, InvocationResult, SocketTrigger, Trigger
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class LogEvent:
     route: str
     """Path for fetch (as the script saw it), cron for scheduled."""
     method: str
+    """The HTTP method; for a WebSocket event its type (message, close, error)."""
     status: int | None
     outcome: str
     duration_ms: float
@@ -43,7 +45,8 @@ class LogEvent:
         """The event for one finished invocation."""
         err = result.error
         return cls(time=time.time(), app=app, version=version, trigger=trigger.kind, route=str(trigger.route),
-                   method=trigger.method if isinstance(trigger, HttpRequest) else "", status=result.status,
+                   method=trigger.method if isinstance(trigger, HttpRequest) else
+                   trigger.type if isinstance(trigger, SocketTrigger) else "", status=result.status,
                    outcome=result.outcome, duration_ms=round(result.duration_ms, 3),
                    logs=tuple((e.level, e.message, e.time) for e in result.logs),
                    error=err.summary() if err else None, stack=err.stack if err and err.frames else None, node=node)
@@ -156,6 +159,14 @@ class LogHub:
             subs.remove(sub)
         if not subs:
             self._subs.pop(sub.app, None)
+
+    def publish_lazy(self, app: str, make: Callable[[], LogEvent]) -> None:
+        """``publish(make())``, making the event only if someone subscribes to ``app`` (the
+        request path: most requests have no log reader)."""
+        if app in self._subs:
+            self.publish(make())
+        else:
+            self._published += 1
 
     def publish(self, event: LogEvent) -> None:
         """Hand an event to every subscriber of its app."""

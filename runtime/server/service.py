@@ -110,6 +110,7 @@ class DeployService:
             self._check_open()
             self.plan(app, bundle)
             result = await asyncio.to_thread(self.storage.deploy, app, bundle, promote=promote, now=self.clock())
+            self.runtimes.forget_resolved()  # a new version can match a range (/app@1) even when not live
             if result.live and result.previous_live != result.version.version:
                 await self.runtimes.live_changed(app, result.previous_live)
             return result
@@ -121,6 +122,7 @@ class DeployService:
             valid_app_name(app)
             valid_version(version)
             previous = await asyncio.to_thread(self.storage.set_live, app, version, now=self.clock())
+            self.runtimes.forget_resolved()
             await self.runtimes.live_changed(app, previous)
             return previous
 

@@ -111,9 +111,10 @@ SQL_LIST_TOKENS = "SELECT name, created_at, role, apps, expires_at FROM tokens O
 
 
 def bundle_size(bundle: Bundle) -> int:
-    """Bytes of script, source map and manifest JSON."""
+    """Bytes of script, source map, manifest JSON and WebAssembly modules."""
     manifest = json.dumps(bundle.manifest.to_dict())
-    return len(bundle.code.encode()) + len(bundle.sourcemap.encode()) + len(manifest.encode())
+    return (len(bundle.code.encode()) + len(bundle.sourcemap.encode()) + len(manifest.encode())
+            + sum(len(data) for data in bundle.wasm_modules.values()))
 
 
 def _version_row(row: tuple[Any, ...]) -> VersionRecord:

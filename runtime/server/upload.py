@@ -6,7 +6,10 @@ The body is ``multipart/form-data`` with three parts:
   "minified": true}`` -- the same document ``Bundle.write`` puts in
   ``*.manifest.json``;
 - ``script`` (application/javascript): the bundled script, UTF-8;
-- ``sourcemap`` (application/json): its source map v3.
+- ``sourcemap`` (application/json): its source map v3;
+- ``wasm:<name>`` (application/wasm), one per WebAssembly module the script imports
+  (``Bundle.wasm_modules``); each must be a structurally valid module with a plain
+  file name, within ``runtime.compat.wasm``'s count and size caps.
 
 The server recomputes the content hash from the script and the manifest and
 refuses the upload if it differs, so a damaged or truncated upload can never
@@ -41,6 +44,7 @@ def encode_upload(bundle: Bundle) -> tuple[str, bytes]:
         ("manifest", None, "application/json", json.dumps(meta).encode()),
         ("script", f"{stem}.js", "application/javascript", bundle.code.encode("utf-8")),
         ("sourcemap", f"{stem}.js.map", "application/json", bundle.sourcemap.encode("utf-8")),
+        *((f"wasm:{name}", name, "application/wasm", data) for name, data in sorted(bundle.wasm_modules.items())),
     ]
     chunks: list[bytes] = []
     for name, filename, ctype, data in parts:
@@ -146,7 +150,8 @@ def decode_upload(content_type: str, body: bytes) -> Bundle:
     smap = _text(parts["sourcemap"], "sourcemap")
     if not isinstance(_json(parts["sourcemap"], "sourcemap"), dict):
         raise BadRequest("the sourcemap part must be a source map JSON object", code="malformed_upload")
-    bundle = Bundle(manifest=manifest, code=code, sourcemap=smap, minified=bool(meta.get("minified")))
+    bundle = Bundle(manifest=manifest, code=code, sourcemap=smap, minified=bool(meta.get("minified")),
+                    wasm_modules=_wasm_parts(parts))
     claimed = meta.get("content_hash")
     if claimed != bundle.content_hash:
         raise BadRequest(f"content hash mismatch: the upload says {str(claimed)[:16]!r}, its content hashes to "
@@ -167,6 +172,35 @@ def refuse_unparseable(bundle: Bundle) -> None:
     if found is not None:
         message, line, column = found
         raise BadRequest(f"the script does not parse: script.js:{line}:{column}: {message}", code="script_syntax")
+
+
+def _wasm_parts(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """The ``wasm:<name>`` parts, checked (names, structure, caps); anything else unknown is refused."""
+    from runtime.compat import wasm
+
+    modules: dict[str, bytes] = {}
+    for part, data in parts.items():
+        if part in PARTS:
+            continue
+        name = part.removeprefix("wasm:")
+        if name == part:
+            raise BadRequest(f"the upload has an unknown part {part[:80]!r} (expected {', '.join(PARTS)} and "
+                             "wasm:<name> parts)", code="malformed_upload")
+        if not wasm.NAME_RE.match(name):
+            raise BadRequest(f"the WebAssembly part {part[:80]!r} needs a plain file name ending in .wasm",
+                             code="invalid_wasm")
+        problem = wasm.validate(data)
+        if problem:
+            raise BadRequest(f"the WebAssembly module {name} is not valid: {problem}", code="invalid_wasm")
+        modules[name] = data
+    if len(modules) > wasm.MAX_MODULES:
+        raise BadRequest(f"the upload has {len(modules)} WebAssembly modules; at most {wasm.MAX_MODULES} may ship "
+                         "with one bundle", code="invalid_wasm")
+    total = sum(len(d) for d in modules.values())
+    if total > wasm.MAX_TOTAL_BYTES:
+        raise BadRequest(f"the upload's WebAssembly modules are {total} bytes together; at most "
+                         f"{wasm.MAX_TOTAL_BYTES} bytes may ship with one bundle", code="invalid_wasm")
+    return modules
 
 
 def check_server_limits(manifest: Manifest, config: ServerConfig) -> None:

@@ -32,7 +32,7 @@ from runtime.server.versions import sort_versions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this isoplay writes; ``isoplay_schema`` records the one a database has."""
 
 CHANNEL = "isoplay_changes"
@@ -81,7 +81,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE tokens ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'admin'",
         """ALTER TABLE tokens ADD COLUMN IF NOT EXISTS apps TEXT NOT NULL DEFAULT '["*"]'""",
     ),
-    3: (  # token expiry: tokens from before never expire
+    3: (  # WebAssembly modules that ship with a bundle (runtime.compat.wasm)
+        """CREATE TABLE IF NOT EXISTS bundle_wasm (
+            content_hash TEXT NOT NULL REFERENCES bundles(content_hash) ON DELETE CASCADE, name TEXT NOT NULL,
+            data BYTEA NOT NULL, PRIMARY KEY (content_hash, name))""",
+    ),
+    4: (  # token expiry: tokens from before never expire
         "ALTER TABLE tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
     ),
 }
@@ -118,6 +123,9 @@ SQL_DELETE_VERSION = "DELETE FROM versions WHERE app = %s AND version = %s"
 SQL_INSERT_BUNDLE = ("INSERT INTO bundles (content_hash, code, sourcemap, manifest, minified) "
                      "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (content_hash) DO NOTHING")
 SQL_LOAD_BUNDLE = "SELECT code, sourcemap, manifest, minified FROM bundles WHERE content_hash = %s"
+SQL_INSERT_WASM = ("INSERT INTO bundle_wasm (content_hash, name, data) VALUES (%s, %s, %s) "
+                   "ON CONFLICT DO NOTHING")
+SQL_LOAD_WASM = "SELECT name, data FROM bundle_wasm WHERE content_hash = %s"
 SQL_DELETE_UNUSED_BUNDLE = ("DELETE FROM bundles WHERE content_hash = %s AND NOT EXISTS "
                             "(SELECT 1 FROM versions WHERE content_hash = %s)")
 
@@ -413,6 +421,8 @@ class PostgresDeploymentStorage:
             if existing is None:
                 conn.execute(SQL_INSERT_BUNDLE, (bundle.content_hash, bundle.code, bundle.sourcemap,
                                                  json.dumps(bundle.manifest.to_dict()), bundle.minified))
+                for name, data in sorted(bundle.wasm_modules.items()):
+                    conn.execute(SQL_INSERT_WASM, (bundle.content_hash, name, data))
                 conn.execute(SQL_INSERT_VERSION, (app, version, record.content_hash, record.size_bytes,
                                                   record.minified, json.dumps(list(record.crons)), now))
             else:
@@ -467,9 +477,10 @@ class PostgresDeploymentStorage:
         if not rows:
             raise StorageCorrupted(f"{record.app}@{record.version}: its bundle is missing from the store")
         code, sourcemap, manifest, minified = rows[0]
+        wasm = {str(name): bytes(data) for name, data in self._read(SQL_LOAD_WASM, record.content_hash)}
         try:
             bundle = Bundle(manifest=parse_manifest(json.loads(manifest), "manifest.json"), code=code,
-                            sourcemap=sourcemap, minified=bool(minified))
+                            sourcemap=sourcemap, minified=bool(minified), wasm_modules=wasm)
         except (ValueError, KeyError, ManifestError) as exc:
             raise StorageCorrupted(f"{record.app}@{record.version}: cannot read the stored bundle: {exc}") from exc
         if bundle.content_hash != record.content_hash:

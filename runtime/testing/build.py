@@ -96,10 +96,12 @@ async def build_tests(root: Path, manifest: Manifest, files: list[Path],
 
 
 def _compat_args(manifest: Manifest, tools: toolchain.Toolchain) -> list[str]:
-    from runtime.compat.build import esbuild_compat_args
+    from runtime.compat import wasm
+    from runtime.compat.build import esbuild_compat_args, wasm_extensions
 
-    return esbuild_compat_args(tuple(getattr(manifest, "compatibility_flags", ())),
-                               tuple(getattr(manifest, "rules", ())), tools.root)
+    rules = tuple(getattr(manifest, "rules", ()))
+    return [*esbuild_compat_args(tuple(getattr(manifest, "compatibility_flags", ())), rules, tools.root),
+            *wasm.esbuild_args(wasm_extensions(rules))]  # .wasm imports give compiled modules, as in a bundle
 
 
 async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: toolchain.Toolchain, tmp: Path,
@@ -131,10 +133,13 @@ async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: 
         return TestBuild({files[0]: error}, {files[0]: _error_inputs(error, files[0], root)})
     meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
     results = TestBuild()
+    from runtime.compat import wasm
+
     for i, file in enumerate(files):
         raw = (out_dir / f"t{i}.js").read_bytes()
         try:
             bundle = _finish(0, raw, log, manifest, False, build_root)
+            code, modules = wasm.link(bundle.code, out_dir)
         except BundleError as exc:
             results.bundles[file] = exc
             continue
@@ -144,7 +149,8 @@ async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: 
             inputs = frozenset(n for n in map(plan.rename, inputs) if not n.startswith(STUB_SOURCE_PREFIX))
             smap = _rename_sources(smap, plan)
         results.inputs[file] = inputs
-        results.bundles[file] = Bundle(manifest=manifest, code=bundle.code, sourcemap=smap, warnings=bundle.warnings)
+        results.bundles[file] = Bundle(manifest=manifest, code=code, sourcemap=smap, warnings=bundle.warnings,
+                                       wasm_modules=modules)
     return results
 
 

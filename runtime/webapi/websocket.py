@@ -194,37 +194,89 @@ class _Framer:
 # ---- incoming ------------------------------------------------------------------------
 
 
-class ServerSocket:
-    """An upgraded front connection bound to a held isolate."""
+class _HeldSocket:
+    """The script's end of an incoming socket: its events run in order, one at a time, on the held isolate."""
 
-    def __init__(self, hub: SocketHub, held: Any, dev: bool) -> None:
+    def __init__(self, hub: SocketHub, held: Any,
+                 on_result: Callable[[SocketTrigger, InvocationResult], None] | None = None) -> None:
         self.hub = hub
         self.held = held
         self.key = hub.key(held.isolate.id, held.socket)
-        self.transport: asyncio.Transport | None = None
-        self.framer = _Framer(Connection(ConnectionType.SERVER), self._write)
+        self.path: str = getattr(held, "path", "")
+        self.on_result = on_result
+        """Gets each event's result (its console lines) besides the pool's ``on_socket_result``."""
         self.queue: asyncio.Queue[SocketTrigger | None] = asyncio.Queue()
         self.finished = False
         self.task = asyncio.get_running_loop().create_task(self._pump(), name="isoplay-websocket")
 
+    def _event(self, type_: str, data: str | bytes | None = None, code: int = 1005, reason: str = "") -> None:
+        self.queue.put_nowait(SocketTrigger(self.held.socket, type_, data, code, reason, self.path))
+
+    def _close_peer(self, code: int, reason: str) -> None:
+        """Tell the client the socket closes (a limit hit, the isolate gone)."""
+        raise NotImplementedError
+
+    def _ended(self) -> None:
+        """The socket is over (after the script's last event)."""
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                trigger = await self.queue.get()
+                if trigger is None:
+                    return
+                try:
+                    result: InvocationResult = await self.held.run(trigger)
+                except Exception:  # the isolate is gone (pool stopped, replaced)
+                    self._close_peer(1012, "the script was restarted")
+                    return
+                if self.on_result is not None:
+                    self.on_result(trigger, result)
+                if result.outcome in ("timeout", "memory"):
+                    self._close_peer(1011, f"the script hit {result.limit}")
+                    return
+                if trigger.type in ("close", "error"):
+                    return
+        finally:
+            self.finished = True
+            self.hub.detach(self.key)
+            self.held.release()
+            self._ended()
+
+
+class ServerSocket(_HeldSocket):
+    """An upgraded front connection bound to a held isolate."""
+
+    def __init__(self, hub: SocketHub, held: Any, dev: bool) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.framer = _Framer(Connection(ConnectionType.SERVER), self._write)
+        super().__init__(hub, held)
+
     def _write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+
+    def _close_peer(self, code: int, reason: str) -> None:
+        self.framer.close(code, reason)
+
+    def _ended(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
     # network -> script
     def on_data(self, data: bytes) -> None:
         """Bytes from the client."""
         for kind, data_, code, reason in self.framer.feed(data):
             if kind == "message":
-                self.queue.put_nowait(SocketTrigger(self.held.socket, "message", data_))
+                self._event("message", data_)
             else:
-                self.queue.put_nowait(SocketTrigger(self.held.socket, "close", None, code, reason))
+                self._event("close", None, code, reason)
                 if self.transport is not None:
                     self.transport.close()
 
     def on_lost(self) -> None:
         """The TCP connection closed (a close event with 1006 unless one was already queued)."""
-        self.queue.put_nowait(SocketTrigger(self.held.socket, "close", None, 1006, "connection lost"))
+        self._event("close", None, 1006, "connection lost")
 
     # script -> network
     def from_script(self, kind: str, args: list[Any]) -> None:
@@ -248,28 +300,112 @@ class ServerSocket:
             self.transport.close()
         self.queue.put_nowait(None)
 
-    async def _pump(self) -> None:
-        try:
-            while True:
-                trigger = await self.queue.get()
-                if trigger is None:
+
+PeerEvent = Callable[[str, "str | bytes | None", int, str], None]
+"""``(kind, data, code, reason)``: ``("message", data, 0, "")`` or ``("close", None, code, reason)``."""
+
+
+class LocalSocket(_HeldSocket):
+    """An incoming socket whose client is in this process (the IDE simulator): the script sees the same
+    events as from a network client -- its ``fetch`` got an upgrade request and answered 101, messages and
+    the close arrive as events -- but messages cross as Python values instead of frames.
+
+    Closing follows the WebSocket closing handshake as a browser does it: a close from the client
+    is a close event for the script; a close from the script reaches the client, which answers it, so
+    the script's close listener runs too. Call ``send``/``close`` on the runtime's loop."""
+
+    def __init__(self, hub: SocketHub, held: Any, on_peer: PeerEvent,
+                 on_result: Callable[[SocketTrigger, InvocationResult], None] | None = None) -> None:
+        self.on_peer = on_peer
+        self.client_closed = False
+        """The client sent (or answered) a close: nothing more goes to the script."""
+        self.script_closed = False
+        """The script closed (or the host closed for it): nothing more goes to the client."""
+        super().__init__(hub, held, on_result)
+
+    # client -> script
+    def send(self, data: str | bytes) -> None:
+        """A message from the client (a message over MAX_MESSAGE_BYTES closes the socket with 1009)."""
+        if self.client_closed or self.finished:
+            raise ConnectionError("the WebSocket is closed")
+        if len(data) > MAX_MESSAGE_BYTES:
+            self.shutdown(1009, f"a message exceeded {MAX_MESSAGE_BYTES} bytes")
+            return
+        self._event("message", data)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """The client closes (1000 unless said otherwise); the script's side answers the close at once,
+        as the front does (so what the script sends from its close listener is dropped, as on a network)."""
+        if self.client_closed or self.finished:
+            return
+        self.client_closed = True
+        self._event("close", None, code, reason)
+        self._close_peer(code, reason)
+
+    # script -> client
+    def from_script(self, kind: str, args: list[Any]) -> None:
+        """A message or close the script sent."""
+        if self.script_closed:
+            return
+        if kind == "send" and args:
+            data = _from_payload(args[0])
+            if data is not None:
+                if len(data) > MAX_MESSAGE_BYTES:
+                    self.shutdown(1009, "message too big")
                     return
-                try:
-                    result: InvocationResult = await self.held.run(trigger)
-                except Exception:  # the isolate is gone (pool stopped, replaced)
-                    self.framer.close(1012, "the script was restarted")
-                    return
-                if result.outcome in ("timeout", "memory"):
-                    self.framer.close(1011, f"the script hit {result.limit}")
-                    return
-                if trigger.type in ("close", "error"):
-                    return
-        finally:
-            self.finished = True
-            self.hub.detach(self.key)
-            self.held.release()
-            if self.transport is not None:
-                self.transport.close()
+                self.on_peer("message", data, 0, "")
+        elif kind == "close":
+            code = args[0] if args and isinstance(args[0], int) else 1000
+            reason = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
+            self.script_closed = True
+            self.on_peer("close", None, code, reason)
+            self.close(code, reason)  # the client answers the close: the script gets its close event
+
+    def _close_peer(self, code: int, reason: str) -> None:
+        if not self.script_closed:
+            self.script_closed = True
+            self.on_peer("close", None, code, reason)
+
+    def shutdown(self, code: int, reason: str) -> None:
+        """Close from the host side (a limit hit, the pool stopping)."""
+        self._close_peer(code, reason)
+        self.client_closed = True
+        self.queue.put_nowait(None)
+
+    def _ended(self) -> None:
+        self._close_peer(1006, "the socket ended")
+
+
+def upgrade_request(request: Any) -> Any:
+    """``request`` (an HttpRequest) with the headers of a WebSocket handshake added (those it lacks)."""
+    import dataclasses
+    import os
+
+    have = {name.lower() for name, _ in request.headers}
+    extra = [(name, value) for name, value in (
+        ("upgrade", "websocket"), ("connection", "Upgrade"), ("sec-websocket-version", "13"),
+        ("sec-websocket-key", base64.b64encode(os.urandom(16)).decode("ascii"))) if name not in have]
+    return dataclasses.replace(request, method="GET", headers=(*request.headers, *extra), body=b"")
+
+
+async def open_local(pool: Any, request: Any, on_peer: PeerEvent,
+                     on_result: Callable[[SocketTrigger, InvocationResult], None] | None = None,
+                     on_complete: Callable[[InvocationResult], None] | None = None,
+                     ) -> tuple[InvocationResult, LocalSocket | None]:
+    """Send ``request`` as a WebSocket upgrade to a pool's script; with a 101 and a socket, connect an
+    in-process client to it. Returns the upgrade's result and the socket (None when the script answered
+    anything else: the result says what)."""
+    result: InvocationResult = await pool.invoke(upgrade_request(request), on_complete)
+    held = result.lease
+    if result.status != 101 or result.outcome != "ok" or held is None:
+        if held is not None:
+            held.release()
+        return result, None
+    hub: SocketHub = pool.host.sockets
+    session = LocalSocket(hub, held, on_peer, on_result)
+    held.attached = True
+    hub.attach(session.key, session)
+    return result, session
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str:

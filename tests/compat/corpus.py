@@ -12,7 +12,7 @@ never holds installed packages.
     {"requires": ["hmac"],               # runtime features needed (skipped without)
      "upstream": true,                   # UPSTREAM var -> a local echo server
      "isoplay_only": true,               # behaviour wrangler dev does not share (bench skips it)
-     "requests": [{"request": "POST /x", "headers": {...}, "data": "body",
+     "requests": [{"request": "POST /x", "headers": {...}, "data": "body", "data_hex": "89504e47...",
                    "status": 200, "body": "exact text", "body_contains": [...], "body_hex": "...",
                    "json": {...}, "json_subset": {...},
                    "response_headers": {...}, "response_header_present": [...],
@@ -114,6 +114,14 @@ def materialise(project: Path, dest: Path) -> Path:
     if modules is not None:
         os.symlink(modules, dest / "node_modules", target_is_directory=True)
     return dest
+
+
+def request_body(step: dict[str, Any]) -> bytes | None:
+    """The bytes a step sends: ``data`` (UTF-8 text) or ``data_hex`` (binary)."""
+    if isinstance(step.get("data_hex"), str):
+        return bytes.fromhex(step["data_hex"])
+    data = step.get("data")
+    return data.encode("utf-8") if isinstance(data, str) else None
 
 
 def substitute(value: Any, captured: dict[str, str]) -> Any:

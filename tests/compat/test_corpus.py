@@ -106,10 +106,9 @@ async def _exercise(root: Path, steps: list[dict[str, Any]]) -> list[str]:
             for step in steps:
                 step = corpus.substitute(step, captured)
                 method, _, target = step["request"].partition(" ")
-                data = step.get("data")
                 client.cookies.clear()  # every step sends only the cookies it names
                 response = await client.request(method, target, headers=step.get("headers", {}),
-                                                content=data.encode("utf-8") if isinstance(data, str) else None)
+                                                content=corpus.request_body(step))
                 problems += corpus.check_response(step, response.status_code, dict(response.headers),
                                                   response.content, captured)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -53,17 +54,17 @@ def test_bare_builtin_and_missing_package_get_advice(tmp_path: Path, tools) -> N
     assert "Run `isoplay npm install` in the project folder" in text
 
 
-def test_unknown_module_type_and_wasm_say_what_to_do(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_module_type_says_what_to_do(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
     root = project(tmp_path, BASE, {"src/index.ts": 'import d from "./data.yaml";\nexport default { fetch() { return new Response(d); } };',
                                     "src/data.yaml": "a: 1\n"})
     with pytest.raises(BundleError, match=r'add a module rule to wrangler.toml, e.g. \[\[rules\]\] type = "Text"'):
         get(root)
     (root / "wrangler.toml").write_text(BASE + '[[rules]]\ntype = "Text"\nglobs = ["**/*.yaml"]\n', encoding="utf-8")
     assert get(root).body == b"a: 1\n"
-    (root / "src/index.ts").write_text('import m from "./add.wasm";\nexport default { fetch() { return new Response(String(m)); } };')
+    (root / "src/index.ts").write_text('import m from "./add.wasm";\n'
+                                       'export default { fetch() { return new Response(String(m)); } };')
     (root / "src/add.wasm").write_bytes(b"\0asm\1\0\0\0")
-    with pytest.raises(BundleError, match=r"WebAssembly modules \(.wasm\) are not supported by isoplay yet"):
-        get(root)
+    assert get(root).body == b"[object WebAssembly.Module]"  # tests/compat/test_wasm_modules.py has the rest
 
 
 def test_top_level_await_that_waits_on_a_timer_fails_clearly(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
@@ -131,3 +132,89 @@ def test_node_global_without_the_flag_is_explained(tmp_path: Path, tools) -> Non
     root = project(tmp_path, BASE, {"src/index.ts": "export default { fetch() { return new Response(Buffer.from('a').toString()); } };"})
     result = get(root)
     assert not result.ok and 'Buffer is a Node.js global; add compatibility_flags = ["nodejs_compat"]' in result.error.message
+
+
+NODE = BASE + 'compatibility_flags = ["nodejs_compat"]\n'
+
+
+def test_commonjs_requires_of_node_builtins_give_what_node_gives(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    # jws (under jsonwebtoken) calls util.inherits(X, require("stream")); many libraries call require("assert")(...)
+    lib = """var Stream = require("stream"); var EventEmitter = require("events"); var assert = require("assert");
+var util = require("util");
+function Data() { Stream.call(this); }
+util.inherits(Data, Stream);
+assert(typeof Stream === "function", "stream");
+module.exports = { data: new Data() instanceof Stream, ee: typeof EventEmitter === "function" && EventEmitter.EventEmitter === EventEmitter,
+  readable: typeof Stream.Readable === "function", assertOk: typeof assert.strictEqual === "function",
+  once: typeof EventEmitter.once === "function" };
+"""
+    root = project(tmp_path, NODE, {"src/lib.cjs": lib, "src/index.ts":
+                                    'import r from "./lib.cjs";\nimport { Readable } from "node:stream";\n'
+                                    'import EE, { once } from "node:events";\n'
+                                    'export default { fetch() { return Response.json({ ...r, esm: typeof Readable === "function"'
+                                    ' && typeof EE === "function" && typeof once === "function" }); } };'})
+    result = get(root)
+    assert result.ok, result.error
+    assert json.loads(result.body) == {"data": True, "ee": True, "readable": True, "assertOk": True, "once": True,
+                                       "esm": True}
+
+
+def test_node_crypto_secret_keys_work_and_asymmetric_ones_say_what_to_use(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    source = """import { createHmac, createSecretKey, createPrivateKey, KeyObject } from "node:crypto";
+export default { fetch(request: Request) {
+  if (new URL(request.url).pathname === "/private") createPrivateKey("-----BEGIN PRIVATE KEY-----");
+  const key = createSecretKey("k", "utf8");
+  return Response.json({ type: key.type, size: key.symmetricKeySize, isKey: key instanceof KeyObject,
+    same: key.equals(createSecretKey(Buffer.from("k"))), jwk: key.export({ format: "jwk" }),
+    mac: createHmac("sha256", key).update("x").digest("hex") === createHmac("sha256", "k").update("x").digest("hex") });
+} };
+"""
+    root = project(tmp_path, NODE, {"src/index.ts": source})
+    result = get(root)
+    assert result.ok, result.error
+    assert json.loads(result.body) == {"type": "secret", "size": 1, "isKey": True, "same": True,
+                                       "jwk": {"kty": "oct", "k": "aw"}, "mac": True}
+    refused = get(root, "/private")
+    assert not refused.ok and "crypto.createPrivateKey: isoplay's node:crypto has hashing" in refused.error.message
+    assert "use crypto.subtle (WebCrypto)" in refused.error.message
+
+
+def test_cloudflare_sockets_builds_and_connect_says_what_is_missing(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    root = project(tmp_path, BASE, {"src/index.ts": 'import { connect } from "cloudflare:sockets";\n'
+                                                    'export default { fetch() { connect("db:5432"); return new Response("x"); } };'})
+    result = get(root)
+    assert not result.ok and result.error.name == "NotSupportedError"
+    assert "outbound TCP sockets) is not supported by isoplay yet" in result.error.message
+    assert "@neondatabase/serverless" in result.error.message
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ('import fs from "node:fs";\nexport default { fetch() { return new Response(fs.readFileSync("/x", "utf8")); } };',
+     "fs.readFileSync is a Node.js API that nodejs_compat does not implement (isoplay uses unenv, as wrangler does); "
+     "Workers have no file system"),
+    ("export default { fetch() { return new Response(String(new XMLHttpRequest())); } };",
+     "XMLHttpRequest is not defined: Workers have no XMLHttpRequest; use fetch()"),
+    ("export default { fetch() { return new Response(String(window.location)); } };",
+     "window is not defined: Workers have no window or DOM; the global object is globalThis"),
+    ('export default { fetch() { return new Response(localStorage.getItem("k")); } };',
+     "localStorage is not defined: Workers have no browser storage; keep data in a KV namespace binding"),
+    ('export default { fetch() { return new Response(String(new Function("return 1")())); } };',
+     "called eval() or new Function(), which Workers and isoplay forbid"),
+])
+def test_what_workers_lack_is_explained(tmp_path: Path, tools, code: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    root = project(tmp_path, NODE, {"src/index.ts": "// @ts-nocheck\n" + code})
+    result = get(root)
+    assert not result.ok and expected in result.error.message, result.error
+
+
+def test_a_rule_without_fallthrough_hides_the_default_rule_of_its_type_as_in_wrangler(tmp_path: Path, tools) -> None:  # type: ignore[no-untyped-def]
+    config = BASE + '[[rules]]\ntype = "Data"\nglobs = ["**/*.ico"]\n'
+    root = project(tmp_path, config, {"src/index.ts": 'import b from "./blob.bin";\n'
+                                                      'export default { fetch() { return new Response(b); } };'})
+    (root / "src" / "blob.bin").write_bytes(b"\x01\x02")
+    with pytest.raises(BundleError) as info:
+        get(root)
+    assert "matches wrangler's default Data rule (**/*.bin), which is ignored because a Data rule in wrangler.toml " \
+           "comes first without fallthrough = true" in str(info.value)
+    (root / "wrangler.toml").write_text(config + "fallthrough = true\n", encoding="utf-8")
+    assert get(root).body == b"\x01\x02"

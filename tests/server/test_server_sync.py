@@ -70,3 +70,32 @@ async def test_sync_is_idempotent_for_what_this_process_already_applied(
     await core.deploys.publish("hello", release("hello", "1.0.0", extra=CRONS), promote=True)
     assert await core.runtimes.sync() == 0
     assert "hello" in core.runtimes.statistics().crons
+
+
+async def test_resolved_versions_are_kept_until_the_registry_changes(
+        core_factory: Callable[..., ServerCore], release: Callable[..., Bundle]) -> None:
+    """Requests resolve app@range from a cache, never a stale one: this process's own deploys and
+    rollbacks are served at once, another process's once its watcher has seen them."""
+    a = core_factory()
+    b = core_factory()
+    await a.start()
+    await b.start()
+
+    async def body(core: ServerCore, range_text: str | None) -> bytes:
+        _, result = await core.runtimes.invoke("hello", range_text, HttpRequest("GET", "http://x/"))
+        return result.body
+
+    await a.deploys.publish("hello", release("hello", "1.0.0"), promote=True)
+    assert b"1.0.0" in await body(a, None) and b"1.0.0" in await body(a, "1")
+    assert b"1.0.0" in await body(b, None)
+    await a.deploys.publish("hello", release("hello", "1.1.0"), promote=False)
+    assert b"1.1.0" in await body(a, "1")  # a new version matches the range at once, though not live
+    assert b"1.0.0" in await body(a, None)
+    await a.deploys.rollback("hello", "1.1.0")
+    assert b"1.1.0" in await body(a, None)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while b"1.1.0" not in await body(b, None):  # b serves what it resolved until its watcher sees the change
+        assert loop.time() - started < 10, "the other process never served the rolled-back version"
+        await asyncio.sleep(0.02)
+    assert (await b.runtimes.invoke("hello", "1.0.0", HttpRequest("GET", "http://x/")))[0].version == "1.0.0"

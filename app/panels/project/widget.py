@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 from app.panels.project.controller import NewProjectRequest
 from runtime.project import TEMPLATES
 
-TEMPLATE_LABELS = {"hello": "Hello world (fetch)", "kv": "KV store API", "cron": "Cron job", "router": "Router with routes"}
+TEMPLATE_LABELS = {"hello": "Hello world (fetch)", "kv": "KV store API", "cron": "Cron job", "router": "Router with routes",
+                   "worker": "Cloudflare Workers project (wrangler.jsonc)"}
 
 
 class NewProjectDialog(QDialog):

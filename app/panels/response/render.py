@@ -251,4 +251,6 @@ def describe_trigger(trigger: Trigger) -> str:
         return f"cron {trigger.cron}"  # type: ignore[union-attr]
     if kind == "event":
         return f"event {trigger.name}"  # type: ignore[union-attr]
+    if kind == "socket":
+        return f"websocket {trigger.type} {trigger.route}"  # type: ignore[union-attr]
     return "run"

@@ -47,8 +47,8 @@ class TextSubmitted:
 class SimulatorView(Protocol):
     """What the controller needs from the simulator widget."""
 
-    def current_form(self) -> SimulatorForm:
-        """The form of the visible tab."""
+    def current_form(self) -> SimulatorForm | None:
+        """The form of the visible tab (None: a tab that runs its own action)."""
         ...
 
     def set_http_form(self, form: HttpForm) -> None:
@@ -114,7 +114,8 @@ class SimulatorController(QObject):
 
     def run_current(self) -> bool:
         """Validate the visible tab and ask for it to run (Ctrl+R); False if it is invalid."""
-        return self.send(self.view.current_form())
+        form = self.view.current_form()
+        return False if form is None else self.send(form)
 
     def send(self, form: SimulatorForm) -> bool:
         """Validate ``form`` and emit ``sig_run_requested``; False (and a message) if invalid."""

@@ -46,6 +46,8 @@ class HttpForm:
     """Content-Type sent with a body ('' for none)."""
     name: str = ""
     """Name under which the request is saved ('' if unsaved)."""
+    cf: str = ""
+    """JSON object of ``request.cf`` fields over the local defaults ('' for none)."""
 
     def title(self) -> str:
         """``METHOD url`` for history lists."""
@@ -53,8 +55,11 @@ class HttpForm:
 
     def to_json(self) -> dict[str, Any]:
         """The shape stored in ``.isoplay/requests.json``."""
-        return {"name": self.name, "method": self.method, "url": self.url,
+        data = {"name": self.name, "method": self.method, "url": self.url,
                 "headers": [list(h) for h in self.headers], "body": self.body, "content_type": self.content_type}
+        if self.cf:
+            data["cf"] = self.cf
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HttpForm:
@@ -62,7 +67,7 @@ class HttpForm:
         headers = tuple((str(h[0]), str(h[1])) for h in data.get("headers", []) if len(h) == 2)
         return cls(method=str(data.get("method", "GET")).upper(), url=str(data.get("url", "/")), headers=headers,
                    body=str(data.get("body", "")), content_type=str(data.get("content_type", "")),
-                   name=str(data.get("name", "")))
+                   name=str(data.get("name", "")), cf=str(data.get("cf", "")))
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,10 @@ def to_http_request(form: HttpForm) -> HttpRequest:
         headers.append(("content-type", form.content_type))
     if form.body and method in ("GET", "HEAD"):
         raise SimulatorInputError(f"a {method} request cannot have a body")
-    return HttpRequest(method=method, url=url, headers=tuple(headers), body=form.body.encode("utf-8"))
+    cf = parse_json_text(form.cf, "request.cf") if form.cf.strip() else None
+    if cf is not None and not isinstance(cf, dict):
+        raise SimulatorInputError("request.cf must be a JSON object of fields ({\"country\": \"NL\"})")
+    return HttpRequest(method=method, url=url, headers=tuple(headers), body=form.body.encode("utf-8"), cf=cf or None)
 
 
 def parse_json_text(text: str, what: str) -> Any:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.panels.simulator.cf_editor import CfEditor
 from app.panels.simulator.controller import FormSubmitted, TextSubmitted
 from app.panels.simulator.forms import CONTENT_TYPES, METHODS, CronForm, EventForm, HttpForm, RunForm, SimulatorForm
 
@@ -71,6 +72,7 @@ class _HttpTab(QWidget):
         for value in CONTENT_TYPES:
             self.content_type.addItem(value or "(no body type)", value)
         self.body = _text_edit('{"hello": "world"}')
+        self.cf = CfEditor()
         self._create_layout()
 
     def _create_headers(self) -> QTableWidget:
@@ -109,6 +111,9 @@ class _HttpTab(QWidget):
         parts = QTabWidget()
         parts.addTab(self.headers, "Headers")
         parts.addTab(body, "Body")
+        parts.addTab(self.cf, "cf")
+        parts.setTabToolTip(2, "request.cf: where the request seems to come from (colo, country, asn, TLS, bot score)")
+        self.parts = parts
         layout = QVBoxLayout(self)
         layout.addLayout(line)
         layout.addLayout(picks)
@@ -126,7 +131,7 @@ class _HttpTab(QWidget):
             self.content_type.currentText() == self.content_type.itemText(self.content_type.currentIndex()) \
             else self.content_type.currentText()
         return HttpForm(self.method.currentText().strip().upper(), self.url.text(), tuple(rows),
-                        self.body.toPlainText(), content_type or "")
+                        self.body.toPlainText(), content_type or "", cf=self.cf.cf())
 
     def set_form(self, form: HttpForm) -> None:
         """Fill every field from ``form``."""
@@ -143,6 +148,7 @@ class _HttpTab(QWidget):
         else:
             self.content_type.setCurrentText(form.content_type)
         self.body.setPlainText(form.body)
+        self.cf.set_cf(form.cf)
 
 
 class _CronTab(QWidget):
@@ -265,10 +271,17 @@ class SimulatorWidget(QWidget):
 
     # -- view API used by the controller --------------------------------------------------
 
-    def current_form(self) -> SimulatorForm:
-        """The form of the visible tab."""
+    def current_form(self) -> SimulatorForm | None:
+        """The form of the visible tab; None for a tab that is no trigger form (the WebSocket tab),
+        which is asked to run its own primary action instead (Ctrl+R there connects or sends)."""
         tab = self.tabs.currentWidget()
-        return tab.form()  # type: ignore[attr-defined,no-any-return]
+        form = getattr(tab, "form", None)
+        if form is None:
+            run = getattr(tab, "run", None)
+            if run is not None:
+                run()
+            return None
+        return form()  # type: ignore[no-any-return]
 
     def set_http_form(self, form: HttpForm) -> None:
         """Fill the HTTP tab and show it."""

@@ -91,7 +91,7 @@ export function timingSafeEqual(a, b) {
   const x = toBytes(a, undefined, "buf1");
   const y = toBytes(b, undefined, "buf2");
   if (x.byteLength !== y.byteLength) {
-    throw Object.assign(new RangeError("Input buffers must have the same byte length"), { code: "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH" });
+    throw Object.assign(new RangeError("Input buffers must have the same byte length."), { code: "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH" });
   }
   let diff = 0;
   for (let i = 0; i < x.byteLength; i++) diff |= x[i] ^ y[i];
@@ -114,4 +114,47 @@ export function randomBytes(size, callback) {
 
 export function getHashes() { return Object.keys(HASHES); }
 
-export default { ...base, randomBytes, Hash, Hmac, createHash, createHmac, hash, pbkdf2, pbkdf2Sync, timingSafeEqual, getHashes };
+// Secret keys as workerd has them (jsonwebtoken and others wrap an HMAC secret in one).
+// Asymmetric keys are not implemented: their constructors fail saying so and what to use.
+export class KeyObject {
+  #bytes;
+  constructor(type, bytes) {
+    if (type !== "secret") throw asymmetric(`KeyObject of type ${type}`);
+    this.#bytes = Uint8Array.from(bytes);
+  }
+  get type() { return "secret"; }
+  get symmetricKeySize() { return this.#bytes.byteLength; }
+  export(options) {
+    if (options && options.format === "jwk") return { kty: "oct", k: Buffer.from(this.#bytes).toString("base64url") };
+    return Buffer.from(this.#bytes);
+  }
+  equals(other) {
+    return other instanceof KeyObject && other.symmetricKeySize === this.symmetricKeySize
+      && timingSafeEqual(other.export(), this.#bytes);
+  }
+}
+
+export function createSecretKey(key, encoding) {
+  return new KeyObject("secret", toBytes(key, encoding, "key"));
+}
+
+function asymmetric(what) {
+  const err = new Error(`${what}: isoplay's node:crypto has hashing, HMAC, secret keys, pbkdf2 and randomBytes, not `
+    + "asymmetric keys (RSA/EC/Ed25519 sign, verify, encrypt); use crypto.subtle (WebCrypto), e.g. through the jose "
+    + "library, which works in Workers without nodejs_compat");
+  err.code = "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM";
+  return err;
+}
+
+export function createPrivateKey() { throw asymmetric("crypto.createPrivateKey"); }
+export function createPublicKey() { throw asymmetric("crypto.createPublicKey"); }
+export function createSign() { throw asymmetric("crypto.createSign"); }
+export function createVerify() { throw asymmetric("crypto.createVerify"); }
+export function sign() { throw asymmetric("crypto.sign"); }
+export function verify() { throw asymmetric("crypto.verify"); }
+export function generateKeyPairSync() { throw asymmetric("crypto.generateKeyPairSync"); }
+export function generateKeyPair() { throw asymmetric("crypto.generateKeyPair"); }
+
+export default { ...base, randomBytes, Hash, Hmac, createHash, createHmac, hash, pbkdf2, pbkdf2Sync, timingSafeEqual,
+  getHashes, KeyObject, createSecretKey, createPrivateKey, createPublicKey, createSign, createVerify, sign, verify,
+  generateKeyPairSync, generateKeyPair };

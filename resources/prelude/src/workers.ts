@@ -147,7 +147,8 @@ const g = globalThis as Record<string, unknown>;
 // which code-generation rules forbid); defined here only if the web prelude has not.
 if (!("self" in g)) Object.defineProperty(g, "self", { value: globalThis, writable: true, configurable: true, enumerable: false });
 for (const [name, value] of Object.entries({ addEventListener, removeEventListener, FetchEvent, ScheduledEvent, ExtendableEvent })) {
-  if (!(name in g)) Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  // own properties: the global object's prototype (ServiceWorkerGlobalScope, an EventTarget) has addEventListener too
+  if (!Object.prototype.hasOwnProperty.call(g, name)) Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
 // ---- the module's default export -> handlers --------------------------------

@@ -216,3 +216,19 @@ def test_controller_curl_copy_and_import(simulator: Any) -> None:
     assert "cannot read" in simulator.view.error
     assert simulator.import_curl("curl -X DELETE localhost:8787/items/2")
     assert simulator.view.http_form == HttpForm("DELETE", "/items/2") and simulator.view.error == ""
+
+
+def test_cf_overrides_carry_only_changed_fields_and_must_be_an_object() -> None:
+    from app.panels.simulator.cf_editor import cf_overrides, cf_text
+    from runtime.webapi.cf import LOCAL_CF
+
+    assert cf_overrides(json.dumps(LOCAL_CF)) == ""
+    assert cf_overrides("") == ""
+    assert json.loads(cf_overrides(json.dumps(dict(LOCAL_CF, country="JP")))) == {"country": "JP"}
+    assert json.loads(cf_text('{"country": "JP"}')) == dict(LOCAL_CF, country="JP")
+    assert cf_overrides("[1, 2]") == "[1, 2]"  # not an object: kept, and refused when sent
+    with pytest.raises(SimulatorInputError, match="must be a JSON object"):
+        to_http_request(HttpForm("GET", "/", cf="[1, 2]"))
+    request = to_http_request(HttpForm("GET", "/", cf='{"asn": 13335}'))
+    assert request.cf == {"asn": 13335}
+    assert to_http_request(HttpForm("GET", "/")).cf is None

@@ -12,6 +12,12 @@ from runtime.runner import run_once
 
 CASES: list[tuple[str, str, object]] = [
     ("self is the global object", "return [self === globalThis, typeof self.fetch];", [True, "function"]),
+    ("the global object is a ServiceWorkerGlobalScope, which scripts cannot construct", """
+        const err = (f) => { try { f(); return "constructed"; } catch (e) { return e.constructor.name; } };
+        return [globalThis instanceof ServiceWorkerGlobalScope, self instanceof WorkerGlobalScope,
+                Object.prototype.toString.call(globalThis), err(() => new WorkerGlobalScope()),
+                err(() => new ServiceWorkerGlobalScope()), typeof addEventListener, typeof globalThis.hasOwnProperty];""",
+     [True, True, "[object ServiceWorkerGlobalScope]", "TypeError", "TypeError", "function", "function"]),
     ("navigator says Cloudflare-Workers", "return [navigator.userAgent, navigator instanceof Navigator];",
      ["Cloudflare-Workers", True]),
     ("performance.now() counts from timeOrigin", """

@@ -34,6 +34,7 @@ export default {
       const w = writable.getWriter();
       (async () => {
         for (let i = 0; i < 4; i++) { await scheduler.wait(30); await w.write(enc.encode(`part ${i}\\n`)); }
+        console.log("body written");
         await w.close();
       })();
       console.log("handler returned");
@@ -101,12 +102,34 @@ async def test_the_head_arrives_before_the_body_is_written_and_chunks_follow(poo
     early = await asyncio.wait_for(results.get(), 5)
     assert early.status == 200 and ("content-type", "text/plain") in early.headers
     assert early.body_stream is not None and not early.body_stream.finished
+    assert early.head_only
     assert [e.message for e in early.logs] == ["handler returned"]
     chunks = await asyncio.wait_for(read_all(early.body_stream), 5)
     assert b"".join(chunks) == b"part 0\npart 1\npart 2\npart 3\n"
     assert len(chunks) == 4  # one chunk per write: nothing waited for the end
     final = await asyncio.wait_for(results.get(), 5)
-    assert final.outcome == "ok" and final.body_stream is early.body_stream
+    assert final.outcome == "ok" and final.body_stream is early.body_stream and not final.head_only
+    # the complete result is the invocation's one record: every log line, status, time up to the body's end
+    assert [e.message for e in final.logs] == ["handler returned", "body written"]
+    assert final.status == 200
+    assert final.duration_ms >= 4 * 30  # four waits of 30 ms before the end
+
+
+async def test_invoke_returns_the_head_and_hands_the_complete_result_on(pool: IsolatePool) -> None:
+    completes: list[InvocationResult] = []
+    head = await asyncio.wait_for(
+        pool.invoke(HttpRequest("GET", "http://localhost/timed", stream_response=True), completes.append), 5)
+    assert head.head_only and completes == []
+    assert b"".join(await asyncio.wait_for(read_all(head.body_stream), 5)).count(b"part") == 4
+    for _ in range(100):
+        if completes:
+            break
+        await asyncio.sleep(0.02)
+    assert len(completes) == 1 and not completes[0].head_only
+    assert [e.message for e in completes[0].logs] == ["handler returned", "body written"]
+    plain: list[InvocationResult] = []
+    result = await pool.invoke(HttpRequest("GET", "http://localhost/quick", stream_response=True), plain.append)
+    assert plain == [result] and not result.head_only
 
 
 async def test_a_slow_reader_pauses_the_script_and_a_gone_one_cancels_it(pool: IsolatePool) -> None:

@@ -115,9 +115,12 @@ def test_websocket_echo_through_isoplay_dev(dev: Dev) -> None:
     finally:
         second.shutdown()
     deadline = time.monotonic() + 10
-    while "closed 1000 done" not in dev.log.read_text() and time.monotonic() < deadline:
+    while "[log] closed 1000 done\nwebsocket close /ws -> ok" not in dev.log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "closed 1000 done" in dev.log.read_text()
+    log = dev.log.read_text()
+    # each socket event is a console entry of its own: its console lines, then what ran on which path
+    assert "[log] closed 1000 done\nwebsocket close /ws -> ok" in log
+    assert log.count("websocket message /ws -> ok") == 5
 
 
 def test_websocket_limits_and_refusals(dev: Dev) -> None:

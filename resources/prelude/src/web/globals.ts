@@ -6,6 +6,7 @@ import { sinceOrigin, timeOrigin } from "../clock";
 import { structuredClone } from "./clone";
 import { Event, EventTarget } from "./events";
 import { DOMException, tag } from "./util";
+import LOCAL_CF from "./cf-local.json";
 
 // ---- CustomEvent / MessageEvent ---------------------------------------------------
 export class CustomEvent<T = unknown> extends Event {
@@ -200,22 +201,25 @@ export function addDomExceptionConstants(): void {
   Object.defineProperties(DOMException.prototype, descriptors);
 }
 
+// ---- WorkerGlobalScope / ServiceWorkerGlobalScope ---------------------------------------
+/** The global object's interfaces, as in workerd: `globalThis instanceof ServiceWorkerGlobalScope`
+ * holds, and neither can be constructed by a script. */
+export class WorkerGlobalScope extends EventTarget {
+  constructor() { super(); throw new TypeError("Illegal constructor"); }
+}
+export class ServiceWorkerGlobalScope extends WorkerGlobalScope {}
+tag(WorkerGlobalScope, "WorkerGlobalScope");
+tag(ServiceWorkerGlobalScope, "ServiceWorkerGlobalScope");
+
+/** Put ServiceWorkerGlobalScope.prototype under the global object (its own properties stay first). */
+export function installGlobalScope(): void {
+  Object.setPrototypeOf(globalThis, ServiceWorkerGlobalScope.prototype);
+}
+
 // ---- request.cf --------------------------------------------------------------------------
 /** What `request.cf` holds for a local request: plausible values as `wrangler dev`
- * gives (a fixed Cloudflare location), overridden field by field by the trigger's `cf`. */
+ * gives (a fixed Cloudflare location; web/cf-local.json, which the IDE's simulator shows
+ * too), overridden field by field by the trigger's `cf`. A fresh copy per request. */
 export function localCf(overrides: Record<string, unknown> | undefined): Record<string, unknown> {
-  return {
-    asn: 395747, asOrganization: "Cloudflare", colo: "DFW", country: "US", isEUCountry: false,
-    city: "Austin", continent: "NA", region: "Texas", regionCode: "TX", metroCode: "635", postalCode: "78701",
-    timezone: "America/Chicago", latitude: "30.27130", longitude: "-97.74260",
-    httpProtocol: "HTTP/1.1", tlsVersion: "TLSv1.3", tlsCipher: "AEAD-AES256-GCM-SHA384",
-    clientTcpRtt: 0, requestPriority: "", edgeRequestKeepAliveStatus: 1, clientAcceptEncoding: "gzip, deflate, br",
-    verifiedBotCategory: "",
-    botManagement: { score: 99, verifiedBot: false, staticResource: false, ja3Hash: "", ja4: "", detectionIds: [], corporateProxy: false },
-    tlsClientAuth: { certPresented: "0", certVerified: "NONE", certRevoked: "0", certIssuerDN: "", certSubjectDN: "",
-      certIssuerDNRFC2253: "", certSubjectDNRFC2253: "", certIssuerDNLegacy: "", certSubjectDNLegacy: "",
-      certSerial: "", certIssuerSerial: "", certSKI: "", certIssuerSKI: "", certFingerprintSHA1: "",
-      certFingerprintSHA256: "", certNotBefore: "", certNotAfter: "" },
-    ...(overrides ?? {}),
-  };
+  return { ...(JSON.parse(JSON.stringify(LOCAL_CF)) as Record<string, unknown>), ...(overrides ?? {}) };
 }

@@ -14,7 +14,7 @@ import { Blob, File } from "./blob";
 import { CompressionStream, DecompressionStream } from "./compression";
 import {
   CustomEvent, ErrorEvent, MessageChannel, MessageEvent, MessagePort, Navigator, Performance, PromiseRejectionEvent, Scheduler,
-  addDomExceptionConstants, makePerformance, reportError,
+  ServiceWorkerGlobalScope, WorkerGlobalScope, addDomExceptionConstants, installGlobalScope, makePerformance, reportError,
 } from "./globals";
 import { FormData, Request, Response, requestFromHost, serializeBody, serializeResponse } from "./http";
 import { HTMLRewriter } from "./htmlrewriter";
@@ -22,6 +22,7 @@ import { STREAM_GLOBALS, defineLazyGlobals } from "./streams";
 import { URL, URLSearchParams } from "./url";
 import { CloseEvent, WebSocket, WebSocketPair } from "./websocket";
 import { installURLPattern } from "./urlpattern";
+import { installEventSource } from "./eventsource";
 import { DOMException, defineGlobals, utf8Encode } from "./util";
 
 // How the platform objects print in console.log (Node-like).
@@ -61,11 +62,14 @@ defineGlobals({
   Performance, performance: makePerformance(), Scheduler, scheduler: new Scheduler(),
   Navigator, navigator: new Navigator(),
   self: globalThis,
+  WorkerGlobalScope, ServiceWorkerGlobalScope,
 });
+installGlobalScope();
 defineLazyGlobals(STREAM_GLOBALS); // the streams polyfill loads on first use
 addDomExceptionConstants();
 
 installURLPattern();
+installEventSource();
 
 registerHttp({
   buildRequest: requestFromHost,
