@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import json
 import logging
+import os
 import socket
 import sys
 import time
@@ -260,6 +261,7 @@ class DevServer:
             "version": rt.bundle.content_hash[:8] if rt.bundle else None,
             "build_error": str(rt.last_error) if rt.last_error else None,
             "pool": stats.__dict__ if stats else None,
+            "pid": os.getpid(),
         })
 
     async def prometheus(self, request: Request) -> Response:

@@ -340,7 +340,8 @@ class AppRuntimes:
             return
         version = self.storage.get_version(app, record.live_version)
         if version is not None and version.crons and self.config.run_crons and not self._stopped:
-            scheduler = CronScheduler(version.crons, lambda trigger: self._fire_cron(app, trigger), clock=self.clock)
+            scheduler = CronScheduler(version.crons, lambda trigger: self._fire_cron(app, trigger), clock=self.clock,
+                                      sleep=getattr(self.clock, "sleep", asyncio.sleep))
             self._crons[app] = scheduler
             scheduler.start()
 
