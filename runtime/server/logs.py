@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import json
 import logging
 import os
@@ -157,7 +158,7 @@ class LogHub:
         self._subs: dict[str, list[LogSubscription]] = {}
         self._published = 0
         self._closed = False
-        self.outbox: collections.deque[LogEvent] | None = None
+        self.outbox: collections.deque[LogEvent | tuple[float, Callable[[], LogEvent]]] | None = None
         """Events waiting for the shipper (None without a log store)."""
 
     def subscribe(self, app: str) -> LogSubscription:
@@ -197,6 +198,8 @@ class LogHub:
             self.publish(make())
         else:
             self._published += 1
+            if self.outbox is not None:  # for the shared history: made by the shipper, off the request path
+                self.outbox.append((time.time(), make))
 
     def publish(self, event: LogEvent) -> None:
         """Hand an event to every subscriber of its app (and to the shipper, for other processes)."""
@@ -282,7 +285,7 @@ class LogShipper:
         outbox = self.hub.outbox
         if outbox is not None and outbox.maxlen is not None and len(outbox) >= outbox.maxlen:
             log.debug("log outbox full; the oldest events are not stored")
-        batch: list[LogEvent] = []
+        batch: list[LogEvent | tuple[float, Callable[[], LogEvent]]] = []
         while outbox:
             batch.append(outbox.popleft())
         try:
@@ -296,9 +299,10 @@ class LogShipper:
             self.lost += len(batch)
             log.warning("log store: %s", exc)
 
-    def _write(self, batch: list[LogEvent]) -> None:
+    def _write(self, batch: list[LogEvent | tuple[float, Callable[[], LogEvent]]]) -> None:
         by_app: dict[str, list[LogEvent]] = {}
-        for event in batch:
+        for item in batch:
+            event = item if isinstance(item, LogEvent) else dataclasses.replace(item[1](), time=item[0])
             by_app.setdefault(event.app, []).append(event)
         keep = self.hub.buffer
         rows: list[tuple[str, float, str, str]] = []
