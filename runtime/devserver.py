@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import json
 import logging
+import os
 import socket
 import sys
 import time
@@ -23,6 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
 
 from runtime.errors import UserError
+from runtime.hostops import STORE_UNAVAILABLE_JS
 from runtime.httpfront import Exchange, FrontRequest, HttpFront
 from runtime.invocation import (
     EventTrigger,
@@ -95,6 +97,9 @@ def response_parts(result: InvocationResult, *, dev: bool = True) -> tuple[int, 
     if result.outcome == "rejected":
         return 503, list(result.headers), result.body
     err = result.error
+    if err is not None and err.name == STORE_UNAVAILABLE_JS:  # the shared store is down, not the script broken
+        return 503, [("content-type", "text/plain; charset=utf-8"), ("retry-after", "1")], \
+            f"503 Service Unavailable: {err.message}\n".encode()
     text = (err.stack if err and err.frames else (err.summary() if err else result.outcome)) if dev else \
         "500 Internal Server Error"
     if dev and err and err.frames and not text.startswith(err.summary()):
@@ -257,6 +262,7 @@ class DevServer:
             "version": rt.bundle.content_hash[:8] if rt.bundle else None,
             "build_error": str(rt.last_error) if rt.last_error else None,
             "pool": stats.__dict__ if stats else None,
+            "pid": os.getpid(),
         })
 
     async def prometheus(self, request: Request) -> Response:

@@ -64,6 +64,12 @@ INLINE_WHEN: dict[str, Callable[[Any], bool]] = {}
 (no task, no wait) during an invocation; slow calls go through ``dispatch`` (a worker thread)."""
 
 
+STORE_UNAVAILABLE_CODE = "store_unavailable"
+"""``code`` of ``runtime.server.errors.StoreUnavailable``: the server's shared store does not answer."""
+STORE_UNAVAILABLE_JS = "StoreUnavailableError"
+"""The JS error name a script sees then (KV, Cache API); uncaught, the server answers 503 with its message."""
+
+
 class HostOpError(Exception):
     """Reject the script's promise with a JS error of type ``js_name``."""
 
@@ -114,7 +120,9 @@ def dispatch_sync(ctx: HostContext, op: list[Any]) -> list[Any]:
         return [op_id, True, handler(ctx, args)]
     except HostOpError as exc:
         return [op_id, False, {"name": exc.js_name, "message": exc.message}]
-    except Exception as exc:  # an isoplay bug: keep the load alive, keep the traceback
+    except Exception as exc:  # a store that does not answer (StoreUnavailable), else an isoplay bug: keep the load alive, keep the traceback
+        if getattr(exc, "code", None) == STORE_UNAVAILABLE_CODE:
+            return [op_id, False, {"name": STORE_UNAVAILABLE_JS, "message": str(getattr(exc, "message", exc))}]
         log.exception("host op %s failed", name)
         return [op_id, False, {"name": "Error", "message": f"internal error in {name}: {exc!r}"}]
 
@@ -141,6 +149,8 @@ async def dispatch(ctx: HostContext, op: list[Any]) -> list[Any]:
         return [op_id, True, await handler(ctx, args)]
     except HostOpError as exc:
         return [op_id, False, {"name": exc.js_name, "message": exc.message}]
-    except Exception as exc:  # an isoplay bug: keep the invocation alive, keep the traceback
+    except Exception as exc:  # a store that does not answer (StoreUnavailable), else an isoplay bug: keep the invocation alive, keep the traceback
+        if getattr(exc, "code", None) == STORE_UNAVAILABLE_CODE:
+            return [op_id, False, {"name": STORE_UNAVAILABLE_JS, "message": str(getattr(exc, "message", exc))}]
         log.exception("host op %s failed", name)
         return [op_id, False, {"name": "Error", "message": f"internal error in {name}: {exc!r}"}]

@@ -45,6 +45,38 @@ async def dispatch_run(target: Invoker, input: Any = None) -> InvocationResult:
     return await target.invoke(RunTrigger(input))
 
 
+class ScaledClock:
+    """Wall-clock time running ``speed`` times faster from ``anchor`` (epoch seconds), with a matching sleep.
+
+    For tests of real server processes only (``ISOPLAY_TEST_CLOCK=anchor,speed``): processes
+    given the same anchor and speed agree on the time, so a once-a-minute cron ticks every
+    ``60 / speed`` real seconds in all of them. ``CronScheduler`` sleeps through ``sleep``.
+    """
+
+    def __init__(self, anchor: float, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError("the clock speed must be positive")
+        self.anchor = anchor
+        self.speed = speed
+
+    @classmethod
+    def parse(cls, text: str) -> ScaledClock:
+        """From ``"anchor,speed"``.
+
+        Raises:
+            ValueError: not two numbers, or a speed that is not positive.
+        """
+        anchor, _, speed = text.partition(",")
+        return cls(float(anchor), float(speed))
+
+    def __call__(self) -> float:
+        return self.anchor + (time.time() - self.anchor) * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of this clock."""
+        await asyncio.sleep(seconds / self.speed)
+
+
 @dataclass(frozen=True)
 class CronStatistics:
     """What the scheduler has done."""

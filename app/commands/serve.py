@@ -134,7 +134,14 @@ async def _serve(config: ServerConfig, sock: socket.socket, role: WorkerRole | N
     from runtime.server.httpserver import HttpServer
 
     # A worker never cleans up staging folders: a sibling may be mid-deploy (the supervisor cleaned up once).
-    core = ServerCore(config, storage=open_store(config.store, config.data_dir, cleanup=role is None))
+    storage = open_store(config.store, config.data_dir, cleanup=role is None)
+    test_clock = os.environ.get("ISOPLAY_TEST_CLOCK")  # tests of real processes: a shared, faster clock for crons
+    if test_clock:
+        from runtime.triggers import ScaledClock
+
+        core = ServerCore(config, storage=storage, clock=ScaledClock.parse(test_clock))
+    else:
+        core = ServerCore(config, storage=storage)
     http = HttpServer(core.asgi, sock)
     await http.start()
     tune_for_serving()

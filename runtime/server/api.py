@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
     from runtime.server.core import ServerCore
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
+PUBLIC_PATHS = frozenset({"/api/health", "/api/health/live", "/api/health/ready", "/api/openapi.json"})
 """Paths answered without a token. ``/metrics`` joins them only with ``isoplay serve --public-metrics``
 (it names every app); otherwise it needs a ``metrics`` or ``admin`` token."""
 DRAIN_FACTOR = 4
@@ -124,6 +125,16 @@ class Endpoints:
         """Liveness and readiness (503 when not ready)."""
         report = self.core.health()
         return JSONResponse(report.to_json(), status_code=200 if report.ready else 503)
+
+    async def live(self, request: Request) -> Response:
+        """Liveness: 200 whenever this process answers at all (a store outage is not a reason to restart it)."""
+        return JSONResponse({"live": True, "node": self.core.config.node, "pid": os.getpid()})
+
+    async def ready(self, request: Request) -> Response:
+        """Readiness: 200 only while the store answers and the apps are loaded; 503 naming what is not ready."""
+        report = self.core.health()
+        body = {"ready": report.ready, "checks": report.checks, "node": report.node}
+        return JSONResponse(body, status_code=200 if report.ready else 503)
 
     async def openapi(self, request: Request) -> Response:
         """The OpenAPI 3.1 description of this API."""
@@ -222,6 +233,9 @@ class Endpoints:
         authorize(_token(request), "delete", name)
         deleted = await self.core.deploys.delete_app(name)
         self.core.logs.end_app(name)
+        shipper = self.core.log_shipper
+        if shipper is not None:
+            await asyncio.to_thread(shipper.forget, name)
         return JSONResponse({"app": name, "deleted_versions": [v.version for v in deleted]})
 
     async def delete_version(self, request: Request) -> Response:
@@ -287,6 +301,21 @@ class Endpoints:
                                      "manifest": bundle.manifest.to_dict(), "minified": bundle.minified})
         raise NotFound(f"the bundle {wanted[:12]} of recording {rec_id} is no longer deployed in {name}",
                        code="bundle_not_found")
+    async def log_history(self, request: Request) -> Response:
+        """The app's last invocations, oldest first, whichever process or node served them (``?limit=``)."""
+        name = request.path_params["name"]
+        authorize(_token(request), "read", valid_app_name(name))
+        self.core.deploys.app(name)
+        raw = request.query_params.get("limit", str(min(100, self.core.config.log_buffer)))
+        if not raw.isdigit() or not 1 <= int(raw) <= self.core.config.log_buffer:
+            raise BadRequest(f"?limit= must be an integer from 1 to {self.core.config.log_buffer}",
+                             code="malformed_request")
+        shipper = self.core.log_shipper
+        if shipper is None:
+            return JSONResponse({"app": name, "events": []})
+        await shipper.ship_once(receive=False)  # this process's latest events first
+        events = await asyncio.to_thread(shipper.history, name, int(raw))
+        return JSONResponse({"app": name, "events": events})
 
     # ---- tokens (admin) ----------------------------------------------------------
     async def list_tokens(self, request: Request) -> Response:
@@ -374,6 +403,8 @@ def api_routes(core: ServerCore) -> list[Route]:
     e = Endpoints(core)
     return [
         Route("/api/health", e.health, methods=["GET"]),
+        Route("/api/health/live", e.live, methods=["GET"]),
+        Route("/api/health/ready", e.ready, methods=["GET"]),
         Route("/api/openapi.json", e.openapi, methods=["GET"]),
         Route("/metrics", e.metrics, methods=["GET"]),
         Route("/api/apps", e.list_apps, methods=["GET"]),
@@ -386,6 +417,7 @@ def api_routes(core: ServerCore) -> list[Route]:
         Route("/api/apps/{name}/recordings", e.list_recordings, methods=["GET"]),
         Route("/api/apps/{name}/recordings/{rec_id}", e.get_recording, methods=["GET"]),
         Route("/api/apps/{name}/recordings/{rec_id}/bundle", e.get_recording_bundle, methods=["GET"]),
+        Route("/api/apps/{name}/logs/history", e.log_history, methods=["GET"]),
         Route("/api/tokens", e.list_tokens, methods=["GET"]),
         Route("/api/tokens", e.create_token, methods=["POST"]),
         Route("/api/tokens/{token}", e.revoke_token, methods=["DELETE"]),

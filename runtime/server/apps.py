@@ -42,7 +42,7 @@ from runtime.server.storage import DeploymentStorage, VersionRecord
 from runtime.server.versions import InvalidVersion, parse_range, resolve
 from runtime.stock import IsolateStock
 from runtime.triggers import CronScheduler
-from runtime.webapi.cache import SQLiteCacheStore
+from runtime.webapi.cache import CacheStore, SQLiteCacheStore
 
 log = logging.getLogger(__name__)
 APPS_DIR = "apps"
@@ -110,7 +110,7 @@ class AppRuntimes:
         self._pool_locks: dict[PoolKey, asyncio.Lock] = {}
         self._last_used: dict[PoolKey, float] = {}
         self._kv: dict[str, KVStore] = {}
-        self._cache: dict[str, SQLiteCacheStore] = {}
+        self._cache: dict[str, CacheStore] = {}
         self._crons: dict[str, CronScheduler] = {}
         self._live: dict[str, str | None] = {}
         self._served_live: set[PoolKey] = set()
@@ -301,11 +301,13 @@ class AppRuntimes:
             store = self._kv[app] = self.storage.open_kv(app)
         return store
 
-    def cache(self, app: str) -> SQLiteCacheStore:
-        """The app's Cache API store (its own file in the app's folder, opened on first use)."""
+    def cache(self, app: str) -> CacheStore:
+        """The app's Cache API store (in the deployment store: its own SQLite file in the app's folder,
+        or its rows in PostgreSQL shared by every node), opened on first use."""
         store = self._cache.get(app)
         if store is None:
-            store = self._cache[app] = SQLiteCacheStore.for_data_dir(self.app_dir(app))
+            opener = getattr(self.storage, "open_cache", None)
+            store = self._cache[app] = opener(app) if opener else SQLiteCacheStore.for_data_dir(self.app_dir(app))
         return store
 
     def app_dir(self, app: str) -> Path:
@@ -343,7 +345,8 @@ class AppRuntimes:
             return
         version = self.storage.get_version(app, record.live_version)
         if version is not None and version.crons and self.config.run_crons and not self._stopped:
-            scheduler = CronScheduler(version.crons, lambda trigger: self._fire_cron(app, trigger), clock=self.clock)
+            scheduler = CronScheduler(version.crons, lambda trigger: self._fire_cron(app, trigger), clock=self.clock,
+                                      sleep=getattr(self.clock, "sleep", asyncio.sleep))
             self._crons[app] = scheduler
             scheduler.start()
 

@@ -3,17 +3,34 @@
 Each finished invocation of an app becomes one :class:`LogEvent`. Subscribers
 get their own bounded queue; a slow reader loses the oldest events (the next
 event it receives says how many were dropped) and never slows the app down.
+
+With a log store (``runtime.server.logstore``: SQLite beside the registry, or
+PostgreSQL), a :class:`LogShipper` writes this process's events to it in
+batches and hands subscribers here the events other processes stored, so a
+stream opened on any worker or node shows every invocation, and the history
+(``GET /api/apps/{name}/logs/history``) outlives restarts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import dataclasses
+import json
+import logging
+import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from runtime.invocation import HttpRequest, InvocationResult, SocketTrigger, Trigger
+
+log = logging.getLogger(__name__)
+
+SHIP_SECONDS = 0.25
+"""How often a process writes its new events to the log store and reads other processes' ones."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,16 @@ class LogEvent:
                    logs=tuple((e.level, e.message, e.time) for e in result.logs),
                    error=err.summary() if err else None, stack=err.stack if err and err.frames else None, node=node)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LogEvent:
+        """The event ``to_json`` described (as read back from the log store)."""
+        return cls(time=float(data["time"]), app=str(data["app"]), version=str(data["version"]),
+                   trigger=str(data["trigger"]), route=str(data["route"]), method=str(data.get("method", "")),
+                   status=data.get("status"), outcome=str(data["outcome"]),
+                   duration_ms=float(data.get("duration_ms", 0.0)),
+                   logs=tuple((str(e["level"]), str(e["message"]), float(e["time"])) for e in data.get("logs", ())),
+                   error=data.get("error"), stack=data.get("stack"), node=str(data.get("node", "")))
+
     def to_json(self, dropped: int = 0) -> dict[str, Any]:
         """The event's JSON (``dropped``: events lost before it by a slow reader)."""
         data: dict[str, Any] = {
@@ -72,6 +99,8 @@ class LogSubscription:
         self._hub = hub
         self._queue: asyncio.Queue[LogEvent | None] = asyncio.Queue(maxsize=size + 1)
         self._size = size
+        self.since = time.time()
+        """When the subscription started (events other processes finished before it are history, not news)."""
         self.closed = False
         """Set when the hub closed (the server is stopping): the stream should end."""
         self.dropped = 0
@@ -129,6 +158,8 @@ class LogHub:
         self._subs: dict[str, list[LogSubscription]] = {}
         self._published = 0
         self._closed = False
+        self.outbox: collections.deque[LogEvent | tuple[float, Callable[[], LogEvent]]] | None = None
+        """Events waiting for the shipper (None without a log store)."""
 
     def subscribe(self, app: str) -> LogSubscription:
         """A new subscription to ``app``'s events (ended at once if the hub is closed)."""
@@ -167,12 +198,26 @@ class LogHub:
             self.publish(make())
         else:
             self._published += 1
+            if self.outbox is not None:  # for the shared history: made by the shipper, off the request path
+                self.outbox.append((time.time(), make))
 
     def publish(self, event: LogEvent) -> None:
-        """Hand an event to every subscriber of its app."""
+        """Hand an event to every subscriber of its app (and to the shipper, for other processes)."""
         self._published += 1
+        if self.outbox is not None:
+            self.outbox.append(event)
+        self.deliver(event)
+
+    def deliver(self, event: LogEvent, *, remote: bool = False) -> None:
+        """Hand an event to this process's subscribers only (``remote``: another process served it, and
+        a subscriber gets it only if it finished after the subscription started)."""
         for sub in self._subs.get(event.app, ()):
-            sub.put(event)
+            if not remote or event.time >= sub.since:
+                sub.put(event)
+
+    def subscribed_apps(self) -> list[str]:
+        """Apps with at least one subscriber here."""
+        return [app for app, subs in self._subs.items() if subs]
 
     def statistics(self) -> LogHubStatistics:
         """Subscriber and event counts."""
@@ -180,3 +225,142 @@ class LogHub:
 
     def __repr__(self) -> str:
         return f"<LogHub subscribers={self.statistics().subscribers}>"
+
+
+class LogShipper:
+    """Moves log events between this process and the shared log store, off the request path.
+
+    Every :data:`SHIP_SECONDS` it writes the events this process published since
+    the last round (at most ``hub.buffer`` per app: older ones would be pruned
+    anyway), keeps each app's history at ``hub.buffer`` events, and, while this
+    process has subscribers, reads the events other processes stored and
+    delivers them here. A store that does not answer costs log lines (counted in
+    ``lost``), never requests.
+
+    Args:
+        hub: This process's log hub.
+        store: The shared ``LogStore``.
+        source: This process's name in the store (unique per process).
+    """
+
+    def __init__(self, hub: LogHub, store: Any, *, source: str = "", interval: float = SHIP_SECONDS) -> None:
+        self.hub = hub
+        self.store = store
+        self.source = source or f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.interval = interval
+        self.shipped = 0
+        self.received = 0
+        self.lost = 0
+        """Events that could not be written (the store was unreachable) or overflowed the outbox."""
+        self._cursor: int | None = None
+        self._seen: collections.deque[int] = collections.deque(maxlen=8192)
+        self._seen_set: set[int] = set()
+        self._since_prune: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        hub.outbox = collections.deque(maxlen=max(64, hub.buffer * 8))
+
+    def start(self) -> None:
+        """Start the rounds on the running loop."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="isoplay-log-shipper")
+
+    async def stop(self) -> None:
+        """Stop, after writing what is still waiting."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        await self.ship_once(receive=False)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.ship_once()
+
+    async def ship_once(self, *, receive: bool = True) -> None:
+        """One round: write this process's events, then read other processes' ones."""
+        outbox = self.hub.outbox
+        if outbox is not None and outbox.maxlen is not None and len(outbox) >= outbox.maxlen:
+            log.debug("log outbox full; the oldest events are not stored")
+        batch: list[LogEvent | tuple[float, Callable[[], LogEvent]]] = []
+        while outbox:
+            batch.append(outbox.popleft())
+        try:
+            if batch:
+                await asyncio.to_thread(self._write, batch)
+            if receive:
+                await self._receive()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an unreachable store: the events are lost, requests are not
+            self.lost += len(batch)
+            log.warning("log store: %s", exc)
+
+    def _write(self, batch: list[LogEvent | tuple[float, Callable[[], LogEvent]]]) -> None:
+        by_app: dict[str, list[LogEvent]] = {}
+        for item in batch:
+            event = item if isinstance(item, LogEvent) else dataclasses.replace(item[1](), time=item[0])
+            by_app.setdefault(event.app, []).append(event)
+        keep = self.hub.buffer
+        rows: list[tuple[str, float, str, str]] = []
+        for app, events in by_app.items():
+            self.lost += max(0, len(events) - keep)
+            rows.extend((e.app, e.time, self.source, json.dumps(e.to_json(), separators=(",", ":")))
+                        for e in events[-keep:])
+        rows.sort(key=lambda r: r[1])
+        self.store.append(rows)
+        self.shipped += len(rows)
+        for app, events in by_app.items():
+            count = self._since_prune.get(app, 0) + len(events)
+            if count >= max(1, keep // 4):
+                self.store.prune(app, keep)
+                count = 0
+            self._since_prune[app] = count
+
+    async def _receive(self) -> None:
+        apps = self.hub.subscribed_apps()
+        if self._cursor is None:
+            self._cursor = await asyncio.to_thread(self.store.last_id)
+            return
+        if not apps:  # keep up, so a stream that starts later reads only what is stored from then on
+            self._cursor = await asyncio.to_thread(self.store.last_id)
+            return
+        low = max(0, self._cursor - self.store.reorder_window)
+        rows = await asyncio.to_thread(self.store.after, apps, low, self.hub.buffer * 4)
+        for row_id, _app, source, data in rows:
+            self._cursor = max(self._cursor, row_id)
+            if row_id in self._seen_set:
+                continue
+            if len(self._seen) == self._seen.maxlen:
+                self._seen_set.discard(self._seen[0])
+            self._seen.append(row_id)
+            self._seen_set.add(row_id)
+            if source == self.source:
+                continue
+            try:
+                event = LogEvent.from_json(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                continue
+            self.received += 1
+            self.hub.deliver(event, remote=True)
+
+    def history(self, app: str, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` stored events of ``app``, oldest first (blocking: call it in a thread)."""
+        out = []
+        for _id, _app, _source, data in self.store.recent(app, limit):
+            try:
+                out.append(json.loads(data))
+            except ValueError:
+                continue
+        return out
+
+    def forget(self, app: str) -> None:
+        """Delete an app's history (blocking)."""
+        self.store.forget(app)
+        self._since_prune.pop(app, None)
+
+    def __repr__(self) -> str:
+        return f"<LogShipper shipped={self.shipped} received={self.received} lost={self.lost}>"

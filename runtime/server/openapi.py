@@ -69,6 +69,12 @@ def _paths() -> dict[str, Any]:
     return {
         "/api/health": {"get": {"summary": "Liveness and readiness", "security": auth_free, "responses": {
             "200": {"description": "Ready"}, "503": {"description": "Alive but not ready"}}}},
+        "/api/health/live": {"get": {"summary": "Liveness: the process answers (for liveness probes)",
+                                     "security": auth_free, "responses": {"200": {"description": "Alive"}}}},
+        "/api/health/ready": {"get": {
+            "summary": "Readiness: the store answers and the apps are loaded (for readiness probes)",
+            "security": auth_free, "responses": {"200": {"description": "Ready"},
+                                                 "503": {"description": "Not ready; checks name why"}}}},
         "/api/openapi.json": {"get": {"summary": "This document", "security": auth_free,
                                       "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "security": auth_free,
@@ -124,6 +130,13 @@ def _paths() -> dict[str, Any]:
             "get": {"summary": "The bundle the recording ran (code, sourcemap, manifest), while deployed",
                     "responses": {"200": _json({"type": "object"}, "The bundle"),
                                   **_errors(400, 401, 403, 404)}}},
+        "/api/apps/{name}/logs/history": {"parameters": [_NAME], "get": {
+            "summary": "The app's last invocations, oldest first, from every process and node",
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100,
+                                                                        "minimum": 1}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "app": {"type": "string"}, "events": {"type": "array", "items": {"type": "object"}}}}, "Events"),
+                          **_errors(400, 401, 403, 404)}}},
         "/api/tokens": {
             "get": {"summary": "List tokens (admin)", "responses": {
                 "200": _json({"type": "object", "properties": {"tokens": {"type": "array", "items": _ref("Token")}}},

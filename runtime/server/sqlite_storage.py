@@ -8,6 +8,8 @@ Layout under the data dir::
         <name>-<version>-<h8>.js.map       its source map
         <name>-<version>-<h8>.manifest.json
     staging/<uuid>/                    a deploy in progress (cleared on open)
+    apps/<app>/kv.sqlite3, cache.sqlite3   each app's KV namespaces and Cache API entries
+    logs.sqlite3                       the log history every worker process writes (runtime.server.logstore)
 
 A deploy writes the bundle into ``staging/``, fsyncs it, renames it to its
 content-hash folder, and only then registers the version in one transaction.
@@ -236,6 +238,18 @@ class SqliteDeploymentStorage:
     def open_kv(self, app: str) -> KVStore:
         """The KV store of ``app``: ``<data>/apps/<app>/kv.sqlite3``."""
         return KVStore.for_data_dir(self.data_dir / "apps" / app)
+
+    def open_cache(self, app: str) -> Any:
+        """The Cache API store of ``app``: ``<data>/apps/<app>/cache.sqlite3``."""
+        from runtime.webapi.cache import SQLiteCacheStore
+
+        return SQLiteCacheStore.for_data_dir(self.data_dir / "apps" / app)
+
+    def open_logs(self) -> Any:
+        """The log history every process on this data folder shares: ``<data>/logs.sqlite3``."""
+        from runtime.server.logstore import SQLiteLogStore
+
+        return SQLiteLogStore.for_data_dir(self.data_dir)
 
     def bundle_dir(self, content_hash: str) -> Path:
         """The folder holding the bundle with ``content_hash``."""

@@ -32,7 +32,7 @@ from runtime.server.versions import sort_versions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this isoplay writes; ``isoplay_schema`` records the one a database has."""
 
 CHANNEL = "isoplay_changes"
@@ -86,7 +86,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             content_hash TEXT NOT NULL REFERENCES bundles(content_hash) ON DELETE CASCADE, name TEXT NOT NULL,
             data BYTEA NOT NULL, PRIMARY KEY (content_hash, name))""",
     ),
-    4: (  # token expiry: tokens from before never expire
+    4: (  # the Cache API and the log history, shared by every node
+        """CREATE TABLE IF NOT EXISTS cache_entries (
+            app TEXT NOT NULL, entry_key TEXT NOT NULL, url_key TEXT NOT NULL, cache TEXT NOT NULL,
+            url TEXT NOT NULL, variant TEXT NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL,
+            body BYTEA NOT NULL, expires DOUBLE PRECISION NOT NULL, PRIMARY KEY (app, entry_key))""",
+        "CREATE INDEX IF NOT EXISTS cache_entries_url ON cache_entries (app, url_key)",
+        """CREATE TABLE IF NOT EXISTS log_events (
+            id BIGSERIAL PRIMARY KEY, app TEXT NOT NULL, time DOUBLE PRECISION NOT NULL,
+            source TEXT NOT NULL, data TEXT NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS log_events_app ON log_events (app, id)",
+    ),
+    5: (  # token expiry: tokens from before never expire
         "ALTER TABLE tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
     ),
 }
@@ -114,6 +125,8 @@ SQL_INSERT_APP = ("INSERT INTO apps (name, live_version, created_at, updated_at)
 SQL_SET_LIVE = "UPDATE apps SET live_version = %s, updated_at = %s WHERE name = %s"
 SQL_DELETE_APP = "DELETE FROM apps WHERE name = %s"
 SQL_DELETE_APP_KV = "DELETE FROM kv_entries WHERE app = %s"
+SQL_DELETE_APP_CACHE = "DELETE FROM cache_entries WHERE app = %s"
+SQL_DELETE_APP_LOGS = "DELETE FROM log_events WHERE app = %s"
 
 _VERSION_COLUMNS = "app, version, content_hash, size_bytes, minified, crons, deployed_at"
 SQL_LIST_VERSIONS = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE app = %s"
@@ -459,12 +472,14 @@ class PostgresDeploymentStorage:
             conn.execute(SQL_DELETE_UNUSED_BUNDLE, (content_hash, content_hash))
 
     def delete_app(self, app: str) -> list[VersionRecord]:
-        """Delete an app, its versions, unused bundles and its KV data, in one transaction."""
+        """Delete an app, its versions, unused bundles, its KV data, cache and logs, in one transaction."""
         with self._write() as conn:
             versions = [_version_row(r) for r in conn.execute(SQL_LIST_VERSIONS, (app,)).fetchall()]
             if conn.execute(SQL_DELETE_APP, (app,)).rowcount == 0:
                 raise NotFound(f"no app named {app!r}", code="app_not_found")
             conn.execute(SQL_DELETE_APP_KV, (app,))
+            conn.execute(SQL_DELETE_APP_CACHE, (app,))
+            conn.execute(SQL_DELETE_APP_LOGS, (app,))
             for content_hash in {v.content_hash for v in versions}:
                 conn.execute(SQL_DELETE_UNUSED_BUNDLE, (content_hash, content_hash))
         return versions
@@ -515,6 +530,16 @@ class PostgresDeploymentStorage:
     def open_kv(self, app: str) -> PostgresKVStore:
         """The KV store of ``app`` (rows of the shared ``kv_entries`` table)."""
         return PostgresKVStore(self, app)
+
+    def open_cache(self, app: str) -> Any:
+        """The Cache API store of ``app`` (rows of the shared ``cache_entries`` table)."""
+        from runtime.store.pg_cache import PostgresCacheStore
+
+        return PostgresCacheStore(self, app)
+
+    def open_logs(self) -> PostgresLogStore:
+        """The log history every node writes to and reads from."""
+        return PostgresLogStore(self)
 
     def claim_tick(self, app: str, cron: str, scheduled_at: float, node: str) -> bool:
         """Claim one cron tick for this node; False when another node already has it."""
@@ -570,3 +595,53 @@ class PostgresKVStore(KVStore):
             return f"PostgresKVStore(app={self.app!r}, closed)"
         stats = self.statistics()
         return f"PostgresKVStore(app={self.app!r}, namespaces={stats.namespaces}, keys={stats.keys})"
+
+
+SQL_LOG_INSERT = "INSERT INTO log_events (app, time, source, data) VALUES (%s, %s, %s, %s)"
+SQL_LOG_AFTER = """SELECT id, app, source, data FROM log_events WHERE id > %s AND app = ANY(%s)
+                   ORDER BY id LIMIT %s"""
+SQL_LOG_RECENT = """SELECT id, app, source, data FROM (
+    SELECT id, app, source, data FROM log_events WHERE app = %s ORDER BY id DESC LIMIT %s) AS newest ORDER BY id"""
+SQL_LOG_LAST_ID = "SELECT COALESCE(MAX(id), 0) FROM log_events"
+SQL_LOG_PRUNE = """DELETE FROM log_events WHERE app = %s AND id < (
+    SELECT id FROM log_events WHERE app = %s ORDER BY id DESC LIMIT 1 OFFSET %s)"""
+
+
+class PostgresLogStore:
+    """The log history of every node (``runtime.server.logstore.LogStore`` on ``log_events``)."""
+
+    reorder_window = 2000
+    """Ids come from a sequence before commit, so a row may commit below one already read."""
+
+    def __init__(self, storage: PostgresDeploymentStorage) -> None:
+        self.storage = storage
+
+    def append(self, rows: Any) -> None:
+        """Store events in one transaction."""
+        with self.storage._conn() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(SQL_LOG_INSERT, list(rows))
+
+    def after(self, apps: Any, after_id: int, limit: int) -> list[Any]:
+        """Events of ``apps`` above ``after_id``."""
+        return [tuple(r) for r in self.storage._read(SQL_LOG_AFTER, after_id, list(apps), limit)] if apps else []
+
+    def recent(self, app: str, limit: int) -> list[Any]:
+        """The newest ``limit`` events of ``app``, oldest first."""
+        return [tuple(r) for r in self.storage._read(SQL_LOG_RECENT, app, limit)]
+
+    def last_id(self) -> int:
+        """The highest id stored."""
+        return int(self.storage._read(SQL_LOG_LAST_ID)[0][0])
+
+    def prune(self, app: str, keep: int) -> int:
+        """Keep the newest ``keep`` events of ``app``."""
+        with self.storage._conn() as conn:
+            return int(conn.execute(SQL_LOG_PRUNE, (app, app, max(0, keep - 1))).rowcount)
+
+    def forget(self, app: str) -> None:
+        """Delete the app's history."""
+        with self.storage._conn() as conn:
+            conn.execute(SQL_DELETE_APP_LOGS, (app,))
+
+    def close(self) -> None:
+        """Nothing to release (the pool belongs to the deployment storage)."""

@@ -57,7 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, tools: Any) -> Iterator[dic
 
 
 def test_the_public_routes_are_exactly_these() -> None:
-    assert PUBLIC_PATHS == frozenset({"/api/health", "/api/openapi.json"})  # /metrics needs a token (issue 13)
+    assert PUBLIC_PATHS == frozenset({"/api/health", "/api/health/live", "/api/health/ready",
+                                     "/api/openapi.json"})  # /metrics needs a token (issue 13)
     assert len(ROUTES) >= 10  # apps, versions, rollback, logs, deletes, tokens
 
 

@@ -1,10 +1,11 @@
-"""The Cache API on a real server: each app has its own cache, and it survives a restart."""
+"""The Cache API on a real server: each app has its own cache, and it survives a restart (on both stores)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from runtime.bundler import Bundle
 from runtime.publish_client import PublishClient
@@ -26,9 +27,12 @@ export default {
 """
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_apps_have_separate_caches_that_survive_a_restart(real_server: Callable[..., RealServer],
-                                                          release: Callable[..., Bundle]) -> None:
-    server = real_server()
+                                                          release: Callable[..., Bundle], backend: str,
+                                                          request: pytest.FixtureRequest) -> None:
+    store = "" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    server = real_server(store=store)
     token = server.create_token()
     with PublishClient(server.url, token) as client:
         client.publish(release("alpha", "1.0.0", source=CACHE_APP))
@@ -41,6 +45,6 @@ def test_apps_have_separate_caches_that_survive_a_restart(real_server: Callable[
     assert get(f"{server.url}/alpha/get") == "from-alpha"
     server.stop()
 
-    again = real_server()
+    again = real_server(store=store)
     assert httpx.get(f"{again.url}/alpha/get", timeout=10).text == "from-alpha"
     assert httpx.get(f"{again.url}/beta/get", timeout=10).text == "from-beta"

@@ -106,9 +106,10 @@ def test_a_half_received_upload_never_becomes_visible(real_server: Callable[...,
     assert not list((server.data_dir / "staging").iterdir())
 
 
-def test_logs_stream_as_server_sent_events(real_server: Callable[..., RealServer],
-                                           release: Callable[..., Bundle]) -> None:
-    server = real_server()
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_logs_stream_as_server_sent_events(real_server: Callable[..., RealServer], release: Callable[..., Bundle],
+                                           backend: str, request: pytest.FixtureRequest) -> None:
+    server = real_server(store="" if backend == "sqlite" else request.getfixturevalue("pg_url"))
     token = server.create_token()
     with PublishClient(server.url, token) as client:
         client.publish(release("hello", "1.0.0"))

@@ -25,6 +25,14 @@ export default {
       return Response.json({ n });
     }
     if (url.pathname === "/read") return new Response((await env.KV.get("n")) ?? "none");
+    if (url.pathname === "/cache-put") {
+      await caches.default.put("https://c.test/k", new Response("cached", { headers: { "cache-control": "max-age=600" } }));
+      return new Response("stored");
+    }
+    if (url.pathname === "/cache-get") {
+      const hit = await caches.default.match("https://c.test/k");
+      return new Response(hit ? await hit.text() : "miss");
+    }
     return Response.json({ version: env.VERSION });
   },
 };
@@ -139,12 +147,19 @@ def test_restarting_every_node_loses_nothing(cluster: tuple[list[Node], str], tm
         client.publish(release(tmp_path, "1.1.0"))
     eventually(lambda: version_of(nodes[2]) == "1.1.0")
     assert nodes[2].get("/app/count").json() == {"n": 1}
+    assert nodes[1].get("/app/cache-put").text == "stored"
+    assert nodes[0].get("/app/cache-get").text == "cached"  # the Cache API is the cluster's, not the node's
     for node in nodes:
         node.stop()
     fresh = Node("n9", pg_url, tmp_path / "node9")
     try:
         assert version_of(fresh) == "1.1.0" and fresh.get("/app/read").text == "1"
+        assert fresh.get("/app/cache-get").text == "cached"
         with PublishClient(fresh.url, token) as client:
             assert [v.version for v in client.app("app").versions] == ["1.1.0", "1.0.0"]
+        history = httpx.get(f"{fresh.url}/api/apps/app/logs/history", timeout=30,
+                            headers={"authorization": f"Bearer {token}"}).json()["events"]
+        served = {(e["node"], e["route"]) for e in history}
+        assert {("n3", "/count"), ("n2", "/cache-put"), ("n1", "/cache-get")} <= served  # the logs too
     finally:
         fresh.stop()

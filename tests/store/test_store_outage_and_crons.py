@@ -37,18 +37,25 @@ def test_an_outage_answers_503_with_the_reason_and_the_node_recovers_by_itself(
     storage.close()
     node = Node("n1", url, tmp_path / "node")
     try:
-        assert node.get("/app/").json() == {"version": "1.0.0"}  # loaded: its records are cached
+        eventually(lambda: node.get("/api/health/ready").status_code == 200, 30)  # both live versions loaded
+        assert node.get("/app/").json() == {"version": "1.0.0"}
         own_pg.stop()
-        warm = node.get("/app/")
-        assert warm.status_code == 200, warm.text  # an app already loaded keeps serving what needs no store
-        cold = node.get("/other/")
+        for path in ("/app/", "/other/"):
+            warm = node.get(path)
+            assert warm.status_code == 200, warm.text  # an app already loaded keeps serving what needs no store
+        cold = node.get("/other@1.0.0/")  # resolving a version range reads the store
         assert cold.status_code == 503 and "PostgreSQL store is unreachable" in cold.text, cold.text
+        kv = node.get("/app/count")  # KV lives in the store
+        assert kv.status_code == 503 and "PostgreSQL store is unreachable" in kv.text, kv.text
         health = node.get("/api/health")
         assert health.status_code == 503 and health.json()["ready"] is False
         assert "unreachable" in health.json()["checks"]["storage"]
+        ready = node.get("/api/health/ready")
+        assert ready.status_code == 503 and "unreachable" in ready.json()["checks"]["storage"]
+        assert node.get("/api/health/live").status_code == 200  # alive: no reason to restart it
         own_pg.start()
         eventually(lambda: node.get("/api/health").status_code == 200, 30)
-        assert node.get("/other/").status_code == 200
+        assert node.get("/other@1.0.0/").status_code == 200
         assert node.get("/app/count").json() == {"n": 1}
     finally:
         node.stop()

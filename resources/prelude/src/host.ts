@@ -427,6 +427,7 @@ function resume(settles: Settle[], feed?: TapeEntry[], tolerant?: boolean): stri
       const v = value as { name?: string; message?: string };
       const ctor = (globalThis as Record<string, unknown>)[v?.name ?? "Error"];
       const err = typeof ctor === "function" ? new (ctor as ErrorConstructor)(v?.message ?? String(value)) : new Error(v?.message ?? String(value));
+      if (typeof ctor !== "function" && typeof v?.name === "string") err.name = v.name; // e.g. StoreUnavailableError
       p.reject(err);
     }
   }
