@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import http
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from app.settings import AppSettings
 from debugger.protocol import Exited, Paused
 from runtime.errors import UserError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Trigger
+from runtime.sourcemap import StackFrame
 
 if TYPE_CHECKING:
     from app.main import Ide
@@ -276,7 +278,8 @@ def result_from_json(trigger: Trigger, data: dict[str, Any]) -> InvocationResult
         name = str(e.get("name") or "")
         summary = str(e.get("message") or "")
         message = summary.split(f"{name}: ", 1)[1] if name and f"{name}: " in summary else summary
-        error = ErrorInfo(name, message, str(e.get("stack") or ""), kind=str(e.get("kind") or "exception"))
+        stack = str(e.get("stack") or "")
+        error = ErrorInfo(name, message, stack, _stack_frames(stack), kind=str(e.get("kind") or "exception"))
     heap = data.get("heap") or {}
     logs = tuple(LogEntry(str(x.get("level", "log")), str(x.get("message", "")), float(x.get("time", 0.0)))
                  for x in data.get("logs") or ())
@@ -286,6 +289,19 @@ def result_from_json(trigger: Trigger, data: dict[str, Any]) -> InvocationResult
         body=raw, value=value, logs=logs, error=error, limit=(data.get("error") or {}).get("limit"),
         duration_ms=float(data.get("duration_ms") or 0.0), heap_used=int(heap.get("used") or 0),
         heap_total=int(heap.get("total") or 0))
+
+
+_FRAME_LINE = re.compile(r"^\s*at (?:(?P<func>.*?) \()?(?P<file>[^()\s]+?):(?P<line>\d+):(?P<col>\d+)\)?$")
+
+
+def _stack_frames(stack: str) -> tuple[StackFrame, ...]:
+    """The frames of a mapped stack text (so the Response panel links the throw as a normal run does)."""
+    out: list[StackFrame] = []
+    for raw in stack.splitlines():
+        m = _FRAME_LINE.match(raw)
+        if m is not None:
+            out.append(StackFrame((m["func"] or "<anonymous>").strip(), m["file"], int(m["line"]), int(m["col"])))
+    return tuple(out)
 
 
 def _status_text(status: object) -> str:

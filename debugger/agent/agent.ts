@@ -530,7 +530,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
     for (;;) {
       const cmd = nextCommand();
       const req = cmd.req ?? 0;
-      const outer = cmd.frame > 0;
+      const outer = cmd.frame > 0 || cmd.outer === 1;
       const target = outer ? outerTarget(cmd) : frameTarget(frame);
       try {
         switch (cmd.cmd) {
