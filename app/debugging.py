@@ -32,7 +32,7 @@ from app.panels.debug.types import DebugState
 from app.panels.debug.widget import DebugPanel
 from app.panels.debug.wiring import DebugBinding
 from app.panels.response.render import RenderedBody, ResponseModel, describe_trigger
-from app.panels.simulator.forms import SimulatorInputError, to_trigger
+from app.panels.simulator.forms import SimulatorInputError, body_note, to_trigger
 from app.services.runtime_service import InvocationFinished, InvocationRefused
 from app.services.types import Failure
 from app.settings import AppSettings
@@ -179,7 +179,7 @@ def _simulator_trigger(ide: Ide) -> Trigger:
     except SimulatorInputError as exc:
         ide.panels.simulator.show_input_error(str(exc))
         raise
-    ide.panels.simulator.show_input_error("")
+    ide.panels.simulator.show_input_error(body_note(ide.panels.simulator.current_form()))
     return trigger
 
 
@@ -201,6 +201,8 @@ def _on_paused(ide: Ide, paused: Paused) -> None:
 
 
 def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
+    if state is not DebugState.PAUSED and ide.window.statusBar().currentMessage().startswith("Paused "):
+        ide.window.statusBar().clearMessage()  # "Paused after a step…" is over once the script runs or ends
     controller = debugger.controller
     if state is DebugState.STARTING and controller is not None and controller.test is not None:
         ide.window.show_dock(DOCK)
@@ -252,7 +254,7 @@ def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:
         ide.panels.response.show_model(model, describe_trigger(trigger))
         return
     finished = InvocationFinished(controller.root, trigger, result_from_json(trigger, exited.result),
-                                  debugger.next_run())
+                                  debugger.next_run(), debugged=True)
     ide.controllers.response.show_finished(finished)
     ide.controllers.console.add_invocation(dataclasses.replace(
         finished, result=dataclasses.replace(finished.result, logs=())))
@@ -287,7 +289,8 @@ def result_from_json(trigger: Trigger, data: dict[str, Any]) -> InvocationResult
         trigger=trigger.kind, outcome=data.get("outcome") or "error", status=status,
         status_text=_status_text(status), headers=tuple((str(k), str(v)) for k, v in (data.get("headers") or {}).items()),
         body=raw, value=value, logs=logs, error=error, limit=(data.get("error") or {}).get("limit"),
-        duration_ms=float(data.get("duration_ms") or 0.0), heap_used=int(heap.get("used") or 0),
+        duration_ms=float(data.get("duration_ms") or 0.0), paused_ms=float(data.get("paused_ms") or 0.0),
+        heap_used=int(heap.get("used") or 0),
         heap_total=int(heap.get("total") or 0))
 
 

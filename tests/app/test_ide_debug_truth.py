@@ -138,3 +138,144 @@ def test_this_in_a_plain_function_shows_no_debugger_or_runtime_internals(
     names = expand(qtbot, tree, "this")
     assert "Request" in names and "fetch" in names
     assert not [n for n in names if n.startswith(("$__", "__"))]
+
+
+def http(url: str, method: str = "GET", data: bytes | None = None, timeout: float = 60.0) -> tuple[int, str]:
+    """A real HTTP client call (urllib), bounded."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def test_the_local_endpoint_answers_outside_requests_and_stops_at_breakpoints(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    import concurrent.futures
+
+    ide = ide_factory(sample_project)
+    endpoint = ide.endpoint
+    qtbot.waitUntil(lambda: endpoint.service.state.url != "", timeout=WAIT_MS)
+    url = endpoint.service.state.url
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":8787")
+    assert f'href="{url}/"' in endpoint.label.text() and endpoint.label.isVisible()
+    assert endpoint.label.openExternalLinks()
+    # Copy as curl uses the endpoint's address
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/from-curl"))
+    assert f"{url}/from-curl" in ide.controllers.simulator.copy_as_curl(ide.panels.simulator.current_form())
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        # an outside request reaches the script and shows in the Console
+        answer = pool.submit(http, f"{url}/outside?q=1")
+        qtbot.waitUntil(answer.done, timeout=WAIT_MS)
+        status, body = answer.result()
+        assert status == 200 and '"/outside"' in body and '"HI!"' in body
+        qtbot.waitUntil(lambda: any(r.startswith("GET /outside?q=1 → 200") for r in ide.panels.console.row_texts()),
+                        timeout=WAIT_MS)
+        assert "handling /outside" in ide.panels.console.row_texts()
+        # with a breakpoint set (Break on Requests is on by default) it stops there, as F5 does
+        assert endpoint.break_action.isChecked()
+        controller = ide.debugger.controller
+        controller.toggle_breakpoint("src/index.ts", 11)
+        with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS) as paused:
+            answer = pool.submit(http, f"{url}/paused-here")
+        assert (paused.args[0].reason, paused.args[0].top.line) == ("breakpoint", 11)
+        tree = ide.debugger.panel.variables.tree
+        qtbot.waitUntil(lambda: tree.find_row("Locals", "url") is not None, timeout=WAIT_MS)
+        assert '/paused-here' in tree.find_row("Locals", "url").text(1)
+        qtbot.wait(200)
+        assert not answer.done()  # the client waits while the script is paused
+        with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS):
+            ide.debugger.actions.actions["start_continue"].trigger()
+        qtbot.waitUntil(answer.done, timeout=WAIT_MS)
+        status, body = answer.result()
+        assert status == 200 and '"/paused-here"' in body
+        # Send (Ctrl+R) stops at the breakpoint too
+        ide.panels.simulator.set_http_form(HttpForm("GET", "/sent"))
+        with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS):
+            ide.window.action("run").trigger()
+        with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS):
+            ide.debugger.actions.actions["start_continue"].trigger()
+        # Break on Requests off: outside requests run straight through
+        endpoint.break_action.setChecked(False)
+        answer = pool.submit(http, f"{url}/straight")
+        qtbot.waitUntil(answer.done, timeout=WAIT_MS)
+        assert answer.result()[0] == 200 and controller.state.name == "IDLE"
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_state_tells_the_truth_durations_status_heap_stale_build_load_history_and_get_bodies(
+        qtbot: Any, ide_factory: Any, sample_project: Path, settings_factory: Any) -> None:
+    from app.panels.response.controller import STALE_NOTE
+    from runtime.loadrun import LoadSpec
+
+    ide = ide_factory(sample_project)
+    controller = ide.debugger.controller
+    # a GET with a body left in the editor is sent without it, and the form says so
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/leftover", (), '{"a": 1}', "application/json"))
+    with qtbot.waitSignal(ide.services.runtime.sig_invocation_finished, timeout=WAIT_MS) as finished:
+        ide.window.action("run").trigger()
+    assert finished.args[0].result.status == 200 and finished.args[0].trigger.body == b""
+    assert "without the body" in ide.panels.simulator.error.text() and ide.panels.simulator.error.isVisible()
+    # a debugged request's duration is its running time; the time paused is shown apart
+    controller.toggle_breakpoint("src/index.ts", 10)
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/slowly"))
+    with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS):
+        ide.debugger.actions.actions["start_continue"].trigger()
+    assert ide.window.statusBar().currentMessage().startswith("Paused at a breakpoint")
+    qtbot.wait(1500)
+    with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS):
+        ide.debugger.actions.actions["step_over"].trigger()
+    assert ide.window.statusBar().currentMessage().startswith("Paused after a step")
+    with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS):
+        ide.debugger.actions.actions["start_continue"].trigger()
+    assert ide.window.statusBar().currentMessage() == ""  # the pause message goes with the session
+    qtbot.waitUntil(lambda: "paused in the debugger" in ide.panels.response.meta.text(), timeout=WAIT_MS)
+    meta = ide.panels.response.meta.text()
+    running = float(re.search(r"([\d.]+) ms running", meta).group(1))
+    paused = re.search(r"([\d.]+) s paused in the debugger", meta)
+    assert paused is not None and float(paused.group(1)) >= 1.4 and running < 1400
+    assert any("GET /slowly → 200 in" in r and "paused in the debugger" in r for r in ide.panels.console.row_texts())
+    controller.toggle_breakpoint("src/index.ts", 10)
+    # the heap snapshot works on the first try even when the listed isolate was replaced (a rebuild)
+    heap = ide.tools.heap
+    heap.controller.refresh_isolates()
+    qtbot.waitUntil(lambda: heap.widget.isolate_box.count() > 0, timeout=WAIT_MS)
+    listed = int(heap.widget.isolate_box.itemData(0))
+    with qtbot.waitSignal(ide.services.runtime.sig_build_finished, timeout=WAIT_MS):
+        ide.services.runtime.reload()
+    run_request(qtbot, ide, "/after-reload")
+    heap.controller.take_snapshot(listed)
+    qtbot.waitUntil(lambda: len(heap.controller.snapshots) == 1, timeout=WAIT_MS)
+    assert heap.controller.snapshots[0].summary.node_count > 0
+    # while the sources do not build, an answer says it came from the last good build
+    index = sample_project / "src" / "index.ts"
+    good = index.read_text(encoding="utf-8")
+    with qtbot.waitSignal(ide.services.runtime.sig_build_finished, timeout=WAIT_MS) as built:
+        index.write_text(good.replace("return Response.json(", "return Response.json(("), encoding="utf-8")
+        ide.services.runtime.reload()
+    assert not built.args[0].report.ok
+    run_request(qtbot, ide, "/stale")
+    assert ide.panels.response.meta.text().startswith(STALE_NOTE)
+    with qtbot.waitSignal(ide.services.runtime.sig_build_finished, timeout=WAIT_MS) as built:
+        index.write_text(good, encoding="utf-8")
+        ide.services.runtime.reload()
+    assert built.args[0].report.ok
+    run_request(qtbot, ide, "/fresh")
+    assert STALE_NOTE not in ide.panels.response.meta.text()
+    # load-run history survives a restart
+    load = ide.tools.profiler.load
+    load.set_trigger(finished.args[0].trigger, "GET /leftover")
+    assert load.start(LoadSpec(count=20, concurrency=2))
+    qtbot.waitUntil(lambda: len(load.runs) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: (sample_project / ".isoplay" / "loadruns.json").exists(), timeout=WAIT_MS)
+    again = ide_factory(sample_project)
+    qtbot.waitUntil(lambda: len(again.tools.profiler.load.runs) == 1, timeout=WAIT_MS)
+    restored = again.tools.profiler.load.runs[0]
+    assert (restored.count, restored.label) == (20, "GET /leftover")
+    assert again.tools.profiler.load_form.runs_list.count() == 1
