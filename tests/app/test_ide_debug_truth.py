@@ -279,3 +279,65 @@ def test_state_tells_the_truth_durations_status_heap_stale_build_load_history_an
     restored = again.tools.profiler.load.runs[0]
     assert (restored.count, restored.label) == (20, "GET /leftover")
     assert again.tools.profiler.load_form.runs_list.count() == 1
+
+
+def squiggle_colours(editor: Any, rng: Any) -> tuple[int, int]:
+    """(reddish, bluish) pixel counts in the band under ``rng`` on the rendered editor."""
+    from PySide6.QtGui import QColor
+
+    view = editor.view
+    start, end = view.to_byte_position(rng.start), view.to_byte_position(rng.end)
+    x0, x1 = view.pointXFromPosition(start), view.pointXFromPosition(end)
+    line = view.lineFromPosition(start)
+    top = view.pointYFromPosition(start)
+    image = view.viewport().grab().toImage()
+    red = blue = 0
+    for x in range(max(0, x0), max(x0 + 1, x1)):
+        for y in range(top + view.textHeight(line) - 5, top + view.textHeight(line)):
+            colour = QColor(image.pixel(x, y))
+            if colour.red() > 150 and colour.green() < 110 and colour.blue() < 110:
+                red += 1
+            elif colour.blue() > 150 and colour.red() < 110:
+                blue += 1
+    return red, blue
+
+
+def test_an_error_is_drawn_over_a_hint_and_hovers_render_markdown_message_first(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    from editor.decorations import Indicator
+    from editor.hover_popup import MAX_WIDTH
+    from editor.types import Severity, TextPosition
+    from ide_testutil import language_ready
+
+    ide = ide_factory(sample_project)
+    qtbot.waitUntil(lambda: language_ready(ide), timeout=WAIT_MS)
+    editor = ide.controllers.editors.current_editor()
+    text = editor.text().replace('    console.log("handling " + url.pathname);\n',
+                                 '    console.log("handling " + url.pathname);\n    const n: number = url.pathname;\n')
+    editor.view.setText(text)
+    qtbot.waitUntil(lambda: {d.severity for d in editor.diagnostics() if d.range.start.line == 6}
+                    >= {Severity.ERROR, Severity.HINT}, timeout=WAIT_MS)
+    error = next(d for d in editor.diagnostics() if d.severity is Severity.ERROR and d.range.start.line == 6)
+    hint = next(d for d in editor.diagnostics() if d.severity is Severity.HINT and d.range.start.line == 6)
+    assert error.range == hint.range  # the unused-variable hint lies exactly over the type error
+    pos = editor.view.to_byte_position(error.range.start)
+    assert editor.view.indicatorValueAt(Indicator.ERROR, pos) > 0 and editor.view.indicatorValueAt(Indicator.HINT, pos) > 0
+    ide.window.resize(1280, 800)
+    qtbot.wait(100)
+    red, blue = squiggle_colours(editor, error.range)
+    assert red > 0 and blue == 0, (red, blue)  # the error's red squiggle is the one drawn on top
+    # hovering the name: the messages first (the error before the hint), then the type
+    editor.request_hover(TextPosition(6, 10))
+    qtbot.waitUntil(lambda: "const n: number" in editor.calltip_text(), timeout=WAIT_MS)
+    shown = editor.calltip_text()
+    assert shown.index("not assignable") < shown.index("never read") < shown.index("const n: number")
+    assert editor.hover_markdown().startswith("**Error**")
+    # documentation is markdown, rendered in a popup that wraps and opens links
+    column = text.splitlines()[6].index("pathname") + 2
+    editor.request_hover(TextPosition(6, column))
+    qtbot.waitUntil(lambda: "MDN Reference" in editor.hover_markdown(), timeout=WAIT_MS)
+    popup = editor._hover_popup
+    assert "](https://developer.mozilla.org" in editor.hover_markdown()  # a link, not raw text in a call tip
+    assert popup.label.textFormat() == Qt.TextFormat.MarkdownText and popup.label.openExternalLinks()
+    assert popup.label.wordWrap() and popup.width() <= MAX_WIDTH + 40
+    assert not editor.view.callTipActive()
