@@ -521,6 +521,10 @@ def _screenshot_request(ide: Ide, director: ScreenshotDirector, request: tuple[s
     if request is not None:
         ide.panels.simulator.set_http_form(HttpForm(*request))
     if debug_at is None or ide.debugger is None or ide.debugger.controller is None:
+        if ide.endpoint is not None:  # a plain capture runs the request even if the project keeps breakpoints
+            ide.endpoint.break_action.blockSignals(True)  # (for this window only: the setting is not changed)
+            ide.endpoint.break_action.setChecked(False)
+            ide.endpoint.break_action.blockSignals(False)
         ide.controllers.simulator.run_current()
         return
     controller = ide.debugger.controller
