@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import http
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,13 +32,14 @@ from app.panels.debug.types import DebugState
 from app.panels.debug.widget import DebugPanel
 from app.panels.debug.wiring import DebugBinding
 from app.panels.response.render import RenderedBody, ResponseModel, describe_trigger
-from app.panels.simulator.forms import SimulatorInputError, to_trigger
+from app.panels.simulator.forms import SimulatorInputError, body_note, to_trigger
 from app.services.runtime_service import InvocationFinished, InvocationRefused
 from app.services.types import Failure
 from app.settings import AppSettings
 from debugger.protocol import Exited, Paused
 from runtime.errors import UserError
 from runtime.invocation import ErrorInfo, InvocationResult, LogEntry, Trigger
+from runtime.sourcemap import StackFrame
 
 if TYPE_CHECKING:
     from app.main import Ide
@@ -177,7 +179,7 @@ def _simulator_trigger(ide: Ide) -> Trigger:
     except SimulatorInputError as exc:
         ide.panels.simulator.show_input_error(str(exc))
         raise
-    ide.panels.simulator.show_input_error("")
+    ide.panels.simulator.show_input_error(body_note(ide.panels.simulator.current_form()))
     return trigger
 
 
@@ -199,6 +201,8 @@ def _on_paused(ide: Ide, paused: Paused) -> None:
 
 
 def _on_state_changed(ide: Ide, debugger: Debugger, state: DebugState) -> None:
+    if state is not DebugState.PAUSED and ide.window.statusBar().currentMessage().startswith("Paused "):
+        ide.window.statusBar().clearMessage()  # "Paused after a step…" is over once the script runs or ends
     controller = debugger.controller
     if state is DebugState.STARTING and controller is not None and controller.test is not None:
         ide.window.show_dock(DOCK)
@@ -250,7 +254,7 @@ def _on_exited(ide: Ide, debugger: Debugger, exited: Exited) -> None:
         ide.panels.response.show_model(model, describe_trigger(trigger))
         return
     finished = InvocationFinished(controller.root, trigger, result_from_json(trigger, exited.result),
-                                  debugger.next_run())
+                                  debugger.next_run(), debugged=True)
     ide.controllers.response.show_finished(finished)
     ide.controllers.console.add_invocation(dataclasses.replace(
         finished, result=dataclasses.replace(finished.result, logs=())))
@@ -276,7 +280,8 @@ def result_from_json(trigger: Trigger, data: dict[str, Any]) -> InvocationResult
         name = str(e.get("name") or "")
         summary = str(e.get("message") or "")
         message = summary.split(f"{name}: ", 1)[1] if name and f"{name}: " in summary else summary
-        error = ErrorInfo(name, message, str(e.get("stack") or ""), kind=str(e.get("kind") or "exception"))
+        stack = str(e.get("stack") or "")
+        error = ErrorInfo(name, message, stack, _stack_frames(stack), kind=str(e.get("kind") or "exception"))
     heap = data.get("heap") or {}
     logs = tuple(LogEntry(str(x.get("level", "log")), str(x.get("message", "")), float(x.get("time", 0.0)))
                  for x in data.get("logs") or ())
@@ -284,8 +289,22 @@ def result_from_json(trigger: Trigger, data: dict[str, Any]) -> InvocationResult
         trigger=trigger.kind, outcome=data.get("outcome") or "error", status=status,
         status_text=_status_text(status), headers=tuple((str(k), str(v)) for k, v in (data.get("headers") or {}).items()),
         body=raw, value=value, logs=logs, error=error, limit=(data.get("error") or {}).get("limit"),
-        duration_ms=float(data.get("duration_ms") or 0.0), heap_used=int(heap.get("used") or 0),
+        duration_ms=float(data.get("duration_ms") or 0.0), paused_ms=float(data.get("paused_ms") or 0.0),
+        heap_used=int(heap.get("used") or 0),
         heap_total=int(heap.get("total") or 0))
+
+
+_FRAME_LINE = re.compile(r"^\s*at (?:(?P<func>.*?) \()?(?P<file>[^()\s]+?):(?P<line>\d+):(?P<col>\d+)\)?$")
+
+
+def _stack_frames(stack: str) -> tuple[StackFrame, ...]:
+    """The frames of a mapped stack text (so the Response panel links the throw as a normal run does)."""
+    out: list[StackFrame] = []
+    for raw in stack.splitlines():
+        m = _FRAME_LINE.match(raw)
+        if m is not None:
+            out.append(StackFrame((m["func"] or "<anonymous>").strip(), m["file"], int(m["line"]), int(m["col"])))
+    return tuple(out)
 
 
 def _status_text(status: object) -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bridge import FutureBridge
 from app.debugging import Debugger, install_debugger
+from app.endpoint import Endpoint, debug_send, install_endpoint
 from app.panels.console.controller import ConsoleController
 from app.panels.console.widget import ConsoleWidget
 from app.panels.editors.controller import EditorsController
@@ -114,6 +115,8 @@ class Ide:
     """Outline dock and Go to Symbol box (app/panels/outline)."""
     debugger: Debugger | None = None
     """Run and Debug and Debug Console docks, toolbar, menu and the open project's debug controller (app/debugging.py)."""
+    endpoint: Endpoint | None = None
+    """The project's local HTTP endpoint and its Break on Requests hand-off (app/endpoint.py)."""
     testing: TestingPanel | None = None
     """The Testing dock: test files and tests, run with isoplay test's runner (app/testing.py)."""
     testing_markers: Any = None
@@ -159,6 +162,8 @@ class Ide:
         self._stopped = True
         if self.tools is not None:
             self.tools.close()
+        if self.endpoint is not None:
+            self.endpoint.close()
         if self.debugger is not None:
             self.debugger.close()
         if self.workers is not None:
@@ -232,6 +237,7 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide.tools = install_tools(ide)
     ide.outline = install_outline(ide)  # (before the debugger: the Outline splits the Explorer's column)
     ide.debugger = install_debugger(ide)
+    ide.endpoint = install_endpoint(ide)
     ide.testing = install_testing(ide)
     ide.workers = install_workers(ide)
     ide.websocket = install_websocket_tab(ide)
@@ -292,6 +298,8 @@ def _on_simulator_run_requested(ide: Ide, request: RunRequested) -> None:
     if not ide.services.runtime.is_running():
         ide.window.flash("The project is still starting; try again in a moment.")
         return
+    if debug_send(ide, request.trigger):  # Break on Requests with a breakpoint set: like F5
+        return
     ide.services.runtime.run(request.trigger)
 
 
@@ -324,12 +332,14 @@ def _on_project_opening(ide: Ide, opening: ProjectOpening) -> None:
 
 def _on_project_opened(ide: Ide, opened: ProjectOpened) -> None:
     ide.controllers.simulator.set_project(opened.root, opened.crons)
+    ide.controllers.response.on_build_finished(BuildFinished(opened.root, opened.build))
     _on_build_finished(ide, BuildFinished(opened.root, opened.build))
 
 
 def _connect_runtime(ide: Ide) -> None:
     c, s = ide.controllers, ide.services
     s.runtime.sig_build_finished.connect(lambda finished: _on_build_finished(ide, finished))
+    s.runtime.sig_build_finished.connect(c.response.on_build_finished)
     s.runtime.sig_invocation_started.connect(c.response.show_running)
     s.runtime.sig_invocation_finished.connect(c.response.show_finished)
     s.runtime.sig_logs_received.connect(c.console.add_invocation)
@@ -511,6 +521,10 @@ def _screenshot_request(ide: Ide, director: ScreenshotDirector, request: tuple[s
     if request is not None:
         ide.panels.simulator.set_http_form(HttpForm(*request))
     if debug_at is None or ide.debugger is None or ide.debugger.controller is None:
+        if ide.endpoint is not None:  # a plain capture runs the request even if the project keeps breakpoints
+            ide.endpoint.break_action.blockSignals(True)  # (for this window only: the setting is not changed)
+            ide.endpoint.break_action.setChecked(False)
+            ide.endpoint.break_action.blockSignals(False)
         ide.controllers.simulator.run_current()
         return
     controller = ide.debugger.controller

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -109,6 +110,33 @@ class DebugBuild:
             return MappedFrame(raw.function or "<anonymous>", pos.source, pos.line, pos.column)
         column = src.original_column(pos.line, pos.column)
         return MappedFrame(src.function_at(pos.line, column), src.path, pos.line, column)
+
+    @functools.cached_property
+    def _position_re(self) -> re.Pattern[str] | None:
+        if not self.files:
+            return None
+        names = "|".join(re.escape(f.path) for f in sorted(self.files, key=lambda f: -len(f.path)))
+        return re.compile(rf"(?<![\w/.-])(?:\./)?({names}):(\d+):(\d+)")
+
+    def original_positions(self, text: str) -> str:
+        """``text`` (an error summary or stack mapped through the debug bundle's source map) with every
+        ``file:line:column`` of an instrumented file moved back to the column of the user's own source.
+
+        The source map points into the instrumented mirror, whose lines are longer by the probes in front
+        of each statement: without this a throw at ``src/index.ts:17:31`` reads ``17:358`` in a session.
+        """
+        pattern = self._position_re
+        if pattern is None or not text:
+            return text
+
+        def fix(m: re.Match[str]) -> str:
+            src = self.file(m.group(1))
+            line, column = int(m.group(2)), int(m.group(3))
+            if src is None:
+                return m.group(0)
+            return f"{m.group(1)}:{line}:{src.original_column(line, column)}"
+
+        return pattern.sub(fix, text)
 
     @functools.cached_property
     def region_count(self) -> int:

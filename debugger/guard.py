@@ -9,6 +9,8 @@ user functions it calls are instrumented already and check the same deadline.
 
 from __future__ import annotations
 
+import json
+
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser
 
@@ -19,8 +21,52 @@ _LOOPS = ("for_statement", "for_in_statement", "while_statement", "do_statement"
 TICK = "$__dT();"
 
 
+AWAIT = "$__dW"
+"""The agent's stand-in for a top-level ``await`` while paused (see ``top_level_await``)."""
+
+
+def top_level_await(expression: str) -> str:
+    """``expression`` with each ``await X`` outside any function turned into ``$__dW(X)``.
+
+    A paused script runs no promise jobs, so a top-level ``await`` typed in the Debug Console cannot
+    wait: ``$__dW`` gives a settled promise's value (or throws its reason) at once, and for one still
+    pending says so and prints that await's value (labelled with its text) when the script runs on and it
+    settles. Awaits inside functions stay as typed.
+    """
+    src = expression.encode("utf-8")
+    root = Parser(_LANG).parse(src).root_node
+    spans: list[tuple[int, int, int]] = []
+    _awaits(root, spans)
+    if not spans:
+        return expression
+    edits: list[tuple[int, int, bytes]] = []
+    for start, operand, end in spans:
+        label = json.dumps(src[start:end].decode("utf-8", "replace")[:120]).encode("utf-8")
+        edits.append((start, operand, AWAIT.encode() + b"("))
+        edits.append((end, end, b"," + label + b")"))
+    out: list[bytes] = []
+    last = 0
+    for a, b, text in sorted(edits, key=lambda e: (e[0], -e[1])):
+        out += [src[last:a], text]
+        last = b
+    out.append(src[last:])
+    return b"".join(out).decode("utf-8")
+
+
+def _awaits(node: Node, spans: list[tuple[int, int, int]]) -> None:
+    if node.type in FUNCTION_TYPES:
+        return
+    if node.type == "await_expression" and node.named_child_count:
+        operand = node.named_children[0]
+        spans.append((node.start_byte, operand.start_byte, node.end_byte))
+    for child in node.children:
+        _awaits(child, spans)
+
+
 def guard(expression: str) -> str:
-    """``expression`` with a deadline check at the top of every loop and function body."""
+    """``expression`` with a deadline check at the top of every loop and function body (and its top-level
+    ``await``s handled as ``top_level_await`` says)."""
+    expression = top_level_await(expression)
     src = expression.encode("utf-8")
     root = Parser(_LANG).parse(src).root_node
     edits: list[tuple[int, str]] = []

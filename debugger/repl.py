@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from debugger.breakpoints import parse_location
-from debugger.protocol import BreakpointError, Event, Exited, Output, Paused, Resumed, Value
+from debugger.protocol import Breakpoint, BreakpointError, Event, Exited, Output, Paused, Resumed, Value
 from debugger.session import DebugCommandError, DebugSession
+from runtime.errors import UserError
 
 ALIASES = {"b": "break", "d": "delete", "c": "continue", "n": "next", "s": "step", "o": "out", "finish": "out",
            "p": "print", "l": "locals", "where": "bt", "w": "bt", "f": "frame", "q": "quit", "exit": "quit",
@@ -163,6 +164,10 @@ class Repl:
         file, line = parse_location(location)
         bp = self.session.set_breakpoint(file, line, condition=condition)
         assert bp is not None
+        self.report_breakpoint(bp)
+
+    def report_breakpoint(self, bp: Breakpoint) -> None:
+        """Print where a breakpoint was set (and whether it moved or is unverified)."""
         where = f"{bp.file}:{bp.actual_line or bp.line}"
         note = {"moved": f" (moved from line {bp.line})", "unverified": " (unverified: no statement there)"}
         self.emit({"event": "breakpoint", "id": bp.id, "file": bp.file, "line": bp.actual_line or bp.line,
@@ -202,6 +207,39 @@ class Repl:
         f = pause.stack[index]
         self.emit({"event": "frame", "frame": index, **f.to_json()},
                   f"#{index} {f.function} at {f.file}:{f.line}:{f.column}")
+
+
+def leading_lines(lines: list[str]) -> list[str]:
+    """The script's leading ``break`` commands, with the blank and comment lines among them."""
+    out: list[str] = []
+    for line in lines:
+        text = line.strip()
+        name = text.partition(" ")[0]
+        if text and not text.startswith("#") and ALIASES.get(name, name) != "break":
+            break
+        out.append(line)
+    return out
+
+
+def leading_breaks(lines: list[str], source: Path | str = "script") -> list[tuple[str, int, str | None]]:
+    """``(file, line, condition)`` of the script's leading ``break`` commands (applied before the invocation
+    starts, as ``gdb -x`` does).
+
+    Raises:
+        UserError: a leading ``break`` is malformed (named with the script's line number).
+    """
+    out: list[tuple[str, int, str | None]] = []
+    for number, line in enumerate(leading_lines(lines), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        location, condition = split_condition(text.partition(" ")[2].strip())
+        try:
+            file, at = parse_location(location)
+        except ValueError as exc:
+            raise UserError(f"{source}:{number}: break: {exc}") from None
+        out.append((file, at, condition))
+    return out
 
 
 def script_commands(path: Path) -> Iterator[str]:

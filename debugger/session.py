@@ -94,6 +94,8 @@ class DebugSession:
         self._lock = threading.Lock()
         self._stderr: list[str] = []
         self._threads: list[threading.Thread] = []
+        self._top_from_record = False
+        """The current pause is an uncaught exception whose frame is read through its shadow record."""
         self._outer: list[_OuterFrame] = []
         """Per frame of the current pause: how the agent reads it (index 0 is unused)."""
 
@@ -346,6 +348,8 @@ class DebugSession:
     # ---- plumbing ------------------------------------------------------------------
     def _frame_args(self, frame: int) -> dict[str, Any]:
         if frame == 0:
+            if self._top_from_record and self.paused is not None and self._outer:
+                return {**self._outer[0].args(0), "outer": 1}
             return {"frame": 0}
         pause = self.paused
         outer = self._outer
@@ -444,10 +448,24 @@ class DebugSession:
                     self._breakpoints.update(bp_id, error=str(raw["message"]))
             return BreakpointError(bp_id, str(raw["message"]))
         if kind == "exited":
-            return Exited(str(raw.get("status")), raw.get("error"), raw.get("result"), raw.get("test"))
+            return self._decode_exited(raw)
         if kind == "error":
             return Output("error", f"debugger: {raw.get('message')}")
         return None
+
+    def _decode_exited(self, raw: dict[str, Any]) -> Exited:
+        """The end of the invocation, with error positions at the user's own columns (see
+        ``DebugBuild.original_positions``), so a throw reads the same as in ``isoplay run``."""
+        fix = self._build.original_positions if self._build is not None else (lambda text: text)
+        error = raw.get("error")
+        result = raw.get("result")
+        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+            info = dict(result["error"])
+            for key in ("message", "stack"):
+                if isinstance(info.get(key), str):
+                    info[key] = fix(info[key])
+            result = {**result, "error": info}
+        return Exited(str(raw.get("status")), fix(error) if isinstance(error, str) else error, result, raw.get("test"))
 
     def _decode_paused(self, raw: dict[str, Any]) -> Paused:
         build = self.build
@@ -465,6 +483,13 @@ class DebugSession:
             stack = [StackFrame(0, "<unknown>", "<unknown>", 0, 0)]
         exc = raw.get("exception")
         count = raw.get("count")
+        # An uncaught exception pauses in the function's own catch-all, where only its parameters and
+        # ``var``s are still in scope: the frame's block-scoped locals (``const url``...) are read through
+        # its shadow record instead, as for an outer frame, when it has one.
+        top = self._outer[0] if self._outer else None
+        self._top_from_record = (raw.get("reason") == "exception" and bool(raw.get("uncaught", True))
+                                 and top is not None and top.plan is not None and top.record is not None
+                                 and top.plan.accessor is not None and not top.plan.hot)
         return Paused(raw["reason"], tuple(stack), tuple(raw.get("hit", ())),
                       Value.from_raw(exc) if exc else None, raw.get("text"), bool(raw.get("uncaught", True)),
                       int(count) if isinstance(count, int) else None)

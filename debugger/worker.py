@@ -277,6 +277,9 @@ async def _run(cfg: WorkerConfig, bridge: Bridge) -> dict[str, Any]:
             bridge.detach()
             isolate.close()
         running_ms = (time.monotonic() - started - bridge.paused_seconds) * 1000
+        # Time paused in the debugger is not running time: report the two apart (the IDE shows both).
+        result.paused_ms = bridge.paused_seconds * 1000
+        result.duration_ms = max(0.0, result.duration_ms - result.paused_ms)
     finally:
         await host.aclose()
         store.close()

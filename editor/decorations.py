@@ -40,21 +40,28 @@ TEST_MARGIN_MASK = (1 << Marker.TEST_IDLE) | (1 << Marker.TEST_PASSED) | (1 << M
 
 
 class Indicator(enum.IntEnum):
-    """Indicator numbers (8+ are free for containers)."""
+    """Indicator numbers (8+ are free for containers).
 
-    ERROR = 8
-    WARNING = 9
-    INFO = 10
-    FIND = 11
+    Scintilla draws indicators in ascending number, so the more severe a diagnostic the higher its number:
+    an error's squiggle is drawn over a warning's or a hint's on the same range (an "unused variable" hint
+    must never hide a type error).
+    """
+
+    HINT = 8
+    INFO = 9
+    WARNING = 10
+    ERROR = 11
+    FIND = 12
 
 
-DIAGNOSTIC_INDICATORS = (Indicator.ERROR, Indicator.WARNING, Indicator.INFO)
+DIAGNOSTIC_INDICATORS = (Indicator.ERROR, Indicator.WARNING, Indicator.INFO, Indicator.HINT)
+"""Most severe first (the order hovers list diagnostics in)."""
 
 SEVERITY_INDICATOR = {
     Severity.ERROR: Indicator.ERROR,
     Severity.WARNING: Indicator.WARNING,
     Severity.INFORMATION: Indicator.INFO,
-    Severity.HINT: Indicator.INFO,
+    Severity.HINT: Indicator.HINT,
 }
 
 _FOLD_MARKERS = (
@@ -118,6 +125,7 @@ def colour_decorations(sci: ScintillaEdit, theme: Theme) -> None:
     sci.indicSetFore(Indicator.ERROR, bgr(theme.error))
     sci.indicSetFore(Indicator.WARNING, bgr(theme.warning))
     sci.indicSetFore(Indicator.INFO, bgr(theme.info))
+    sci.indicSetFore(Indicator.HINT, bgr(theme.info))
     sci.indicSetFore(Indicator.FIND, bgr(theme.find_highlight))
     _colour_marker(sci, Marker.BREAKPOINT, theme.error, theme.error)
     _colour_marker(sci, Marker.BREAKPOINT_DISABLED, theme.margin_foreground, theme.margin_background)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyside6_scintilla import Scintilla
@@ -25,6 +25,7 @@ from editor import decorations, document_io, editing, search
 from editor.changes import ChangeTracker
 from editor.decorations import DIAGNOSTIC_INDICATORS, SEVERITY_INDICATOR, Marker
 from editor.find_bar import FindBar, FindRequested, GoToLineBar, ReplaceRequested
+from editor.hover_popup import HoverPopup, escape_markdown
 from editor.lexer import LINE_COMMENTS, EditorLanguage, apply_lexer, language_for_path
 from editor.theme import STYLE_LINE_NUMBER, apply_theme, theme_named
 from editor.types import (
@@ -35,6 +36,7 @@ from editor.types import (
     ExternalChange,
     MarginClicked,
     TestMarkerClicked,
+    Severity,
     TextPosition,
     TextRange,
     ThemeName,
@@ -89,6 +91,10 @@ class PathChanged:
     """New path."""
 
 
+_SEVERITY_WORDS = {Severity.ERROR: "Error", Severity.WARNING: "Warning", Severity.INFORMATION: "Info",
+                   Severity.HINT: "Hint"}
+
+
 class CodeEditor(QWidget):
     """A TypeScript editor: Scintilla view + find bar + document state."""
 
@@ -132,6 +138,8 @@ class CodeEditor(QWidget):
         self._hover_value = ""
         self._hover_info = ""
         self._calltip_text = ""
+        self._hover_markdown = ""
+        self._hover_popup = HoverPopup(self)
         self._tracker = ChangeTracker(self.view.to_text_position)
         self._create_layout()
         self._configure_view()
@@ -488,17 +496,18 @@ class CodeEditor(QWidget):
             self.view.callTipSetHlt(start, start + len(text[highlight[0] : highlight[1]].encode("utf-8")))
 
     def hide_calltip(self) -> None:
-        """Hide the call tip."""
+        """Hide the call tip (and the hover)."""
         self.view.callTipCancel()
+        self._hover_popup.close_now()
 
     def is_calltip_active(self) -> bool:
-        """True while a call tip is shown."""
-        return bool(self.view.callTipActive())
+        """True while a call tip or a hover is shown."""
+        return bool(self.view.callTipActive()) or self._hover_popup.showing
 
     def request_hover(self, position: TextPosition) -> None:
         """Start a hover at `position` (as a mouse dwell does): show its diagnostics, emit ``sig_hover_requested``."""
         self._hover_at = position
-        self._hover_value = self._hover_info = ""
+        self._hover_value = self._hover_info = self._hover_markdown = ""
         self._render_hover(position)
         self.sig_hover_requested.emit(position)
 
@@ -507,12 +516,13 @@ class CodeEditor(QWidget):
         """Where the current hover is (None once the mouse left: a late answer must not reopen it)."""
         return self._hover_at
 
-    def show_hover(self, position: TextPosition, text: str) -> None:
-        """Show hover `text` at `position`, after any diagnostics found there (and after a value from
-        ``show_hover_value`` for the same hover)."""
+    def show_hover(self, position: TextPosition, text: str, markdown: str = "") -> None:
+        """Show hover `text` at `position` (rendered from `markdown` when given), after any diagnostics found
+        there (and after a value from ``show_hover_value`` for the same hover)."""
         if position != self._hover_at:
             self._hover_at, self._hover_value = position, ""
         self._hover_info = text
+        self._hover_markdown = markdown
         self._render_hover(position)
 
     def show_hover_value(self, position: TextPosition, text: str) -> None:
@@ -523,15 +533,38 @@ class CodeEditor(QWidget):
         self._render_hover(position)
 
     def calltip_text(self) -> str:
-        """The text of the call tip shown now ("" when none is shown)."""
-        return self._calltip_text if self.is_calltip_active() else ""
+        """The text of the call tip or hover shown now, as plain text ("" when none is shown)."""
+        if self._hover_popup.showing:
+            return self._hover_popup.plain
+        return self._calltip_text if self.view.callTipActive() else ""
+
+    def hover_markdown(self) -> str:
+        """The markdown of the hover shown now ("" when none is shown)."""
+        return self._hover_popup.text() if self._hover_popup.showing else ""
 
     def _render_hover(self, position: TextPosition) -> None:
-        messages = [self._hover_value] if self._hover_value else []
-        messages += [d.message for d in self.diagnostics_at(position)]
+        """Value, then diagnostics (most severe first), then the type and documentation, in the hover popup."""
+        diagnostics = self.diagnostics_at(position)
+        plain = [self._hover_value] if self._hover_value else []
+        plain += [d.message for d in diagnostics]
         if self._hover_info:
-            messages.append(self._hover_info)
-        self.show_calltip(position, "\n\n".join(messages))
+            plain.append(self._hover_info)
+        if not plain:
+            return
+        parts = [f"`{self._hover_value}`" if self._hover_value and "`" not in self._hover_value
+                 else escape_markdown(self._hover_value)] if self._hover_value else []
+        for d in diagnostics:
+            code = f" ({d.source} {d.code})" if d.code else ""
+            parts.append(f"**{_SEVERITY_WORDS.get(d.severity, '')}** {escape_markdown(d.message)}{escape_markdown(code)}")
+        if self._hover_info:
+            parts.append(self._hover_markdown or escape_markdown(self._hover_info))
+        self.view.callTipCancel()
+        pos = self.view.to_byte_position(position)
+        line = self.view.lineFromPosition(pos)
+        x = self.view.pointXFromPosition(pos)
+        y = self.view.pointYFromPosition(pos) + self.view.textHeight(line)
+        self._hover_popup.show_markdown("\n\n---\n\n".join(parts), "\n\n".join(plain),
+                                        self.view.viewport().mapToGlobal(QPoint(x, y + 2)))
 
     def style_at(self, position: TextPosition) -> int:
         """The lexer's style number of the character at `position` (see ``editor.lexer``'s style enums)."""
@@ -669,6 +702,7 @@ class CodeEditor(QWidget):
     def _on_view_dwell_end(self, _x: int, _y: int) -> None:
         self._hover_at = None
         self.view.callTipCancel()
+        self._hover_popup.hide_soon()  # (unless the mouse moves into it, to click a link)
 
     def _on_view_char_typed(self, char: str) -> None:
         self.sig_char_typed.emit(CharTyped(char, self.caret_position()))

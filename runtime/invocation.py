@@ -232,6 +232,8 @@ class InvocationResult:
     """For a 101 from a pool: the runtime.pool.HeldIsolate kept for the socket (the front attaches or releases it)."""
     recording: Any = None
     """A runtime.replay.Tape when the isolate recorded this invocation (``ScriptIsolate.record``)."""
+    paused_ms: float = 0.0
+    """Time spent paused in the debugger (a debug session's run only; ``duration_ms`` is then running time)."""
 
     @property
     def ok(self) -> bool:
@@ -249,7 +251,7 @@ class InvocationResult:
             error = {"message": self.error.summary(), "stack": self.error.stack, "name": self.error.name,
                      "kind": self.error.kind, "limit": self.limit}
         body: Any = self.body_text() if self.trigger == "fetch" else json.dumps(self.value)
-        return {
+        out = {
             "status": self.status,
             "headers": {k: v for k, v in self.headers},
             "body": body if self.outcome == "ok" else (body if self.status else None),
@@ -259,3 +261,6 @@ class InvocationResult:
             "duration_ms": round(self.duration_ms, 3),
             "heap": {"used": self.heap_used, "total": self.heap_total},
         }
+        if self.paused_ms:
+            out["paused_ms"] = round(self.paused_ms, 3)
+        return out

@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tokens saved without a keyring go to a folder of this run's own, never the user's config (subprocesses inherit it).
 os.environ["ISOPLAY_CONFIG_DIR"] = tempfile.mkdtemp(prefix="isoplay-test-config-")
+os.environ["ISOPLAY_ENDPOINT_PORT"] = "0"  # the IDE's local endpoint: never 8787 in tests (others run servers there)
 
 
 @pytest.fixture(scope="session")

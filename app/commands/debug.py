@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.commands.run import add_trigger_arguments, trigger_from_args
 from debugger.breakpoints import parse_location
-from debugger.repl import Repl, script_commands, split_condition, terminal_commands
+from debugger.repl import Repl, leading_breaks, leading_lines, script_commands, split_condition, terminal_commands
 from debugger.session import DebugSession
 from runtime.errors import UserError
 from app.commands._env import add_env_argument
@@ -48,6 +48,21 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UserError(f"--break: {exc}") from None
         session.set_breakpoint(file, line, condition=condition)
+    if args.script is not None:
+        try:
+            lines = list(script_commands(args.script))
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise UserError(f"--script: cannot read {args.script}: {why}") from None
+        # As `gdb -x`: the script's leading `break` lines apply before the invocation starts,
+        # so its first breakpoint can stop the run (otherwise it ended before the first command).
+        leading = leading_breaks(lines, args.script)
+        for file, line, condition in leading:
+            session.set_breakpoint(file, line, condition=condition)
+        commands = iter(lines[len(leading_lines(lines)):])
+    else:
+        leading = []
+        commands = terminal_commands()
     try:
         session.start()
     except UserError as exc:
@@ -55,16 +70,11 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"event": "exited", "status": "error", "error": str(exc)}), flush=True)
             return 1
         raise
-    if args.script is not None:
-        try:
-            commands = script_commands(args.script)
-        except OSError as exc:
-            session.stop()
-            raise UserError(f"--script: cannot read {args.script}: {exc.strerror}") from None
-    else:
-        commands = terminal_commands()
     repl = Repl(session, commands, lambda text: print(text, flush=True), json_mode=args.json)
-    if not args.json:
+    if args.json:
+        for bp in session.breakpoints[len(args.breaks):]:
+            repl.report_breakpoint(bp)
+    else:
         for bp in session.breakpoints:
             print(f"breakpoint {bp.id} at {bp.file}:{bp.actual_line or bp.line} ({bp.status})", file=sys.stderr)
         if entry and not args.stop_on_entry:

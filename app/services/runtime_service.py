@@ -73,6 +73,8 @@ class InvocationFinished:
     """What came out (logs, response or error)."""
     sequence: int
     """Run number (increasing)."""
+    debugged: bool = False
+    """Run by a debug session (built from the sources on disk at its start, never an older build)."""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ type Config = {
 const H_EVT_WRITE = 0, H_EVT_READ = 1, H_CMD_SEQ = 2, H_CMD_LEN = 3, H_CMD_ACK = 4, H_PAUSE_REQ = 5;
 const H_BP_VERSION = 6, H_BP_LEN = 7;
 const MAX_CHILDREN = 100, MAX_STRING = 1000, PREVIEW_ITEMS = 8;
+/** A long string expands into rows of this many characters, up to TEXT_ROWS rows (200 kB). */
+const TEXT_CHUNK = 200, TEXT_ROWS = 1000;
 const g = globalThis as any;
 const agentNow = Date.now; // captured before the prelude loads: a replay's taped clock is never read here
 
@@ -215,6 +217,90 @@ function className(v: object): string {
   } catch { return "Object"; }
 }
 
+// ---- platform objects ---------------------------------------------------------------
+// As DevTools does for native accessors, the getters of platform classes (the prelude's Request,
+// Response, Headers, URL... -- classes reached as globals) are invoked to show their values; they
+// read state and have no side effect, except those named here. A user class's getters are not run
+// until their row is expanded (as DevTools' "(...)").
+const SIDE_EFFECT_GETTERS = new Set(["body"]); // reading it turns a text/bytes body into a stream
+const ENTRY_CLASSES = new Set(["Headers", "URLSearchParams", "FormData"]);
+const promiseThen = Promise.prototype.then;
+/** What the debugger has seen of a promise: attached when first met, settled by the job loop. */
+const promiseStates = new WeakMap<object, [state: string, value: unknown]>();
+type LazyGetter = { lazyGetter: () => unknown; self: unknown };
+const lazyGetters = new WeakSet<object>();
+/** The long value of a truncated string preview, by handle (``text`` command). */
+type FullText = { fullText: string };
+const fullTexts = new WeakSet<object>();
+
+function isPlatformProto(proto: object): boolean {
+  const d = Object.getOwnPropertyDescriptor(proto, "constructor");
+  const ctor = d && typeof d.value === "function" ? d.value : undefined;
+  return ctor !== undefined && ctor !== Object && globalName(ctor) !== undefined;
+}
+
+/** Track a plain promise's state from now on (its own ``then``; a subclass's would run user code).
+ * Only promises the debugger shows are tracked: an extra reaction on an awaited promise would cut V8's
+ * async stack trace (it follows a promise's only reaction), so awaits are left alone. */
+function trackPromise(p: unknown): void {
+  if (!(p instanceof Promise) || Object.getPrototypeOf(p) !== Promise.prototype || promiseStates.has(p)) return;
+  promiseStates.set(p, ["unknown", undefined]);
+  try {
+    promiseThen.call(p, (v: unknown) => { promiseStates.set(p, ["fulfilled", v]); },
+      (e: unknown) => { promiseStates.set(p, ["rejected", e]); });
+  } catch { /* a revoked proxy or similar: stays unknown */ }
+}
+
+function promiseState(p: object): [string, unknown] {
+  trackPromise(p);
+  return promiseStates.get(p) ?? ["unknown", undefined];
+}
+
+/** [name, getter owner] of the accessors on ``v``'s prototype chain (below Object.prototype). */
+function protoAccessors(v: object): [string, PropertyDescriptor, boolean][] {
+  const out: [string, PropertyDescriptor, boolean][] = [];
+  const seen = new Set<string>(Object.getOwnPropertyNames(v));
+  let proto = Object.getPrototypeOf(v);
+  let platform = false; // above a platform class (the prelude's own bases, e.g. Request's body mixin) stays platform
+  for (let n = 0; proto && proto !== Object.prototype && proto !== Function.prototype && n < 20; n++) {
+    platform = platform || isPlatformProto(proto);
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (seen.has(key) || key === "constructor" || key === "__proto__") continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      if (!d || typeof d.get !== "function") continue;
+      seen.add(key);
+      out.push([key, d, platform]);
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return out;
+}
+
+/** The values of a platform object's getters, e.g. Request's method, url, headers (none for user classes). */
+function platformGetters(v: object): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [key, d, platform] of protoAccessors(v)) {
+    if (!platform || SIDE_EFFECT_GETTERS.has(key)) continue;
+    try { out.push([key, d.get!.call(v)]); } catch { /* a getter that refuses this receiver */ }
+  }
+  return out;
+}
+
+function entriesOf(v: object): [unknown, unknown][] | null {
+  if (!ENTRY_CLASSES.has(className(v))) return null;
+  try {
+    const it = (v as any).entries?.();
+    if (!it) return null;
+    const out: [unknown, unknown][] = [];
+    for (const pair of it) { out.push(pair as [unknown, unknown]); if (out.length > MAX_CHILDREN) break; }
+    return out;
+  } catch { return null; }
+}
+
+function isTyped(v: unknown): v is ArrayLike<unknown> & ArrayBufferView {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView);
+}
+
 function short(v: unknown, depth: number): string {
   switch (typeof v) {
     case "string": return JSON.stringify(v.length > MAX_STRING ? v.slice(0, MAX_STRING) + "…" : v);
@@ -237,7 +323,25 @@ function objectPreview(v: object, depth: number): string {
     if (v instanceof Error) return `${v.name}: ${v.message}`;
     if (v instanceof Date) return isNaN(v.getTime()) ? "Invalid Date" : v.toISOString();
     if (v instanceof RegExp) return String(v);
-    if (v instanceof Promise) return "Promise";
+    if (v === globalThis) return "globalThis";
+    if (v instanceof Promise) {
+      const [state, value] = promiseState(v);
+      if (state === "unknown") return "Promise {<pending or not yet seen>}";
+      return state === "pending" ? "Promise {<pending>}" : `Promise {<${state}>: ${short(value, 0)}}`;
+    }
+    if (isTyped(v)) {
+      if (depth <= 0) return `${cls}(${v.length})`;
+      const items = Array.prototype.slice.call(v, 0, PREVIEW_ITEMS).map((x) => short(x, 0));
+      return `${cls}(${v.length}) [${items.join(", ")}${v.length > PREVIEW_ITEMS ? ", …" : ""}]`;
+    }
+    if (v instanceof ArrayBuffer) return `ArrayBuffer(${v.byteLength})`;
+    const entries = entriesOf(v);
+    if (entries) {
+      if (depth <= 0) return `${cls}(${entries.length})`;
+      const parts = entries.slice(0, PREVIEW_ITEMS).map(([k, x]) => `${short(k, 0)} => ${short(x, 0)}`);
+      return `${cls}(${entries.length}) {${parts.join(", ")}${entries.length > PREVIEW_ITEMS ? ", …" : ""}}`;
+    }
+    if (cls === "URL" && typeof (v as any).href === "string") return `URL ${JSON.stringify((v as any).href)}`;
     if (v instanceof Map) {
       if (depth <= 0) return `Map(${v.size})`;
       const parts: string[] = [];
@@ -257,6 +361,12 @@ function objectPreview(v: object, depth: number): string {
       const d = Object.getOwnPropertyDescriptor(v, key);
       parts.push(`${key}: ${d && "value" in d ? short(d.value, depth - 1) : "(...)"}`);
     }
+    if (parts.length < PREVIEW_ITEMS && cls !== "Object") {
+      for (const [key, x] of platformGetters(v)) {
+        if (parts.length >= PREVIEW_ITEMS) { parts.push("…"); break; }
+        parts.push(`${key}: ${short(x, 0)}`);
+      }
+    }
     const body = `{${parts.join(", ")}}`;
     return cls === "Object" ? body : `${cls} ${body}`;
   } catch (e) {
@@ -267,6 +377,11 @@ function objectPreview(v: object, depth: number): string {
 function describe(v: unknown): Desc {
   if (v === null) return { t: "null", v: "null" };
   const t = typeof v;
+  if (t === "string" && (v as string).length > MAX_STRING) {
+    const full: FullText = { fullText: v as string };
+    fullTexts.add(full);
+    return { t, v: short(v, 1), h: handle(full), c: `string(${(v as string).length})` };
+  }
   if (t === "object" || t === "function") {
     const d: Desc = { t, v: short(v, 1), h: handle(v) };
     if (t === "object") d.c = Array.isArray(v) ? "Array" : className(v as object);
@@ -275,23 +390,84 @@ function describe(v: unknown): Desc {
   return { t, v: short(v, 1) };
 }
 
+function lazyGetter(self: unknown, get: () => unknown): Desc {
+  const lazy: LazyGetter = { lazyGetter: get, self };
+  lazyGetters.add(lazy);
+  return { t: "accessor", v: "(...) expand to run the getter", h: handle(lazy) };
+}
+
 function children(v: unknown): [string, Desc][] {
   const out: [string, Desc][] = [];
   if (v === null || (typeof v !== "object" && typeof v !== "function")) return out;
+  if (fullTexts.has(v as object)) {
+    const text = (v as FullText).fullText;
+    for (let i = 0; i < text.length; i += TEXT_CHUNK) {
+      if (out.length >= TEXT_ROWS) {
+        out.push(["…", { t: "string", v: `${(text.length - i).toLocaleString("en")} more characters` }]);
+        break;
+      }
+      out.push([String(i), { t: "text", v: text.slice(i, i + TEXT_CHUNK) }]);
+    }
+    return out;
+  }
+  if (lazyGetters.has(v as object)) {
+    const lazy = v as LazyGetter;
+    try { return [["value", describe(lazy.lazyGetter.call(lazy.self))]]; } catch (e) {
+      return [["threw", { t: "error", v: errorText(e) }]];
+    }
+  }
+  if (v === globalThis) return globals();
   if (v instanceof Map) {
-    for (const [k, x] of v) { if (out.length >= MAX_CHILDREN) break; out.push([short(k, 0), describe(x)]); }
+    out.push(["size", describe(v.size)]);
+    for (const [k, x] of v) { if (out.length > MAX_CHILDREN) break; out.push([short(k, 0), describe(x)]); }
     return out;
   }
   if (v instanceof Set) {
-    for (const x of v) { if (out.length >= MAX_CHILDREN) break; out.push([String(out.length), describe(x)]); }
+    out.push(["size", describe(v.size)]);
+    for (const x of v) { if (out.length > MAX_CHILDREN) break; out.push([String(out.length - 1), describe(x)]); }
     return out;
   }
+  if (v instanceof Promise) {
+    const [state, value] = promiseState(v);
+    out.push(["[[PromiseState]]", { t: "string", v: state === "unknown" ? "pending, or settled before the debugger saw it (known once the script runs on)" : state }]);
+    if (state === "fulfilled" || state === "rejected") out.push(["[[PromiseResult]]", describe(value)]);
+    return out;
+  }
+  if (v instanceof ArrayBuffer) {
+    out.push(["byteLength", describe(v.byteLength)]);
+    out.push(["[[Uint8Array]]", describe(new Uint8Array(v))]);
+    return out;
+  }
+  const entries = entriesOf(v as object);
+  if (entries) {
+    for (const [k, x] of entries) {
+      if (out.length >= MAX_CHILDREN) break;
+      out.push([typeof k === "string" ? k : short(k, 0), describe(x)]);
+    }
+  }
   const keys = Reflect.ownKeys(v as object);
+  const typed = isTyped(v);
   for (const key of keys) {
     if (out.length >= MAX_CHILDREN) { out.push(["…", { t: "string", v: `${keys.length - MAX_CHILDREN} more` }]); break; }
     const d = Object.getOwnPropertyDescriptor(v, key);
     if (!d) continue;
-    out.push([String(key), "value" in d ? describe(d.value) : { t: "accessor", v: "(...)" }]);
+    out.push([String(key), "value" in d ? describe(d.value) : (d.get ? lazyGetter(v, d.get) : { t: "accessor", v: "(setter only)" })]);
+  }
+  if (typed) {
+    for (const key of ["length", "byteLength", "byteOffset", "buffer"]) out.push([key, describe((v as any)[key])]);
+    return out;
+  }
+  if (typeof v === "object" && !Array.isArray(v)) {
+    for (const [key, d, platform] of protoAccessors(v as object)) {
+      if (out.length >= MAX_CHILDREN + 20) break;
+      if (platform && SIDE_EFFECT_GETTERS.has(key)) {
+        out.push([key, { t: "accessor", v: "(not read: reading it would turn the body into a stream)" }]);
+      } else if (platform) {
+        try { out.push([key, describe(d.get!.call(v))]); } catch (e) { out.push([key, { t: "error", v: errorText(e) }]); }
+      } else {
+        out.push([key, lazyGetter(v, d.get!)]);
+      }
+    }
   }
   return out;
 }
@@ -461,6 +637,34 @@ function evaluate(code: string, target: Target, timeoutMs: number): unknown {
   }
 }
 
+/** Thrown by ``$__dW`` for a promise that has not settled: the evaluation reports it and waits outside. */
+class PendingAwait {
+  constructor(readonly promise: Promise<unknown>, readonly label: string) {}
+}
+
+/** A top-level ``await`` in an evaluation while paused (debugger/guard.py rewrites ``await X`` to this). */
+function awaitPaused(x: unknown, label = "await"): unknown {
+  if (!(x instanceof Promise)) {
+    if (x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function") {
+      throw new TypeError("await of a thenable that is not a Promise cannot run while the script is paused");
+    }
+    return x;
+  }
+  const [state, value] = promiseState(x);
+  if (state === "fulfilled") return value;
+  if (state === "rejected") throw value;
+  throw new PendingAwait(x, label);
+}
+
+/** The reply for an evaluation that awaited a pending promise; its outcome is printed when it settles. */
+function pendingReply(pending: PendingAwait): Desc {
+  const shown = pending.label.length > 80 ? pending.label.slice(0, 77) + "…" : pending.label;
+  promiseThen.call(pending.promise,
+    (v: unknown) => emit({ k: "output", level: "info", text: `${shown} → ${short(v, 2)}` }),
+    (e: unknown) => emit({ k: "output", level: "error", text: `${shown} → rejected: ${errorText(e)}` }));
+  return { t: "pending", v: "Promise {<pending or not yet seen>}: a paused script runs no promise jobs, so the result is printed here once it settles (continue or step)" };
+}
+
 function tick(): void {
   if (evalDepth > 0 && agentNow() > evalDeadline) throw new Error("evaluation timed out");
 }
@@ -509,7 +713,7 @@ function outerScopes(cmd: OuterCmd): object {
 function globals(): [string, Desc][] {
   const out: [string, Desc][] = [];
   for (const key of Object.getOwnPropertyNames(globalThis)) {
-    if (key.startsWith("$__d") || key.startsWith("__isoplay")) continue;
+    if (key.startsWith("$__d") || key.startsWith("__")) continue; // the debugger's, the prelude's, mini-racer's
     const d = Object.getOwnPropertyDescriptor(globalThis, key);
     if (d) out.push([key, "value" in d ? describe(d.value) : { t: "accessor", v: "(...)" }]);
   }
@@ -530,7 +734,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
     for (;;) {
       const cmd = nextCommand();
       const req = cmd.req ?? 0;
-      const outer = cmd.frame > 0;
+      const outer = cmd.frame > 0 || cmd.outer === 1;
       const target = outer ? outerTarget(cmd) : frameTarget(frame);
       try {
         switch (cmd.cmd) {
@@ -539,7 +743,15 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
             step = { mode: cmd.cmd, depth };
             emit({ k: "resumed", req });
             return;
-          case "evaluate": emit({ k: "value", req, value: describe(evaluate(cmd.expr, target, cmd.timeoutMs ?? cfg.evalTimeoutMs)) }); break;
+          case "evaluate": {
+            let value: Desc;
+            try { value = describe(evaluate(cmd.expr, target, cmd.timeoutMs ?? cfg.evalTimeoutMs)); } catch (e) {
+              if (!(e instanceof PendingAwait)) throw e;
+              value = pendingReply(e);
+            }
+            emit({ k: "value", req, value });
+            break;
+          }
           case "scopes": emit({ k: "scopes", req, ...(outer ? outerScopes(cmd) : scopes(frame)) }); break;
           case "props": emit({ k: "props", req, props: handles.has(cmd.handle) ? children(handles.get(cmd.handle)) : null }); break;
           case "globals": emit({ k: "props", req, props: globals() }); break;
@@ -710,6 +922,7 @@ function init(config: Config): SharedArrayBuffer {
   define("$__dA", resumed);
   define("$__dG", resumedYield);
   define("$__dK", resumeCheck);
+  define("$__dW", awaitPaused);
   define("$__dConsole", hookConsole);
   return sab;
 }

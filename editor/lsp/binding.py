@@ -218,7 +218,7 @@ class EditorLspBinding(QObject):
     def _on_client_hover_received(self, result: HoverResult) -> None:
         if self._is_current(result.path, result.version) and result.position == self._hover_at \
                 and result.position == self.editor.hover_position:  # not once the mouse has left
-            self.editor.show_hover(result.position, result.text)
+            self.editor.show_hover(result.position, result.text, result.markdown)
 
     def _on_client_signature_help_received(self, result: SignatureHelpResult) -> None:
         if not self._is_current(result.path, result.version):

@@ -273,7 +273,7 @@ class LanguageClient(QObject):
         """Ask for hover text; answered by ``sig_hover_received``."""
 
         def build(raw: Any) -> HoverResult:
-            return HoverResult(path, version, position, convert.hover_text(raw))
+            return HoverResult(path, version, position, convert.hover_text(raw), convert.hover_markdown(raw))
 
         self._position_request("textDocument/hover", "sig_hover_received", path, version, position, build)
 

@@ -115,6 +115,17 @@ def hover_text(raw: Any) -> str:
     return _markup_text(result.contents).strip()
 
 
+def hover_markdown(raw: Any) -> str:
+    """A hover result as markdown ('' when the server sent none or plain text only)."""
+    result = structure({"jsonrpc": "2.0", "id": 0, "result": raw}, lsp.HoverResponse).result
+    if result is None:
+        return ""
+    contents = result.contents
+    if isinstance(contents, lsp.MarkupContent) and contents.kind == lsp.MarkupKind.Markdown:
+        return contents.value.strip()
+    return ""
+
+
 def _markup_text(contents: Any) -> str:
     if isinstance(contents, lsp.MarkupContent):
         return strip_markdown_fences(contents.value)

@@ -50,7 +50,7 @@ def client_capabilities() -> lsp.ClientCapabilities:
         completion=lsp.CompletionClientCapabilities(
             completion_item=lsp.ClientCompletionItemOptions(snippet_support=False)
         ),
-        hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.PlainText]),
+        hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText]),
         signature_help=lsp.SignatureHelpClientCapabilities(
             signature_information=lsp.ClientSignatureInformationOptions(
                 documentation_format=[lsp.MarkupKind.PlainText],

@@ -73,6 +73,8 @@ class HoverResult:
     """Hovered position."""
     text: str
     """Plain text to show (empty if the server had nothing)."""
+    markdown: str = ""
+    """The same as markdown, when the server sent markdown (rendered by the hover popup)."""
 
 
 @dataclass(frozen=True)

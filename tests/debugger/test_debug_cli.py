@@ -144,3 +144,36 @@ def test_the_terminal_without_breakpoints_pauses_at_entry(app: Path, monkeypatch
     assert "paused (step) at src/index.ts:9:5 in fetch" in captured.out  # two steps: the empty line repeated `n`
     assert 'url.pathname = "/typed"' in captured.out and "exited: ok" in captured.out
     assert "no --break given: pausing at the handler's first statement" in captured.err
+
+
+def test_leading_break_commands_of_a_script_apply_before_the_invocation_starts(app: Path, tmp_path: Path,
+                                                                              capsys) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "cmds.gdb"
+    script.write_text("# breakpoints first, as with gdb -x\nbreak src/index.ts:15\n\nb src/lib.ts:23 if x > 5\n"
+                      "p url.pathname\nc\np x\nbreak src/index.ts:16\nc\nc\n")
+    code, events = run_cli(capsys, "debug", str(app), "--request", "GET /hello", "--script", str(script), "--json")
+    assert code == 0
+    assert [(e["event"], e.get("id"), e.get("line")) for e in events[:2]] == [("breakpoint", 1, 15),
+                                                                             ("breakpoint", 2, 23)]
+    assert events[1]["condition"] == "x > 5" and events[1]["status"] == "verified"
+    assert (events[2]["event"], events[2]["reason"], events[2]["line"]) == ("paused", "breakpoint", 15)
+    assert events[3] == {"event": "value", "expr": "url.pathname", "value": '"/hello"', "type": "string"}
+    assert (events[4]["event"], events[4]["file"], events[4]["line"]) == ("paused", "src/lib.ts", 23)
+    assert events[5]["value"] == "21"
+    assert (events[6]["event"], events[6]["id"]) == ("breakpoint", 3)  # a later break is a command as before
+    assert events[-1]["event"] == "exited" and events[-1]["status"] == "ok"
+
+
+def test_leading_breaks_in_text_mode_and_a_malformed_one_names_the_script_line(app: Path, tmp_path: Path,
+                                                                              capsys) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "cmds.gdb"
+    script.write_text("break src/index.ts:12\np total\nc\n")
+    assert main(["debug", str(app), "--script", str(script)]) == 0
+    captured = capsys.readouterr()
+    assert "breakpoint 1 at src/index.ts:12 (verified)" in captured.err
+    assert "paused (breakpoint) at src/index.ts:12:5 in fetch" in captured.out and "total = 10" in captured.out
+    bad = tmp_path / "bad.gdb"
+    bad.write_text("# one\nbreak src/index.ts\nc\n")
+    assert main(["debug", str(app), "--script", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2: break: expected FILE:LINE" in err

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject
 
-from app.panels.response.render import describe_trigger
+from app.panels.response.render import describe_trigger, paused_text
 from app.services.runtime_service import BuildFinished, InvocationFinished, InvocationRefused
 
 LEVELS = ("debug", "log", "info", "warn", "error")
@@ -110,7 +110,9 @@ class ConsoleController(QObject):
             lines.append(ConsoleEntry("error", time.time(), f"{what} ✗ {result.error.summary()}", "run"))
         else:
             status = f"{result.status}" if result.status is not None else "ok"
-            lines.append(ConsoleEntry("info", time.time(), f"{what} → {status} in {result.duration_ms:.1f} ms", "run"))
+            paused = f" (+ {paused_text(result.paused_ms)} paused in the debugger)" if result.paused_ms else ""
+            lines.append(ConsoleEntry("info", time.time(), f"{what} → {status} in {result.duration_ms:.1f} ms{paused}",
+                                      "run"))
         self.add(lines)
 
     def add_script_output(self, output: ScriptOutputLike) -> None:

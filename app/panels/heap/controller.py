@@ -100,17 +100,19 @@ class HeapController(QObject):
         if runtime is None:
             return
         self.view.show_status("taking a heap snapshot…")
-        self._bridge.watch(self._thread.submit(_take(runtime, isolate_id)), self._on_taken, self._on_failure,
-                           "taking a heap snapshot")
+        self._bridge.watch(self._thread.submit(_take(runtime, isolate_id)),
+                           lambda taken: self._on_taken(taken, isolate_id), self._on_failure, "taking a heap snapshot")
 
-    def _on_taken(self, taken: HeapSnapshotTaken | None) -> None:
+    def _on_taken(self, taken: HeapSnapshotTaken | None, asked: int = -1) -> None:
+        self.refresh_isolates()  # the pool replaces isolates (reloads, recycling): keep the list current
         if taken is None:
-            self.view.show_status("that isolate is gone (recycled); pick another")
-            self.refresh_isolates()
+            self.view.show_status("no isolate is running (the project has not built, or is reloading); try again")
             return
         previous = self.snapshots[-1] if self.snapshots else None
         self.snapshots.append(taken)
-        self.view.show_status(f"{taken.summary.node_count:,} nodes, {taken.summary.total_size:,} bytes")
+        note = (f" (isolate {asked} was replaced since the list was made: took isolate {taken.isolate_id})"
+                if asked >= 0 and asked != taken.isolate_id else "")
+        self.view.show_status(f"{taken.summary.node_count:,} nodes, {taken.summary.total_size:,} bytes{note}")
         self.view.show_snapshot(taken, self.compare(previous, taken) if previous else None)
 
     @staticmethod
@@ -133,7 +135,9 @@ class HeapController(QObject):
 async def _take(runtime: ProjectRuntime, isolate_id: int) -> HeapSnapshotTaken | None:
     pool = runtime.pool
     isolates = pool.isolates() if pool is not None else []
-    isolate = next((i for i in isolates if i.id == isolate_id or isolate_id < 0), None)
+    # The id comes from a list made earlier; the pool may have replaced that isolate since (a reload, a
+    # recycle). Then the snapshot is of a live one of the same pool, and the status says so.
+    isolate = next((i for i in isolates if i.id == isolate_id), None) or next(iter(isolates), None)
     if isolate is None:
         return None
     snapshot = heapsnapshot.take(isolate)

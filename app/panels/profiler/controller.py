@@ -21,6 +21,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.bridge import FutureBridge
+from app.panels.profiler.history import load_history, save_history
 from app.panels.profiler.model import WINDOWS, PoolSample, ProfilerFrame, ProfilerModel
 from app.services.types import Failure
 from runtime.invocation import HttpRequest, Trigger
@@ -209,6 +210,8 @@ class LoadRunController(QObject):
         self.trigger: Trigger = HttpRequest()
         self.label = "GET /"
         self._runtime: ProjectRuntime | None = None
+        self._history_root: Path | None = None
+        """The project whose run history ``runs`` holds (saved in its ``.isoplay/loadruns.json``)."""
         self._cancel: threading.Event | None = None
         self._sig_progress.connect(view.show_progress, Qt.ConnectionType.QueuedConnection)
 
@@ -218,8 +221,24 @@ class LoadRunController(QObject):
         return self._cancel is not None
 
     def attach(self, runtime: ProjectRuntime | None) -> None:
-        """Run against ``runtime`` from now on (None: no project)."""
+        """Run against ``runtime`` from now on (None: no project); its saved run history is shown."""
         self._runtime = runtime
+        root = runtime.project.root if runtime is not None else None
+        if root == self._history_root:
+            return
+        self._history_root = root
+        self.runs = []
+        self.view.show_runs([], None)
+        if root is not None:
+            future = self._thread.submit(asyncio.to_thread(load_history, root))
+            self._bridge.watch(future, lambda runs: self._on_history_loaded(root, runs), self._on_failure,
+                               "reading the load-run history")
+
+    def _on_history_loaded(self, root: Path, runs: list[LoadSummary]) -> None:
+        if root != self._history_root or not runs:
+            return
+        self.runs = runs + self.runs
+        self.view.show_runs(list(self.runs), None)
 
     def set_trigger(self, trigger: Trigger, label: str) -> None:
         """The request (or other trigger) the next run fires (the simulator's current one)."""
@@ -246,6 +265,10 @@ class LoadRunController(QObject):
     def _on_run_finished(self, summary: LoadSummary) -> None:
         self._cancel = None
         self.runs.append(summary)
+        if self._history_root is not None:
+            root, runs = self._history_root, list(self.runs)
+            self._bridge.watch(self._thread.submit(asyncio.to_thread(save_history, root, runs)), lambda _v: None,
+                               self._on_failure, "saving the load-run history")
         self.view.show_running(None)
         self.view.show_runs(list(self.runs), summary)
 

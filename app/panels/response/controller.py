@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -9,8 +10,12 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from app.panels.response.render import ResponseModel, describe_trigger, model_for_refusal, model_for_result, parse_source_link
-from app.services.runtime_service import InvocationFinished, InvocationRefused
+from app.services.runtime_service import BuildFinished, InvocationFinished, InvocationRefused
 from runtime.invocation import Trigger
+
+
+STALE_NOTE = "⚠ last good build: the sources don't build"
+"""Shown above a response while the newest build failed."""
 
 
 @dataclass(frozen=True)
@@ -46,15 +51,24 @@ class ResponseController(QObject):
         self.root: Path | None = None
         self.model: ResponseModel | None = None
         """The model last shown."""
+        self.broken_build: str | None = None
+        """Set while the newest build failed (runs are answered by the last good build)."""
 
     def show_running(self, trigger: Trigger) -> None:
         """A run started."""
         self.view.show_running(describe_trigger(trigger))
 
+    def on_build_finished(self, finished: BuildFinished) -> None:
+        """Slot: a (re)build ended; while the sources do not build, runs answer from the last good build."""
+        self.broken_build = None if finished.report.ok else finished.report.version or "the current sources"
+
     def show_finished(self, finished: InvocationFinished) -> None:
-        """A run ended."""
+        """A run ended (said to come from the last good build while the current sources do not build)."""
         self.root = finished.root
         self.model = model_for_result(finished.result, finished.root, self.theme)
+        if self.broken_build is not None and not finished.debugged:
+            self.model = dataclasses.replace(
+                self.model, meta=f"{STALE_NOTE} · {self.model.meta}" if self.model.meta else STALE_NOTE)
         self.view.show_model(self.model, describe_trigger(finished.trigger))
 
     def show_refused(self, refused: InvocationRefused) -> None:

@@ -174,11 +174,23 @@ def _pre(inner: str) -> str:
 
 def _meta(result: InvocationResult, size: int | None = None) -> str:
     parts = [f"{result.duration_ms:.1f} ms"]
+    if result.paused_ms:
+        parts = [f"{result.duration_ms:.1f} ms running", f"{paused_text(result.paused_ms)} paused in the debugger"]
     if result.heap_total:
         parts.append(f"heap {result.heap_used / 1e6:.1f} / {result.heap_total / 1e6:.1f} MB")
     if size is not None:
         parts.append(_size(size))
     return " · ".join(parts)
+
+
+def paused_text(ms: float) -> str:
+    """``850 ms``, ``61.9 s`` or ``3 min 2 s``: time spent paused, as a person reads it."""
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} min {seconds} s"
 
 
 def _size(n: int) -> str:

@@ -10,8 +10,9 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from app.bridge import FutureBridge
-from app.panels.simulator.curl import parse_curl, to_curl
-from app.panels.simulator.forms import HttpForm, SavedRequests, SimulatorForm, SimulatorInputError, renamed, to_trigger
+from app.panels.simulator.curl import DEFAULT_ORIGIN, parse_curl, to_curl
+from app.panels.simulator.forms import (HttpForm, SavedRequests, SimulatorForm, SimulatorInputError, body_note, renamed,
+                                       to_trigger)
 from app.services.files import FileService
 from app.services.types import Failure
 from runtime.invocation import Trigger
@@ -94,6 +95,8 @@ class SimulatorController(QObject):
         self.root: Path | None = None
         self.history: deque[HttpForm] = deque(maxlen=MAX_HISTORY)
         self.saved = SavedRequests()
+        self.origin = DEFAULT_ORIGIN
+        """Where Copy as curl points: the IDE's local endpoint while it listens."""
 
     # -- project -----------------------------------------------------------------------
 
@@ -124,7 +127,7 @@ class SimulatorController(QObject):
         except SimulatorInputError as exc:
             self.view.show_input_error(str(exc))
             return False
-        self.view.show_input_error("")
+        self.view.show_input_error(body_note(form))
         if isinstance(form, HttpForm):
             self._remember(form)
         self.sig_run_requested.emit(RunRequested(trigger))
@@ -170,7 +173,7 @@ class SimulatorController(QObject):
 
     def copy_as_curl(self, form: HttpForm) -> str:
         """Put the curl command for ``form`` on the clipboard and return it."""
-        command = to_curl(form)
+        command = to_curl(form, self.origin)
         self.view.copy_to_clipboard(command)
         return command
 
@@ -181,7 +184,7 @@ class SimulatorController(QObject):
         except SimulatorInputError as exc:
             self.view.show_input_error(str(exc))
             return False
-        self.view.show_input_error("")
+        self.view.show_input_error(body_note(form))
         self.view.set_http_form(form)
         return True
 

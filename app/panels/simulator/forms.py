@@ -154,14 +154,24 @@ def to_http_request(form: HttpForm) -> HttpRequest:
     for name, _value in headers:
         if not _TOKEN.match(name):
             raise SimulatorInputError(f"{name!r} is not a valid header name")
-    if form.content_type and form.body and not any(n.lower() == "content-type" for n, _ in headers):
-        headers.append(("content-type", form.content_type))
-    if form.body and method in ("GET", "HEAD"):
-        raise SimulatorInputError(f"a {method} request cannot have a body")
     cf = parse_json_text(form.cf, "request.cf") if form.cf.strip() else None
     if cf is not None and not isinstance(cf, dict):
         raise SimulatorInputError("request.cf must be a JSON object of fields ({\"country\": \"NL\"})")
+    if body_note(form):  # a body left over from another method: sent without it (the form says so)
+        return HttpRequest(method=method, url=url, headers=tuple(headers), body=b"", cf=cf or None)
+    if form.content_type and form.body and not any(n.lower() == "content-type" for n, _ in headers):
+        headers.append(("content-type", form.content_type))
     return HttpRequest(method=method, url=url, headers=tuple(headers), body=form.body.encode("utf-8"), cf=cf or None)
+
+
+def body_note(form: object) -> str:
+    """What the form shows when its body is not sent: a GET or HEAD with a body left in the editor ('' otherwise)."""
+    if not isinstance(form, HttpForm) or not form.body:
+        return ""
+    method = form.method.strip().upper()
+    if method not in ("GET", "HEAD"):
+        return ""
+    return f"Sent without the body: a {method} request has none (the body editor keeps it for another method)."
 
 
 def parse_json_text(text: str, what: str) -> Any:

@@ -19,11 +19,12 @@ from app.panels.simulator.forms import (
     RunForm,
     SavedRequests,
     SimulatorInputError,
+    body_note,
     to_http_request,
     to_trigger,
 )
 from app.services.files import FileService
-from runtime.invocation import EventTrigger, RunTrigger, ScheduledTrigger
+from runtime.invocation import EventTrigger, HttpRequest, RunTrigger, ScheduledTrigger
 
 # -- curl parsing ------------------------------------------------------------------------------
 
@@ -101,7 +102,6 @@ def test_http_form_becomes_request_with_content_type() -> None:
     (HttpForm("GE T", "/"), "not an HTTP method"),
     (HttpForm("GET", "/a b"), "must not contain spaces"),
     (HttpForm("GET", "/", (("Bad Header", "x"),)), "not a valid header name"),
-    (HttpForm("GET", "/", (), "body"), "cannot have a body"),
     (CronForm("61 * * * *", 0), "not a valid cron"),
     (EventForm("", "{}"), "needs a name"),
     (EventForm("signup", '{"id": 1,}'), "payload is not valid JSON"),
@@ -110,6 +110,15 @@ def test_http_form_becomes_request_with_content_type() -> None:
 def test_invalid_forms_are_refused_with_a_message(form: Any, message: str) -> None:
     with pytest.raises(SimulatorInputError, match=message):
         to_trigger(form)
+
+
+def test_a_get_with_a_leftover_body_is_sent_without_it_and_says_so() -> None:
+    form = HttpForm("GET", "/items", (), '{"left": "over"}', "application/json")
+    request = to_trigger(form)
+    assert isinstance(request, HttpRequest) and request.method == "GET"
+    assert request.body == b"" and not any(n.lower() == "content-type" for n, _ in request.headers)
+    assert "without the body" in body_note(form)
+    assert body_note(HttpForm("POST", "/items", (), "{}")) == "" and body_note(HttpForm("HEAD", "/", (), "x"))
 
 
 def test_valid_trigger_forms() -> None:
