@@ -211,11 +211,12 @@ class _ProjectViewAdapter:
     def ask_project_dir(self) -> Path | None:
         return self.window.ask_project_dir()
 
-    def ask_new_project(self):  # type: ignore[no-untyped-def]
-        return ask_new_project(self.window)
+    def ask_new_project(self, template: str | None = None):  # type: ignore[no-untyped-def]
+        return ask_new_project(self.window, template=template)
 
     def set_recent_projects(self, roots: list[Path]) -> None:
         self.window.set_recent_projects(roots)
+        self.panels.editors.welcome_view.set_recent_projects(roots)
 
     def show_message(self, text: str) -> None:
         self.panels.editors.show_message(text)
@@ -243,7 +244,7 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide.websocket = install_websocket_tab(ide)
     install_editor_status(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
-    window.set_recent_projects(settings.recent_projects())
+    controllers.project.view.set_recent_projects(settings.recent_projects())
     ide.set_theme(settings.theme())
     services.watcher.start()
     services.toolchain.start()
@@ -280,6 +281,10 @@ def _connect_views(ide: Ide) -> None:
     p.response.sig_link_activated.connect(c.response.on_view_link_activated)
     c.response.sig_location_requested.connect(c.editors.open_location)
     _connect_simulator(ide)
+    welcome = p.editors.welcome_view
+    welcome.sig_open_requested.connect(c.project.ask_open)
+    welcome.sig_new_requested.connect(lambda chosen: c.project.ask_new(chosen.template))
+    welcome.sig_recent_chosen.connect(lambda chosen: c.project.open_project(chosen.root))
 
 
 def _connect_simulator(ide: Ide) -> None:
@@ -388,7 +393,7 @@ def _on_problem_counts(window: MainWindow, counts: ProblemCounts) -> None:
 def _connect_actions(ide: Ide) -> None:
     c, w = ide.controllers, ide.window
     table: dict[str, Callable[[], object]] = {
-        "new_project": c.project.ask_new, "open_project": c.project.ask_open,
+        "new_project": lambda: c.project.ask_new(), "open_project": c.project.ask_open,
         "new_file": lambda: _new_file(ide), "save": c.editors.save, "save_as": c.editors.save_as,
         "save_all": c.editors.save_all, "quit": w.close,
         "close_tab": lambda: (e := c.editors.current_editor()) is not None and c.editors.close(e),

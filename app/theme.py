@@ -57,12 +57,17 @@ def style_sheet(name: str) -> str:
     """The application style sheet for theme ``name``."""
     c = THEMES[name]
     return f"""
-QMainWindow::separator {{ background: {c.border}; width: 1px; height: 1px; }}
+QMainWindow::separator {{ background: {c.border}; width: 5px; height: 5px; }}
+QMainWindow::separator:hover {{ background: {c.accent}; }}
 QDockWidget {{ titlebar-close-icon: none; font-size: 11px; }}
 QDockWidget::title {{ background: {c.window}; padding: 4px 8px; color: {c.panel_title};
                       text-transform: uppercase; border-bottom: 1px solid {c.border}; }}
 QLabel#panelTitle {{ color: {c.panel_title}; font-weight: 600; padding: 6px 8px; font-size: 11px; }}
 QLabel#welcome {{ color: {c.muted}; }}
+QLabel#welcomeTitle {{ font-size: 26px; font-weight: 300; }}
+QLabel#welcomeHeading {{ font-size: 14px; font-weight: 600; padding-top: 12px; }}
+QPushButton#welcomeLink {{ color: {c.accent}; border: none; padding: 3px 0; text-align: left; }}
+QPushButton#welcomeLink:hover {{ text-decoration: underline; }}
 QLabel#responseMeta {{ color: {c.muted}; }}
 QLabel#responseTitle {{ font-family: monospace; padding-left: 6px; }}
 QLabel#inputError {{ color: {c.error}; padding: 4px 8px; }}

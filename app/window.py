@@ -18,17 +18,16 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QMou
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QScrollArea,
     QTabWidget,
     QToolBar,
     QWidget,
 )
 
+from app.layout import LayoutGuard, bounded, fits_screen
 from app.services.errors import ErrorReport
 
 
@@ -70,16 +69,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("rebuild", "&Run", "Rebuild", "Ctrl+Shift+B"),
     ActionSpec("theme_light", "&View", "Light Theme", None),
     ActionSpec("theme_dark", "&View", "Dark Theme", None),
+    ActionSpec("reset_layout", "&View", "Reset Layout", None),
 )
 STATUS_FIELDS = ("build", "problems", "cursor", "indent", "encoding", "eol", "mode", "language", "toolchain")
 """Status bar fields, left to right: build and problems on the left, the rest on the right."""
 LEFT_STATUS_FIELDS = ("build", "problems")
 DEFAULT_DOCK_SIZES = {"tree": 240, "simulator": 460, "console": 200, "outline": 260}
 """Initial dock sizes in pixels (width for side docks, height for the bottom and the outline's minimum)."""
+SIDE_COLUMNS_SHARE = 0.45
+"""At most this share of the window's width goes to the left and right columns at first (and on Reset Layout)."""
 OUTLINE_SHARE = 0.5
 """Share of the left column the Outline gets under the Explorer at first (at least ``DEFAULT_DOCK_SIZES``)."""
-SCROLL_ABOVE_MIN_HEIGHT = 180
-"""A tool panel whose minimum height is above this scrolls inside its dock instead of pushing the editor up."""
 LAYOUT_VERSION = 1
 """Version of the saved dock layout: a layout saved under another version is ignored (the defaults apply).
 1: the Run and Debug view moved to the left column and the Debug Console got a dock of its own."""
@@ -141,16 +141,21 @@ class MainWindow(QMainWindow):
         self._title_sync = QTimer(self, singleShot=True, interval=0)
         self._title_sync.timeout.connect(self.sync_title_bars)
         self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
+        self._default_state: QByteArray | None = None
         self._create_docks(tree, console, problems, simulator, response)
         self._create_actions()
         self._create_status_bar()
+        self.layout_guard = LayoutGuard(self, self._editor_line_height, self._editor_lines_shown)
+        """Keeps the editor's lines after resizes (app/layout.py)."""
+        self.actions["reset_layout"].triggered.connect(self.reset_layout)
 
     # -- construction -------------------------------------------------------------------
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
+        self.dock_contents[name] = widget
+        dock.setWidget(bounded(widget))  # no panel content can grow the dock (or the window): it scrolls
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
@@ -164,14 +169,10 @@ class MainWindow(QMainWindow):
                       area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
         """Add a feature panel as a dock, tabbed with the ``beside`` dock or split under the ``below`` dock.
 
-        A bottom panel taller than ``SCROLL_ABOVE_MIN_HEIGHT`` at its minimum is put in a scroll area, so
-        that a tab group of panels does not force the bottom dock area (and so the editor) to its tallest
-        member; ``dock_content(name)`` returns the panel either way. The dock's show/hide action joins the
-        View menu.
+        Every panel sits in a bounded scroll area (app/layout.py), so that neither a tab group of panels nor
+        a long text forces the dock area (and so the editor or the window) to its largest member;
+        ``dock_content(name)`` returns the panel. The dock's show/hide action joins the View menu.
         """
-        self.dock_contents[name] = widget
-        if area == Qt.DockWidgetArea.BottomDockWidgetArea and widget.minimumSizeHint().height() > SCROLL_ABOVE_MIN_HEIGHT:
-            widget = _scrolling(widget)
         dock = self._dock(name, title, widget, area)
         if self._view_menu is not None:
             self._view_menu.addAction(dock.toggleViewAction())
@@ -213,8 +214,10 @@ class MainWindow(QMainWindow):
     def _apply_default_dock_sizes(self) -> None:
         """Size the docks once the window has its size (``resizeDocks`` before the first show is lost)."""
         sizes = DEFAULT_DOCK_SIZES
-        self.resizeDocks([self.docks["tree"], self.docks["simulator"]], [sizes["tree"], sizes["simulator"]],
-                         Qt.Orientation.Horizontal)
+        sides = sizes["tree"] + sizes["simulator"]
+        scale = min(1.0, self.width() * SIDE_COLUMNS_SHARE / sides)  # a narrow window keeps the editor wide
+        self.resizeDocks([self.docks["tree"], self.docks["simulator"]],
+                         [int(sizes["tree"] * scale), int(sizes["simulator"] * scale)], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["console"]], [sizes["console"]], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["simulator"], self.docks["response"]], [330, 400], Qt.Orientation.Vertical)
         if "outline" in self.docks:
@@ -324,6 +327,25 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open Project")
         return Path(folder) if folder else None
 
+    def _editor_line_height(self) -> int:
+        editor = _current_code_view(self.centralWidget())
+        return editor.textHeight(0) if editor is not None else 17
+
+    def _editor_lines_shown(self) -> int:
+        editor = _current_code_view(self.centralWidget())
+        return editor.linesOnScreen() if editor is not None else 0
+
+    def reset_layout(self) -> None:
+        """View → Reset Layout: every dock back where a fresh window has it, at the default sizes."""
+        if self._default_state is None:
+            return
+        for dock in self.docks.values():
+            dock.setFloating(False)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        self.sync_title_bars()
+        QTimer.singleShot(0, self, self._apply_default_dock_sizes)
+        self.layout_guard.schedule()
+
     def layout_state(self) -> tuple[QByteArray, QByteArray]:
         """Geometry and dock state, for the settings."""
         return self.saveGeometry(), self.saveState(LAYOUT_VERSION)
@@ -331,8 +353,13 @@ class MainWindow(QMainWindow):
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> None:
         """Restore what ``layout_state`` returned last time (else the default sizes apply on the first show).
 
-        A dock state saved under another ``LAYOUT_VERSION`` is ignored.
+        A dock state saved under another ``LAYOUT_VERSION`` is ignored, and so is a layout whose window
+        doesn't fit on any screen (both geometry and dock state: the state was shaped by that size). The
+        layout as built (before this) is what View → Reset Layout returns to.
         """
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        if geometry is not None and not fits_screen(self, geometry):
+            geometry = state = None
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
@@ -345,6 +372,7 @@ class MainWindow(QMainWindow):
         if not self._layout_restored:
             self._layout_restored = True
             QTimer.singleShot(0, self, self._apply_default_dock_sizes)
+        self.layout_guard.schedule()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Ask the close guard (unsaved changes) before closing."""
@@ -362,11 +390,8 @@ class _NoTitleBar(QWidget):
         return QSize(0, 0)
 
 
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area that resizes it (scroll bars only when squeezed)."""
-    area = QScrollArea()
-    area.setObjectName(f"{widget.objectName() or 'panel'}Scroll")
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidgetResizable(True)
-    area.setWidget(widget)
-    return area
+def _current_code_view(central: QWidget | None):  # type: ignore[no-untyped-def]
+    """The Scintilla view of the current editor in the central area, if one is open."""
+    current = getattr(central, "current_editor", None)
+    editor = current() if callable(current) else None
+    return getattr(editor, "view", None)

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    # a desktop-sized screen (the offscreen default is 800x800, smaller than the windows the tests open, and the
+    # IDE discards a saved layout that doesn't fit the screen)
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).with_name('offscreen_screen.json')}"
 # Tokens saved without a keyring go to a folder of this run's own, never the user's config (subprocesses inherit it).
 os.environ["ISOPLAY_CONFIG_DIR"] = tempfile.mkdtemp(prefix="isoplay-test-config-")
 os.environ["ISOPLAY_ENDPOINT_PORT"] = "0"  # the IDE's local endpoint: never 8787 in tests (others run servers there)

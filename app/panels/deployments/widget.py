@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from app.layout import ElidingLabel
 from runtime.publish_client import AppInfo
 
 COLUMNS = ("Version", "Live", "Deployed", "Size", "Hash")
@@ -26,9 +27,9 @@ class DeploymentsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        self.title = QLabel("No app selected")
+        self.title = ElidingLabel("No app selected")
         self.table = self._create_table()
-        self.status = QLabel("")
+        self.status = ElidingLabel("")  # a long error is cut to one line, the whole of it on hover
         layout.addWidget(self.title)
         layout.addWidget(self.table)
         layout.addLayout(self._create_buttons())

@@ -1,4 +1,4 @@
-"""``EditorTabs``: the central tab widget of CodeEditors, with a welcome page when empty."""
+"""``EditorTabs``: the central tab widget of CodeEditors, with the welcome view when empty."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, 
 from PySide6.QtWidgets import (
     QAbstractButton,
     QFileDialog,
-    QLabel,
     QMessageBox,
     QStackedWidget,
     QTabBar,
@@ -18,16 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.layout import bounded
+from app.panels.welcome import WelcomeView
 from editor.types import ThemeName
 from editor.widget import CodeEditor
 
 DIRTY_MARK = " ●"
-WELCOME = """<div style="text-align:center">
-<h2 style="font-weight:400">isoplay</h2>
-<p>Open a file from the project tree, or a project with <b>File ▸ Open Project</b> (Ctrl+O).</p>
-<p><b>Ctrl+R</b> runs the simulator's request · <b>Ctrl+S</b> saves and rebuilds · <b>F12</b> goes to a definition</p>
-<p><b>Ctrl+Shift+O</b> goes to a symbol · <b>Ctrl+G</b> goes to a line · <b>Ctrl+F</b> finds</p>
-</div>"""
 CLOSE_BUTTON_SIZE = 18
 
 
@@ -98,9 +93,9 @@ class EditorTabs(QStackedWidget):
         self.tabs.setUsesScrollButtons(True)
         self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideMiddle)
         self.tabs.tabBar().installEventFilter(self)
-        self.welcome = QLabel(WELCOME)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setObjectName("welcome")
+        self.welcome_view = WelcomeView()
+        """Recent projects, New from template, Open Folder (app/panels/welcome)."""
+        self.welcome = bounded(self.welcome_view)
         self.addWidget(self.welcome)
         self.addWidget(self.tabs)
         self.root: Path | None = None

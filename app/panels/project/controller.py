@@ -54,8 +54,8 @@ class ProjectView(Protocol):
         """Ask for a folder."""
         ...
 
-    def ask_new_project(self) -> NewProjectRequest | None:
-        """Ask for a template, folder and name."""
+    def ask_new_project(self, template: str | None = None) -> NewProjectRequest | None:
+        """Ask for a template (``template`` preselected), folder and name."""
         ...
 
     def set_recent_projects(self, roots: list[Path]) -> None:
@@ -169,9 +169,10 @@ class ProjectController(QObject):
         if folder is not None:
             self.open_project(folder)
 
-    def ask_new(self) -> None:
-        """File ▸ New Project: scaffold from a template (off the GUI thread), then open it."""
-        request = self.view.ask_new_project()
+    def ask_new(self, template: str | None = None) -> None:
+        """File ▸ New Project (or a template link of the welcome view): scaffold from a template (off the GUI
+        thread), then open it."""
+        request = self.view.ask_new_project(template)
         if request is None:
             return
         future = self._files.submit(new_project, request.folder, request.template, request.name or None)

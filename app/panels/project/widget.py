@@ -26,12 +26,14 @@ TEMPLATE_LABELS = {"hello": "Hello world (fetch)", "kv": "KV store API", "cron":
 class NewProjectDialog(QDialog):
     """Asks where to create a project and from which template."""
 
-    def __init__(self, parent: QWidget | None = None, folder: Path | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, folder: Path | None = None, template: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New Project")
         self.template = QComboBox()
         for name in TEMPLATES:
             self.template.addItem(TEMPLATE_LABELS.get(name, name), name)
+        if template in TEMPLATES:
+            self.template.setCurrentIndex(TEMPLATES.index(template))
         self.name = QLineEdit("my-worker")
         self.folder = QLineEdit(str(folder or Path.home()))
         browse = QToolButton(text="…")
@@ -60,7 +62,9 @@ class NewProjectDialog(QDialog):
         return NewProjectRequest(Path(self.folder.text()).expanduser() / name, self.template.currentData(), name)
 
 
-def ask_new_project(parent: QWidget | None, folder: Path | None = None) -> NewProjectRequest | None:
-    """Show the dialog (modal: it asks the user, it does not wait on work); None if cancelled."""
-    dialog = NewProjectDialog(parent, folder)
+def ask_new_project(parent: QWidget | None, folder: Path | None = None,
+                    template: str | None = None) -> NewProjectRequest | None:
+    """Show the dialog (modal: it asks the user, it does not wait on work), on ``template`` if given;
+    None if cancelled."""
+    dialog = NewProjectDialog(parent, folder, template)
     return dialog.request() if dialog.exec() == QDialog.DialogCode.Accepted else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QFontDatabase
+from app.layout import ElidingLabel
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -33,9 +34,9 @@ class ResponseWidget(QWidget):
         super().__init__(parent)
         self.badge = QLabel("No response yet")
         self.badge.setObjectName("statusBadge")
-        self.title = QLabel("")
+        self.title = ElidingLabel("")  # (a long URL is cut, never widens the dock: full text on hover)
         self.title.setObjectName("responseTitle")
-        self.meta = QLabel("")
+        self.meta = ElidingLabel("")
         self.meta.setObjectName("responseMeta")
         self.body = self._browser()
         self.error = self._browser()

@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
+from app.layout import ElidingLabel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -231,9 +232,8 @@ class SimulatorWidget(QWidget):
         self.tabs = QTabWidget()
         for tab, title in ((self.http_tab, "HTTP"), (self.cron_tab, "Cron"), (self.event_tab, "Event"), (self.run_tab, "One-off")):
             self.tabs.addTab(tab, title)
-        self.error = QLabel()
+        self.error = ElidingLabel()  # a long input error is cut, never widens the dock (full text on hover)
         self.error.setObjectName("inputError")
-        self.error.setWordWrap(True)
         self.error.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

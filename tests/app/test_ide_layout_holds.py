@@ -1,0 +1,136 @@
+"""#15 point 1: a layout that holds, on the real main window offscreen.
+
+No content grows the window; the editor keeps 20 lines at 1024x700; nothing forces the window wider than
+1024; visible splitters; View → Reset Layout; a saved layout that doesn't fit the screen is discarded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ide_testutil import WAIT_MS
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QStyle, QToolBar
+
+from app.layout import MIN_EDITOR_LINES, ElidingLabel
+from app.panels.simulator.forms import HttpForm
+
+LONG = "NoKeyringError: " + "x" * 3000 + " and " + "a-very-long-token-without-spaces-" * 80
+
+
+def settle(qtbot: Any, ms: int = 150) -> None:
+    QApplication.processEvents()
+    qtbot.wait(ms)
+
+
+def test_1024x700_keeps_the_window_size_and_twenty_editor_lines(qtbot: Any, ide_factory: Any,
+                                                                 sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    window = ide.window
+    window.resize(1024, 700)
+    settle(qtbot, 300)
+    assert window.size() == QSize(1024, 700)
+    assert window.minimumSizeHint().width() <= 1024
+    for bar in window.findChildren(QToolBar):  # the toolbars overflow into their » menu instead
+        assert bar.minimumSizeHint().width() < 400, bar.windowTitle()
+    editor = ide.controllers.editors.current_editor()
+    assert editor is not None
+    qtbot.waitUntil(lambda: editor.view.linesOnScreen() >= MIN_EDITOR_LINES, timeout=WAIT_MS)
+    # a tall bottom panel (as a saved layout may have) gives the lines back after the next resize
+    window.resizeDocks([window.docks["console"]], [520], Qt.Orientation.Vertical)
+    settle(qtbot)
+    window.resize(1024, 701)
+    qtbot.waitUntil(lambda: editor.view.linesOnScreen() >= MIN_EDITOR_LINES, timeout=WAIT_MS)
+    assert window.width() == 1024
+
+
+def test_a_long_error_in_every_panel_leaves_the_window_size_unchanged(qtbot: Any, ide_factory: Any,
+                                                                     sample_project: Path) -> None:
+    index = sample_project / "src" / "index.ts"
+    index.write_text(index.read_text().replace('"kaboom"', f'"{"kaboom-" * 600}"'))
+    ide = ide_factory(sample_project)
+    window = ide.window
+    window.resize(1024, 700)
+    settle(qtbot, 300)
+    before = window.size()
+
+    # real paths: a thrown error with a 4 kB message in the Response and Console, a long build error in
+    # the status bar, a long input error in the Simulator, a long server error in Deployments, the find bar
+    with qtbot.waitSignal(ide.services.runtime.sig_invocation_finished, timeout=WAIT_MS):
+        ide.panels.simulator.set_http_form(HttpForm("GET", "/boom?" + "q" * 2000))
+        ide.controllers.simulator.run_current()
+    ide.window.set_status("build", LONG)
+    ide.panels.simulator.error.setText(LONG)
+    ide.panels.simulator.error.show()
+    ide.tools.deployments.show_error(LONG)
+    ide.controllers.console.add_message("error", LONG)
+    editor = ide.controllers.editors.current_editor()
+    editor.show_find_bar()
+    for field in editor.find_bar.findChildren(QLineEdit):
+        field.setText(LONG)
+    # and every label of every panel, shown one dock at a time
+    for name, dock in window.docks.items():
+        window.show_dock(name)
+        for label in window.dock_content(name).findChildren(QLabel):
+            label.setText(LONG)
+        settle(qtbot, 30)
+        assert window.size() == before, name
+    settle(qtbot)
+    assert window.size() == before
+    assert window.minimumSizeHint().width() <= 1024
+    assert window.docks["simulator"].width() < 700 and window.docks["response"].width() < 700
+    # the cut text is still all there on hover
+    assert ide.tools.deployments.status.toolTip() == LONG
+    assert isinstance(ide.tools.deployments.status, ElidingLabel)
+    assert ide.tools.deployments.status.displayed_text().endswith("…")
+
+
+def test_splitters_are_visible_and_easy_to_grab(ide_factory: Any) -> None:
+    window = ide_factory().window
+    extent = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, window)
+    assert extent >= 4
+
+
+def test_view_reset_layout_puts_every_dock_back(qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    window = ide.window
+    area = Qt.DockWidgetArea
+    window.docks["console"].close()
+    window.addDockWidget(area.LeftDockWidgetArea, window.docks["response"])
+    window.docks["problems"].setFloating(True)
+    settle(qtbot)
+    window.action("reset_layout").trigger()
+    settle(qtbot, 300)
+    assert not window.docks["console"].isHidden()
+    assert window.dockWidgetArea(window.docks["response"]) == area.RightDockWidgetArea
+    assert not window.docks["problems"].isFloating()
+    assert window.dockWidgetArea(window.docks["problems"]) == area.BottomDockWidgetArea
+    assert window.docks["tree"].width() < window.width() * 0.3
+
+
+def test_a_saved_layout_that_does_not_fit_the_screen_is_discarded(qtbot: Any, ide_factory: Any,
+                                                                  settings_factory: Any) -> None:
+    first = ide_factory(settings=settings_factory("big"))
+    window = first.window
+    screen = window.screen().availableGeometry()
+    window.docks["console"].close()
+    window.resize(screen.width() + 1500, 900)  # as a long error once grew it
+    settle(qtbot)
+    assert window.width() > screen.width()
+    first.save_state()
+
+    again = ide_factory(settings=settings_factory("big"))
+    settle(qtbot)
+    assert again.window.width() <= screen.width()
+    assert not again.window.docks["console"].isHidden()  # the dock state saved with it went too
+
+    # a layout that fits is restored
+    window = again.window
+    window.resize(1100, 760)
+    window.docks["kv"].close()
+    settle(qtbot)
+    again.save_state()
+    third = ide_factory(settings=settings_factory("big"))
+    settle(qtbot)
+    assert third.window.docks["kv"].isHidden()
