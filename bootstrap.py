@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Set up isoplay from a fresh checkout, then start the IDE or run the tests.
 
-    python3 bootstrap.py ide [DIR]     set up, then open the IDE (or say how to work headless)
+    python3 bootstrap.py ide [DIR]     set up, check the system libraries Qt's X11 platform needs (and print
+                                       the one install line for this distribution if some are missing),
+                                       then open the IDE (or say how to work headless)
     python3 bootstrap.py test [ARGS]   set up, then run the test suite (pytest ARGS)
 
 Needs only Python 3.11+. It creates .venv, installs isoplay with its dev extra
@@ -55,6 +57,19 @@ def ensure_toolchain() -> None:
         sys.exit("bootstrap: the JS toolchain could not be installed (see the message above)")
 
 
+def missing_qt_libraries(env: dict[str, str]) -> str | None:
+    """On Linux with the xcb platform: the message naming the missing system libraries, else None."""
+    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM", "xcb").split(":")[0] != "xcb":
+        return None
+    sys.path.insert(0, str(ROOT))
+    from app import syslibs  # standard library only
+
+    plugin = next((found for site in sorted(VENV.glob("lib/python3*/site-packages"))
+                   if (found := syslibs.xcb_plugin(site)) is not None), None)
+    missing = syslibs.check(plugin) if plugin is not None else None
+    return syslibs.report(missing) if missing is not None and missing.sonames else None
+
+
 def main(argv: list[str]) -> int:
     """Dispatch ``ide`` or ``test``."""
     command = argv[0] if argv else "ide"
@@ -67,6 +82,10 @@ def main(argv: list[str]) -> int:
     if command == "test":
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         return subprocess.run([str(PY), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env).returncode
+    problem = missing_qt_libraries(env)
+    if problem is not None:
+        print(f"bootstrap: {problem}", file=sys.stderr)
+        return 1
     return subprocess.run([str(BIN / "isoplay"), "ide", *argv[1:]], cwd=ROOT, env=env).returncode
 
 
