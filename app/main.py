@@ -22,6 +22,7 @@ from app.endpoint import Endpoint, debug_send, install_endpoint
 from app.panels.console.controller import ConsoleController
 from app.panels.console.widget import ConsoleWidget
 from app.panels.editors.controller import EditorsController
+from app.panels.editors.conventions import install_conventions
 from app.panels.editors.status import install_editor_status
 from app.panels.editors.widget import EditorTabs
 from app.panels.outline import OutlinePanel, install_outline
@@ -125,6 +126,10 @@ class Ide:
     """Wrangler environment selector and the Install dependencies offer (app/workers.py)."""
     websocket: Any = None
     """The simulator's WebSocket tab controller (app/panels/simulator/websocket_tab.py)."""
+    editor_status: Any = None
+    """The status bar's caret, indentation, encoding ... fields (app/panels/editors/status.py)."""
+    conventions: Any = None
+    """Indentation per file, Format Document, Format on Save (app/panels/editors/conventions.py)."""
     _stopped: bool = False
 
     def open_project(self, root: Path) -> None:
@@ -168,6 +173,8 @@ class Ide:
             self.debugger.close()
         if self.workers is not None:
             self.workers.close()
+        if self.conventions is not None:
+            self.conventions.close()
         self.services.language.stop()
         self.services.watcher.stop()
         self.services.toolchain.shutdown()
@@ -242,7 +249,8 @@ def build_app(settings: AppSettings, *, app: QApplication | None = None, runtime
     ide.testing = install_testing(ide)
     ide.workers = install_workers(ide)
     ide.websocket = install_websocket_tab(ide)
-    install_editor_status(ide)
+    ide.editor_status = install_editor_status(ide)
+    ide.conventions = install_conventions(ide)
     window.restore_layout(settings.window_geometry(), settings.window_state())
     controllers.project.view.set_recent_projects(settings.recent_projects())
     ide.set_theme(settings.theme())
@@ -458,7 +466,8 @@ SCREENSHOT_SIZE = (1480, 900)
 
 
 def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | None = None, *,
-            request: tuple[str, str] | None = None, debug_at: tuple[str, int] | None = None) -> int:
+            request: tuple[str, str] | None = None, debug_at: tuple[str, int] | None = None,
+            size: tuple[int, int] | None = None, load: tuple[float, str] | None = None) -> int:
     """Open the IDE (on ``project``, else the last project) and run until the window closes.
 
     With ``screenshot``, settings are kept in a throwaway file, the window is
@@ -466,7 +475,9 @@ def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | N
     function returns 0. ``request`` (method, path) is what the simulator sends;
     with ``debug_at`` (file, line) a breakpoint is set there and the request is
     debugged instead: the capture shows the paused IDE with the frame's ``env``
-    expanded.
+    expanded. ``size`` is the window's (default ``SCREENSHOT_SIZE``); with ``load``
+    (seconds, chart) a load run of the request runs that long and the capture is
+    taken while it runs, with the Profiler showing that chart.
     """
     from runtime.project import is_project
 
@@ -484,7 +495,7 @@ def run_ide(project: Path | None, screenshot: Path | None = None, theme: str | N
     if theme is not None:
         ide.set_theme(theme)
     if screenshot is not None:
-        _start_screenshot(ide, screenshot, request, debug_at)
+        _start_screenshot(ide, screenshot, request, debug_at, size, load)
     ide.window.show()
     root = project or ide.settings.last_project()
     if root is not None:
@@ -505,12 +516,19 @@ def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> 
 
 
 def _start_screenshot(ide: Ide, path: Path, request: tuple[str, str] | None = None,
-                      debug_at: tuple[str, int] | None = None) -> ScreenshotDirector:
-    ide.window.resize(*SCREENSHOT_SIZE)
-    director = ScreenshotDirector(ide.window, path, parent=ide.window)
+                      debug_at: tuple[str, int] | None = None, size: tuple[int, int] | None = None,
+                      load: tuple[float, str] | None = None) -> ScreenshotDirector:
+    ide.window.resize(*(size or SCREENSHOT_SIZE))
+    director = ScreenshotDirector(ide.window, path, timeout_ms=30_000 + int((load or (0, ""))[0] * 1000),
+                                  parent=ide.window)
     s = ide.services
     s.language.sig_diagnostics_published.connect(director.on_language_diagnostics_published)
-    if debug_at is None:
+    if load is not None and ide.tools is not None:
+        from app.tools import load_for_screenshot
+
+        s.runtime.sig_invocation_finished.connect(lambda _f: load_for_screenshot(ide, ide.tools, *load, then=(
+            lambda: director.on_runtime_invocation_done(None))))
+    elif debug_at is None:
         s.runtime.sig_invocation_finished.connect(director.on_runtime_invocation_done)
         s.runtime.sig_invocation_refused.connect(director.on_runtime_invocation_done)
     s.runtime.sig_project_opened.connect(

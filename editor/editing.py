@@ -71,12 +71,12 @@ class NewlineEdit:
     """Caret position as a character offset into `text`."""
 
 
-def newline_edit(line_before_caret: str, after: str) -> NewlineEdit:
-    """Return what Enter inserts: keep indentation, indent after an opener, split ``{|}``."""
+def newline_edit(line_before_caret: str, after: str, unit: str = INDENT) -> NewlineEdit:
+    """Return what Enter inserts: keep indentation, indent by ``unit`` after an opener, split ``{|}``."""
     indent = leading_whitespace(line_before_caret)
     stripped = line_before_caret.rstrip()
     opens = bool(stripped) and stripped[-1] in "([{"
-    inner = indent + INDENT if opens else indent
+    inner = indent + unit if opens else indent
     if opens and after == PAIRS[stripped[-1]]:
         text = "\n" + inner + "\n" + indent
         return NewlineEdit(text, 1 + len(inner))

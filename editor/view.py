@@ -168,7 +168,8 @@ class ScintillaView(ScintillaEdit):
         start = self.selectionStart()
         line = self.lineFromPosition(start)
         before = self.text_between(self.positionFromLine(line), start)
-        edit = editing.newline_edit(before, self.char_after(self.selectionEnd()))
+        unit = "\t" if self.useTabs() else " " * max(1, self.indent())
+        edit = editing.newline_edit(before, self.char_after(self.selectionEnd()), unit)
         self._replace_selection(edit.text, len(edit.text[: edit.caret_offset].encode()))
         self.scrollCaret()
 

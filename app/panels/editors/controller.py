@@ -118,6 +118,8 @@ class EditorsController(QObject):
         self._client: LanguageClient | None = None
         self._bindings: dict[CodeEditor, EditorLspBinding] = {}
         self._opening: dict[Path, TextPosition | None] = {}
+        self.before_save: Callable[[CodeEditor, Callable[[], None]], None] | None = None
+        """Called with the editor and a ``proceed`` that writes it, before every save (app/panels/editors/conventions)."""
 
     # -- open ------------------------------------------------------------------------
 
@@ -202,6 +204,10 @@ class EditorsController(QObject):
             return
         if editor.path is None:
             self.save_as(editor)
+            return
+        if self.before_save is not None:  # (Format on Save formats, then writes)
+            path = editor.path
+            self.before_save(editor, lambda: self._write(editor, path, on_saved))
             return
         self._write(editor, editor.path, on_saved)
 

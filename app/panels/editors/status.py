@@ -20,6 +20,8 @@ LANGUAGES = {
 }
 ENCODING = "UTF-8"
 """Files are read and written as UTF-8 (editor.document_io)."""
+INDENT_SOURCES = {"editorconfig": " (from .editorconfig)", "detected": " (detected from the file)",
+                  "default": " (default)", "chosen": " (chosen)"}
 FIELDS = ("cursor", "indent", "encoding", "eol", "mode")
 """The status bar fields this fills (see ``app.window.STATUS_FIELDS``)."""
 
@@ -61,7 +63,9 @@ class EditorStatus(QObject):
                 self._set_status(name, "", "")
             return
         self._show_caret(editor.caret_state())
-        self._set_status("indent", editor.indentation(), "Indentation")
+        setting = editor.indentation_setting()
+        source = INDENT_SOURCES.get(setting.source, "") if setting is not None else ""
+        self._set_status("indent", editor.indentation(), f"Indentation{source}: click to change")
         self._set_status("encoding", ENCODING, "File encoding")
         self._set_status("eol", editor.line_ending(), "Line endings")
         self._set_status("mode", language_mode(editor.path), "Language of the file")
