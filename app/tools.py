@@ -7,12 +7,13 @@ service and the simulator. Panels never reach into each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
@@ -24,6 +25,7 @@ from app.panels.profiler import ProfilerPanel, create_profiler_panel
 from app.panels.publish.controller import PublishController
 from app.panels.publish.model import ServerProfiles
 from app.panels.publish.widget import PublishDialog
+from runtime.loadrun import LoadSpec
 from runtime.publish_client import PublishResult
 
 if TYPE_CHECKING:
@@ -84,10 +86,37 @@ def install_tools(ide: Ide) -> Tools:
 
     tools = Tools(profiler, kv, heap, deployments, deployments_controller, executor, profiles,
                   install_recordings(ide, executor))
+    deployments.set_servers(profiles.urls())
+    deployments.sig_server_changed.connect(deployments_controller.check_token)
+    deployments_controller.sig_failure_details.connect(lambda text: ide.controllers.console.add_message("error", text))
+    deployments_controller.check_token(deployments.selection().server)
     s.runtime.sig_project_opened.connect(lambda _opened: tools.attach(ide))
+    s.runtime.sig_project_opened.connect(lambda opened: _follow_project(tools, opened))
     ide.controllers.simulator.sig_run_requested.connect(lambda request: _follow_request(tools, request))
     _add_publish_action(ide, tools)
     return tools
+
+
+def load_for_screenshot(ide: Ide, tools: Tools, seconds: float, chart: str, then: Callable[[], None]) -> None:
+    """``isoplay ide --screenshot --load``: run the simulator's request for ``seconds`` (8 at a time), show the
+    Profiler's ``chart``, and call ``then`` three quarters into the run (once)."""
+    if tools.profiler.load.running or getattr(tools, "_screenshot_load", False):
+        return
+    tools._screenshot_load = True  # type: ignore[attr-defined]
+    tools.profiler.load.start(LoadSpec(duration_s=seconds, concurrency=8))
+    ide.window.show_dock("profiler")
+    tools.profiler.charts.show_chart(chart)
+    QTimer.singleShot(int(seconds * 750), then)
+
+
+def _follow_project(tools: Tools, opened: object) -> None:
+    """Deployments suggests the opened project's app, on the server it was last published to."""
+    root = getattr(opened, "root", None)
+    name = getattr(opened, "name", "") or (root.name if root is not None else "")
+    last = tools.publish_profiles.last_publish(root) if root is not None else None
+    if last is not None and not tools.deployments.selection().server:
+        tools.deployments.set_selection(last[0], name)
+    tools.deployments.set_app_if_empty(name)
 
 
 def _follow_request(tools: Tools, request: RunRequested) -> None:
@@ -125,6 +154,8 @@ def open_publish_dialog(ide: Ide, tools: Tools) -> PublishDialog | None:
     dialog.sig_publish_requested.connect(controller.publish)
     dialog.sig_bump_requested.connect(controller.bump)
     dialog.sig_publish_anyway_requested.connect(controller.publish_anyway)
+    dialog.sig_write_version_requested.connect(controller.write_version)
+    controller.sig_failure_details.connect(lambda text: ide.controllers.console.add_message("error", text))
     controller.sig_published.connect(lambda result: _on_published(ide, tools, dialog, result))
     controller.load_project(root)
     dialog.show()
@@ -133,6 +164,7 @@ def open_publish_dialog(ide: Ide, tools: Tools) -> PublishDialog | None:
 
 def _on_published(ide: Ide, tools: Tools, dialog: PublishDialog, result: PublishResult) -> None:
     server = dialog.server.currentText().strip()
+    tools.deployments.set_servers(tools.publish_profiles.urls())
     if server:
         tools.deployments_controller.show(server, result.app)
         if tools.recordings is not None:

@@ -1,13 +1,16 @@
-"""``DeploymentsPanel``: a table of versions (live marked) with Refresh and Roll back; layout and signals only."""
+"""``DeploymentsPanel``: server, app and token selector, a table of versions (live marked), Refresh and Roll
+back, and a status line that always says what the last Refresh did; layout and signals only."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QTableWidget, QTableWidgetItem,
+    QVBoxLayout, QWidget,
 )
 
 from app.layout import ElidingLabel
@@ -16,24 +19,90 @@ from runtime.publish_client import AppInfo
 COLUMNS = ("Version", "Live", "Deployed", "Size", "Hash")
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What the Deployments panel is pointed at (``DeploymentsPanel.selection``)."""
+
+    server: str
+    app: str
+    token: str | None
+    """A token typed into the panel (remembered per server once used), None to use the saved one."""
+
+
 class DeploymentsPanel(QWidget):
-    """The server's versions of one app."""
+    """The server's versions of one app: pick the server, app and token, Refresh, Roll back."""
 
     sig_refresh_requested = Signal()
-    """The user pressed Refresh."""
+    """The user pressed Refresh (the controller reads ``selection()``)."""
     sig_rollback_requested = Signal(str)
     """The version the user wants live."""
+    sig_server_changed = Signal(str)
+    """Another server was picked (the controller says whether a token is saved for it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
+        layout.addLayout(self._create_selector())
         self.title = ElidingLabel("No app selected")
         self.table = self._create_table()
-        self.status = ElidingLabel("")  # a long error is cut to one line, the whole of it on hover
+        self.status = ElidingLabel("Choose a server and an app, then Refresh")  # cut to one line, all on hover
+        self.status.setObjectName("deploymentsStatus")
         layout.addWidget(self.title)
         layout.addWidget(self.table)
         layout.addLayout(self._create_buttons())
         layout.addWidget(self.status)
+
+    def _create_selector(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.server = QComboBox(editable=True)
+        self.server.setPlaceholderText("http://127.0.0.1:8788")
+        self.server.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.server.setMinimumContentsLength(12)
+        self.server.currentTextChanged.connect(lambda text: self.sig_server_changed.emit(text.strip()))
+        self.app = QLineEdit(placeholderText="app name (the project's name)")
+        self.token = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("saved token, or paste one")
+        self.server.lineEdit().returnPressed.connect(self.sig_refresh_requested.emit)
+        self.app.returnPressed.connect(self.sig_refresh_requested.emit)
+        self.token.returnPressed.connect(self.sig_refresh_requested.emit)
+        form.addRow("Server", self.server)
+        form.addRow("App", self.app)
+        form.addRow("Token", self.token)
+        return form
+
+    def selection(self) -> Selection:
+        """The server, app and typed token."""
+        return Selection(self.server.currentText().strip(), self.app.text().strip(), self.token.text().strip() or None)
+
+    def set_selection(self, server: str, app: str) -> None:
+        """Point the panel at ``app`` on ``server``."""
+        if self.server.findText(server) < 0:
+            self.server.insertItem(0, server)
+        self.server.setCurrentText(server)
+        self.app.setText(app)
+
+    def set_servers(self, urls: list[str]) -> None:
+        """Offer these servers (most recent first), keeping what is typed."""
+        current = self.server.currentText()
+        self.server.blockSignals(True)
+        self.server.clear()
+        self.server.addItems(urls)
+        self.server.setCurrentText(current or (urls[0] if urls else ""))
+        self.server.blockSignals(False)
+
+    def set_app_if_empty(self, app: str) -> None:
+        """Suggest the open project's app."""
+        if not self.app.text().strip():
+            self.app.setText(app)
+
+    def show_token_state(self, text: str) -> None:
+        """Say whether a token is saved for the chosen server (placeholder of the token field)."""
+        self.token.setPlaceholderText(text)
+
+    def token_used(self) -> None:
+        """The typed token was saved for the server: clear the field (it is used from the store now)."""
+        self.token.clear()
 
     def _create_table(self) -> QTableWidget:
         table = QTableWidget(0, len(COLUMNS))
@@ -82,16 +151,21 @@ class DeploymentsPanel(QWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.table.setItem(row, column, item)
-        self.status.setText("")
+        self.status.setText(f"{len(info.versions)} version(s) · refreshed {time.strftime('%H:%M:%S')}")
 
     def show_error(self, message: str) -> None:
-        """A one-line error."""
-        self.status.setText(message)
+        """A one-line error (cut to the panel's width; the whole of it on hover)."""
+        self.status.setText(f"✗ {message}")
+
+    def show_status(self, text: str) -> None:
+        """Progress or result of the last call."""
+        self.status.setText(text)
 
     def set_busy(self, busy: bool) -> None:
         """Disable the buttons while a call runs."""
         self.refresh_button.setEnabled(not busy)
         self.rollback_button.setEnabled(not busy)
+        self.refresh_button.setText("Refreshing…" if busy else "Refresh")
 
     def live_row(self) -> int | None:
         """The row of the live version, if listed."""

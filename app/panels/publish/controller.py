@@ -20,6 +20,7 @@ from app.panels.publish.model import PublishRequest, ServerProfiles, bump
 from app.services.types import Failure
 from runtime.errors import Diagnostic, UserError
 from runtime.manifest import load_manifest
+from runtime.manifest_version import can_write_version, write_version
 from runtime.publish_client import PublishClient, PublishResult, build_release, normalize_server, resolve_token, store_token
 
 
@@ -50,6 +51,18 @@ class PublishView(Protocol):
     def show_type_errors(self, errors: list[Diagnostic]) -> None:
         """List type errors and offer "Publish anyway" (which calls ``publish_anyway``)."""
 
+    def set_server(self, url: str) -> None:
+        """Preselect a server."""
+
+    def show_last_publish(self, server: str, version: str) -> None:
+        """What the project was last published as, and where."""
+
+    def offer_write_version(self, version: str, manifest_version: str) -> None:
+        """Offer to write the published version into isoplay.toml."""
+
+    def version_written(self, version: str) -> None:
+        """isoplay.toml now holds ``version``."""
+
 
 def run_type_check(root: Path) -> list[Diagnostic]:
     """``tsc --noEmit`` on the project (blocking; call on a worker)."""
@@ -63,6 +76,10 @@ class PublishController(QObject):
 
     sig_published = Signal(object)
     """PublishResult: a version was published (or was already there with the same content)."""
+    sig_failure_details = Signal(str)
+    """Technical details of an unexpected failure (for the Console, never the dialog)."""
+    sig_version_written = Signal(str)
+    """The version now in isoplay.toml (after the user accepted the offer)."""
 
     _sig_progress = Signal(int, int)
 
@@ -78,14 +95,38 @@ class PublishController(QObject):
         self._sig_progress.connect(view.show_progress)
         self._busy = False
         self._held: PublishRequest | None = None
+        self.root: Path | None = None
+        self.manifest_version: str | None = None
+        """The version isoplay.toml says."""
 
     def load_project(self, root: Path) -> None:
-        """Show the project's manifest version and the saved servers."""
+        """Show the project's manifest version, the saved servers (the one it was last published to first) and
+        what it was last published as."""
+        self.root = root
         self.view.set_servers(self.profiles.urls())
+        last = self.profiles.last_publish(root)
+        if last is not None:
+            self.view.set_server(last[0])
+            self.view.show_last_publish(*last)
         try:
-            self.view.set_version(load_manifest(root).version)
+            self.manifest_version = load_manifest(root).version
+            self.view.set_version(self.manifest_version)
         except UserError as exc:
             self.view.show_error(str(exc))
+
+    def write_version(self, version: str) -> None:
+        """Write ``version`` into the project's isoplay.toml (off the GUI thread)."""
+        if self.root is None:
+            return
+        root = self.root
+        future = self.executor.submit(write_version, root, version)
+        self.bridge.watch(future, lambda _path: self._version_written(version), self._failed,
+                          "writing the version into isoplay.toml")
+
+    def _version_written(self, version: str) -> None:
+        self.manifest_version = version
+        self.view.version_written(version)
+        self.sig_version_written.emit(version)
 
     def bump(self, current: str, part: str) -> None:
         """Raise the patch, minor or major part of the version field."""
@@ -137,14 +178,21 @@ class PublishController(QObject):
             return client.publish(bundle, promote=request.promote, on_progress=self._sig_progress.emit)
 
     def _published(self, request: PublishRequest, result: PublishResult) -> None:
-        self.profiles.remember(normalize_server(request.server))
+        server = normalize_server(request.server)
+        self.profiles.remember_publish(request.root, server, result.version)
         self.view.show_published(result)
+        self.view.show_last_publish(server, result.version)
+        if result.version != self.manifest_version and can_write_version(request.root):
+            self.view.offer_write_version(result.version, self.manifest_version or "no version")
         self._set_busy(False)
         self.sig_published.emit(result)
 
     def _failed(self, failure: Failure) -> None:
         error = failure.error
-        self.view.show_error(str(error) if isinstance(error, UserError) else failure.message)
+        if not isinstance(error, UserError):
+            self.sig_failure_details.emit(f"Publish: {failure.message}")
+        self.view.show_error(str(error) if isinstance(error, UserError)
+                             else f"{failure.context} failed unexpectedly (details in the Console)")
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:

@@ -10,6 +10,8 @@ from PySide6.QtCore import QSettings
 
 BUMP_PARTS = ("patch", "minor", "major")
 PROFILES_KEY = "publish/servers"
+LAST_PUBLISH_KEY = "publish/last"
+"""Per project: the server and version it was last published to."""
 
 
 def bump(version: str, part: str) -> str:
@@ -60,3 +62,22 @@ class ServerProfiles:
         urls = [url] + [u for u in self.urls() if u != url]
         self._store.setValue(PROFILES_KEY, urls[: self._limit])
         self._store.sync()
+
+    def last_publish(self, root: Path) -> tuple[str, str] | None:
+        """(server, version) of the project's last publish from this IDE, if any."""
+        value = self._store.value(f"{LAST_PUBLISH_KEY}/{_project_key(root)}")
+        if isinstance(value, list) and len(value) == 2:
+            return str(value[0]), str(value[1])
+        return None
+
+    def remember_publish(self, root: Path, server: str, version: str) -> None:
+        """Remember where and as what the project was published (and the server, first in ``urls``)."""
+        self._store.setValue(f"{LAST_PUBLISH_KEY}/{_project_key(root)}", [server, version])
+        self.remember(server)
+
+
+def _project_key(root: Path) -> str:
+    """A settings key for a project folder (QSettings keys cannot hold slashes as data)."""
+    import hashlib
+
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]

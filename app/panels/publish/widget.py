@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QPushButton, QVBoxLayout, QWidget,
 )
 
+from app.layout import ElidingLabel
 from app.panels.publish.model import BUMP_PARTS, PublishRequest
 from runtime.errors import Diagnostic
 from runtime.publish_client import PublishResult
@@ -24,6 +26,8 @@ class PublishDialog(QDialog):
     """(current version, part): the user pressed a patch/minor/major button."""
     sig_publish_anyway_requested = Signal()
     """The user chose to publish despite type errors."""
+    sig_write_version_requested = Signal(str)
+    """The user accepted writing this (just published) version into isoplay.toml."""
 
     def __init__(self, root: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +57,10 @@ class PublishDialog(QDialog):
         self.type_check = QCheckBox("Type check first")
         for box in (self.promote, self.type_check):
             box.setChecked(True)
+        self.last = ElidingLabel("")
+        self.last.setObjectName("publishLast")
         form.addRow("Server", self.server)
+        form.addRow("", self.last)
         form.addRow("Token", self.token)
         form.addRow("Version", bumps)
         form.addRow("", self.promote)
@@ -69,9 +76,13 @@ class PublishDialog(QDialog):
         self.link = QLabel("", openExternalLinks=True, textInteractionFlags=Qt.TextInteractionFlag.TextBrowserInteraction)
         self.errors = QLabel("", wordWrap=True)
         self.anyway_button = QPushButton("Publish anyway")
+        self.write_version_button = QPushButton("")
+        self.write_version_button.setVisible(False)
+        self.write_version_button.clicked.connect(self.on_write_version_clicked)
         self._hide_type_errors()
         self.anyway_button.clicked.connect(self.on_anyway_clicked)
-        for widget in (self.progress, self.status, self.errors, self.anyway_button, self.link):
+        for widget in (self.progress, self.status, self.errors, self.anyway_button, self.link,
+                       self.write_version_button):
             layout.addWidget(widget)
         return box
 
@@ -90,6 +101,13 @@ class PublishDialog(QDialog):
         """Publish despite the listed type errors."""
         self._hide_type_errors()
         self.sig_publish_anyway_requested.emit()
+
+    def on_write_version_clicked(self) -> None:
+        """Write the published version into isoplay.toml."""
+        version = self.write_version_button.property("version")
+        if version:
+            self.write_version_button.setEnabled(False)
+            self.sig_write_version_requested.emit(str(version))
 
     def _hide_type_errors(self) -> None:
         self.errors.setVisible(False)
@@ -113,6 +131,28 @@ class PublishDialog(QDialog):
         self.server.clear()
         self.server.addItems(urls)
 
+    def set_server(self, url: str) -> None:
+        """Preselect a server."""
+        if self.server.findText(url) < 0:
+            self.server.insertItem(0, url)
+        self.server.setCurrentText(url)
+
+    def show_last_publish(self, server: str, version: str) -> None:
+        """What this project was last published as, and where."""
+        self.last.setText(f"last published {version} to {server}")
+
+    def offer_write_version(self, version: str, manifest_version: str) -> None:
+        """Offer to write the published version into isoplay.toml (it says ``manifest_version``)."""
+        self.write_version_button.setText(f"Write version {version} into isoplay.toml (now {manifest_version})")
+        self.write_version_button.setProperty("version", version)
+        self.write_version_button.setEnabled(True)
+        self.write_version_button.setVisible(True)
+
+    def version_written(self, version: str) -> None:
+        """isoplay.toml now holds ``version``."""
+        self.write_version_button.setVisible(False)
+        self.status.setText(f"isoplay.toml now says version {version}")
+
     def set_busy(self, busy: bool) -> None:
         """Disable inputs while publishing."""
         for widget in (self.publish_button, self.server, self.token, self.version, *self.bump_buttons.values()):
@@ -135,7 +175,8 @@ class PublishDialog(QDialog):
 
     def show_error(self, message: str) -> None:
         """A one-line error."""
-        self.status.setText(f"<span style='color:#c33'>{message}</span>")
+        self.status.setText(f"<span style='color:#c33'>{html.escape(message)}</span>")
+        self.status.setToolTip(message)
 
     def show_type_errors(self, errors: list[Diagnostic]) -> None:
         """List the first type errors and offer "Publish anyway"."""
