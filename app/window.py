@@ -76,6 +76,8 @@ STATUS_FIELDS = ("build", "problems", "cursor", "indent", "encoding", "eol", "mo
 LEFT_STATUS_FIELDS = ("build", "problems")
 DEFAULT_DOCK_SIZES = {"tree": 240, "simulator": 460, "console": 200, "outline": 260}
 """Initial dock sizes in pixels (width for side docks, height for the bottom and the outline's minimum)."""
+BOTTOM_SHARE, BOTTOM_MAX = 0.3, 340
+"""The bottom panels get this share of the window's height at first (between the default and BOTTOM_MAX)."""
 SIDE_COLUMNS_SHARE = 0.45
 """At most this share of the window's width goes to the left and right columns at first (and on Reset Layout)."""
 OUTLINE_SHARE = 0.5
@@ -218,7 +220,8 @@ class MainWindow(QMainWindow):
         scale = min(1.0, self.width() * SIDE_COLUMNS_SHARE / sides)  # a narrow window keeps the editor wide
         self.resizeDocks([self.docks["tree"], self.docks["simulator"]],
                          [int(sizes["tree"] * scale), int(sizes["simulator"] * scale)], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["console"]], [sizes["console"]], Qt.Orientation.Vertical)
+        bottom = max(sizes["console"], min(BOTTOM_MAX, int(self.height() * BOTTOM_SHARE)))  # taller on a tall window
+        self.resizeDocks([self.docks["console"]], [bottom], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["simulator"], self.docks["response"]], [330, 400], Qt.Orientation.Vertical)
         if "outline" in self.docks:
             column = self.docks["tree"].height() + self.docks["outline"].height()

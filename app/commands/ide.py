@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--debug-at", metavar="FILE:LINE",
                    help="with --screenshot: set a breakpoint there, debug the request (F5) and capture the paused IDE")
     p.add_argument("--theme", choices=("light", "dark"), help="use this theme (and remember it)")
+    p.add_argument("--size", metavar="WxH", help="with --screenshot: the window size (default 1480x900)")
+    p.add_argument("--load", type=float, metavar="SECONDS",
+                   help="with --screenshot: run a load run of the request for SECONDS and capture the Profiler "
+                        "while it runs")
+    p.add_argument("--chart", choices=("heap", "latency", "throughput", "queue", "pool"), default="latency",
+                   help="with --load: the Profiler chart to show")
     p.set_defaults(handler=run)
 
 
@@ -49,6 +55,18 @@ def parse_debug_at(text: str) -> tuple[str, int]:
     if not file or not line.isdigit() or int(line) < 1:
         raise ValueError(f"--debug-at: expected FILE:LINE (e.g. src/index.ts:12), got {text!r}")
     return file.replace("\\", "/"), int(line)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``1600x1000`` -> (1600, 1000).
+
+    Raises:
+        ValueError: not WxH with sizes from 320 to 10000.
+    """
+    width, _sep, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and 320 <= int(width) <= 10_000 and 240 <= int(height) <= 10_000):
+        raise ValueError(f"--size: expected WxH (e.g. 1600x1000), got {text!r}")
+    return int(width), int(height)
 
 
 def parse_request(text: str) -> tuple[str, str]:
@@ -75,8 +93,8 @@ def has_display(screenshot: bool) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Open the window and run the event loop until it closes."""
-    if args.screenshot is None and (args.request or args.debug_at):
-        print("isoplay: --request and --debug-at only go with --screenshot", file=sys.stderr)
+    if args.screenshot is None and (args.request or args.debug_at or args.size or args.load):
+        print("isoplay: --request, --debug-at, --size and --load only go with --screenshot", file=sys.stderr)
         return 1
     if not has_display(args.screenshot is not None):
         print(NO_DISPLAY)
@@ -87,9 +105,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         request = parse_request(args.request) if args.request else None
         debug_at = parse_debug_at(args.debug_at) if args.debug_at else None
+        size = parse_size(args.size) if args.size else None
+        if args.load is not None and not 0 < args.load <= 600:
+            raise ValueError(f"--load: expected seconds from 0 to 600, got {args.load:g}")
     except ValueError as exc:
         print(f"isoplay: {exc}", file=sys.stderr)
         return 1
     from app.main import run_ide
 
-    return run_ide(args.dir, args.screenshot, args.theme, request=request, debug_at=debug_at)
+    return run_ide(args.dir, args.screenshot, args.theme, request=request, debug_at=debug_at, size=size,
+                   load=(args.load, args.chart) if args.load else None)

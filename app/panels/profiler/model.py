@@ -2,7 +2,8 @@
 
 ``ProfilerModel`` is fed by the controller from metrics batches and computes a
 ``ProfilerFrame`` for a time window; the widget draws a frame and nothing else.
-Times on the x axis are seconds since the model started (or was cleared).
+Times on the x axis are seconds since the model started (or was cleared); ``ProfilerFrame.origin`` is that
+start as epoch seconds, so the charts can label the axis with the wall-clock time.
 """
 
 from __future__ import annotations
@@ -68,9 +69,13 @@ class ProfilerFrame:
     idle: Series
     markers: dict[str, np.ndarray]
     """x positions of error/timeout/memory/rejected/recycle events."""
+    marker_points: dict[str, Series]
+    """The same events with their latency as y (0 for a recycle), for drawing them on the latency chart."""
     count: int
     """Records in the window."""
     x_range: tuple[float, float]
+    origin: float = 0.0
+    """Epoch seconds of x = 0 (wall-clock axis labels)."""
 
 
 def _empty() -> Series:
@@ -112,10 +117,13 @@ class ProfilerModel:
         p50, p95, p99, rate = _bucketed(t, lat)
         used, total = _heap_series(recs, self.start)
         busy, idle, recycled = _pool_series(samples, self.start)
-        markers = {o: np.array([r.time - self.start for r in recs if r.outcome == o]) for o in MARKER_OUTCOMES}
-        markers["recycle"] = recycled
+        points = {o: Series(np.array([r.time - self.start for r in recs if r.outcome == o], float),
+                            np.array([r.latency_ms for r in recs if r.outcome == o], float)) for o in MARKER_OUTCOMES}
+        points["recycle"] = Series(recycled.astype(float), np.zeros(len(recycled)))
+        markers = {kind: series.x for kind, series in points.items()}
         return ProfilerFrame(used, total, self.heap_limit, Series(t, lat), p50, p95, p99, rate, Series(t, queue),
-                             busy, idle, markers, len(recs), (lo - self.start, max(now - self.start, 1.0)))
+                             busy, idle, markers, points, len(recs), (lo - self.start, max(now - self.start, 1.0)),
+                             self.start)
 
     def to_csv(self) -> str:
         """Every record kept, as CSV with a header row."""

@@ -1,33 +1,113 @@
-"""Profiler dock widgets: live charts (pyqtgraph) and the load-run form. Layout and signals only."""
+"""Profiler dock widgets: live charts (pyqtgraph, the charting library the project uses) and the load-run
+form. Layout and signals only."""
 
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget,
 )
+
+from app.layout import ElidingLabel
 
 from app.panels.profiler.controller import LoadRunStarted
 from app.panels.profiler.model import WINDOWS, ProfilerFrame, Series
 from runtime.loadrun import LoadSpec, LoadSummary
 
-_COLORS = ("#4e9af1", "#f1a94e", "#5cc86f", "#d95ccf", "#e8e15a", "#5ad8e8", "#e85a5a", "#9a8cf1")
-_MARKERS = {"error": ("x", "#e85a5a"), "timeout": ("t", "#f1a94e"), "memory": ("s", "#d95ccf"),
-            "rejected": ("d", "#aaaaaa"), "recycle": ("o", "#5ad8e8")}
+_COLORS = ("#4e9af1", "#f1a94e", "#5cc86f", "#d95ccf", "#c9b22a", "#3bb8c8", "#e85a5a", "#9a8cf1")
+MARKERS = {
+    # outcome: (symbol, colour, legend label)
+    "timeout": ("t", "#e8912d", "timeout"),
+    "memory": ("s", "#c74fc0", "memory limit"),
+    "rejected": ("d", "#8c8c8c", "rejected"),
+    "error": ("x", "#e0453f", "error"),
+    "recycle": ("o", "#2ba7b8", "recycled"),
+}
+"""How each event is drawn on the latency chart, and named in its legend."""
+_MARKERS = MARKERS
+CHARTS = ("heap", "latency", "throughput", "queue", "pool")
+CHART_TITLES = {"heap": "Heap", "latency": "Latency", "throughput": "Throughput", "queue": "Queue wait",
+                "pool": "Pool"}
 
 
-def _set(item: pg.PlotDataItem, series: Series) -> None:
-    item.setData(series.x, series.y)
+def _set(item: pg.PlotDataItem, series: Series, origin: float = 0.0) -> None:
+    item.setData(series.x + origin if len(series.x) else series.x, series.y)
+
+
+def _format_value(value: float, unit: str) -> str:
+    if unit == "B":
+        return f"{value / 1e6:.1f} MB"
+    return f"{value:.2f} {unit}" if unit == "ms" else f"{value:.0f} {unit}".rstrip()
+
+
+class Crosshair:
+    """A vertical and horizontal line following the mouse over one plot, with the time and every named
+    curve's value at that time (the nearest point before it) in a box beside the cursor."""
+
+    def __init__(self, plot: pg.PlotItem, unit: str) -> None:
+        self.plot = plot
+        self.unit = unit
+        pen = pg.mkPen((128, 128, 128), width=1, style=Qt.PenStyle.DashLine)
+        self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        self.hline = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.label = pg.TextItem("", anchor=(0, 1), border=pg.mkPen((128, 128, 128)), fill=pg.mkBrush(255, 255, 255, 220),
+                                 color=(20, 20, 20))
+        for item in (self.vline, self.hline, self.label):
+            item.setZValue(100)
+            plot.addItem(item, ignoreBounds=True)
+            item.hide()
+
+    def text_at(self, x: float) -> str:
+        """Time and values at ``x`` (epoch seconds)."""
+        lines = [time.strftime("%H:%M:%S", time.localtime(x)) + f".{int((x % 1) * 10)}"]
+        for item in self.plot.listDataItems():
+            name = item.name()
+            xs, ys = item.getData()
+            if not name or xs is None or not len(xs):
+                continue
+            index = int(np.searchsorted(xs, x, side="right")) - 1
+            if 0 <= index < len(xs) and x - xs[index] <= 5.0:
+                lines.append(f"{name}: {_format_value(float(ys[index]), self.unit)}")
+        return "\n".join(lines)
+
+    def move_to(self, scene_pos: QPointF) -> bool:
+        """Follow the mouse at ``scene_pos``; hide when it is outside the plot. Returns whether shown."""
+        box = self.plot.vb.sceneBoundingRect()
+        if not box.contains(scene_pos):
+            self.hide()
+            return False
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        self.vline.setPos(point.x())
+        self.hline.setPos(point.y())
+        self.label.setText(self.text_at(point.x()))
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        right = point.x() > (x0 + x1) / 2
+        top = point.y() > (y0 + y1) / 2
+        self.label.setAnchor((1 if right else 0, 0 if top else 1))
+        self.label.setPos(point.x(), point.y())
+        for item in (self.vline, self.hline, self.label):
+            item.show()
+        return True
+
+    def hide(self) -> None:
+        """Hide the lines and the values."""
+        for item in (self.vline, self.hline, self.label):
+            item.hide()
 
 
 class ProfilerWidget(QWidget):
-    """Charts of heap, latency, throughput, queue wait, pool occupancy and events."""
+    """Heap per isolate (limit line, isolate legend), latency p50/p95/p99 with labelled event markers
+    (timeouts, memory-limit hits, rejections, errors, recycles), throughput, queue wait and pool occupancy:
+    one chart per tab, so each gets the dock's whole height. Wall-clock time axes (x-linked), colours from
+    the application palette (light or dark), and a crosshair with the values under the mouse."""
 
     sig_window_changed = Signal(str)
     """str: the time window chosen ("30 s", "5 min" or "all")."""
@@ -42,10 +122,17 @@ class ProfilerWidget(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
         layout.addLayout(self._create_toolbar())
-        self.charts = pg.GraphicsLayoutWidget(self)
-        layout.addWidget(self.charts, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 1)
+        self.views: dict[str, pg.GraphicsLayoutWidget] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.crosshairs: dict[str, Crosshair] = {}
+        self._origin = 0.0
         self._create_plots()
+        self.apply_palette()
 
     def _create_toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -59,73 +146,115 @@ class ProfilerWidget(QWidget):
         clear.clicked.connect(self.sig_clear_requested)
         export = QPushButton("Export CSV…", self)
         export.clicked.connect(self.on_export_clicked)
-        self.status = QLabel(self)
+        self.status = ElidingLabel("", self)
         for w in (QLabel("Window:", self), self.window_box, self.pause_button, clear, export):
             bar.addWidget(w)
         bar.addWidget(self.status, 1)
         return bar
 
-    def _plot(self, row: int, title: str, unit: str) -> pg.PlotItem:
-        plot = self.charts.addPlot(row=row, col=0, title=title)
+    def _plot(self, key: str, title: str, unit: str) -> pg.PlotItem:
+        """A tab with a one-line legend above the chart (never over the lines) and the chart."""
+        view = pg.GraphicsLayoutWidget(self)
+        view.setMinimumHeight(60)
+        view.ci.layout.setContentsMargins(2, 2, 6, 2)
+        view.ci.layout.setSpacing(0)
+        legend = pg.LegendItem(colCount=8, labelTextSize="8pt", verSpacing=-6, horSpacing=12)
+        legend.layout.setContentsMargins(50, 0, 0, 0)
+        view.addItem(legend, row=0, col=0)
+        plot = view.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot.legend = legend  # (PlotItem adds every named curve to it: one row above the chart, never over it)
+        plot.setTitle(None)
+        view.setToolTip(title)
+        view.ci.layout.setRowStretchFactor(1, 10)
         if unit == "B":
             plot.setLabel("left", units=unit)  # SI-prefixed: kB, MB
-        else:
+        elif unit:
             plot.setLabel("left", unit)
-        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.getAxis("left").setWidth(54)
+        plot.getAxis("bottom").setHeight(22)
+        self.views[key] = view
+        self.plots[key] = plot
+        self.crosshairs[key] = Crosshair(plot, unit)
+        view.scene().sigMouseMoved.connect(lambda pos, k=key: self.crosshairs[k].move_to(pos))
+        self.tabs.addTab(view, CHART_TITLES[key])
         return plot
 
     def _create_plots(self) -> None:
-        self.heap_plot = self._plot(0, "Heap used per isolate", "B")
-        self.heap_plot.addLegend(offset=(-5, 5))
-        self.limit_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#e85a5a", style=pg.QtCore.Qt.PenStyle.DashLine),
-                                          label="limit", labelOpts={"position": 0.05})
+        self.heap_plot = self._plot("heap", "Heap used per isolate", "B")
+        self.limit_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#e0453f", width=1.5, style=Qt.PenStyle.DashLine),
+                                          label="limit", labelOpts={"position": 0.08, "color": "#e0453f"})
         self.heap_plot.addItem(self.limit_line)
         self.heap_curves: dict[int, pg.PlotDataItem] = {}
-        self.latency_plot = self._plot(1, "Latency (p50 / p95 / p99)", "ms")
-        self.latency_plot.addLegend(offset=(-5, 5))
+        self.latency_plot = self._plot("latency", "Latency per request, p50 / p95 / p99 per second", "ms")
         self.latency_points = self.latency_plot.plot(pen=None, symbol="o", symbolSize=3, symbolPen=None,
-                                                     symbolBrush=(150, 150, 150, 90))
+                                                     symbolBrush=(128, 128, 128, 90))
         self.p_curves = {name: self.latency_plot.plot(pen=pg.mkPen(color, width=2), name=name,
-                                                         symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
-                         for name, color in (("p50", "#5cc86f"), ("p95", "#f1a94e"), ("p99", "#e85a5a"))}
-        self.rate_plot = self._plot(2, "Throughput", "req/s")
-        self.rate_curve = self.rate_plot.plot(pen=pg.mkPen("#4e9af1", width=2), symbol="o", symbolSize=5,
-                                              symbolBrush="#4e9af1", symbolPen=None)
-        self.queue_plot = self._plot(3, "Queue wait", "ms")
-        self.queue_curve = self.queue_plot.plot(pen=None, symbol="o", symbolSize=3, symbolBrush="#d95ccf")
-        self.pool_plot = self._plot(4, "Pool occupancy", "isolates")
-        self.pool_plot.addLegend(offset=(-5, 5))
-        self.busy_curve = self.pool_plot.plot(pen=pg.mkPen("#e8e15a", width=2), name="busy")
-        self.idle_curve = self.pool_plot.plot(pen=pg.mkPen("#5ad8e8", width=2), name="idle")
-        self.event_plot = self._plot(5, "Events", "")
-        self.event_plot.getAxis("left").setTicks([[(i, k) for i, k in enumerate(_MARKERS, 1)], []])
-        self.event_plot.getAxis("left").setStyle(textFillLimits=[(0, 1.0)])
-        self.charts.ci.layout.setRowStretchFactor(5, 2)
-        self.event_plot.setYRange(0.5, len(_MARKERS) + 0.5)
-        self.event_items = {k: self.event_plot.plot(pen=None, symbol=s, symbolBrush=c, symbolPen=c, symbolSize=9)
-                            for k, (s, c) in _MARKERS.items()}
-        self.event_plot.enableAutoRange(axis="y", enable=False)
-        self.event_plot.setYRange(0.5, len(_MARKERS) + 0.5, padding=0)
-        for plot in (self.latency_plot, self.rate_plot, self.queue_plot, self.pool_plot, self.event_plot):
+                                                      symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None)
+                         for name, color in (("p50", "#2e9e4f"), ("p95", "#e8912d"), ("p99", "#e0453f"))}
+        self.event_items = {kind: self.latency_plot.plot(pen=None, symbol=symbol, symbolBrush=colour,
+                                                         symbolPen=pg.mkPen(colour), symbolSize=10, name=label)
+                            for kind, (symbol, colour, label) in MARKERS.items()}
+        self.rate_plot = self._plot("throughput", "Throughput", "req/s")
+        self.rate_curve = self.rate_plot.plot(pen=pg.mkPen("#4e9af1", width=2), symbol="o", symbolSize=4,
+                                              symbolBrush="#4e9af1", symbolPen=None, name="requests/s")
+        self.queue_plot = self._plot("queue", "Queue wait per request", "ms")
+        self.queue_curve = self.queue_plot.plot(pen=None, symbol="o", symbolSize=4, symbolBrush="#c74fc0",
+                                                symbolPen=None, name="queue wait")
+        self.pool_plot = self._plot("pool", "Pool occupancy", "isolates")
+        self.busy_curve = self.pool_plot.plot(pen=pg.mkPen("#c9b22a", width=2), name="busy", stepMode=None)
+        self.idle_curve = self.pool_plot.plot(pen=pg.mkPen("#2ba7b8", width=2), name="idle")
+        for plot in (self.latency_plot, self.rate_plot, self.queue_plot, self.pool_plot):
             plot.setXLink(self.heap_plot)
-        self.event_plot.setLabel("bottom", "time", units="s")
+
+
+    # -- theme ------------------------------------------------------------------------
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        """Follow the application's light/dark palette."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Chart background, axes, titles and legends in the palette's colours."""
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        self.background = background
+        for key, view in self.views.items():
+            view.setBackground(background)
+            plot = self.plots[key]
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen(text))
+                axis.setTextPen(pg.mkPen(text))
+            legend = plot.legend
+            if legend is not None:
+                legend.setLabelTextColor(text)
+            dark = background.lightness() < 128
+            crosshair = self.crosshairs[key]
+            crosshair.label.fill = pg.mkBrush(40, 40, 40, 230) if dark else pg.mkBrush(255, 255, 255, 230)
+            crosshair.label.setColor(text)
+            crosshair.label.update()
 
     # -- rendering -----------------------------------------------------------------
     def render_frame(self, frame: ProfilerFrame) -> None:
         """Draw every chart from ``frame``."""
+        origin = self._origin = frame.origin
         self._render_heap(frame)
-        _set(self.latency_points, frame.latency)
+        _set(self.latency_points, frame.latency, origin)
         for name, series in (("p50", frame.p50), ("p95", frame.p95), ("p99", frame.p99)):
-            _set(self.p_curves[name], series)
-        _set(self.rate_curve, frame.throughput)
-        _set(self.queue_curve, frame.queue_wait)
-        _set(self.busy_curve, frame.busy)
-        _set(self.idle_curve, frame.idle)
-        for index, (kind, item) in enumerate(self.event_items.items(), 1):
-            xs = frame.markers.get(kind, np.empty(0))
-            item.setData(xs, np.full(len(xs), float(index)))
-        self.heap_plot.setXRange(*frame.x_range, padding=0.01)
+            _set(self.p_curves[name], series, origin)
+        for kind, item in self.event_items.items():
+            _set(item, frame.marker_points.get(kind, Series(np.empty(0), np.empty(0))), origin)
+        _set(self.rate_curve, frame.throughput, origin)
+        _set(self.queue_curve, frame.queue_wait, origin)
+        _set(self.busy_curve, frame.busy, origin)
+        _set(self.idle_curve, frame.idle, origin)
+        lo, hi = frame.x_range
+        self.heap_plot.setXRange(lo + origin, hi + origin, padding=0.01)
 
     def _render_heap(self, frame: ProfilerFrame) -> None:
         for isolate_id, series in frame.heap_used.items():
@@ -133,14 +262,28 @@ class ProfilerWidget(QWidget):
             if curve is None:
                 pen = pg.mkPen(_COLORS[len(self.heap_curves) % len(_COLORS)], width=2)
                 curve = self.heap_plot.plot(pen=pen, name=f"isolate {isolate_id}")
+                self.heap_plot.legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.Text))
                 self.heap_curves[isolate_id] = curve
-            _set(curve, series)
-        for isolate_id, curve in self.heap_curves.items():
-            if isolate_id not in frame.heap_used:
-                curve.setData([], [])
+            _set(curve, series, frame.origin)
+        for isolate_id in [i for i in self.heap_curves if i not in frame.heap_used]:  # recycled, or out of the window
+            curve = self.heap_curves.pop(isolate_id)
+            self.heap_plot.legend.removeItem(curve)
+            self.heap_plot.removeItem(curve)
         self.limit_line.setVisible(frame.heap_limit > 0)
         if frame.heap_limit > 0:
             self.limit_line.setValue(frame.heap_limit)
+            self.limit_line.label.setFormat(f"limit: memory_mb = {frame.heap_limit / 1048576:.0f}")
+            top = max([frame.heap_limit] + [float(s.y.max()) for s in frame.heap_used.values() if len(s.y)])
+            self.heap_plot.setYRange(0, top * 1.08, padding=0)
+
+    def legend_names(self, key: str) -> list[str]:
+        """The names the legend of chart ``key`` shows (for tests and screenshots)."""
+        legend = self.plots[key].legend
+        return [label.text for _sample, label in legend.items] if legend is not None else []
+
+    def show_chart(self, key: str) -> None:
+        """Bring chart ``key`` (one of ``CHARTS``) to the front."""
+        self.tabs.setCurrentWidget(self.views[key])
 
     def show_status(self, text: str) -> None:
         """Show a one-line status."""
