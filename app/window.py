@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QTabBar,
     QTabWidget,
     QToolBar,
     QWidget,
@@ -78,7 +79,7 @@ DEFAULT_DOCK_SIZES = {"tree": 240, "simulator": 460, "console": 200, "outline": 
 """Initial dock sizes in pixels (width for side docks, height for the bottom and the outline's minimum)."""
 BOTTOM_SHARE, BOTTOM_MAX = 0.3, 340
 """The bottom panels get this share of the window's height at first (between the default and BOTTOM_MAX)."""
-SIDE_COLUMNS_SHARE = 0.45
+SIDE_COLUMNS_SHARE, SIDE_MIN_WIDTH = 0.52, 170
 """At most this share of the window's width goes to the left and right columns at first (and on Reset Layout)."""
 OUTLINE_SHARE = 0.5
 """Share of the left column the Outline gets under the Explorer at first (at least ``DEFAULT_DOCK_SIZES``)."""
@@ -202,6 +203,10 @@ class MainWindow(QMainWindow):
     def sync_title_bars(self) -> None:
         """Name each dock once: a dock that shares a tab group is named by its tab, so its title bar goes;
         a dock alone (or floating) keeps its title bar. Runs after every dock move, float, close or restore."""
+        for bar in self.findChildren(QTabBar):  # the dock areas' tab bars: whole names, scroll arrows when crowded
+            if bar.parent() is self and bar.elideMode() != Qt.TextElideMode.ElideNone:
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
         for dock in self.docks.values():
             tabbed = not dock.isFloating() and any(
                 not mate.isHidden() and not mate.isFloating() for mate in self.tabifiedDockWidgets(dock))
@@ -216,10 +221,13 @@ class MainWindow(QMainWindow):
     def _apply_default_dock_sizes(self) -> None:
         """Size the docks once the window has its size (``resizeDocks`` before the first show is lost)."""
         sizes = DEFAULT_DOCK_SIZES
-        sides = sizes["tree"] + sizes["simulator"]
-        scale = min(1.0, self.width() * SIDE_COLUMNS_SHARE / sides)  # a narrow window keeps the editor wide
-        self.resizeDocks([self.docks["tree"], self.docks["simulator"]],
-                         [int(sizes["tree"] * scale), int(sizes["simulator"] * scale)], Qt.Orientation.Horizontal)
+        # a narrow window keeps the editor wide: the sides share SIDE_COLUMNS_SHARE of it, the Simulator keeping
+        # the width its form needs and the Explorer giving way first (down to SIDE_MIN_WIDTH)
+        room = int(self.width() * SIDE_COLUMNS_SHARE)
+        simulator_needs = self.dock_content("simulator").minimumSizeHint().width() + 12
+        simulator = max(min(sizes["simulator"], room - SIDE_MIN_WIDTH), min(simulator_needs, sizes["simulator"]))
+        tree = max(SIDE_MIN_WIDTH, min(sizes["tree"], room - simulator))
+        self.resizeDocks([self.docks["tree"], self.docks["simulator"]], [tree, simulator], Qt.Orientation.Horizontal)
         bottom = max(sizes["console"], min(BOTTOM_MAX, int(self.height() * BOTTOM_SHARE)))  # taller on a tall window
         self.resizeDocks([self.docks["console"]], [bottom], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["simulator"], self.docks["response"]], [330, 400], Qt.Orientation.Vertical)

@@ -65,6 +65,11 @@ def test_a_long_error_in_every_panel_leaves_the_window_size_unchanged(qtbot: Any
     ide.panels.simulator.error.show()
     ide.tools.deployments.show_error(LONG)
     ide.controllers.console.add_message("error", LONG)
+    window.show_dock("deployments")
+    settle(qtbot)
+    status = ide.tools.deployments.status  # cut to the panel's width, the whole of it on hover
+    assert isinstance(status, ElidingLabel) and status.toolTip() == f"✗ {LONG}"
+    assert status.displayed_text().endswith("…") and status.width() < 700
     editor = ide.controllers.editors.current_editor()
     editor.show_find_bar()
     for field in editor.find_bar.findChildren(QLineEdit):
@@ -80,10 +85,6 @@ def test_a_long_error_in_every_panel_leaves_the_window_size_unchanged(qtbot: Any
     assert window.size() == before
     assert window.minimumSizeHint().width() <= 1024
     assert window.docks["simulator"].width() < 700 and window.docks["response"].width() < 700
-    # the cut text is still all there on hover
-    assert ide.tools.deployments.status.toolTip() == LONG
-    assert isinstance(ide.tools.deployments.status, ElidingLabel)
-    assert ide.tools.deployments.status.displayed_text().endswith("…")
 
 
 def test_splitters_are_visible_and_easy_to_grab(ide_factory: Any) -> None:

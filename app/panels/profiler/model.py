@@ -122,8 +122,16 @@ class ProfilerModel:
         points["recycle"] = Series(recycled.astype(float), np.zeros(len(recycled)))
         markers = {kind: series.x for kind, series in points.items()}
         return ProfilerFrame(used, total, self.heap_limit, Series(t, lat), p50, p95, p99, rate, Series(t, queue),
-                             busy, idle, markers, points, len(recs), (lo - self.start, max(now - self.start, 1.0)),
+                             busy, idle, markers, points, len(recs), self._x_range(lo, now, recs, samples),
                              self.start)
+
+    def _x_range(self, lo: float, now: float, recs: list[InvocationRecord], samples: list[PoolSample]) -> tuple[float, float]:
+        """From the first event in the window (not the window's start: a run that began 2 s ago fills the
+        chart instead of its last 2 s) to now."""
+        first = min([r.time for r in recs[:1]] + [s.time for s in samples[:1]], default=lo)
+        begin = max(lo, first - 1.0) - self.start
+        end = max(now - self.start, begin + 1.0)
+        return begin, end
 
     def to_csv(self) -> str:
         """Every record kept, as CSV with a header row."""

@@ -33,6 +33,8 @@ MARKERS = {
 }
 """How each event is drawn on the latency chart, and named in its legend."""
 _MARKERS = MARKERS
+LIMIT_ZOOM = 6
+"""The heap chart includes the memory limit line when the largest heap is within this factor of it."""
 CHARTS = ("heap", "latency", "throughput", "queue", "pool")
 CHART_TITLES = {"heap": "Heap", "latency": "Latency", "throughput": "Throughput", "queue": "Queue wait",
                 "pool": "Pool"}
@@ -158,7 +160,7 @@ class ProfilerWidget(QWidget):
         view.setMinimumHeight(60)
         view.ci.layout.setContentsMargins(2, 2, 6, 2)
         view.ci.layout.setSpacing(0)
-        legend = pg.LegendItem(colCount=8, labelTextSize="8pt", verSpacing=-6, horSpacing=12)
+        legend = pg.LegendItem(colCount=6, labelTextSize="8pt", verSpacing=-6, horSpacing=12)
         legend.layout.setContentsMargins(50, 0, 0, 0)
         view.addItem(legend, row=0, col=0)
         plot = view.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
@@ -184,9 +186,13 @@ class ProfilerWidget(QWidget):
 
     def _create_plots(self) -> None:
         self.heap_plot = self._plot("heap", "Heap used per isolate", "B")
-        self.limit_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#e0453f", width=1.5, style=Qt.PenStyle.DashLine),
-                                          label="limit", labelOpts={"position": 0.08, "color": "#e0453f"})
+        limit_pen = pg.mkPen("#e0453f", width=1.5, style=Qt.PenStyle.DashLine)
+        self.limit_line = pg.InfiniteLine(angle=0, pen=limit_pen, label="limit",
+                                          labelOpts={"position": 0.97, "color": "#e0453f", "anchors": [(1, 1), (1, 1)]})
         self.heap_plot.addItem(self.limit_line)
+        self.limit_key = pg.PlotDataItem(pen=limit_pen)
+        """The limit's legend entry (the line itself may be above a chart zoomed on small heaps)."""
+        self.limit_key_text = ""
         self.heap_curves: dict[int, pg.PlotDataItem] = {}
         self.latency_plot = self._plot("latency", "Latency per request, p50 / p95 / p99 per second", "ms")
         self.latency_points = self.latency_plot.plot(pen=None, symbol="o", symbolSize=3, symbolPen=None,
@@ -269,12 +275,31 @@ class ProfilerWidget(QWidget):
             curve = self.heap_curves.pop(isolate_id)
             self.heap_plot.legend.removeItem(curve)
             self.heap_plot.removeItem(curve)
-        self.limit_line.setVisible(frame.heap_limit > 0)
-        if frame.heap_limit > 0:
-            self.limit_line.setValue(frame.heap_limit)
-            self.limit_line.label.setFormat(f"limit: memory_mb = {frame.heap_limit / 1048576:.0f}")
-            top = max([frame.heap_limit] + [float(s.y.max()) for s in frame.heap_used.values() if len(s.y)])
-            self.heap_plot.setYRange(0, top * 1.08, padding=0)
+        limit = frame.heap_limit
+        used = max([float(s.y.max()) for s in frame.heap_used.values() if len(s.y)] or [0.0])
+        # the chart shows the limit when the heaps come within LIMIT_ZOOM of it; else it zooms on the heaps
+        # and the legend says the limit is above
+        shown = limit > 0 and (used == 0 or limit <= used * LIMIT_ZOOM)
+        self.limit_line.setVisible(shown)
+        text = f"limit: memory_mb = {limit / 1048576:.0f}" if limit > 0 else ""
+        if limit > 0:
+            self.limit_line.setValue(limit)
+            self.limit_line.label.setFormat(text)
+        self._set_limit_key(text if shown or not text else f"{text} (above)")
+        top = limit * 1.08 if shown else used * 1.3
+        if top > 0:
+            self.heap_plot.setYRange(0, top, padding=0)
+
+    def _set_limit_key(self, text: str) -> None:
+        if text == self.limit_key_text:
+            return
+        legend = self.heap_plot.legend
+        if self.limit_key_text:
+            legend.removeItem(self.limit_key)
+        if text:
+            legend.addItem(self.limit_key, text)
+            legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.Text))
+        self.limit_key_text = text
 
     def legend_names(self, key: str) -> list[str]:
         """The names the legend of chart ``key`` shows (for tests and screenshots)."""
