@@ -66,6 +66,7 @@ def missing_qt_libraries(env: dict[str, str]) -> str | None:
 
     plugin = next((found for site in sorted(VENV.glob("lib/python3*/site-packages"))
                    if (found := syslibs.xcb_plugin(site)) is not None), None)
+    plugin = plugin or syslibs.xcb_plugin()  # (a PySide6 on this Python's path, e.g. when run from the venv)
     missing = syslibs.check(plugin) if plugin is not None else None
     return syslibs.report(missing) if missing is not None and missing.sonames else None
 

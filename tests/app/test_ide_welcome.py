@@ -84,6 +84,7 @@ def test_new_project_from_a_template_link(qtbot: Any, ide_factory: Any, tmp_path
     ide = ide_factory()
     with qtbot.waitSignal(ide.services.runtime.sig_project_opened, timeout=WAIT_MS):
         qtbot.mouseClick(ide.panels.editors.welcome_view.template_buttons["router"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ide.controllers.editors.current_editor() is not None, timeout=WAIT_MS)
     assert asked == ["router"]
     assert (tmp_path / "made" / "isoplay.toml").is_file()
     assert (tmp_path / "made" / "src" / "router.ts").is_file()  # the router template's own file

@@ -69,7 +69,10 @@ class Conventions(QObject):
     def resolve_for(self, editor: CodeEditor) -> None:
         """Find ``editor``'s indentation off the GUI thread, then apply it."""
         path, text = editor.path, editor.text()
-        future = self.ide.services.files.submit(indent_rules.resolve, path, text)
+        try:
+            future = self.ide.services.files.submit(indent_rules.resolve, path, text)
+        except RuntimeError:  # the file service stopped (the IDE is shutting down): nothing to indent
+            return
         self.ide.services.bridge.watch(future, lambda found: self.apply(editor, found), self._on_failed,
                                        f"reading the indentation of {path.name if path else 'the file'}")
 

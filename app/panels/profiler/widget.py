@@ -50,6 +50,18 @@ def _format_value(value: float, unit: str) -> str:
     return f"{value:.2f} {unit}" if unit == "ms" else f"{value:.0f} {unit}".rstrip()
 
 
+class WallClockAxis(pg.DateAxisItem):
+    """pyqtgraph's date axis (tick placement by calendar units), labelled as a clock: ``14:03:25``, with
+    tenths only when ticks are less than a second apart (the stock labels read ``32.000`` there)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        """Local wall-clock time of each tick."""
+        if spacing >= 3600 * 24:
+            return super().tickStrings(values, scale, spacing)
+        return [time.strftime("%H:%M:%S", time.localtime(v)) + (f".{int(round(v % 1 * 10)) % 10}" if spacing < 1 else "")
+                for v in values]
+
+
 class Crosshair:
     """A vertical and horizontal line following the mouse over one plot, with the time and every named
     curve's value at that time (the nearest point before it) in a box beside the cursor."""
@@ -163,7 +175,7 @@ class ProfilerWidget(QWidget):
         legend = pg.LegendItem(colCount=6, labelTextSize="8pt", verSpacing=-6, horSpacing=12)
         legend.layout.setContentsMargins(50, 0, 0, 0)
         view.addItem(legend, row=0, col=0)
-        plot = view.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot = view.addPlot(row=1, col=0, axisItems={"bottom": WallClockAxis(orientation="bottom")})
         plot.legend = legend  # (PlotItem adds every named curve to it: one row above the chart, never over it)
         plot.setTitle(None)
         view.setToolTip(title)
