@@ -58,7 +58,8 @@ class WallClockAxis(pg.DateAxisItem):
         """Local wall-clock time of each tick."""
         if spacing >= 3600 * 24:
             return super().tickStrings(values, scale, spacing)
-        return [time.strftime("%H:%M:%S", time.localtime(v)) + (f".{int(round(v % 1 * 10)) % 10}" if spacing < 1 else "")
+        tenths = spacing < 1 and any(round(v % 1 * 10) % 10 for v in values)
+        return [time.strftime("%H:%M:%S", time.localtime(v)) + (f".{int(round(v % 1 * 10)) % 10}" if tenths else "")
                 for v in values]
 
 
