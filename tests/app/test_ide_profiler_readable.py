@@ -26,7 +26,7 @@ export default {
     if (path === "/boom") throw new Error("boom");
     if (path === "/spin") { const end = Date.now() + 60; while (Date.now() < end) {} }
     if (path === "/loop") { while (true) {} }
-    if (path === "/grow") { for (;;) kept.push(new Uint8Array(1024 * 1024).fill(1)); }
+    if (path === "/grow") { for (;;) kept.push(new Uint8Array(8 * 1024 * 1024)); }
     return new Response("ok");
   },
 };
