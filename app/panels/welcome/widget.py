@@ -18,7 +18,7 @@ from app.layout import ElidingLabel
 from runtime.project import TEMPLATES
 
 TEMPLATE_LABELS = {"hello": "Hello world (fetch)", "kv": "KV store API", "cron": "Cron job",
-                   "router": "Router with routes"}
+                   "router": "Router with routes", "worker": "Worker with a wrangler config"}
 HELP = ("<b>Ctrl+R</b> runs the simulator's request · <b>Ctrl+S</b> saves and rebuilds · "
         "<b>F5</b> debugs · <b>F12</b> goes to a definition · <b>Ctrl+Shift+O</b> goes to a symbol · "
         "<b>Ctrl+G</b> goes to a line · <b>Ctrl+F</b> finds")
