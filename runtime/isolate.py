@@ -741,7 +741,6 @@ class ScriptIsolate:
                                      status_text=status_text, queue_ms=pending.queue_ms,
                                      headers=headers, body_stream=body.stream,
                                      head_only=True)
-                logs.clear()
                 body.on_head(early)
         stream = body.stream
         if stream is None:
@@ -772,12 +771,20 @@ class ScriptIsolate:
                             body=b"".join(body.parts), body_stream=body.stream if body.on_head else None)
 
     def _abort(self, logs: list[LogEntry], tape: Any = None) -> None:
-        try:
-            state = self.v8.eval_json("__isoplay.abort()", timeout=1.0)
-            logs.extend(self._logs(state.get("logs", [])))
-        except EvalFailed:
-            self.poisoned = True
-            state = {}
+        state: dict[str, Any] = {}
+        for attempt in range(2):
+            try:
+                state = self.v8.eval_json("__isoplay.abort()", timeout=1.0)
+                logs.extend(self._logs(state.get("logs", [])))
+                break
+            except EvalTimedOut:
+                # The watchdog's TerminateExecution can land after the stopped evaluation
+                # returned and cut this one short instead: the second try reads the lines.
+                if attempt:
+                    self.poisoned = True
+            except EvalFailed:
+                self.poisoned = True
+                break
         if tape is not None:
             tape.cut(state.get("tape"))
 
