@@ -31,7 +31,12 @@ class ServeProcess:
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.banner = self.lines.get(timeout=60)
-        assert self.banner.startswith("isoplay serve: http://127.0.0.1:"), self.banner
+        if not self.banner.startswith("isoplay serve: http://127.0.0.1:"):
+            self.stop()  # a server that did not start is not left running (nor its pipe open)
+            rest = []
+            while not self.lines.empty():
+                rest.append(self.lines.get_nowait())
+            raise AssertionError("isoplay serve did not start:\n" + self.banner + "".join(rest))
         self.url = self.banner.split()[2].rstrip("/")
 
     def _read(self) -> None:
