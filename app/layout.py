@@ -9,6 +9,10 @@ Guarantees (each tested on the real window offscreen, tests/app/test_ide_layout_
 - **The editor keeps ``MIN_EDITOR_LINES`` lines** whenever the window is tall enough to have them: after
   every resize (and on the first show) the bottom dock area gives back height to the editor, and the right
   column's Simulator and Response collapse into tabs when they would both be squeezed.
+- **The editor keeps its width on a narrow window**: below ``NARROW_WIDTH`` the right column's docks collapse
+  into tabs of the left column (Simulator beside the Explorer, Response and Deployments beside the Outline), so
+  a single side column of at most ``NARROW_SIDE_SHARE`` of the width is left and the editor gets the rest
+  (about 60 % at 1024 px instead of 46 %). From ``WIDE_WIDTH`` on they go back to the right column as they were.
 - **Nothing forces the window wider than ``MAX_MIN_WIDTH``**: toolbars overflow into their ``»`` menu.
 - **A saved layout that doesn't fit the screen is discarded** (``fits_screen``), and View → Reset Layout
   puts every dock back where a fresh window has it.
@@ -32,6 +36,11 @@ FALLBACK_LINE_HEIGHT = 17
 """Line height assumed before any editor is open."""
 SIDE_SPLIT_MIN = 260
 """Below this height each, the right column's split docks are tabbed instead."""
+NARROW_WIDTH, WIDE_WIDTH = 1200, 1280
+"""Below NARROW_WIDTH the right column collapses into the left one's tabs; from WIDE_WIDTH on it comes back
+(between the two nothing moves, so a window dragged around the threshold doesn't flip its docks back and forth)."""
+NARROW_SIDE_SHARE = 0.4
+"""Most of the window's width the single side column of a narrow window takes."""
 SEPARATOR_EXTENT = 5
 """Width of the splitters between docks (``QMainWindow::separator`` in app/theme.py)."""
 
@@ -147,6 +156,10 @@ class LayoutGuard(QObject):
         self.window = window
         self._line_height = line_height
         self._lines_shown = lines_shown
+        self.merged: list[list[QDockWidget]] = []
+        """The right column's tab groups (top to bottom, each in tab order, the shown one first) while they sit
+        in the left column because the window is narrow; empty otherwise."""
+        self._merged_width = self._left_width = 0
         self._pending = QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self.enforce)
         window.installEventFilter(self)
@@ -169,6 +182,7 @@ class LayoutGuard(QObject):
     def enforce(self) -> None:
         """Give the editor its lines back from the bottom docks, and tab the right column when it is short."""
         window = self.window
+        self._fit_columns()
         self._collapse_side_splits()
         central = window.centralWidget()
         if central is None:
@@ -189,6 +203,70 @@ class LayoutGuard(QObject):
         target = max(tallest.minimumSizeHint().height(), tallest.height() - missing, 60)
         if target < tallest.height():
             window.resizeDocks([tallest], [target], Qt.Orientation.Vertical)
+
+    def _fit_columns(self) -> None:
+        """A narrow window folds its right column into the left one's tabs; a wide one unfolds it again."""
+        if self.window.width() < NARROW_WIDTH and not self.merged:
+            self._merge_right_column()
+        elif self.window.width() >= WIDE_WIDTH and self.merged:
+            self._restore_right_column()
+
+    def _merge_right_column(self) -> None:
+        window = self.window
+        area = Qt.DockWidgetArea
+        left, right = _groups(window, area.LeftDockWidgetArea), _groups(window, area.RightDockWidgetArea)
+        if not left or not right:
+            return  # one side column (or none) already
+        self._merged_width = max(d.width() for group in right for d in group[:1])
+        self._left_width = max(d.width() for group in left for d in group[:1])
+        shown_left = [group[0] for group in left]
+        for index, group in enumerate(right):
+            target = left[min(index, len(left) - 1)][0]
+            for dock in group:
+                window.tabifyDockWidget(target, dock)
+        hidden = [d for d in window.findChildren(QDockWidget) if window.dockWidgetArea(d) == area.RightDockWidgetArea
+                  and not d.isFloating()]
+        for dock in hidden:  # closed ones too, so that showing one later doesn't open a right column again
+            window.tabifyDockWidget(left[0][0], dock)
+        self.merged = right + ([hidden] if hidden else [])
+        # the left column's top group keeps what it showed (the Explorer); below, the Response shows
+        shown_left[0].raise_()
+        for group in right[1:]:
+            group[0].raise_()
+        self.merged_column_width()
+
+    def merged_column_width(self) -> None:
+        """Give the single side column of a narrow window the width its widest panel needs (within its share)."""
+        window = self.window
+        left = _groups(window, Qt.DockWidgetArea.LeftDockWidgetArea)
+        if not left:
+            return
+        needs = max(_content_min_width(d) for group in left for d in group)
+        width = min(int(window.width() * NARROW_SIDE_SHARE), max(needs, 170))
+        window.resizeDocks([left[0][0]], [width], Qt.Orientation.Horizontal)
+
+    def _restore_right_column(self) -> None:
+        window = self.window
+        area = Qt.DockWidgetArea
+        groups = [[d for d in group if window.dockWidgetArea(d) == area.LeftDockWidgetArea and not d.isFloating()]
+                  for group in self.merged]
+        groups = [g for g in groups if g]
+        self.merged = []
+        previous: QDockWidget | None = None
+        for group in groups:
+            first = group[0]
+            if previous is None:
+                window.addDockWidget(area.RightDockWidgetArea, first)
+            else:
+                window.splitDockWidget(previous, first, Qt.Orientation.Vertical)
+            for dock in group[1:]:
+                window.tabifyDockWidget(first, dock)
+            first.raise_()
+            previous = first
+        left = _groups(window, area.LeftDockWidgetArea)
+        if groups and left:  # both columns as wide as they were before the window got narrow
+            window.resizeDocks([left[0][0], groups[0][0]], [self._left_width, self._merged_width],
+                               Qt.Orientation.Horizontal)
 
     def _collapse_side_splits(self) -> None:
         """Docks of the right column that are split one above another and too short each get tabbed."""
@@ -211,6 +289,25 @@ class LayoutGuard(QObject):
 def _on_screen(dock: QDockWidget) -> bool:
     """A dock that is drawn: Qt parks the hidden members of a tab group at negative coordinates."""
     return dock.geometry().left() >= 0 and dock.geometry().top() >= 0
+
+
+def _groups(window: QMainWindow, area: Qt.DockWidgetArea) -> list[list[QDockWidget]]:
+    """The tab groups of ``area`` that show (top to bottom), each with its shown dock first, then the others
+    of its tab group that are not closed."""
+    docks = [d for d in window.findChildren(QDockWidget)
+             if window.dockWidgetArea(d) == area and not d.isHidden() and not d.isFloating()]
+    groups: list[list[QDockWidget]] = []
+    for dock in _one_per_row([d for d in docks if _on_screen(d)]):
+        mates = [m for m in window.tabifiedDockWidgets(dock) if m in docks and m is not dock]
+        groups.append([dock, *mates])
+    return groups
+
+
+def _content_min_width(dock: QDockWidget) -> int:
+    """The width the panel in ``dock`` needs (its bounded scroll area asks for almost none)."""
+    widget = dock.widget()
+    inner = widget.widget() if isinstance(widget, QScrollArea) and widget.widget() is not None else widget
+    return (inner.minimumSizeHint().width() if inner is not None else 0) + 12
 
 
 def _one_per_row(docks: list[QDockWidget]) -> list[QDockWidget]:

@@ -221,6 +221,12 @@ class MainWindow(QMainWindow):
     def _apply_default_dock_sizes(self) -> None:
         """Size the docks once the window has its size (``resizeDocks`` before the first show is lost)."""
         sizes = DEFAULT_DOCK_SIZES
+        self.layout_guard.schedule()  # afterwards: a narrow window folds its right column into the left one
+        if self.layout_guard.merged:
+            self.layout_guard.merged_column_width()
+            bottom = max(sizes["console"], min(BOTTOM_MAX, int(self.height() * BOTTOM_SHARE)))
+            self.resizeDocks([self.docks["console"]], [bottom], Qt.Orientation.Vertical)
+            return
         # a narrow window keeps the editor wide: the sides share SIDE_COLUMNS_SHARE of it, the Simulator keeping
         # the width its form needs and the Explorer giving way first (down to SIDE_MIN_WIDTH)
         room = int(self.width() * SIDE_COLUMNS_SHARE)

@@ -45,6 +45,47 @@ def test_1024x700_keeps_the_window_size_and_twenty_editor_lines(qtbot: Any, ide_
     assert window.width() == 1024
 
 
+def test_a_narrow_window_folds_the_right_column_into_tabs_before_the_editor_narrows(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    window = ide.window
+    area = Qt.DockWidgetArea
+    editor = ide.controllers.editors.current_editor()
+    assert window.dockWidgetArea(window.docks["simulator"]) == area.RightDockWidgetArea  # 1280 wide: two columns
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(window.docks["simulator"]) == area.LeftDockWidgetArea,
+                    timeout=WAIT_MS)
+    settle(qtbot, 300)
+    assert window.size() == QSize(1024, 700)
+    central = window.centralWidget()
+    assert central.width() >= 0.55 * window.width(), central.width()
+    qtbot.waitUntil(lambda: editor.view.linesOnScreen() >= MIN_EDITOR_LINES, timeout=WAIT_MS)
+    # every side panel is still one click away, as a tab of the left column; none is closed
+    for name in ("simulator", "response", "deployments"):
+        dock = window.docks[name]
+        assert window.dockWidgetArea(dock) == area.LeftDockWidgetArea and not dock.isHidden(), name
+    assert window.docks["simulator"] in window.tabifiedDockWidgets(window.docks["tree"])
+    assert window.docks["response"] in window.tabifiedDockWidgets(window.docks["outline"])
+    # the Simulator's form still fits its column, and Send still works from its tab
+    window.show_dock("simulator")
+    settle(qtbot)
+    simulator = window.dock_content("simulator")
+    assert simulator.width() >= simulator.minimumSizeHint().width()
+    with qtbot.waitSignal(ide.services.runtime.sig_invocation_finished, timeout=WAIT_MS):
+        ide.controllers.simulator.run_current()
+    # a wide window gets its right column back, as it was
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(window.docks["simulator"]) == area.RightDockWidgetArea,
+                    timeout=WAIT_MS)
+    settle(qtbot, 300)
+    for name in ("response", "deployments"):
+        assert window.dockWidgetArea(window.docks[name]) == area.RightDockWidgetArea, name
+    assert window.docks["deployments"] in window.tabifiedDockWidgets(window.docks["response"])
+    assert window.docks["simulator"].geometry().bottom() < window.docks["response"].geometry().top()
+    assert window.docks["simulator"] not in window.tabifiedDockWidgets(window.docks["tree"])
+    assert window.centralWidget().width() >= 0.5 * window.width()
+
+
 def test_a_long_error_in_every_panel_leaves_the_window_size_unchanged(qtbot: Any, ide_factory: Any,
                                                                      sample_project: Path) -> None:
     index = sample_project / "src" / "index.ts"
