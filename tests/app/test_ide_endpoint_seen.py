@@ -1,0 +1,85 @@
+"""#15 point 2 on the real main window offscreen: requests from outside (a real HTTP client against the local
+endpoint, not the Simulator) appear in the Console and in the Profiler's latency and throughput charts.
+
+Real runtime thread, real esbuild, a real isolate pool, a real socket on 127.0.0.1, real widgets.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ide_testutil import WAIT_MS
+
+pytestmark = pytest.mark.timeout(120)
+
+OUTSIDE = 6
+"""Requests sent from outside."""
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """A real HTTP client call (urllib), bounded."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def test_outside_requests_appear_in_the_console_and_the_profiler(qtbot: Any, ide_factory: Any,
+                                                                 sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    endpoint = ide.endpoint
+    qtbot.waitUntil(lambda: endpoint.service.state.url != "", timeout=WAIT_MS)
+    url = endpoint.service.state.url
+    profiler = ide.tools.profiler.profiler
+    profiler.clear()
+    profiler.drain()
+    assert not [r for r in profiler.model.records if r.route.startswith("/from-outside")]
+
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    try:
+        answers = [pool.submit(http_get, f"{url}/from-outside/{i}") for i in range(OUTSIDE)]
+        qtbot.waitUntil(lambda: all(a.done() for a in answers), timeout=WAIT_MS)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for i, answer in enumerate(answers):
+        status, body = answer.result()
+        assert status == 200 and f'"/from-outside/{i}"' in body, (status, body)
+
+    # the Console: each request's own log line and its summary line, as a run from the Simulator has
+    def console_rows() -> list[str]:
+        return ide.panels.console.row_texts()
+
+    for i in range(OUTSIDE):
+        qtbot.waitUntil(lambda i=i: any(r.startswith(f"GET /from-outside/{i} → 200") for r in console_rows()),
+                        timeout=WAIT_MS)
+        assert f"handling /from-outside/{i}" in console_rows()
+
+    # the Profiler: the controller's records, then the frame it draws (latency points, a throughput point)
+    def outside_records() -> list[Any]:
+        profiler.drain()
+        return [r for r in profiler.model.records if r.route.startswith("/from-outside/")]
+
+    qtbot.waitUntil(lambda: len(outside_records()) == OUTSIDE, timeout=WAIT_MS)
+    records = outside_records()
+    assert {r.route for r in records} == {f"/from-outside/{i}" for i in range(OUTSIDE)}
+    assert all(r.trigger == "fetch" and r.method == "GET" and r.status == 200 and r.outcome == "ok" for r in records)
+    frame = profiler.model.frame(time.time(), None)
+    points = {(round(float(x), 6), round(float(y), 6)) for x, y in zip(frame.latency.x, frame.latency.y)}
+    for record in records:  # each outside request is a point of the latency chart
+        assert (round(record.time - frame.origin, 6), round(record.latency_ms, 6)) in points
+    assert frame.throughput.y.sum() >= OUTSIDE
+    # and the chart widgets hold those points once the Profiler redraws
+    ide.window.show_dock("profiler")
+    profiler.redraw()
+    charts = ide.tools.profiler.charts
+    xs, _ys = charts.latency_points.getData()
+    assert xs is not None and len(xs) >= OUTSIDE
+    _rate_x, rate_y = charts.rate_curve.getData()
+    assert rate_y is not None and float(sum(rate_y)) >= OUTSIDE
