@@ -32,7 +32,7 @@ from debugger.breakpoints import BreakpointSet
 from debugger.build import RECORD_LIMIT, DebugBuild, MappedFrame, RawFrame, build_debug
 from debugger.guard import guard
 from debugger.testing import TestSelection, build_debug_test
-from debugger.mailbox import FLAG_CAUGHT, FLAG_UNCAUGHT
+from debugger.mailbox import FLAG_CAUGHT, FLAG_UNCAUGHT, RING_SIZE
 from debugger.protocol import (
     Breakpoint, BreakpointError, Event, EventKind, Exited, Output, Paused, Resumed, Scopes, StackFrame, Value,
     Variable,
@@ -296,6 +296,25 @@ class DebugSession:
         if reply["props"] is None:
             raise DebugCommandError("that value is no longer available (the script resumed)")
         return _vars(reply["props"])
+
+    def value_text(self, handle: int) -> str:
+        """The whole of an object value as text, for Copy Value and View Value (valid while paused).
+
+        A string longer than the preview comes whole; a function as its source; an error as its stack; any
+        other object as indented JSON of its contents (entries of Map, Set, Headers, FormData and
+        URLSearchParams; the getters of platform objects such as Request, Response and URL; ``"[Circular]"``
+        for a cycle; at most 10,000 items per collection and 32 levels). What the debugger's event channel
+        cannot carry (about 512 KiB) is cut, and the text ends by saying so.
+        """
+        reply = self._command({"cmd": "fullText", "handle": handle}, timeout=self.eval_timeout + 10)
+        text = reply.get("text")
+        if text is None:
+            raise DebugCommandError("that value is no longer available (the script resumed)")
+        total = int(reply.get("total", len(text)))
+        if total > len(text):
+            text += (f"\n… cut at {len(text):,} of {total:,} characters (the debugger's channel carries "
+                     f"{RING_SIZE // 2 // 1024} KiB at most)")
+        return str(text)
 
     def globals(self) -> tuple[Variable, ...]:
         """The global object's own properties."""

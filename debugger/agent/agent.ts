@@ -390,6 +390,98 @@ function describe(v: unknown): Desc {
   return { t, v: short(v, 1) };
 }
 
+// ---- full values (Copy Value, View Value) -----------------------------------------------
+// The whole value as text: a string as it is (never cut), a function's source, an error's stack, any other
+// object as indented JSON of its contents (entries of Map/Set/Headers/FormData/URLSearchParams, the platform
+// getters of Request/Response/URL..., "[Circular]" for a cycle), bounded by COPY_ITEMS per collection and
+// COPY_DEPTH levels so that a huge or deep structure still answers.
+const COPY_ITEMS = 10000, COPY_DEPTH = 32;
+
+function fullValueText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v !== null && typeof v === "object" && fullTexts.has(v)) return (v as FullText).fullText;
+  if (v !== null && typeof v === "object" && lazyGetters.has(v)) {
+    const lazy = v as LazyGetter;
+    return fullValueText(lazy.lazyGetter.call(lazy.self));
+  }
+  if (typeof v === "function") return Function.prototype.toString.call(v);
+  if (v === null || typeof v !== "object") return short(v, 0);
+  if (v instanceof Error) return v.stack ?? `${v.name}: ${v.message}`;
+  try {
+    const value = plain(v, 0, new Set());
+    if (typeof value === "string") return value; // a URL's href, a Date's ISO time...: as they are
+    const text = JSON.stringify(value, null, 2);
+    return text === undefined ? short(v, 1) : text;
+  } catch (e) {
+    return short(v, 1);
+  }
+}
+
+/** The reply to "fullText": cut (saying so) where the event ring could not carry it whole. */
+function fullTextReply(req: number, text: string | null): object {
+  if (text === null) return { k: "text", req, text: null };
+  const limit = cfg.layout.ringSize / 2 - 1024;
+  let shown = text;
+  for (;;) {
+    const size = utf8(JSON.stringify(shown)).length;
+    if (size <= limit) break;
+    shown = shown.slice(0, Math.floor(shown.length * (limit / size) * 0.9));
+    const last = shown.charCodeAt(shown.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) shown = shown.slice(0, -1); // never half a surrogate pair
+  }
+  return { k: "text", req, text: shown, total: text.length };
+}
+
+function plain(v: unknown, depth: number, seen: Set<object>): unknown {
+  switch (typeof v) {
+    case "string": case "number": case "boolean": return v;
+    case "undefined": return "undefined";
+    case "bigint": return `${v}n`;
+    case "symbol": return v.toString();
+    case "function": return `ƒ ${(v as Function).name || "anonymous"}()`;
+  }
+  if (v === null) return null;
+  const o = v as object;
+  if (seen.has(o)) return "[Circular]";
+  if (depth >= COPY_DEPTH) return short(o, 0);
+  seen.add(o);
+  try {
+    const list = (items: Iterable<unknown>, size: number): unknown[] => {
+      const out: unknown[] = [];
+      for (const x of items) {
+        if (out.length >= COPY_ITEMS) { out.push(`… ${size - COPY_ITEMS} more`); break; }
+        out.push(plain(x, depth + 1, seen));
+      }
+      return out;
+    };
+    if (Array.isArray(o)) return list(o, o.length);
+    if (isTyped(o)) return list(Array.prototype.slice.call(o, 0, COPY_ITEMS + 1) as unknown[], o.length);
+    if (o instanceof ArrayBuffer) return `ArrayBuffer(${o.byteLength})`;
+    if (o instanceof Date) return isNaN(o.getTime()) ? "Invalid Date" : o.toISOString();
+    if (o instanceof RegExp) return String(o);
+    if (o instanceof Error) return `${o.name}: ${o.message}`;
+    if (o === globalThis) return "globalThis";
+    if (o instanceof Promise) return objectPreview(o, 1);
+    if (o instanceof Map) return list(Array.from(o.entries()).slice(0, COPY_ITEMS + 1), o.size);
+    if (o instanceof Set) return list(Array.from(o.values()).slice(0, COPY_ITEMS + 1), o.size);
+    const cls = className(o);
+    if (cls === "URL" && typeof (o as any).href === "string") return (o as any).href;
+    const entries = entriesOf(o);
+    if (entries) return list(entries, entries.length);
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      out[key] = d && "value" in d ? plain(d.value, depth + 1, seen) : "(accessor)";
+    }
+    if (cls !== "Object") {
+      for (const [key, x] of platformGetters(o)) if (!(key in out)) out[key] = plain(x, depth + 1, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(o);
+  }
+}
+
 function lazyGetter(self: unknown, get: () => unknown): Desc {
   const lazy: LazyGetter = { lazyGetter: get, self };
   lazyGetters.add(lazy);
@@ -755,6 +847,7 @@ function pause(reason: string, frame: Frame, stack: RawFrame[], extra: object = 
           case "scopes": emit({ k: "scopes", req, ...(outer ? outerScopes(cmd) : scopes(frame)) }); break;
           case "props": emit({ k: "props", req, props: handles.has(cmd.handle) ? children(handles.get(cmd.handle)) : null }); break;
           case "globals": emit({ k: "props", req, props: globals() }); break;
+          case "fullText": emit(fullTextReply(req, handles.has(cmd.handle) ? fullValueText(handles.get(cmd.handle)) : null)); break;
           case "back": emit({ k: "back", req, target: backTarget(String(cmd.mode)) }); break;
           default: emit({ k: "error", req, message: `unknown command ${cmd.cmd}` });
         }

@@ -794,3 +794,52 @@ def test_the_time_limit_is_lifted_but_running_over_it_is_reported(make_project, 
     assert s.wait_exited().status == "ok"  # ran past timeout_ms without being stopped
     warnings = [e for e in s.history if isinstance(e, Output) and e.level == "warn"]
     assert len(warnings) == 1 and "over its timeout_ms (400 ms)" in warnings[0].text
+
+
+def test_value_text_is_the_whole_value_not_the_preview(make_project, debug_session) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from runtime.invocation import HttpRequest
+
+    root = make_project({"src/index.ts": """export default {
+  async fetch(request: Request) {
+    const long = "ab".repeat(3000) + "END";
+    const many = Array.from({ length: 50 }, (_, i) => ({ i, name: "item" + i }));
+    const map = new Map<string, number>([["one", 1], ["two", 2]]);
+    const cyclic: any = { name: "loop" };
+    cyclic.self = cyclic;
+    const url = new URL(request.url);
+    const headers = new Headers({ "x-a": "1", "x-b": "2" });
+    function add(a: number, b: number) { return a + b; }
+    return new Response(String(long.length + many.length + map.size + add(1, 2)));
+  },
+};
+"""})
+    s = debug_session(root, HttpRequest("POST", "http://localhost/p?q=1", headers=(("x-h", "v"),), body=b"hi"))
+    s.set_breakpoint("src/index.ts", 11)
+    s.start()
+    s.wait_paused()
+    # a string longer than the preview: the preview is cut, the text is whole
+    long = s.evaluate("long")
+    assert long.preview.endswith('…"') and len(long.preview) < 1100
+    assert s.value_text(long.handle) == "ab" * 3000 + "END"
+    # an array longer than the preview's 8 items: every item, as JSON
+    many = s.evaluate("many")
+    assert "…" in many.preview
+    assert json.loads(s.value_text(many.handle)) == [{"i": i, "name": f"item{i}"} for i in range(50)]
+    assert json.loads(s.value_text(s.evaluate("map").handle)) == [["one", 1], ["two", 2]]
+    assert json.loads(s.value_text(s.evaluate("cyclic").handle)) == {"name": "loop", "self": "[Circular]"}
+    assert json.loads(s.value_text(s.evaluate("headers").handle)) == [["x-a", "1"], ["x-b", "2"]]
+    assert s.value_text(s.evaluate("url").handle) == "http://localhost/p?q=1"
+    request = json.loads(s.value_text(s.evaluate("request").handle))  # a platform object: its getters
+    assert request["method"] == "POST" and request["url"] == "http://localhost/p?q=1"
+    assert ["x-h", "v"] in request["headers"]
+    assert "return a + b" in s.value_text(s.evaluate("add").handle)
+    # more than the debugger's channel carries: cut, and it says so
+    huge = s.value_text(s.evaluate('"é".repeat(400000)').handle)
+    assert huge.startswith("éé") and huge.endswith("(the debugger's channel carries 512 KiB at most)")
+    assert "of 400,000 characters" in huge and 100_000 < huge.index("\n…") < 400_000
+    with pytest.raises(DebugCommandError, match="no longer available"):
+        s.value_text(123456)
+    s.resume()
+    assert s.wait_exited().status == "ok"

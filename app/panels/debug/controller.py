@@ -30,6 +30,7 @@ from app.panels.debug.driver import (
     Expand,
     LoadGlobals,
     LoadScopes,
+    LoadValueText,
     Pause,
     RemoveBreakpoint,
     Request,
@@ -55,6 +56,8 @@ from app.panels.debug.types import (
     HoverValue,
     ScriptOutput,
     SectionRequest,
+    ValueText,
+    ValueTextRequest,
     WatchValue,
 )
 from app.services.types import Failure, SourceLocation
@@ -108,6 +111,10 @@ class DebugView(Protocol):
 
     def append_console(self, entry: ConsoleEntry) -> None:
         """Add a line to the Debug Console."""
+        ...
+
+    def show_value_text(self, value: ValueText) -> None:
+        """Copy or show the whole text of a value (Copy Value, View Value)."""
         ...
 
 
@@ -413,6 +420,14 @@ class DebugController(QObject):
         if self.state is DebugState.PAUSED:
             self._send(LoadGlobals(request))
 
+    def value_text(self, request: ValueTextRequest) -> None:
+        """Copy Value / View Value on a row holding an object: ask the debugger for the whole of it (answered
+        through ``DebugView.show_value_text``; not paused any more: an error saying so)."""
+        if self.state is DebugState.PAUSED:
+            self._send(LoadValueText(request))
+        elif self.view is not None:
+            self.view.show_value_text(ValueText(request, "", "the script is not paused any more: values are gone"))
+
     def add_watch(self, expression: str) -> None:
         """Watch ``expression`` (evaluated now if paused, and on every pause)."""
         expression = expression.strip()
@@ -509,7 +524,11 @@ class DebugController(QObject):
         request = result.request
         if isinstance(request, (LoadScopes, Evaluate, Expand, LoadGlobals)) and result.generation != self.generation:
             return
-        if isinstance(request, Evaluate) and request.purpose == "hover":
+        if isinstance(request, LoadValueText):  # even for an earlier pause: its handle then says it is gone
+            if self.view is not None:
+                error = str(result.error) if result.error is not None else None
+                self.view.show_value_text(ValueText(request.request, "" if error else str(result.value), error))
+        elif isinstance(request, Evaluate) and request.purpose == "hover":
             self._on_hover_evaluated(request, result)
         elif isinstance(request, (Expand, LoadGlobals)):
             error = str(result.error) if result.error else None

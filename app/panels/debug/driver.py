@@ -26,6 +26,7 @@ from app.panels.debug.types import (
     ExceptionBreaks,
     ExpandRequest,
     SectionRequest,
+    ValueTextRequest,
 )
 from app.services.types import Failure
 from debugger.protocol import Breakpoint, Exited
@@ -82,6 +83,14 @@ class Expand:
 
 
 @dataclass(frozen=True)
+class LoadValueText:
+    """The whole text of a value (Copy Value, View Value)."""
+
+    request: ValueTextRequest
+    """The row and its handle."""
+
+
+@dataclass(frozen=True)
 class LoadGlobals:
     """List the global object's properties for the Variables tree's Globals section."""
 
@@ -123,8 +132,8 @@ class UpdateBreakpoint:
     """The new settings."""
 
 
-Request = (Resume | Step | Pause | LoadScopes | Evaluate | Expand | LoadGlobals | SetExceptionBreaks | AddBreakpoint
-           | RemoveBreakpoint | UpdateBreakpoint)
+Request = (Resume | Step | Pause | LoadScopes | Evaluate | Expand | LoadGlobals | LoadValueText | SetExceptionBreaks
+           | AddBreakpoint | RemoveBreakpoint | UpdateBreakpoint)
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,8 @@ def execute(session: DebugSession, request: Request) -> Any:
             return session.properties(expand.handle)
         case LoadGlobals():
             return session.globals()
+        case LoadValueText(request=wanted):
+            return session.value_text(wanted.handle)
         case SetExceptionBreaks(breaks=breaks):
             return session.set_exception_breaks(uncaught=breaks.uncaught, caught=breaks.caught)
         case AddBreakpoint(spec=s):

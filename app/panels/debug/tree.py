@@ -1,14 +1,30 @@
-"""``VariableTree``: a lazy tree of debugger values (used by Variables and Watch)."""
+"""``VariableTree``: a lazy tree of debugger values (used by Variables and Watch).
+
+A value cut in its row (a long string, an object's preview) is never lost: the tooltip has the whole preview,
+and the context menu's **Copy Value** and **View Value…** take the whole value from the debugger (for an
+object: its contents as indented JSON, see ``DebugSession.value_text``), not the text the row shows.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMenu,
+    QPlainTextEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.panels.debug.types import ChildrenLoaded, ExpandRequest, SectionRequest
+from app.panels.debug.types import ChildrenLoaded, ExpandRequest, SectionRequest, ValueText, ValueTextRequest
 from debugger.protocol import Value, Variable
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
@@ -19,7 +35,20 @@ PLACEHOLDER_ROLE = Qt.ItemDataRole.UserRole + 2
 """Item data: True on the "loading…" row of a node not yet expanded."""
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 3
 """Item data: the section key (``globals``) of a section row loaded on demand."""
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 4
+"""Item data: (preview, type) of the row's value (for copying a value that has no handle)."""
 LOADING = "loading…"
+
+
+def local_value_text(preview: str, kind: str) -> str:
+    """The whole text of a value the debugger sent whole (no handle): a string unquoted, else its preview."""
+    if kind == "string" and preview.startswith('"'):
+        try:
+            decoded = json.loads(preview)
+        except ValueError:
+            return preview
+        return decoded if isinstance(decoded, str) else preview
+    return preview
 
 
 def value_text(value: Value) -> str:
@@ -36,6 +65,8 @@ class VariableTree(QTreeWidget):
     """ExpandRequest: a node with a handle was expanded for the first time."""
     sig_section_requested = Signal(object)
     """SectionRequest: a section loaded on demand (``add_lazy_section``) was expanded for the first time."""
+    sig_value_text_requested = Signal(object)
+    """ValueTextRequest: Copy Value or View Value on a row whose whole value only the debugger has."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +81,10 @@ class VariableTree(QTreeWidget):
         self.header().setStretchLastSection(True)
         self.setUniformRowHeights(True)
         self.itemExpanded.connect(self._on_tree_item_expanded)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.dialogs: list[ValueDialog] = []
+        """View Value windows still open."""
 
     def clear_nodes(self) -> None:
         """Remove every row (handles die when the script resumes)."""
@@ -85,7 +120,12 @@ class VariableTree(QTreeWidget):
         node = next(self._ids)
         self._nodes[node] = item
         item.setData(0, NODE_ROLE, node)
-        item.setToolTip(1, f"{texts[1]}\n({texts[2]})" if texts[2] else texts[1])
+        tip = f"{texts[1]}\n({texts[2]})" if texts[2] else texts[1]
+        if value is not None and value.handle is not None:
+            tip += "\nRight-click: Copy Value, View Value… (all of it)"
+        item.setToolTip(1, tip)
+        if value is not None:
+            item.setData(0, VALUE_ROLE, (value.preview, value.type))
         if value is not None and value.error:
             item.setForeground(1, Qt.GlobalColor.red)
         elif value is not None and value.type == "unavailable":  # an outer frame the debugger cannot read
@@ -134,3 +174,79 @@ class VariableTree(QTreeWidget):
         handle = item.data(0, HANDLE_ROLE)
         if handle is not None:
             self.sig_expand_requested.emit(ExpandRequest(self.name, int(item.data(0, NODE_ROLE)), int(handle)))
+
+    # -- Copy Value, View Value -------------------------------------------------------------
+    def menu_for_item(self, item: QTreeWidgetItem) -> QMenu | None:
+        """The context menu of a value row (None for section headers, placeholders and empty rows)."""
+        if item.data(0, VALUE_ROLE) is None:
+            return None
+        menu = QMenu(self)
+        copy = QAction("Copy Value", menu)
+        copy.triggered.connect(lambda: self.request_value_text(item, "copy"))
+        view = QAction("View Value…", menu)
+        view.triggered.connect(lambda: self.request_value_text(item, "view"))
+        name = QAction("Copy Name", menu)
+        name.triggered.connect(lambda: _set_clipboard(item.text(0)))
+        menu.addActions([copy, view, name])
+        return menu
+
+    def request_value_text(self, item: QTreeWidgetItem, action: str) -> None:
+        """Copy (``copy``) or show (``view``) the whole value of ``item``: asked from the debugger when only it has
+        all of it (``sig_value_text_requested``), else at once."""
+        preview, kind = item.data(0, VALUE_ROLE)
+        request = ValueTextRequest(self.name, int(item.data(0, NODE_ROLE)), int(item.data(0, HANDLE_ROLE) or 0),
+                                   item.text(0), action)
+        if item.data(0, HANDLE_ROLE) is not None:
+            self.sig_value_text_requested.emit(request)
+        else:
+            self.show_value_text(ValueText(request, local_value_text(str(preview), str(kind))))
+
+    def show_value_text(self, value: ValueText) -> None:
+        """Put the whole value on the clipboard, or show it in a View Value window (an error: in the window)."""
+        request = value.request
+        if request.tree != self.name:
+            return
+        if request.action == "copy" and value.error is None:
+            _set_clipboard(value.text)
+            return
+        dialog = ValueDialog(request.name, value.text if value.error is None else value.error, self,
+                             error=value.error is not None)
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _result, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
+        dialog.show()
+
+    def _on_context_menu_requested(self, point: QPoint) -> None:
+        item = self.itemAt(point)
+        menu = self.menu_for_item(item) if item is not None else None
+        if menu is not None:
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.viewport().mapToGlobal(point))
+
+
+class ValueDialog(QDialog):
+    """View Value: the whole of a value, read-only, wrapped, selectable, with Copy."""
+
+    def __init__(self, name: str, text: str, parent: QWidget | None = None, *, error: bool = False) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{name} — value" if not error else f"{name} — value not available")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setPlainText(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(lambda: _set_clipboard(self.text.toPlainText()))
+        copy.setEnabled(not error)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(560, 380)
+
+
+def _set_clipboard(text: str) -> None:
+    clipboard = QGuiApplication.clipboard()
+    if clipboard is not None:
+        clipboard.setText(text)

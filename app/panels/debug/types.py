@@ -196,3 +196,31 @@ class HoverValue:
     """What was evaluated."""
     value: Value
     """Its value (never an evaluation error: those are not shown in hovers)."""
+
+
+@dataclass(frozen=True)
+class ValueTextRequest:
+    """Payload of ``VariableTree.sig_value_text_requested``: Copy Value or View Value on a row holding an object
+    (or a string longer than its preview), whose whole text the debugger has to produce."""
+
+    tree: str
+    """``variables`` or ``watch``."""
+    node: int
+    """The row's node id."""
+    handle: int
+    """The engine's handle of the value (valid while paused)."""
+    name: str
+    """The row's name (the dialog's title)."""
+    action: str
+    """``copy`` (to the clipboard) or ``view`` (in a dialog)."""
+
+
+@dataclass(frozen=True)
+class ValueText:
+    """The whole text of a value, for ``ValueTextRequest``."""
+
+    request: ValueTextRequest
+    text: str
+    """The whole value (empty when ``error`` is set)."""
+    error: str | None = None
+    """Why there is no text (not paused, the script resumed...)."""

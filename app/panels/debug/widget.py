@@ -46,6 +46,7 @@ from app.panels.debug.types import (
     ConsoleEntry,
     DebugState,
     ExceptionBreaks,
+    ValueText,
     WatchValue,
 )
 from debugger.protocol import Scopes, StackFrame
@@ -719,6 +720,11 @@ class DebugPanel(QWidget):
         """Fill a lazily expanded node in whichever tree asked."""
         for tree in (self.variables.tree, self.watch.tree):
             tree.show_children(loaded)
+
+    def show_value_text(self, value: ValueText) -> None:
+        """Copy or show the whole value in whichever tree asked."""
+        for tree in (self.variables.tree, self.watch.tree):
+            tree.show_value_text(value)
 
     def show_watches(self, values: tuple[WatchValue, ...]) -> None:
         """Replace the Watch rows."""
