@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.panels.profiler import create_profiler_panel
+from app.panels.profiler.controller import REDRAW_INTERVAL_MS
 from app.panels.profiler.model import ProfilerFrame
 from runtime.invocation import HttpRequest
 from runtime.loadrun import LoadSpec
@@ -105,12 +106,15 @@ def test_redraw_rate_under_load_is_batched(qtbot: Any, env: dict[str, Any]) -> N
     runs: list[Any] = []
     panel.load.view.show_runs = lambda all_runs, current: runs.append(current)  # type: ignore[method-assign]
     drawn = panel.profiler.frames_rendered
+    began = time.monotonic()
     assert panel.load.start(LoadSpec(duration_s=1.5, concurrency=4))
-    qtbot.waitUntil(lambda: bool(runs), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(runs), timeout=30_000)
+    elapsed_ms = (time.monotonic() - began) * 1000
     summary = runs[-1]
-    assert summary.count > 100
-    assert panel.profiler.frames_rendered - drawn >= 2  # the charts kept updating during the load
-    assert panel.profiler.frames_rendered - drawn < summary.count / 5  # far fewer redraws than invocations
+    frames = panel.profiler.frames_rendered - drawn
+    assert summary.count > 0 and frames >= 2  # the charts kept updating during the 1.5 s of load
+    # redraws follow the timer, not the invocations: however many ran (a loaded machine runs fewer)
+    assert frames <= elapsed_ms / REDRAW_INTERVAL_MS + 2, (frames, elapsed_ms, summary.count)
     qtbot.waitUntil(lambda: len(panel.profiler.model.records) >= summary.count, timeout=2000)
     panel.close()
 
