@@ -103,3 +103,87 @@ def test_copy_value_and_view_value_give_the_whole_value_in_variables_and_watch(
     qtbot.waitUntil(lambda: len(watch.dialogs) == 1, timeout=WAIT_MS)
     assert "not paused" in watch.dialogs[0].text.toPlainText()
     watch.dialogs[0].close()
+
+
+OBJECTS_TS = """class Box {
+  constructor(public size: number) {}
+  get area(): number {
+    return this.size * this.size;
+  }
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const form = new FormData();
+    form.append("name", "ada");
+    form.append("tag", "x");
+    const map = new Map<string, number>([["one", 1], ["two", 2]]);
+    const set = new Set(["a", "b"]);
+    const bytes = new Uint8Array([1, 2, 3]);
+    const done = Promise.resolve(7);
+    await done;
+    const box = new Box(3);
+    const response = new Response("hi", { status: 201, headers: { "x-r": "1" } });
+    return response;
+  },
+};
+"""
+OBJECTS_BREAK_LINE = 20
+"""``return response;``"""
+AWAIT_LINE = 17
+"""``await done;``"""
+
+
+def expand(qtbot: Any, tree: VariableTree, *path: str) -> dict[str, str]:
+    """Expand the row at ``path`` (as a click on its arrow does) and wait for its children: name -> value text."""
+    qtbot.waitUntil(lambda: tree.find_row(*path) is not None, timeout=WAIT_MS)
+    row = tree.find_row(*path)
+    row.setExpanded(True)
+    qtbot.waitUntil(lambda: row.childCount() > 0 and row.child(0).text(0) not in ("", "loading…"), timeout=WAIT_MS)
+    return {row.child(i).text(0): row.child(i).text(1) for i in range(row.childCount())}
+
+
+def test_platform_objects_collections_promises_and_accessors_expand_in_variables(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    (sample_project / "src" / "index.ts").write_text(OBJECTS_TS, encoding="utf-8")
+    ide = ide_factory(sample_project)
+    controller = ide.debugger.controller
+    controller.toggle_breakpoint("src/index.ts", AWAIT_LINE)
+    controller.toggle_breakpoint("src/index.ts", OBJECTS_BREAK_LINE)
+    ide.panels.simulator.set_http_form(HttpForm("GET", "/objects"))
+    with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS) as paused:
+        ide.debugger.actions.actions["start_continue"].trigger()
+    assert paused.args[0].top.line == AWAIT_LINE
+    tree = ide.debugger.panel.variables.tree
+    # a promise met for the first time at a pause: a paused script runs no promise jobs, so JavaScript cannot
+    # know yet whether it settled, and the row says so (README: the debugger shows platform objects...)
+    first = expand(qtbot, tree, "Locals", "done")
+    assert first.get("[[PromiseState]]", "").startswith("pending, or settled before the debugger saw it"), first
+    with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS) as paused:
+        ide.debugger.actions.actions["start_continue"].trigger()
+    assert paused.args[0].top.line == OBJECTS_BREAK_LINE
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "response") is not None, timeout=WAIT_MS)
+    # FormData, Map and Set show their entries
+    form = expand(qtbot, tree, "Locals", "form")
+    assert (form.get("name"), form.get("tag")) == ('"ada"', '"x"'), form
+    entries = expand(qtbot, tree, "Locals", "map")
+    assert (entries.get("size"), entries.get('"one"') or entries.get("one"), entries.get('"two"') or entries.get("two")) \
+        == ("2", "1", "2"), entries
+    members = expand(qtbot, tree, "Locals", "set")
+    assert members.get("size") == "2" and {'"a"', '"b"'} <= set(members.values()), members
+    # a typed array: its items and its length
+    items = expand(qtbot, tree, "Locals", "bytes")
+    assert (items.get("0"), items.get("1"), items.get("2"), items.get("length")) == ("1", "2", "3", "3"), items
+    # once the script ran on, the promise's state and result
+    state = expand(qtbot, tree, "Locals", "done")
+    assert state.get("[[PromiseState]]") == "fulfilled" and state.get("[[PromiseResult]]") == "7", state
+    # a class instance: its fields, and its accessor run when its row is expanded
+    box = expand(qtbot, tree, "Locals", "box")
+    assert box.get("size") == "3" and "area" in box, box
+    assert expand(qtbot, tree, "Locals", "box", "area").get("value") == "9"
+    # a Response: status and headers as entries
+    response = expand(qtbot, tree, "Locals", "response")
+    assert response.get("status") == "201" and response.get("ok") == "true", response
+    assert expand(qtbot, tree, "Locals", "response", "headers").get("x-r") == '"1"'
+    with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS):
+        ide.debugger.actions.actions["start_continue"].trigger()
