@@ -1,5 +1,6 @@
 """#15 point 2 on the real main window offscreen: requests from outside (a real HTTP client against the local
-endpoint, not the Simulator) appear in the Console and in the Profiler's latency and throughput charts.
+endpoint, not the Simulator) appear in the Console and in the Profiler's latency and throughput charts; the command
+Copy as curl gives, run by the real curl, stops at a breakpoint.
 
 Real runtime thread, real esbuild, a real isolate pool, a real socket on 127.0.0.1, real widgets.
 """
@@ -7,6 +8,9 @@ Real runtime thread, real esbuild, a real isolate pool, a real socket on 127.0.0
 from __future__ import annotations
 
 import concurrent.futures
+import shlex
+import shutil
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -83,3 +87,41 @@ def test_outside_requests_appear_in_the_console_and_the_profiler(qtbot: Any, ide
     assert xs is not None and len(xs) >= OUTSIDE
     _rate_x, rate_y = charts.rate_curve.getData()
     assert rate_y is not None and float(sum(rate_y)) >= OUTSIDE
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl program")
+def test_the_copied_curl_command_run_by_curl_pauses_at_a_breakpoint(qtbot: Any, ide_factory: Any,
+                                                                    sample_project: Path) -> None:
+    from app.panels.simulator.forms import HttpForm
+
+    ide = ide_factory(sample_project)
+    endpoint = ide.endpoint
+    qtbot.waitUntil(lambda: endpoint.service.state.url != "", timeout=WAIT_MS)
+    controller = ide.debugger.controller
+    controller.toggle_breakpoint("src/index.ts", 10)
+    # Copy as curl, then that very command run by curl (a real process, as a user pastes it in a terminal)
+    form = HttpForm("POST", "/from-curl?n=1", (("X-Trace", "t-1"),), '{"a": 1}', "application/json")
+    command = ide.controllers.simulator.copy_as_curl(form)
+    assert command.startswith("curl ") and endpoint.service.state.url in command
+    argv = [*shlex.split(command), "--silent", "--show-error", "--max-time", "120",
+            "--write-out", "\\n%{http_code}"]
+    curl = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS) as paused:
+            pass
+        assert (paused.args[0].reason, paused.args[0].top.line) == ("breakpoint", 10)
+        tree = ide.debugger.panel.variables.tree
+        qtbot.waitUntil(lambda: tree.find_row("Locals", "url") is not None, timeout=WAIT_MS)
+        assert "/from-curl?n=1" in tree.find_row("Locals", "url").text(1)
+        assert curl.poll() is None  # curl waits while the script is paused
+        with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS):
+            ide.debugger.actions.actions["start_continue"].trigger()
+        qtbot.waitUntil(lambda: curl.poll() is not None, timeout=WAIT_MS)
+        out, err = curl.communicate(timeout=10)
+        body, _sep, code = out.rpartition("\n")
+        assert curl.returncode == 0 and code == "200", (curl.returncode, out, err)
+        assert '"/from-curl"' in body
+    finally:
+        if curl.poll() is None:
+            curl.kill()
+            curl.wait(timeout=10)
