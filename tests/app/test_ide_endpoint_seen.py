@@ -125,3 +125,33 @@ def test_the_copied_curl_command_run_by_curl_pauses_at_a_breakpoint(qtbot: Any, 
         if curl.poll() is None:
             curl.kill()
             curl.wait(timeout=10)
+
+
+def test_the_endpoint_port_is_configurable_and_a_taken_port_moves_to_the_next_free_one(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    import socket
+
+    from app.endpoint import PORT_SETTING, set_port
+
+    ide = ide_factory(sample_project)
+    endpoint = ide.endpoint
+    qtbot.waitUntil(lambda: endpoint.service.state.url != "", timeout=WAIT_MS)
+    # another server holds a port: the endpoint configured for it listens on the next free one after it
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        before = endpoint.service.state.url
+        set_port(ide, endpoint, port)
+        qtbot.waitUntil(lambda: endpoint.service.state.url not in ("", before), timeout=WAIT_MS)
+        url = endpoint.service.state.url
+        got = int(url.rsplit(":", 1)[1])
+        assert port < got <= port + 20, (port, url)
+        assert int(ide.settings.store.value(PORT_SETTING)) == port  # the setting keeps the port asked for
+        assert f'href="{url}/"' in endpoint.label.text()
+        assert url in ide.controllers.simulator.copy_as_curl(ide.panels.simulator.current_form())
+        status, body = http_get(f"{url}/moved")
+        assert status == 200 and '"/moved"' in body
+    finally:
+        taken.close()
