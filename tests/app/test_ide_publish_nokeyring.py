@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.tools import open_publish_dialog
 from runtime.manifest import load_manifest
+from runtime.publish_client import PublishClient, build_release
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 from server_harness import RealServer  # noqa: E402
@@ -96,6 +97,24 @@ def test_publish_remembers_the_token_server_and_version_and_deployments_refreshe
         panel.refresh_button.click()
     assert panel.table.rowCount() == 1 and panel.table.item(0, 0).text() == "0.2.0"
     assert "1 version(s) · refreshed" in panel.status.text()
+
+    # rollback without a keyring: another version goes live (published here by the real client), then
+    # "Roll back to selected" makes 0.2.0 live again with the saved token, and says so in words
+    with PublishClient(server.url, server.create_token("second")) as client:
+        client.publish(build_release(sample_project, version="0.3.0"))
+    with qtbot.waitSignal(restarted.tools.deployments_controller.sig_loaded, timeout=WAIT_MS):
+        panel.refresh_button.click()
+    rows = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text() for r in range(panel.table.rowCount())}
+    assert rows == {"0.2.0": "", "0.3.0": "● live"}, rows
+    row = next(r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "0.2.0")
+    panel.table.selectRow(row)
+    with qtbot.waitSignal(restarted.tools.deployments_controller.sig_loaded, timeout=WAIT_MS):
+        panel.rollback_button.click()
+    rows = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text() for r in range(panel.table.rowCount())}
+    assert rows == {"0.2.0": "● live", "0.3.0": ""}, rows
+    assert "live 0.2.0" in panel.title.text()
+    for text in panel_texts(panel):
+        assert not any(raw in text for raw in RAW), text
 
 
 def test_deployments_selector_feedback_and_no_raw_exception_text(qtbot: Any, ide_factory: Any,
