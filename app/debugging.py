@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMenu, QToolBar
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QToolBar
 
 from app.panels.debug.actions import DebugActions
 from app.panels.debug.controller import DebugController
@@ -68,6 +69,8 @@ class Debugger:
     """Controllers of projects closed since (stopped; their threads are joined in ``close``)."""
     outline_hidden: bool = False
     """The Outline dock was hidden to give the Run and Debug view the whole left column."""
+    _column_heights: list[int] | None = None
+    """Heights of Run and Debug's column (its group, then the groups below) before it took most of it."""
     _runs: int = 0
 
     def open_project(self, ide: Ide, root: Path) -> DebugController:
@@ -117,6 +120,8 @@ class Debugger:
         """The Outline belongs with the Explorer, as in VS Code: while Run and Debug is the current tab of the
         Explorer's group, the Outline under it steps aside so the four debug sections get the whole column."""
         outline = window.docks.get("outline")
+        if shiboken6.isValid(window):  # (not while the window is being destroyed)
+            QTimer.singleShot(0, window, lambda: self._share_column(window, run_and_debug_shown))
         if outline is None:
             return
         if run_and_debug_shown:
@@ -128,6 +133,29 @@ class Debugger:
         elif self.outline_hidden:
             self.outline_hidden = False
             outline.show()
+
+    def _share_column(self, window: MainWindow, run_and_debug_shown: bool) -> None:
+        """Other tab groups still share Run and Debug's column (a narrow window folds the Response there,
+        app/layout.py): while it shows, Run and Debug gets ``DEBUG_COLUMN_SHARE`` of the column's height, and
+        the groups below get their heights back when it goes."""
+        debug = window.docks.get(DOCK)
+        if debug is None or not shiboken6.isValid(debug):
+            return
+        if run_and_debug_shown and self._column_heights is None and debug.isVisible() and not debug.isFloating():
+            below = _groups_below(window, debug)
+            column = debug.height() + sum(d.height() for d in below)
+            target = int(column * DEBUG_COLUMN_SHARE)
+            if below and debug.height() < target:
+                self._column_heights = [debug.height(), *(d.height() for d in below)]
+                rest = (column - target) // len(below)
+                window.resizeDocks([debug, *below], [target, *([rest] * len(below))], Qt.Orientation.Vertical)
+        elif not run_and_debug_shown and self._column_heights is not None:
+            heights, self._column_heights = self._column_heights, None
+            top = next((d for d in [debug, *window.tabifiedDockWidgets(debug)] if d.isVisible()
+                        and _shown_in_tab_group(d)), None)
+            below = _groups_below(window, top) if top is not None else []
+            if top is not None and len(below) == len(heights) - 1:
+                window.resizeDocks([top, *below], heights, Qt.Orientation.Vertical)
 
     def save_layout(self, window: MainWindow, settings: AppSettings) -> None:
         """Remember the heights of the Run and Debug sections; put the Explorer and the Outline back first,
@@ -141,6 +169,24 @@ class Debugger:
         """A sequence number for the response of a debugged run."""
         self._runs += 1
         return self._runs
+
+
+DEBUG_COLUMN_SHARE = 0.7
+"""Share of its column's height the Run and Debug view takes while it shows, when other groups share it."""
+
+
+def _shown_in_tab_group(dock: QDockWidget) -> bool:
+    """Drawn (Qt parks the hidden members of a tab group at negative coordinates)."""
+    return dock.geometry().top() >= 0 and dock.geometry().left() >= 0
+
+
+def _groups_below(window: MainWindow, dock: QDockWidget) -> list[QDockWidget]:
+    """The shown dock of each tab group under ``dock`` in its column."""
+    area = window.dockWidgetArea(dock)
+    left = dock.geometry().left()
+    return [d for d in window.docks.values()
+            if d is not dock and window.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating()
+            and _shown_in_tab_group(d) and d.geometry().left() == left and d.geometry().top() > dock.geometry().top()]
 
 
 def install_debugger(ide: Ide) -> Debugger:

@@ -86,6 +86,37 @@ def test_a_narrow_window_folds_the_right_column_into_tabs_before_the_editor_narr
     assert window.centralWidget().width() >= 0.5 * window.width()
 
 
+def test_a_narrow_window_gives_run_and_debug_most_of_its_folded_column_while_it_shows(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    from app.debugging import DEBUG_COLUMN_SHARE, DOCK
+
+    ide = ide_factory(sample_project)
+    window = ide.window
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(window.docks["response"]) == Qt.DockWidgetArea.LeftDockWidgetArea,
+                    timeout=WAIT_MS)
+    settle(qtbot, 300)
+    response = window.docks["response"]
+    response_before = response.height()
+    controller = ide.debugger.controller
+    controller.toggle_breakpoint("src/index.ts", 10)
+    with qtbot.waitSignal(controller.sig_paused, timeout=WAIT_MS):
+        ide.debugger.actions.actions["start_continue"].trigger()
+    debug = window.docks[DOCK]
+    column = lambda: debug.height() + response.height()  # noqa: E731
+    qtbot.waitUntil(lambda: debug.isVisible() and debug.height() >= (DEBUG_COLUMN_SHARE - 0.05) * column(),
+                    timeout=WAIT_MS)
+    assert response.isVisible() and response.height() >= 60  # still there, below
+    tree = ide.debugger.panel.variables.tree
+    qtbot.waitUntil(lambda: tree.find_row("Locals", "url") is not None, timeout=WAIT_MS)
+    assert tree.viewport().height() >= 5 * tree.sizeHintForRow(0)  # the Variables show more than a row or two
+    with qtbot.waitSignal(controller.sig_exited, timeout=WAIT_MS):
+        ide.debugger.actions.actions["start_continue"].trigger()
+    # back to the Explorer: the groups below get their height back
+    window.show_dock("tree")
+    qtbot.waitUntil(lambda: abs(response.height() - response_before) <= 8, timeout=WAIT_MS)
+
+
 def test_a_long_error_in_every_panel_leaves_the_window_size_unchanged(qtbot: Any, ide_factory: Any,
                                                                      sample_project: Path) -> None:
     index = sample_project / "src" / "index.ts"
