@@ -68,6 +68,12 @@ internals (``%AbortJS`` aborts the process)."""
 MEMORY_SAMPLE_INTERVAL = 0.005
 """Seconds between memory checks while one crossing runs (between collections, see above)."""
 
+WATCHDOG_TICKING_S = 0.1
+"""After a watch starts, the watchdog thread keeps waking every MEMORY_SAMPLE_INTERVAL for this
+long instead of being notified by each new watch: a notification per crossing woke the thread
+(and made it take the GIL) once per request, on the request's path. Idle for this long, it
+sleeps until the next deadline again."""
+
 COMMITTED_SLACK = 16 * 1024 * 1024
 """Committed heap may pass memory_mb by a quarter of it or this much, whichever is more (see _check_memory)."""
 
@@ -175,6 +181,8 @@ class _Watchdog:
         self._watches: set[_Watch] = set()
         self._wake_at = float("inf")
         """When the thread's current wait ends (it is woken only if something is due earlier)."""
+        self._last_watch = float("-inf")
+        """When the latest watch started (see WATCHDOG_TICKING_S)."""
 
     def _start(self) -> None:
         if self._thread is None:
@@ -202,12 +210,14 @@ class _Watchdog:
         A watch that ends sooner (``unwatch``; most evaluations take well under a
         millisecond) usually costs no wake-up of the watchdog thread at all.
         """
-        w = _Watch(stop, sample, time.monotonic() + MEMORY_SAMPLE_INTERVAL)
+        now = time.monotonic()
+        w = _Watch(stop, sample, now + MEMORY_SAMPLE_INTERVAL)
         w.key = self.arm(deadline, w.expire)
         with self._cond:
             self._watches.add(w)
+            self._last_watch = now
             if w.next_sample + MEMORY_SAMPLE_INTERVAL < self._wake_at:
-                self._cond.notify()
+                self._cond.notify()  # the thread sleeps long (it was idle): from now on it ticks
         return w
 
     def unwatch(self, w: _Watch) -> None:
@@ -249,6 +259,8 @@ class _Watchdog:
                 if not due:
                     wake = min(self._heap[0][0] if self._heap else float("inf"),
                                min((w.next_sample for w in self._watches), default=float("inf")))
+                    if now - self._last_watch < WATCHDOG_TICKING_S:  # busy: tick rather than be notified
+                        wake = min(wake, now + MEMORY_SAMPLE_INTERVAL)
                     self._wake_at = wake
                     self._cond.wait(min(wake - now, 3600.0))  # inf when only disarmed entries were left
                     self._wake_at = float("inf")
