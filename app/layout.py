@@ -20,6 +20,8 @@ Guarantees (each tested on the real window offscreen, tests/app/test_ide_layout_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, QDataStream, QEvent, QObject, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QSizePolicy, QWidget
@@ -244,6 +246,17 @@ class LayoutGuard(QObject):
         needs = max(_content_min_width(d) for group in left for d in group)
         width = min(int(window.width() * NARROW_SIDE_SHARE), max(needs, 170))
         window.resizeDocks([left[0][0]], [width], Qt.Orientation.Horizontal)
+
+    def unfolded(self, save: Callable[[], QByteArray]) -> QByteArray:
+        """``save()`` (the window's dock state) taken with the right column where it belongs, so that a layout saved
+        on a narrow window opens unfolded on a wide one; a narrow window folds it again at once."""
+        if not self.merged:
+            return save()
+        self._restore_right_column()
+        try:
+            return save()
+        finally:
+            self._merge_right_column()
 
     def _restore_right_column(self) -> None:
         window = self.window

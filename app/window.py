@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:
         """Geometry and dock state, for the settings."""
-        return self.saveGeometry(), self.saveState(LAYOUT_VERSION)
+        return self.saveGeometry(), self.layout_guard.unfolded(lambda: self.saveState(LAYOUT_VERSION))
 
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> None:
         """Restore what ``layout_state`` returned last time (else the default sizes apply on the first show).

@@ -86,6 +86,28 @@ def test_a_narrow_window_folds_the_right_column_into_tabs_before_the_editor_narr
     assert window.centralWidget().width() >= 0.5 * window.width()
 
 
+def test_a_layout_saved_on_a_narrow_window_opens_unfolded_on_a_wide_one(qtbot: Any, ide_factory: Any,
+                                                                        sample_project: Path,
+                                                                        settings_factory: Any) -> None:
+    area = Qt.DockWidgetArea
+    narrow = ide_factory(sample_project, settings_factory("narrow"))
+    window = narrow.window
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(window.docks["simulator"]) == area.LeftDockWidgetArea,
+                    timeout=WAIT_MS)
+    settle(qtbot)
+    narrow.save_state()
+    # saving did not unfold the running narrow window
+    assert window.dockWidgetArea(window.docks["simulator"]) == area.LeftDockWidgetArea
+    assert window.docks["response"] in window.tabifiedDockWidgets(window.docks["outline"])
+
+    wide = ide_factory(sample_project, settings_factory("narrow"))
+    wide.window.resize(1600, 1000)
+    settle(qtbot, 300)
+    for name in ("simulator", "response", "deployments"):
+        assert wide.window.dockWidgetArea(wide.window.docks[name]) == area.RightDockWidgetArea, name
+
+
 def test_a_narrow_window_gives_run_and_debug_most_of_its_folded_column_while_it_shows(
         qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
     from app.debugging import DEBUG_COLUMN_SHARE, DOCK
