@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from ide_testutil import WAIT_MS
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from app.panels.debug.tree import ValueDialog, VariableTree
@@ -94,6 +95,24 @@ def test_copy_value_and_view_value_give_the_whole_value_in_variables_and_watch(
                     and watch.find_row('"short" + 1').text(1) == '"short1"', timeout=WAIT_MS)
     assert clipboard_after(qtbot, menu_action(watch, watch.find_row('"short" + 1'), "Copy Value").trigger,
                            "short1") == "short1"
+
+    # the Debug Console: a result is shown as its preview; Copy/View Last Result take all of it
+    console = panel.console
+    assert console.last_result is None  # nothing evaluated yet: nothing to copy
+    assert not next(a for a in console.output_menu().actions() if a.text() == "Copy Last Result").isEnabled()
+    qtbot.keyClicks(console.input, "[...Array(40).keys()].map((i) => ({ i }))")
+    qtbot.keyClick(console.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: console.last_result is not None and console.last_result[0].startswith("[...Array(40)"),
+                    timeout=WAIT_MS)
+    assert "…" in console.text().splitlines()[-1]  # the preview is cut
+    copy_last = next(a for a in console.output_menu().actions() if a.text() == "Copy Last Result")
+    assert copy_last.isEnabled()
+    copied = clipboard_after(qtbot, copy_last.trigger, '"i": 39')
+    assert json.loads(copied) == [{"i": i} for i in range(40)]
+    next(a for a in console.output_menu().actions() if a.text() == "View Last Result…").trigger()
+    qtbot.waitUntil(lambda: len(console.dialogs) == 1, timeout=WAIT_MS)
+    assert json.loads(console.dialogs[0].text.toPlainText()) == [{"i": i} for i in range(40)]
+    console.dialogs[0].close()
 
     # after the script resumed, the values are gone: View Value says so instead of showing stale text
     stale = watch.find_row(LONG_WATCH)

@@ -186,7 +186,7 @@ class VariableTree(QTreeWidget):
         view = QAction("View Value…", menu)
         view.triggered.connect(lambda: self.request_value_text(item, "view"))
         name = QAction("Copy Name", menu)
-        name.triggered.connect(lambda: _set_clipboard(item.text(0)))
+        name.triggered.connect(lambda: set_clipboard(item.text(0)))
         menu.addActions([copy, view, name])
         return menu
 
@@ -207,7 +207,7 @@ class VariableTree(QTreeWidget):
         if request.tree != self.name:
             return
         if request.action == "copy" and value.error is None:
-            _set_clipboard(value.text)
+            set_clipboard(value.text)
             return
         dialog = ValueDialog(request.name, value.text if value.error is None else value.error, self,
                              error=value.error is not None)
@@ -237,7 +237,7 @@ class ValueDialog(QDialog):
         self.text.setPlainText(text)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(lambda: _set_clipboard(self.text.toPlainText()))
+        copy.clicked.connect(lambda: set_clipboard(self.text.toPlainText()))
         copy.setEnabled(not error)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
@@ -246,7 +246,8 @@ class ValueDialog(QDialog):
         self.resize(560, 380)
 
 
-def _set_clipboard(text: str) -> None:
+def set_clipboard(text: str) -> None:
+    """Put ``text`` on the system clipboard."""
     clipboard = QGuiApplication.clipboard()
     if clipboard is not None:
         clipboard.setText(text)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.debug.history import InputHistory
-from app.panels.debug.tree import VariableTree, value_text
+from app.panels.debug.tree import ValueDialog, VariableTree, local_value_text, set_clipboard, value_text
 from app.panels.debug.types import (
     BreakpointRow,
     BreakpointSpec,
@@ -47,9 +47,10 @@ from app.panels.debug.types import (
     DebugState,
     ExceptionBreaks,
     ValueText,
+    ValueTextRequest,
     WatchValue,
 )
-from debugger.protocol import Scopes, StackFrame
+from debugger.protocol import Scopes, StackFrame, Value
 
 STATUS_COLORS = {"verified": "#2e7d32", "moved": "#b26a00", "unverified": "#9e9e9e", "disabled": "#9e9e9e",
                  "pending": "#616161"}
@@ -602,14 +603,27 @@ class ConsoleInput(QLineEdit):
 
 
 class DebugConsoleWidget(QWidget):
-    """Evaluation results and the script's output, with a prompt."""
+    """Evaluation results and the script's output, with a prompt.
+
+    A result is shown as its preview; the output's context menu has **Copy Last Result** and **View Last
+    Result…**, which take the whole of the last result from the debugger (as Copy Value in Variables does).
+    """
+
+    sig_value_text_requested = Signal(object)
+    """ValueTextRequest (tree ``console``): the whole text of the last result, from the debugger."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.output = QPlainTextEdit(self)
         self.output.setReadOnly(True)
         self.output.setMaximumBlockCount(5000)
+        self.output.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.output.customContextMenuRequested.connect(self._on_output_context_menu_requested)
         self.input = ConsoleInput(self)
+        self.last_result: tuple[str, Value] | None = None
+        """(expression, value) of the last evaluation shown."""
+        self.dialogs: list[ValueDialog] = []
+        """View Last Result windows still open."""
         layout = _vbox(self)
         layout.addWidget(self.output)
         layout.addWidget(self.input)
@@ -620,8 +634,51 @@ class DebugConsoleWidget(QWidget):
         if entry.value is not None:
             self.output.appendHtml(f'<span style="color:#616161">&gt; {_html(entry.text)}</span>')
             self.output.appendHtml(f'<span style="color:{color}">{_html(value_text(entry.value))}</span>')
+            self.last_result = (entry.text, entry.value) if not entry.value.error else None
         else:
             self.output.appendHtml(f'<span style="color:{color}">{_html(entry.text)}</span>')
+
+    def output_menu(self) -> QMenu:
+        """The output's context menu: the usual Copy / Select All, then the last result's Copy and View."""
+        menu = self.output.createStandardContextMenu()
+        menu.addSeparator()
+        copy = menu.addAction("Copy Last Result")
+        copy.triggered.connect(lambda: self.request_last_result("copy"))
+        view = menu.addAction("View Last Result…")
+        view.triggered.connect(lambda: self.request_last_result("view"))
+        copy.setEnabled(self.last_result is not None)
+        view.setEnabled(self.last_result is not None)
+        return menu
+
+    def request_last_result(self, action: str) -> None:
+        """Copy (``copy``) or show (``view``) the whole of the last result."""
+        if self.last_result is None:
+            return
+        expression, value = self.last_result
+        request = ValueTextRequest("console", 0, value.handle or 0, expression, action)
+        if value.handle is not None:
+            self.sig_value_text_requested.emit(request)
+        else:
+            self.show_value_text(ValueText(request, local_value_text(value.preview, value.type)))
+
+    def show_value_text(self, value: ValueText) -> None:
+        """Put the whole result on the clipboard, or show it in a window (an error: in the window)."""
+        request = value.request
+        if request.tree != "console":
+            return
+        if request.action == "copy" and value.error is None:
+            set_clipboard(value.text)
+            return
+        dialog = ValueDialog(request.name, value.text if value.error is None else value.error, self,
+                             error=value.error is not None)
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _result, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
+        dialog.show()
+
+    def _on_output_context_menu_requested(self, point: QPoint) -> None:
+        menu = self.output_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.output.viewport().mapToGlobal(point))
 
     def text(self) -> str:
         """Everything shown."""
@@ -722,9 +779,10 @@ class DebugPanel(QWidget):
             tree.show_children(loaded)
 
     def show_value_text(self, value: ValueText) -> None:
-        """Copy or show the whole value in whichever tree asked."""
+        """Copy or show the whole value in whichever tree (or the Debug Console) asked."""
         for tree in (self.variables.tree, self.watch.tree):
             tree.show_value_text(value)
+        self.console.show_value_text(value)
 
     def show_watches(self, values: tuple[WatchValue, ...]) -> None:
         """Replace the Watch rows."""

@@ -59,6 +59,7 @@ class DebugBinding(QObject):
         self.link(panel.watch.tree.sig_expand_requested, controller.expand)
         self.link(panel.variables.tree.sig_value_text_requested, controller.value_text)
         self.link(panel.watch.tree.sig_value_text_requested, controller.value_text)
+        self.link(panel.console.sig_value_text_requested, controller.value_text)
         self.link(panel.watch.sig_watch_added, controller.add_watch)
         self.link(panel.watch.sig_watch_removed, controller.remove_watch)
         self.link(panel.console.input.sig_expression_entered, controller.evaluate_console)
