@@ -314,6 +314,15 @@ def _on_simulator_run_requested(ide: Ide, request: RunRequested) -> None:
     if debug_send(ide, request.trigger):  # Break on Requests with a breakpoint set: like F5
         return
     ide.services.runtime.run(request.trigger)
+    _reveal_response(ide)
+
+
+def _reveal_response(ide: Ide) -> None:
+    """Send shows its answer: the Response comes to the front of its tab group when another tab covers it (the
+    Outline in a narrow window's folded column, Deployments); a Response the user closed stays closed."""
+    dock = ide.window.docks.get("response")
+    if dock is not None and dock.toggleViewAction().isChecked() and not dock.isFloating():
+        dock.raise_()
 
 
 def _connect_project(ide: Ide) -> None:

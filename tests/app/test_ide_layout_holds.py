@@ -19,6 +19,11 @@ from app.panels.simulator.forms import HttpForm
 LONG = "NoKeyringError: " + "x" * 3000 + " and " + "a-very-long-token-without-spaces-" * 80
 
 
+def in_front(dock: Any) -> bool:
+    """Drawn: not closed and the current tab of its group (Qt parks the others off the window)."""
+    return dock.isVisible() and dock.geometry().top() >= 0 and dock.geometry().left() >= 0
+
+
 def settle(qtbot: Any, ms: int = 150) -> None:
     QApplication.processEvents()
     qtbot.wait(ms)
@@ -71,8 +76,13 @@ def test_a_narrow_window_folds_the_right_column_into_tabs_before_the_editor_narr
     settle(qtbot)
     simulator = window.dock_content("simulator")
     assert simulator.width() >= simulator.minimumSizeHint().width()
+    window.show_dock("outline")  # the Outline covers the Response in their tab group
+    settle(qtbot)
+    assert not in_front(window.docks["response"]), window.docks["response"].geometry()
     with qtbot.waitSignal(ide.services.runtime.sig_invocation_finished, timeout=WAIT_MS):
         ide.controllers.simulator.run_current()
+    qtbot.waitUntil(lambda: in_front(window.docks["response"]), timeout=WAIT_MS)  # Send shows its answer
+    assert in_front(window.docks["simulator"])  # and the form stays in view above it
     # a wide window gets its right column back, as it was
     window.resize(1600, 1000)
     qtbot.waitUntil(lambda: window.dockWidgetArea(window.docks["simulator"]) == area.RightDockWidgetArea,
