@@ -208,6 +208,8 @@ class LayoutGuard(QObject):
 
     def _fit_columns(self) -> None:
         """A narrow window folds its right column into the left one's tabs; a wide one unfolds it again."""
+        if not self.window.isVisible():
+            return  # (the docks have no geometry to read yet)
         if self.window.width() < NARROW_WIDTH and not self.merged:
             self._merge_right_column()
         elif self.window.width() >= WIDE_WIDTH and self.merged:
@@ -233,7 +235,7 @@ class LayoutGuard(QObject):
         self.merged = right + ([hidden] if hidden else [])
         # the left column's top group keeps what it showed (the Explorer); below, the Response shows
         shown_left[0].raise_()
-        for group in right[1:]:
+        for group in right[1:len(left)]:  # (one that joined the top group leaves the Explorer in front)
             group[0].raise_()
         self.merged_column_width()
 

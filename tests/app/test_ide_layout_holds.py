@@ -96,6 +96,24 @@ def test_a_narrow_window_folds_the_right_column_into_tabs_before_the_editor_narr
     assert window.centralWidget().width() >= 0.5 * window.width()
 
 
+def test_with_the_outline_closed_the_whole_right_column_folds_beside_the_explorer(
+        qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    ide = ide_factory(sample_project)
+    window = ide.window
+    window.docks["outline"].close()
+    settle(qtbot)
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(window.docks["response"]) == Qt.DockWidgetArea.LeftDockWidgetArea,
+                    timeout=WAIT_MS)
+    settle(qtbot)
+    tree = window.docks["tree"]
+    group = window.tabifiedDockWidgets(tree)
+    assert {window.docks[n] for n in ("simulator", "response", "deployments")} <= set(group)
+    assert in_front(tree)  # the Explorer stays in front; the others are tabs beside it
+    assert window.centralWidget().width() >= 0.55 * window.width()
+    assert window.docks["outline"].isHidden()
+
+
 def test_a_layout_saved_on_a_narrow_window_opens_unfolded_on_a_wide_one(qtbot: Any, ide_factory: Any,
                                                                         sample_project: Path,
                                                                         settings_factory: Any) -> None:
