@@ -10,6 +10,15 @@ Prints, against the same run without recording:
 - how long Step Back takes on a replayed invocation (a debug session; the issue's target is 300 ms for
   invocations under 50 ms).
 
+Each policy also gets a CPU figure, steadier than wall time on a shared machine: in process, the process
+CPU time (every thread, the recordings writer and its flush included) per invocation; on the server, the
+CPU time of the server's processes per request.
+
+``--ring N`` keeps up to N recordings per app under the keep-all policy (default 100, the product's
+default). With the default ring and thousands of invocations a second, the writer stores only the newest
+100 of each batch (the rest would be pruned in the same transaction); a large ring makes every recording
+reach the store.
+
 Figures are medians of alternating rounds; the machine is shared, so compare within one run.
 """
 
@@ -17,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -63,8 +73,9 @@ def project(base: Path, name: str, source: str, policy: str, *, kv: bool = False
     return root
 
 
-async def warm_invoke(base: Path, kind: str, rounds: int, per_round: int) -> dict[str, float]:
-    """p50 warm invoke (ms) per policy, alternating rounds on three pools."""
+async def warm_invoke(base: Path, kind: str, rounds: int, per_round: int) -> tuple[dict[str, float], dict[str, float]]:
+    """p50 warm invoke (ms) per policy, alternating rounds on the pools; and the process CPU time (ms, all
+    threads: the recordings writer included) per invocation, each round's median, the writer's flush included."""
     from runtime.bundler import bundle
     from runtime.invocation import HttpRequest
     from runtime.isolate import ScriptHost
@@ -82,8 +93,10 @@ async def warm_invoke(base: Path, kind: str, rounds: int, per_round: int) -> dic
         pools[policy] = pool
     request = HttpRequest(url="http://localhost/")
     times: dict[str, list[float]] = {p: [] for p in pools}
+    cpu: dict[str, list[float]] = {p: [] for p in pools}
     for r in range(rounds + 1):
         for policy, pool in pools.items():
+            cpu_started = time.process_time()
             for _ in range(per_round):
                 started = time.perf_counter()
                 result = await pool.invoke(request)
@@ -92,14 +105,44 @@ async def warm_invoke(base: Path, kind: str, rounds: int, per_round: int) -> dic
                 if r:  # round 0 warms up
                     times[policy].append((time.perf_counter() - started) * 1000)
             recorder.flush()  # the writer's work counts for its own policy, not for the next pool's rounds
+            if r:
+                cpu[policy].append((time.process_time() - cpu_started) * 1000 / per_round)
     for pool in pools.values():
         await pool.stop()
     recorder.close()
-    return {policy: pct(values, 0.5) for policy, values in times.items()}
+    return ({policy: pct(values, 0.5) for policy, values in times.items()},
+            {policy: statistics.median(values) for policy, values in cpu.items()})
 
 
-def serve_rps(base: Path, seconds: float, rounds: int) -> dict[str, float]:
-    """req/s of hello/work under each policy on one real ``isoplay serve --workers 1``."""
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def serve_rps(base: Path, seconds: float, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """req/s of hello/work under each policy on one real ``isoplay serve --workers 1``, and the server's CPU
+    time (its processes, ms) per request, each the median of the rounds."""
     from tests.serve_process import ServeProcess  # type: ignore[import-not-found]
 
     data = base / "serve-data"
@@ -107,7 +150,6 @@ def serve_rps(base: Path, seconds: float, rounds: int) -> dict[str, float]:
                            "--role", "admin"], capture_output=True, text=True, check=True)
     token = made.stdout.strip()
     server = ServeProcess(["--data", str(data), "--port", "0", "--workers", "1"])
-    out: dict[str, float] = {}
     try:
         apps = []
         for kind in ("hello", "work"):
@@ -119,13 +161,18 @@ def serve_rps(base: Path, seconds: float, rounds: int) -> dict[str, float]:
         for app in apps:
             run_load(f"{server.url}/{app}/", seconds=2)  # the pool, the stock and the front warm up
         samples: dict[str, list[float]] = {app: [] for app in apps}
+        cpu: dict[str, list[float]] = {app: [] for app in apps}
         for _ in range(rounds):
             for app in apps:
-                samples[app].append(run_load(f"{server.url}/{app}/", seconds=seconds).rps)
+                before = tree_cpu_s(server.proc.pid)
+                load = run_load(f"{server.url}/{app}/", seconds=seconds)
+                samples[app].append(load.rps)
+                cpu[app].append((tree_cpu_s(server.proc.pid) - before) * 1000 / max(load.requests, 1))
         out = {app: statistics.median(v) for app, v in samples.items()}
+        cpu_out = {app: statistics.median(v) for app, v in cpu.items()}
     finally:
         server.stop()
-    return out
+    return out, cpu_out
 
 
 async def sizes(base: Path) -> dict[str, int]:
@@ -201,34 +248,47 @@ def step_back_ms(base: Path, trials: int) -> tuple[float, float]:
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    if "--ring" in argv:
+        POLICIES["all"] = f"sample = 1.0\nmax_count = {int(argv[argv.index('--ring') + 1])}\n"
     rows: list[tuple[str, float, str]] = []
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="isoplay-replay-bench-") as tmp:
         base = Path(tmp)
         for kind in ("hello", "work"):
-            warm = asyncio.run(warm_invoke(base, kind, rounds=3 if quick else 6, per_round=300 if quick else 1500))
+            warm, cpu = asyncio.run(warm_invoke(base, kind, rounds=3 if quick else 6, per_round=300 if quick else 1500))
             for policy, value in warm.items():
                 figures[f"{kind}_warm_invoke_ms_p50_{policy}"] = round(value, 4)
+                figures[f"{kind}_cpu_ms_per_invoke_{policy}"] = round(cpu[policy], 4)
             for policy in ("all", "failures", "control"):
                 cost = (warm[policy] / warm["off"] - 1) * 100
                 target = {"all": "<= 10", "failures": "<= 3", "control": "(noise: same as off)"}[policy]
                 figures[f"{kind}_warm_cost_pct_{policy}"] = round(cost, 1)
                 rows.append((f"{kind} warm invoke, record {policy}", cost, f"{target} %"))
-        rps = serve_rps(base, seconds=1.0 if quick else 2.0, rounds=2 if quick else 3)
+            for policy in ("all", "failures", "control"):
+                cost = (cpu[policy] / cpu["off"] - 1) * 100
+                target = {"all": "<= 10", "failures": "<= 3", "control": "(noise: same as off)"}[policy]
+                figures[f"{kind}_cpu_cost_pct_{policy}"] = round(cost, 1)
+                rows.append((f"{kind} CPU/invoke incl. writer, record {policy}", cost, f"{target} %"))
+        rps, server_cpu = serve_rps(base, seconds=1.0 if quick else 2.0, rounds=2 if quick else 3)
         for kind in ("hello", "work"):
             for policy in ("off", "failures", "all"):
                 figures[f"{kind}_rps_{policy}"] = round(rps[f"{kind}-{policy}"], 1)
+                figures[f"{kind}_server_cpu_ms_per_req_{policy}"] = round(server_cpu[f"{kind}-{policy}"], 4)
             for policy in ("all", "failures"):
                 cost = (1 - rps[f"{kind}-{policy}"] / rps[f"{kind}-off"]) * 100
                 figures[f"{kind}_rps_cost_pct_{policy}"] = round(cost, 1)
                 rows.append((f"{kind} req/s (serve), record {policy}", cost, f"<= {10 if policy == 'all' else 3} %"))
+            for policy in ("all", "failures"):
+                cost = (server_cpu[f"{kind}-{policy}"] / server_cpu[f"{kind}-off"] - 1) * 100
+                figures[f"{kind}_server_cpu_cost_pct_{policy}"] = round(cost, 1)
+                rows.append((f"{kind} server CPU/req, record {policy}", cost, f"<= {10 if policy == 'all' else 3} %"))
         size = asyncio.run(sizes(base))
         figures["recording_bytes_work"] = size["work"]
         figures["recording_bytes_kv_heavy"] = size["kv-heavy"]
         back, duration = step_back_ms(base, trials=5 if quick else 15)
         figures["step_back_ms_p50"] = round(back, 1)
         figures["step_back_invocation_ms"] = round(duration, 1)
-    print(f"{'figure':44} {'value':>10}  target")
+    print(f"{'figure':44} {'value':>10}  target   (load {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     for name, value, target in rows:
         print(f"{name:44} {value:9.1f}%  {target}")
     for key in ("hello_warm_invoke_ms_p50_off", "hello_warm_invoke_ms_p50_failures", "hello_warm_invoke_ms_p50_all",

@@ -24,6 +24,7 @@ from runtime.compat.hints import explain as explain_error
 from runtime.engine import EvalFailed, EvalOutOfMemory, EvalTimedOut, V8Isolate, dumps
 from runtime.errors import ScriptError
 from runtime.invocation import ErrorInfo, HttpRequest, InvocationResult, LogEntry, Outcome, Trigger
+from runtime.replay.tape import Tape
 from runtime.sourcemap import SourceMap, map_stack
 from runtime.stock import load_prelude
 from runtime.webapi.chunks import BODY_GAP_CREDIT_S_PER_BYTE
@@ -422,18 +423,13 @@ class ScriptIsolate:
 
     @staticmethod
     def _tape(trigger: Trigger, state: dict[str, Any] | None) -> Any:
-        from runtime.replay.tape import Tape
+        return Tape(trigger, state)
 
-        tape = Tape(trigger)
-        if state is not None:
-            tape.step("invoke", None, state)
-        return tape
-
-    def _tapes(self, triggers: Sequence[Trigger], states: list[dict[str, Any]],
-               results: list[InvocationResult]) -> None:
+    @staticmethod
+    def _tapes(triggers: Sequence[Trigger], states: list[dict[str, Any]], results: list[InvocationResult]) -> None:
         """Give each finished result of a recorded batch the tape of its one crossing."""
         for trigger, state, result in zip(triggers, states, results):
-            result.recording = self._tape(trigger, state)
+            result.recording = Tape(trigger, state)
 
     def _batch_results(self, triggers: Sequence[Trigger], started: float, states: list[dict[str, Any]],
                        waits: list[float]) -> list[InvocationResult]:

@@ -8,6 +8,16 @@ probability ``sample``. A kept one is redacted (the manifest's vars; server
 apps have no secrets), encoded and stored by a single writer thread, which also
 applies the app's ring bound and retention (``runtime.store.recordings``).
 Everything else is dropped at once.
+
+The request path only queues the raw tape (``keep``: a few microseconds). The
+writer gathers what arrives within ``WINDOW_S`` and keeps it in one transaction
+(with ``sample = 1`` a store write per invocation cost more than the invocation).
+Of one batch it encodes and stores, per app, only the newest ``max_count``
+recordings: the older ones would be pruned by the same transaction that wrote
+them, so the store ends the same either way. ``flush`` (the API does it before
+listing) writes at once. More than ``MAX_PENDING`` recordings waiting for the
+writer (a store that cannot keep up) are dropped and counted (``overflowed``),
+so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -27,6 +37,10 @@ from runtime.store.recordings import RecordingStore, Retention
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
+WINDOW_S = 0.25
+"""How long the writer gathers recordings before a transaction."""
+MAX_PENDING = 20_000
+"""Recordings waiting for the writer past which new ones are dropped."""
 
 
 def is_failure(result: InvocationResult) -> bool:
@@ -49,8 +63,15 @@ class ServerRecorder:
         self.rng = rng
         self.kept = 0
         self.dropped = 0
+        self.overflowed = 0
+        """Recordings the policy wanted but the writer was too far behind to take (``MAX_PENDING``)."""
+        self.superseded = 0
+        """Recordings the ring bound dropped inside one batch, before they were encoded."""
+        self.window = WINDOW_S
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._redactors: dict[str, Redactor] = {}
+        self._hurry = threading.Event()
+        self._per_bundle: dict[str, tuple[Redactor, Retention]] = {}
+        """The redactor and the store bound of each bundle (by content hash: its manifest is fixed)."""
         self._writer = threading.Thread(target=self._write, name="isoplay-recordings", daemon=True)
         self._writer.start()
 
@@ -66,34 +87,40 @@ class ServerRecorder:
         if not ((policy.failures and is_failure(result)) or (policy.sample > 0 and self.rng() < policy.sample)):
             self.dropped += 1
             return False
-        redactor = self._redactors.get(bundle.content_hash)
-        if redactor is None:
-            redactor = self._redactors[bundle.content_hash] = Redactor({}, dict(bundle.manifest.vars))
+        if self._queue.qsize() >= MAX_PENDING:
+            self.overflowed += 1
+            return False
+        per_bundle = self._per_bundle.get(bundle.content_hash)
+        if per_bundle is None:
+            per_bundle = self._per_bundle[bundle.content_hash] = (Redactor({}, dict(bundle.manifest.vars)),
+                                                                  retention(policy))
         self.kept += 1
-        self._queue.put((app, version, bundle.content_hash, tape, result, redactor, retention(policy)))
+        self._queue.put((app, version, bundle.content_hash, tape, result, *per_bundle))
         return True
 
     def _write(self) -> None:
-        """The writer thread: everything queued so far goes to the store in one transaction."""
+        """The writer thread: what arrives within ``window`` goes to the store in one transaction."""
         while True:
             batch = [self._queue.get()]
+            if isinstance(batch[0], tuple):
+                self._hurry.wait(self.window)  # flush() and close() cut the wait short
+            self._hurry.clear()
             while True:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            items = []
             waiters: list[threading.Event] = []
             stop = False
+            jobs = []
             for job in batch:
                 if job is None:
                     stop = True
                 elif isinstance(job, threading.Event):
                     waiters.append(job)
                 else:
-                    item = self._encode(*job)
-                    if item is not None:
-                        items.append(item)
+                    jobs.append(job)
+            items = [item for item in map(self._encode_job, self._survivors(jobs)) if item is not None]
             if items:
                 try:
                     self.store.add_many(items, now=self.clock())
@@ -103,6 +130,24 @@ class ServerRecorder:
                 event.set()
             if stop:
                 return
+
+    def _survivors(self, jobs: list[Any]) -> list[Any]:
+        """The jobs the ring bound lets live: per app, the newest ``max_count`` of this batch."""
+        per_app: dict[str, list[Any]] = {}
+        for job in jobs:
+            per_app.setdefault(job[0], []).append(job)
+        out = []
+        for app_jobs in per_app.values():
+            bound = app_jobs[-1][6].max_count  # the newest policy of the app, as add_many applies
+            if len(app_jobs) > bound:
+                app_jobs.sort(key=lambda job: job[3].started)
+                self.superseded += len(app_jobs) - bound
+                app_jobs = app_jobs[len(app_jobs) - bound:] if bound > 0 else []
+            out.extend(app_jobs)
+        return out
+
+    def _encode_job(self, job: Any) -> Any:
+        return self._encode(*job)
 
     @staticmethod
     def _encode(app: str, version: str, bundle_hash: str, tape: Any, result: InvocationResult,
@@ -120,11 +165,13 @@ class ServerRecorder:
             return
         done = threading.Event()
         self._queue.put(done)
+        self._hurry.set()
         done.wait()
 
     def close(self) -> None:
         """Store what is pending, then stop the writer and close the store."""
         if self._writer.is_alive():
             self._queue.put(None)
+            self._hurry.set()
             self._writer.join()
         self.store.close()

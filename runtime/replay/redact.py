@@ -57,6 +57,8 @@ class Redactor:
 
     def used(self, value: Any) -> list[str]:
         """The placeholders that occur in JSON-like ``value``."""
+        if not self._pairs:
+            return []
         found: set[str] = set()
 
         def visit(v: Any) -> None:

@@ -23,12 +23,21 @@ class Tape:
 
     __slots__ = ("partial", "started", "steps", "trigger")
 
-    def __init__(self, trigger: Trigger) -> None:
+    def __init__(self, trigger: Trigger, state: dict[str, Any] | None = None) -> None:
+        """``state``: the State the invoking crossing returned, when it is known (``step("invoke", ...)``)."""
         self.trigger = trigger
         self.started = time.time()
-        self.steps: list[tuple[str, Any, Any, Any]] = []
-        """(cross, settles, prelude tape, ops) per crossing."""
         self.partial = False
+        self.steps: list[tuple[str, Any, Any, Any]]
+        """(cross, settles, prelude tape, ops) per crossing."""
+        if state is None:
+            self.steps = []
+            return
+        # step("invoke", None, state) inlined: every invocation of a recording isolate comes here
+        tape = state.get("tape")
+        if tape and tape[-1][0] == "cut":
+            self.partial = True
+        self.steps = [("invoke", None, tape, state.get("ops"))]
 
     def step(self, cross: str, settles: Any, state: dict[str, Any]) -> None:
         """One crossing: what went in (``settles``) and the State that came back."""

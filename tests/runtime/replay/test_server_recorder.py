@@ -1,0 +1,127 @@
+"""The server's recorder on real isolates and a real SQLite store: batching, the ring inside a batch, flush."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from runtime.bundler import Bundle, bundle
+from runtime.invocation import HttpRequest, InvocationResult
+from runtime.isolate import ScriptHost, ScriptIsolate
+from runtime.replay import Recording, replay
+from runtime.replay import policy as policy_module
+from runtime.replay.policy import ServerRecorder
+from runtime.store.recordings import SqliteRecordingStore
+
+SOURCE = """
+export default {
+  async fetch(request: Request) {
+    const n = new URL(request.url).searchParams.get("n");
+    console.log("n", n, Date.now());
+    return new Response(`${n} ${crypto.randomUUID()} ${Math.random()}`);
+  },
+};
+"""
+
+
+async def _built(make_project: Any, name: str, recordings: str) -> Bundle:
+    root = make_project({"src/index.ts": SOURCE},
+                        f'name = "{name}"\nmain = "src/index.ts"\n[recordings]\n{recordings}', name=name)
+    return await bundle(root)
+
+
+async def _invoke(isolate: ScriptIsolate, n: int) -> InvocationResult:
+    result = await isolate.invoke(HttpRequest(url=f"http://localhost/?n={n}"))
+    assert result.ok, result.error
+    assert result.recording is not None
+    return result
+
+
+def _flush_within(recorder: ServerRecorder, seconds: float = 60.0) -> None:
+    """flush() must not wait for the writer's window: run it on a thread and insist it returns."""
+    done = threading.Thread(target=recorder.flush, daemon=True)
+    done.start()
+    done.join(seconds)
+    assert not done.is_alive(), "flush() waited for the writer's window"
+
+
+async def test_a_burst_keeps_the_newest_of_each_app_and_replays_byte_for_byte(make_project: Any,
+                                                                               tmp_path: Path) -> None:
+    ring = await _built(make_project, "ring", "sample = 1.0\nmax_count = 3\n")
+    wide = await _built(make_project, "wide", "sample = 1.0\nmax_count = 100\n")
+    recorder = ServerRecorder(SqliteRecordingStore(tmp_path / "rec.sqlite3"))
+    recorder.window = 3600.0  # one batch: only flush() ends the wait
+    isolates = {b.manifest.name: ScriptIsolate(b, ScriptHost(b.manifest.name)) for b in (ring, wide)}
+    kept: dict[int, InvocationResult] = {}
+    try:
+        for built in (ring, wide):
+            isolates[built.manifest.name].record = True
+        for n in range(8):
+            for built in (ring, wide):
+                result = await _invoke(isolates[built.manifest.name], n)
+                if built is ring:
+                    kept[n] = result
+                assert recorder.keep(built.manifest.name, "1", built, result)
+        assert recorder.store.list("ring") == []  # still gathering
+        _flush_within(recorder)
+        listed = recorder.store.list("ring")
+        assert [r["what"] for r in listed] == [f"GET http://localhost/?n={n}" for n in (7, 6, 5)]
+        assert len(recorder.store.list("wide")) == 8  # the other app's bound is its own
+        assert recorder.superseded == 5
+        for summary in listed:  # what was kept is whole: it replays to the same response and logs
+            data = recorder.store.get("ring", summary["id"])
+            assert data is not None
+            rec = Recording.from_jsonl(data)
+            n = int(summary["what"].rsplit("=", 1)[1])
+            assert rec.result["body"] == {"text": kept[n].body.decode()}
+            replayed = await replay(rec, ring)
+            assert replayed.divergence is None, replayed.divergence
+            assert replayed.result.body == kept[n].body
+            assert [e.message for e in replayed.result.logs] == [e.message for e in kept[n].logs]
+    finally:
+        for isolate in isolates.values():
+            isolate.close()
+        recorder.close()
+
+
+async def test_recordings_past_the_backlog_bound_are_dropped_and_counted(make_project: Any, tmp_path: Path,
+                                                                         monkeypatch: Any) -> None:
+    built = await _built(make_project, "busy", "sample = 1.0\nmax_count = 100\n")
+    monkeypatch.setattr(policy_module, "MAX_PENDING", 4)
+    recorder = ServerRecorder(SqliteRecordingStore(tmp_path / "rec.sqlite3"))
+    recorder.window = 3600.0
+    isolate = ScriptIsolate(built, ScriptHost("busy"))
+    isolate.record = True
+    try:
+        taken = [recorder.keep("busy", "1", built, await _invoke(isolate, n)) for n in range(7)]
+        # the writer holds the first in its window, so four more wait in the queue before the bound bites
+        assert taken.count(False) >= 1 and recorder.overflowed == taken.count(False)
+        assert taken[:4] == [True] * 4
+        _flush_within(recorder)
+        assert len(recorder.store.list("busy")) == taken.count(True)
+    finally:
+        isolate.close()
+        recorder.close()
+
+
+async def test_close_writes_what_is_pending_without_waiting_for_the_window(make_project: Any, tmp_path: Path) -> None:
+    built = await _built(make_project, "late", "sample = 1.0\n")
+    path = tmp_path / "rec.sqlite3"
+    recorder = ServerRecorder(SqliteRecordingStore(path))
+    recorder.window = 3600.0
+    isolate = ScriptIsolate(built, ScriptHost("late"))
+    isolate.record = True
+    try:
+        assert recorder.keep("late", "1", built, await _invoke(isolate, 1))
+    finally:
+        isolate.close()
+    closing = threading.Thread(target=recorder.close, daemon=True)
+    closing.start()
+    closing.join(60.0)
+    assert not closing.is_alive(), "close() waited for the writer's window"
+    store = SqliteRecordingStore(path)
+    try:
+        assert [r["what"] for r in store.list("late")] == ["GET http://localhost/?n=1"]
+    finally:
+        store.close()
