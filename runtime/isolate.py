@@ -37,6 +37,9 @@ HEAP_SAMPLE_INTERVAL = 0.25
 """Seconds between heap samples of one isolate (see ScriptIsolate._heap)."""
 BATCH_BUDGET_MS = 2
 """A batch starts no further invocation once it has run this long (see run_batch)."""
+RECORD_STREAMED_BODY_MAX = 4 * MB
+"""A recorded invocation keeps a copy of a body streamed to its caller up to this size (its recording
+holds the body a replay answers); a longer streamed body makes the invocation unrecordable."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class _Body:
         self.parts: list[bytes] = []
         """The body so far, when collecting."""
         self.cancel_sent = False
+        self.copy: list[bytes] | None = []
+        """A recorded invocation's streamed body, kept for its recording (the stream hands the chunks on);
+        None once it passed RECORD_STREAMED_BODY_MAX."""
+        self.copied = 0
 
     def fail(self, message: str) -> None:
         if self.stream is not None:
@@ -500,7 +507,10 @@ class ScriptIsolate:
             return self._finish(trigger, started, "error", logs, error=err, queue_ms=waited)
         try:
             if body.head is not None:
-                return self._streamed_outcome(trigger, started, logs, done, waited, body)
+                result = self._streamed_outcome(trigger, started, logs, done, waited, body)
+                if tape is not None and body.on_head is not None and body.copy is not None and result.outcome == "ok":
+                    tape.body = b"".join(body.copy)  # what a replay, which collects the body, answers
+                return result
             return self._outcome(trigger, started, logs, done, waited)
         except _Forged as exc:
             self.poisoned = True
@@ -744,8 +754,17 @@ class ScriptIsolate:
         chunks = state.get("chunks") or ()
         if type(chunks) not in (list, tuple):
             raise _Forged("its body chunks are not a list")
+        copy = body.copy if body.on_head is not None and pending.tape is not None else None
         for chunk in chunks:
-            stream.push(_body_bytes(chunk))
+            data = _body_bytes(chunk)
+            stream.push(data)
+            if copy is not None:
+                body.copied += len(data)
+                if body.copied > RECORD_STREAMED_BODY_MAX:
+                    body.copy = copy = None
+                    pending.tape.body_cut = True
+                else:
+                    copy.append(data)
         if body.on_head is None:
             body.parts.append(stream.take_all())
         if state.get("end"):

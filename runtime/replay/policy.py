@@ -68,6 +68,8 @@ class ServerRecorder:
         self.superseded = 0
         """Recordings the ring bound dropped inside one batch, before they were encoded."""
         self.window = WINDOW_S
+        self.writer_cpu_s = 0.0
+        """CPU time the writer thread spent choosing, encoding and storing recordings."""
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._hurry = threading.Event()
         self._per_bundle: dict[str, tuple[Redactor, Retention]] = {}
@@ -82,11 +84,12 @@ class ServerRecorder:
             return False
         result.recording = None
         policy: RecordPolicy = bundle.manifest.recordings
-        if result.trigger == "socket" or result.body_stream is not None:
-            return False  # socket events and streamed bodies are not recordable
-        if not ((policy.failures and is_failure(result)) or (policy.sample > 0 and self.rng() < policy.sample)):
+        if not ((policy.failures and (result.outcome != "ok" or (result.status or 0) >= 500))  # is_failure
+                or (policy.sample > 0 and self.rng() < policy.sample)):
             self.dropped += 1
             return False
+        if result.trigger == "socket" or tape.body_cut:
+            return False  # socket events and bodies streamed past RECORD_STREAMED_BODY_MAX are not recordable
         if self._queue.qsize() >= MAX_PENDING:
             self.overflowed += 1
             return False
@@ -105,6 +108,7 @@ class ServerRecorder:
             if isinstance(batch[0], tuple):
                 self._hurry.wait(self.window)  # flush() and close() cut the wait short
             self._hurry.clear()
+            cpu_started = time.thread_time()
             while True:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -120,12 +124,17 @@ class ServerRecorder:
                     waiters.append(job)
                 else:
                     jobs.append(job)
-            items = [item for item in map(self._encode_job, self._survivors(jobs)) if item is not None]
+            items = []
+            for job in self._survivors(jobs):
+                item = self._encode(*job)
+                if item is not None:
+                    items.append(item)
             if items:
                 try:
                     self.store.add_many(items, now=self.clock())
                 except Exception:  # a store outage loses these recordings, never the invocations
                     log.exception("could not keep %d recording(s)", len(items))
+            self.writer_cpu_s += time.thread_time() - cpu_started
             for event in waiters:
                 event.set()
             if stop:
@@ -145,9 +154,6 @@ class ServerRecorder:
                 app_jobs = app_jobs[len(app_jobs) - bound:] if bound > 0 else []
             out.extend(app_jobs)
         return out
-
-    def _encode_job(self, job: Any) -> Any:
-        return self._encode(*job)
 
     @staticmethod
     def _encode(app: str, version: str, bundle_hash: str, tape: Any, result: InvocationResult,

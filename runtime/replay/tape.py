@@ -21,13 +21,17 @@ from runtime.replay.redact import Redactor
 class Tape:
     """The crossings of one recorded invocation, as they happened."""
 
-    __slots__ = ("partial", "started", "steps", "trigger")
+    __slots__ = ("body", "body_cut", "partial", "started", "steps", "trigger")
 
     def __init__(self, trigger: Trigger, state: dict[str, Any] | None = None) -> None:
         """``state``: the State the invoking crossing returned, when it is known (``step("invoke", ...)``)."""
         self.trigger = trigger
         self.started = time.time()
         self.partial = False
+        self.body: bytes | None = None
+        """The response body streamed to the caller (the result's own ``body`` is then empty), when kept."""
+        self.body_cut = False
+        """The streamed body passed runtime.isolate.RECORD_STREAMED_BODY_MAX: not recordable."""
         self.steps: list[tuple[str, Any, Any, Any]]
         """(cross, settles, prelude tape, ops) per crossing."""
         if state is None:
@@ -89,7 +93,8 @@ class Tape:
                      "kind": result.error.kind, "where": str(loc) if loc else None}
         out_result: dict[str, Any] = {
             "outcome": result.outcome, "status": result.status, "statusText": result.status_text,
-            "headers": [list(h) for h in result.headers], "body": body_json(result.body), "value": result.value,
+            "headers": [list(h) for h in result.headers],
+            "body": body_json(self.body if self.body is not None else result.body), "value": result.value,
             "logs": [[e.level, e.time, e.message] for e in result.logs], "error": error, "limit": result.limit,
         }
         trig = trigger_json(self.trigger)

@@ -1,14 +1,18 @@
-"""The server's recorder on real isolates and a real SQLite store: batching, the ring inside a batch, flush."""
+"""The server's recorder on real isolates and a real SQLite store: batching, the ring inside a batch, flush,
+and a response body streamed to its caller, recorded and replayed."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 from typing import Any
 
 from runtime.bundler import Bundle, bundle
 from runtime.invocation import HttpRequest, InvocationResult
+from runtime import isolate as isolate_module
 from runtime.isolate import ScriptHost, ScriptIsolate
+from runtime.pool import IsolatePool
 from runtime.replay import Recording, replay
 from runtime.replay import policy as policy_module
 from runtime.replay.policy import ServerRecorder
@@ -125,3 +129,80 @@ async def test_close_writes_what_is_pending_without_waiting_for_the_window(make_
         assert [r["what"] for r in store.list("late")] == ["GET http://localhost/?n=1"]
     finally:
         store.close()
+
+
+STREAMING = """
+export default {
+  async fetch(request: Request) {
+    const size = Number(new URL(request.url).searchParams.get("size") ?? "3");
+    const enc = new TextEncoder();
+    const { readable, writable } = new TransformStream();
+    const writer = writable.getWriter();
+    (async () => {
+      for (let i = 0; i < size; i++) {
+        await new Promise((r) => setTimeout(r, 1));
+        console.log("chunk", i);
+        await writer.write(enc.encode(`${i}:${Date.now()}:${crypto.randomUUID()}:${"x".repeat(2000)}\\n`));
+      }
+      await writer.close();
+    })();
+    return new Response(readable, { headers: { "content-type": "text/plain" } });
+  },
+};
+"""
+
+
+async def _streamed(pool: Any, size: int) -> tuple[bytes, InvocationResult]:
+    """A streamed answer read the way the HTTP front reads it; returns the bytes and the complete result."""
+    completes: list[InvocationResult] = []
+    head = await pool.invoke(HttpRequest("GET", f"http://localhost/?size={size}", stream_response=True),
+                             completes.append)
+    assert head.head_only and head.body_stream is not None, head
+    parts = []
+    for _ in range(10_000):  # bounded: the body ends long before
+        chunk = await head.body_stream.next()
+        if chunk is None:
+            break
+        parts.append(chunk)
+    for _ in range(600):  # the complete result follows the body's end
+        if completes:
+            break
+        await asyncio.sleep(0.05)
+    assert completes, "the complete result never came"
+    return b"".join(parts), completes[0]
+
+
+async def test_a_streamed_response_is_recorded_with_its_body_and_replays_it(make_project: Any, tmp_path: Path,
+                                                                            monkeypatch: Any) -> None:
+    root = make_project({"src/index.ts": STREAMING},
+                        'name = "streams"\nmain = "src/index.ts"\n[recordings]\nsample = 1.0\n', name="streams")
+    built = await bundle(root)
+    recorder = ServerRecorder(SqliteRecordingStore(tmp_path / "rec.sqlite3"))
+    pool = IsolatePool(built, ScriptHost("streams"))
+    pool.record = True
+    await pool.start()
+    try:
+        sent, complete = await _streamed(pool, 5)
+        assert sent.count(b"\n") == 5 and complete.ok and complete.body == b""  # the stream carried the body
+        assert recorder.keep("streams", "1", built, complete)
+        _flush_within(recorder)
+        (listed,) = recorder.store.list("streams")
+        data = recorder.store.get("streams", listed["id"])
+        assert data is not None
+        rec = Recording.from_jsonl(data)
+        assert rec.result["body"] == {"text": sent.decode()}
+        assert len(rec.steps) > 1  # the body was written over several crossings (timers between chunks)
+        replayed = await replay(rec, built)
+        assert replayed.divergence is None, replayed.divergence
+        assert replayed.result is not None and replayed.result.body == sent
+        assert replayed.differences() == []
+        assert [e.message for e in replayed.result.logs] == [f"chunk {i}" for i in range(5)]
+
+        monkeypatch.setattr(isolate_module, "RECORD_STREAMED_BODY_MAX", 3000)  # past it: not recordable
+        sent, complete = await _streamed(pool, 3)
+        assert sent.count(b"\n") == 3 and complete.ok
+        assert complete.recording is not None and complete.recording.body_cut
+        assert not recorder.keep("streams", "1", built, complete)
+    finally:
+        await pool.stop()
+        recorder.close()
