@@ -27,8 +27,10 @@ Guarantees:
 
 Not recorded: state an isolate kept from earlier invocations (module-level
 variables of a warm isolate), ``performance.timeOrigin``, WebSocket events
-(socket triggers are not recordable), and ``new Date()`` through a reference to
-``Date`` a script saved before the recording began.
+(socket triggers are not recordable), ``new Date()`` through a reference to
+``Date`` a script saved before the recording began, and a response body
+streamed to its caller past ``runtime.isolate.RECORD_STREAMED_BODY_MAX`` (4 MiB;
+a shorter one is kept with the recording, so its replay answers the same body).
 
 Public API (used by the server, the CLI and the IDE):
 

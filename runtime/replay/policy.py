@@ -9,21 +9,23 @@ apps have no secrets), encoded and stored by a single writer thread, which also
 applies the app's ring bound and retention (``runtime.store.recordings``).
 Everything else is dropped at once.
 
-The request path only queues the raw tape (``keep``: a few microseconds). The
-writer gathers what arrives within ``WINDOW_S`` and keeps it in one transaction
-(with ``sample = 1`` a store write per invocation cost more than the invocation).
-Of one batch it encodes and stores, per app, only the newest ``max_count``
-recordings: the older ones would be pruned by the same transaction that wrote
-them, so the store ends the same either way. ``flush`` (the API does it before
-listing) writes at once. More than ``MAX_PENDING`` recordings waiting for the
-writer (a store that cannot keep up) are dropped and counted (``overflowed``),
-so memory stays bounded.
+The request path only files the raw tape (``keep``: a few microseconds): per
+app, into a heap that holds the newest ``max_count`` by start time, so a newer
+one pushes the oldest out at once (the count bound would have pruned it in
+the transaction that wrote it: the store ends the same, unless the byte bound
+bites, where the store would skip a large recording and keep an older one). Every ``WINDOW_S`` the
+writer takes the heaps, encodes what they hold and keeps it in one
+transaction; with ``sample = 1`` a store write per invocation cost more than
+the invocation. What waits is bounded by the ring bounds, so a store that
+cannot keep up costs no memory beyond them. ``flush`` (the API does it before
+listing) and ``close`` write at once.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
-import queue
 import random
 import threading
 import time
@@ -39,8 +41,6 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 WINDOW_S = 0.25
 """How long the writer gathers recordings before a transaction."""
-MAX_PENDING = 20_000
-"""Recordings waiting for the writer past which new ones are dropped."""
 
 
 def is_failure(result: InvocationResult) -> bool:
@@ -62,23 +62,30 @@ class ServerRecorder:
         self.clock = clock
         self.rng = rng
         self.kept = 0
+        """Recordings handed to the writer (``superseded`` of them were pushed out before it wrote)."""
         self.dropped = 0
-        self.overflowed = 0
-        """Recordings the policy wanted but the writer was too far behind to take (``MAX_PENDING``)."""
         self.superseded = 0
-        """Recordings the ring bound dropped inside one batch, before they were encoded."""
+        """Recordings a newer one of the same app pushed out of its ring before the writer took them."""
         self.window = WINDOW_S
         self.writer_cpu_s = 0.0
-        """CPU time the writer thread spent choosing, encoding and storing recordings."""
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        """CPU time the writer thread spent encoding and storing recordings."""
+        self._lock = threading.Lock()
+        self._rings: dict[str, list[tuple[float, int, tuple[Any, ...]]]] = {}
+        """app -> heap of (started, sequence, job): the newest max_count recordings waiting for the writer."""
+        self._waiters: list[threading.Event] = []
+        self._stop = False
+        self._seq = itertools.count()
+        self._wake = threading.Event()
+        """Something waits: a recording, a flush, the end."""
         self._hurry = threading.Event()
+        """Write without waiting for the window (flush, close)."""
         self._per_bundle: dict[str, tuple[Redactor, Retention]] = {}
         """The redactor and the store bound of each bundle (by content hash: its manifest is fixed)."""
         self._writer = threading.Thread(target=self._write, name="isoplay-recordings", daemon=True)
         self._writer.start()
 
     def keep(self, app: str, version: str, bundle: Any, result: InvocationResult) -> bool:
-        """Keep ``result``'s recording if the policy wants it; returns whether it will be stored."""
+        """Keep ``result``'s recording if the policy wants it; returns whether it went to the writer."""
         tape = result.recording
         if tape is None:
             return False
@@ -90,45 +97,44 @@ class ServerRecorder:
             return False
         if result.trigger == "socket" or tape.body_cut:
             return False  # socket events and bodies streamed past RECORD_STREAMED_BODY_MAX are not recordable
-        if self._queue.qsize() >= MAX_PENDING:
-            self.overflowed += 1
-            return False
         per_bundle = self._per_bundle.get(bundle.content_hash)
         if per_bundle is None:
             per_bundle = self._per_bundle[bundle.content_hash] = (Redactor({}, dict(bundle.manifest.vars)),
                                                                   retention(policy))
-        self.kept += 1
-        self._queue.put((app, version, bundle.content_hash, tape, result, *per_bundle))
+        bound = per_bundle[1].max_count
+        entry = (tape.started, next(self._seq), (app, version, bundle.content_hash, tape, result, *per_bundle))
+        with self._lock:
+            self.kept += 1
+            ring = self._rings.get(app)
+            if ring is None:
+                ring = self._rings[app] = []
+            if len(ring) < bound:
+                heapq.heappush(ring, entry)
+            else:  # the oldest (by start) of this ring and the new one: one of them goes
+                self.superseded += 1
+                if bound > 0:
+                    heapq.heappushpop(ring, entry)
+        self._wake.set()
         return True
 
     def _write(self) -> None:
-        """The writer thread: what arrives within ``window`` goes to the store in one transaction."""
+        """The writer thread: every ``window``, what the rings hold goes to the store in one transaction."""
         while True:
-            batch = [self._queue.get()]
-            if isinstance(batch[0], tuple):
-                self._hurry.wait(self.window)  # flush() and close() cut the wait short
-            self._hurry.clear()
+            self._wake.wait()
+            self._hurry.wait(self.window)  # flush() and close() cut the wait short
+            with self._lock:
+                rings, self._rings = self._rings, {}
+                waiters, self._waiters = self._waiters, []
+                stop = self._stop
+                self._wake.clear()
+                self._hurry.clear()
             cpu_started = time.thread_time()
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            waiters: list[threading.Event] = []
-            stop = False
-            jobs = []
-            for job in batch:
-                if job is None:
-                    stop = True
-                elif isinstance(job, threading.Event):
-                    waiters.append(job)
-                else:
-                    jobs.append(job)
             items = []
-            for job in self._survivors(jobs):
-                item = self._encode(*job)
-                if item is not None:
-                    items.append(item)
+            for ring in rings.values():
+                for _, _, job in ring:
+                    item = self._encode(*job)
+                    if item is not None:
+                        items.append(item)
             if items:
                 try:
                     self.store.add_many(items, now=self.clock())
@@ -140,21 +146,6 @@ class ServerRecorder:
             if stop:
                 return
 
-    def _survivors(self, jobs: list[Any]) -> list[Any]:
-        """The jobs the ring bound lets live: per app, the newest ``max_count`` of this batch."""
-        per_app: dict[str, list[Any]] = {}
-        for job in jobs:
-            per_app.setdefault(job[0], []).append(job)
-        out = []
-        for app_jobs in per_app.values():
-            bound = app_jobs[-1][6].max_count  # the newest policy of the app, as add_many applies
-            if len(app_jobs) > bound:
-                app_jobs.sort(key=lambda job: job[3].started)
-                self.superseded += len(app_jobs) - bound
-                app_jobs = app_jobs[len(app_jobs) - bound:] if bound > 0 else []
-            out.extend(app_jobs)
-        return out
-
     @staticmethod
     def _encode(app: str, version: str, bundle_hash: str, tape: Any, result: InvocationResult,
                 redactor: Redactor, bound: Retention) -> Any:
@@ -165,19 +156,28 @@ class ServerRecorder:
             log.exception("could not encode a recording of %s", app)
             return None
 
+    def pending(self) -> int:
+        """Recordings waiting for the writer."""
+        with self._lock:
+            return sum(len(ring) for ring in self._rings.values())
+
     def flush(self) -> None:
         """Wait until every recording handed over so far is stored."""
-        if not self._writer.is_alive():
-            return
         done = threading.Event()
-        self._queue.put(done)
+        with self._lock:
+            if self._stop or not self._writer.is_alive():
+                return
+            self._waiters.append(done)
         self._hurry.set()
+        self._wake.set()
         done.wait()
 
     def close(self) -> None:
         """Store what is pending, then stop the writer and close the store."""
         if self._writer.is_alive():
-            self._queue.put(None)
+            with self._lock:
+                self._stop = True
             self._hurry.set()
+            self._wake.set()
             self._writer.join()
         self.store.close()

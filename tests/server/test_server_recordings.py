@@ -131,3 +131,50 @@ def test_recordings_are_scoped_by_token(served: dict[str, Any]) -> None:
         assert refused.status_code == 403 and "may not act on app 'mine'" in refused.text
         missing = http.get("/api/apps/mine/recordings/nope", headers={"authorization": f"Bearer {served['token']}"})
         assert missing.status_code == 404
+
+
+STREAMED = """
+export default {
+  async fetch(request: Request) {
+    const enc = new TextEncoder();
+    const { readable, writable } = new TransformStream();
+    const writer = writable.getWriter();
+    (async () => {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 2));
+        console.log("part", i);
+        await writer.write(enc.encode(`${i} ${Date.now()} ${crypto.randomUUID()} ${"y".repeat(3000)}\\n`));
+      }
+      await writer.close();
+    })();
+    return new Response(readable, { headers: { "content-type": "text/plain" } });
+  },
+};
+"""
+
+
+def test_a_streamed_response_is_recorded_on_the_server_and_replays_with_its_body(served: dict[str, Any]) -> None:
+    root = served["base"] / "streams"
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    (root / "src/index.ts").write_text(STREAMED, encoding="utf-8")
+    (root / "isoplay.toml").write_text('name = "streams"\nmain = "src/index.ts"\n[recordings]\nsample = 1.0\n',
+                                       encoding="utf-8")
+    done = isoplay("publish", str(root), "--server", served["url"], "--token", served["token"])
+    assert done.returncode == 0, done.stderr
+    with httpx.Client(base_url=served["url"], timeout=30) as http, http.stream("GET", "/streams/") as answer:
+        assert answer.status_code == 200
+        assert answer.headers.get("transfer-encoding") == "chunked"  # streamed, not buffered
+        sent = b"".join(answer.iter_bytes())
+    assert sent.count(b"\n") == 4
+    (listed,) = _listed(served, "streams")
+    out = root / "streamed.isorec"
+    got = isoplay("recordings", "streams", "--server", served["url"], "--token", served["token"],
+                  "--get", listed["id"], "-o", str(out))
+    assert got.returncode == 0, got.stderr
+    recorded = json.loads(out.read_text(encoding="utf-8").splitlines()[-1])["result"]
+    assert recorded["body"] == {"text": sent.decode()}
+    replayed = isoplay("replay", str(out), str(root), "--json")
+    report = json.loads(replayed.stdout)
+    assert replayed.returncode == 0, (report, replayed.stderr)
+    assert report["identical"] and report["differences"] == [] and report["divergence"] is None
+    assert [log["message"] for log in report["result"]["logs"]] == [f"part {i}" for i in range(4)]

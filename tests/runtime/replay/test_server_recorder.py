@@ -14,7 +14,6 @@ from runtime import isolate as isolate_module
 from runtime.isolate import ScriptHost, ScriptIsolate
 from runtime.pool import IsolatePool
 from runtime.replay import Recording, replay
-from runtime.replay import policy as policy_module
 from runtime.replay.policy import ServerRecorder
 from runtime.store.recordings import SqliteRecordingStore
 
@@ -89,21 +88,20 @@ async def test_a_burst_keeps_the_newest_of_each_app_and_replays_byte_for_byte(ma
         recorder.close()
 
 
-async def test_recordings_past_the_backlog_bound_are_dropped_and_counted(make_project: Any, tmp_path: Path,
-                                                                         monkeypatch: Any) -> None:
-    built = await _built(make_project, "busy", "sample = 1.0\nmax_count = 100\n")
-    monkeypatch.setattr(policy_module, "MAX_PENDING", 4)
+async def test_what_waits_for_the_writer_is_bounded_by_the_ring(make_project: Any, tmp_path: Path) -> None:
+    built = await _built(make_project, "busy", "sample = 1.0\nmax_count = 4\n")
     recorder = ServerRecorder(SqliteRecordingStore(tmp_path / "rec.sqlite3"))
-    recorder.window = 3600.0
+    recorder.window = 3600.0  # the writer never gets to write on its own: a stalled store
     isolate = ScriptIsolate(built, ScriptHost("busy"))
     isolate.record = True
     try:
-        taken = [recorder.keep("busy", "1", built, await _invoke(isolate, n)) for n in range(7)]
-        # the writer holds the first in its window, so four more wait in the queue before the bound bites
-        assert taken.count(False) >= 1 and recorder.overflowed == taken.count(False)
-        assert taken[:4] == [True] * 4
+        results = [await _invoke(isolate, n) for n in range(10)]
+        # handed over newest-first: the ring keeps the newest by start time, whatever the arrival order
+        assert all(recorder.keep("busy", "1", built, result) for result in reversed(results))
+        assert recorder.pending() == 4 and recorder.superseded == 6
         _flush_within(recorder)
-        assert len(recorder.store.list("busy")) == taken.count(True)
+        assert recorder.pending() == 0
+        assert [r["what"] for r in recorder.store.list("busy")] == [f"GET http://localhost/?n={n}" for n in (9, 8, 7, 6)]
     finally:
         isolate.close()
         recorder.close()
