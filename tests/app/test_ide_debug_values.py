@@ -80,6 +80,7 @@ def test_copy_value_and_view_value_give_the_whole_value_in_variables_and_watch(
                     and watch.find_row(LONG_WATCH).text(1).startswith('string(3007)'), timeout=WAIT_MS)
     row = watch.find_row(LONG_WATCH)
     assert "THE-END" not in row.text(1)
+    assert row.toolTip(0) == LONG_WATCH  # the expression itself, cut in its column, is whole on hover
     whole = "0123456789" * 300 + "THE-END"
     assert clipboard_after(qtbot, menu_action(watch, row, "Copy Value").trigger, "THE-END") == whole
     menu_action(watch, row, "View Value…").trigger()

@@ -124,6 +124,7 @@ class VariableTree(QTreeWidget):
         if value is not None and value.handle is not None:
             tip += "\nRight-click: Copy Value, View Value… (all of it)"
         item.setToolTip(1, tip)
+        item.setToolTip(0, name)  # a long watch expression is cut in its narrow column
         if value is not None:
             item.setData(0, VALUE_ROLE, (value.preview, value.type))
         if value is not None and value.error:
