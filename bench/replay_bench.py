@@ -98,16 +98,22 @@ async def warm_invoke(base: Path, kind: str, rounds: int,
     p50: dict[str, list[float]] = {p: [] for p in pools}
     cpu: dict[str, list[float]] = {p: [] for p in pools}
     writer: dict[str, list[float]] = {p: [] for p in pools}
+    keeping: dict[str, list[float]] = {p: [] for p in pools}
+    order = list(pools)
     for r in range(rounds + 1):
-        for policy, pool in pools.items():
+        for policy in order[r % len(order):] + order[:r % len(order)]:  # each policy takes each place in turn
+            pool = pools[policy]
             times: list[float] = []
+            kept_s = 0.0
             cpu_started = time.process_time()
             writer_started = getattr(recorder, "writer_cpu_s", 0.0)
             for _ in range(per_round):
                 started = time.perf_counter()
                 result = await pool.invoke(request)
                 if result.recording is not None:
+                    keep_started = time.perf_counter()
                     recorder.keep("bench", "1", pool.bundle, result)
+                    kept_s += time.perf_counter() - keep_started
                 if r:  # round 0 warms up
                     times.append((time.perf_counter() - started) * 1000)
             recorder.flush()  # the writer's work counts for its own policy, not for the next pool's rounds
@@ -115,10 +121,13 @@ async def warm_invoke(base: Path, kind: str, rounds: int,
                 p50[policy].append(pct(times, 0.5))
                 cpu[policy].append((time.process_time() - cpu_started) * 1000 / per_round)
                 writer[policy].append((getattr(recorder, "writer_cpu_s", 0.0) - writer_started) * 1000 / per_round)
+                keeping[policy].append(kept_s * 1000 / per_round)
     for pool in pools.values():
         await pool.stop()
     recorder.close()
     cpu["writer"] = writer["all"]
+    cpu["keep_all"] = keeping["all"]
+    cpu["keep_failures"] = keeping["failures"]
     return p50, cpu
 
 
@@ -175,8 +184,8 @@ def serve_rps(base: Path, seconds: float, rounds: int) -> tuple[dict[str, list[f
             run_load(f"{server.url}/{app}/", seconds=2)  # the pool, the stock and the front warm up
         samples: dict[str, list[float]] = {app: [] for app in apps}
         cpu: dict[str, list[float]] = {app: [] for app in apps}
-        for _ in range(rounds):
-            for app in apps:
+        for r in range(rounds):
+            for app in apps[r % len(apps):] + apps[:r % len(apps)]:  # each app takes each place in turn
                 before = tree_cpu_s(server.proc.pid)
                 load = run_load(f"{server.url}/{app}/", seconds=seconds)
                 samples[app].append(load.rps)
@@ -270,8 +279,10 @@ def main(argv: list[str]) -> int:
             for policy in warm:
                 figures[f"{kind}_warm_invoke_ms_p50_{policy}"] = round(statistics.median(warm[policy]), 4)
                 figures[f"{kind}_cpu_ms_per_invoke_{policy}"] = round(statistics.median(cpu[policy]), 4)
-            # the recordings writer's own CPU time (choosing, encoding, SQLite), per invocation kept
+            # the recordings writer's own CPU time (encoding, SQLite) per invocation kept, and keep()'s time
             figures[f"{kind}_writer_cpu_ms_per_invoke_all"] = round(statistics.median(cpu["writer"]), 4)
+            figures[f"{kind}_keep_ms_per_invoke_all"] = round(statistics.median(cpu["keep_all"]), 4)
+            figures[f"{kind}_keep_ms_per_invoke_failures"] = round(statistics.median(cpu["keep_failures"]), 4)
             for policy in ("all", "failures", "control"):
                 target = {"all": "<= 10", "failures": "<= 3", "control": "(noise: same as off)"}[policy]
                 cost = paired_pct(warm[policy], warm["off"])
@@ -305,7 +316,9 @@ def main(argv: list[str]) -> int:
     for key in ("hello_warm_invoke_ms_p50_off", "hello_warm_invoke_ms_p50_failures", "hello_warm_invoke_ms_p50_all",
                 "work_warm_invoke_ms_p50_off", "work_warm_invoke_ms_p50_failures", "work_warm_invoke_ms_p50_all",
                 "hello_cpu_ms_per_invoke_off", "hello_cpu_ms_per_invoke_all", "hello_writer_cpu_ms_per_invoke_all",
+                "hello_keep_ms_per_invoke_all", "hello_keep_ms_per_invoke_failures",
                 "work_cpu_ms_per_invoke_off", "work_cpu_ms_per_invoke_all", "work_writer_cpu_ms_per_invoke_all",
+                "work_keep_ms_per_invoke_all", "work_keep_ms_per_invoke_failures",
                 "hello_rps_off", "hello_rps_failures", "hello_rps_all", "work_rps_off", "work_rps_failures",
                 "work_rps_all", "recording_bytes_work", "recording_bytes_kv_heavy", "step_back_ms_p50",
                 "step_back_invocation_ms"):

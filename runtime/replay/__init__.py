@@ -30,7 +30,8 @@ variables of a warm isolate), ``performance.timeOrigin``, WebSocket events
 (socket triggers are not recordable), ``new Date()`` through a reference to
 ``Date`` a script saved before the recording began, and a response body
 streamed to its caller past ``runtime.isolate.RECORD_STREAMED_BODY_MAX`` (4 MiB;
-a shorter one is kept with the recording, so its replay answers the same body).
+a shorter one is kept with the recording, so its replay answers the same body), nor a request body the
+server streamed into the isolate (an upload over 64 KiB or chunked: the server does not keep those).
 
 Public API (used by the server, the CLI and the IDE):
 

@@ -64,6 +64,8 @@ class ServerRecorder:
         self.kept = 0
         """Recordings handed to the writer (``superseded`` of them were pushed out before it wrote)."""
         self.dropped = 0
+        self.unrecordable = 0
+        """Recordings the policy wanted that cannot be replayed (see ``keep``), so were not kept."""
         self.superseded = 0
         """Recordings a newer one of the same app pushed out of its ring before the writer took them."""
         self.window = WINDOW_S
@@ -95,8 +97,12 @@ class ServerRecorder:
                 or (policy.sample > 0 and self.rng() < policy.sample)):
             self.dropped += 1
             return False
-        if result.trigger == "socket" or tape.body_cut:
-            return False  # socket events and bodies streamed past RECORD_STREAMED_BODY_MAX are not recordable
+        if result.trigger == "socket" or tape.body_cut or getattr(tape.trigger, "body_stream", None) is not None:
+            # not recordable: socket events, a response body streamed past RECORD_STREAMED_BODY_MAX, and a
+            # request body streamed into the isolate (an upload over 64 KiB or chunked): the trigger has
+            # no body, so its replay would run without one
+            self.unrecordable += 1
+            return False
         per_bundle = self._per_bundle.get(bundle.content_hash)
         if per_bundle is None:
             per_bundle = self._per_bundle[bundle.content_hash] = (Redactor({}, dict(bundle.manifest.vars)),

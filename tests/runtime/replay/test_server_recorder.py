@@ -204,3 +204,38 @@ async def test_a_streamed_response_is_recorded_with_its_body_and_replays_it(make
     finally:
         await pool.stop()
         recorder.close()
+
+
+async def test_an_invocation_whose_request_body_was_streamed_in_is_not_kept(make_project: Any, tmp_path: Path) -> None:
+    # The server streams uploads over 64 KiB (or chunked) into the isolate: the trigger then has no body, and
+    # a replay would read an empty one. Such a recording is not kept rather than kept wrong.
+    from runtime.webapi.request_body import RequestBody
+
+    source = "export default { async fetch(r: Request) { return new Response(String((await r.text()).length)); } };"
+    root = make_project({"src/index.ts": source},
+                        'name = "upload"\nmain = "src/index.ts"\n[recordings]\nsample = 1.0\n', name="upload")
+    built = await bundle(root)
+    recorder = ServerRecorder(SqliteRecordingStore(tmp_path / "rec.sqlite3"))
+    isolate = ScriptIsolate(built, ScriptHost("upload"))
+    isolate.record = True
+    try:
+        data = b"abcde" * 20_000
+        body = RequestBody(len(data))
+        body.push(data[:60_000])
+        body.push(data[60_000:])
+        body.end()
+        streamed = await isolate.invoke(HttpRequest("POST", "http://localhost/", body_stream=body))
+        assert streamed.ok and streamed.body == b"100000"
+        assert not recorder.keep("upload", "1", built, streamed)
+        assert recorder.unrecordable == 1
+        inline = await isolate.invoke(HttpRequest("POST", "http://localhost/", body=data))  # the same bytes, whole
+        assert inline.body == b"100000"
+        assert recorder.keep("upload", "1", built, inline)
+        _flush_within(recorder)
+        (listed,) = recorder.store.list("upload")
+        rec = Recording.from_jsonl(recorder.store.get("upload", listed["id"]) or b"")
+        replayed = await replay(rec, built)
+        assert replayed.differences() == []
+    finally:
+        isolate.close()
+        recorder.close()
