@@ -120,7 +120,8 @@ class ServerRecorder:
                 self.superseded += 1
                 if bound > 0:
                     heapq.heappushpop(ring, entry)
-        self._wake.set()
+        if not self._wake.is_set():  # set() takes the Event's lock and notifies: once per window is enough
+            self._wake.set()
         return True
 
     def _write(self) -> None:
