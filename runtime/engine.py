@@ -6,8 +6,9 @@ the runtime never touches its private parts. Two facts shape it (see DESIGN.md,
 
 - Every call into an isolate is a thread hand-off. ``V8Isolate.eval`` does it
   the cheapest way: a synchronous evaluation on the isolate's own asyncio loop
-  thread (mini-racer's "uncancelable" task path), with a watchdog thread that
-  terminates the evaluation when its wall-time budget runs out.
+  thread (mini-racer's "uncancelable" task path); the caller, which waits for the
+  result anyway, is its watchdog and terminates the evaluation when its
+  wall-time budget runs out (``V8Isolate._wait``).
 - Microtasks normally drain only *after* an evaluation returns (mini-racer runs
   its checkpoint between tasks). Each isolate therefore gets a drain function,
   a mini-racer JS callback whose Python side (on the isolate thread) calls V8's
@@ -22,11 +23,11 @@ the runtime never touches its private parts. Two facts shape it (see DESIGN.md,
 - Memory: every isolate counts its JS heap *and* its external memory
   (ArrayBuffer backing stores, WebAssembly memories) against ``memory_limit``:
   V8 calls back after every full or incremental collection, and a crossing that
-  runs longer than ``MEMORY_SAMPLE_INTERVAL`` is interrupted that often to
-  check; over the limit, the isolate's JavaScript is terminated and the
+  runs longer than ``MEMORY_SAMPLE_INTERVAL`` is interrupted that often (by its
+  waiting caller) to check; over the limit, the isolate's JavaScript is terminated and the
   evaluation raises ``EvalOutOfMemory``. A near-heap-limit callback keeps V8
   from aborting the process should a single allocation jump past its own limit.
-- The watchdog stops a runaway evaluation with ``TerminateExecution`` on the
+- The wait stops a runaway evaluation with ``TerminateExecution`` on the
   isolate itself, so it also stops microtasks that run between two tasks.
 """
 
@@ -67,12 +68,6 @@ internals (``%AbortJS`` aborts the process)."""
 
 MEMORY_SAMPLE_INTERVAL = 0.005
 """Seconds between memory checks while one crossing runs (between collections, see above)."""
-
-WATCHDOG_TICKING_S = 0.1
-"""After a watch starts, the watchdog thread keeps waking every MEMORY_SAMPLE_INTERVAL for this
-long instead of being notified by each new watch: a notification per crossing woke the thread
-(and made it take the GIL) once per request, on the request's path. Idle for this long, it
-sleeps until the next deadline again."""
 
 COMMITTED_SLACK = 16 * 1024 * 1024
 """Committed heap may pass memory_mb by a quarter of it or this much, whichever is more (see _check_memory)."""
@@ -170,7 +165,7 @@ def v8_version() -> str:
 
 
 class _Watchdog:
-    """One thread that stops evaluations whose deadline has passed and samples long ones' memory."""
+    """One thread that runs actions at their deadlines (the rare host crossings of ``V8Isolate._post``)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -178,11 +173,8 @@ class _Watchdog:
         self._actions: dict[int, Callable[[], None]] = {}
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
-        self._watches: set[_Watch] = set()
         self._wake_at = float("inf")
         """When the thread's current wait ends (it is woken only if something is due earlier)."""
-        self._last_watch = float("-inf")
-        """When the latest watch started (see WATCHDOG_TICKING_S)."""
 
     def _start(self) -> None:
         if self._thread is None:
@@ -204,46 +196,11 @@ class _Watchdog:
         """Forget an armed action (cheap: the heap entry is skipped later)."""
         self._actions.pop(key, None)
 
-    def watch(self, deadline: float, stop: Callable[[], None], sample: Callable[[], None]) -> _Watch:
-        """Run ``stop`` at ``deadline`` and ``sample`` about every MEMORY_SAMPLE_INTERVAL until then.
-
-        A watch that ends sooner (``unwatch``; most evaluations take well under a
-        millisecond) usually costs no wake-up of the watchdog thread at all.
-        """
-        now = time.monotonic()
-        w = _Watch(stop, sample, now + MEMORY_SAMPLE_INTERVAL)
-        w.key = self.arm(deadline, w.expire)
-        with self._cond:
-            self._watches.add(w)
-            self._last_watch = now
-            if w.next_sample + MEMORY_SAMPLE_INTERVAL < self._wake_at:
-                self._cond.notify()  # the thread sleeps long (it was idle): from now on it ticks
-        return w
-
-    def unwatch(self, w: _Watch) -> None:
-        """End a watch: nothing more of it runs."""
-        with self._cond:
-            w.active = False
-            self._actions.pop(w.key, None)
-            self._watches.discard(w)
-
-    def extend(self, w: _Watch, deadline: float) -> bool:
-        """From ``w``'s stop action: move its deadline to ``deadline`` instead of stopping.
-        False when the watch already ended (its evaluation finished meanwhile)."""
-        with self._cond:
-            if w not in self._watches:
-                return False
-            w.active = True
-            w.key = key = next(self._ids)
-            self._actions[key] = w.expire
-            heapq.heappush(self._heap, (deadline, key))
-        return True
-
     def _run(self) -> None:
         while True:
             due: list[Callable[[], None]] = []
             with self._cond:
-                while not self._heap and not self._watches:
+                while not self._heap:
                     self._wake_at = float("inf")
                     self._cond.wait()
                 now = time.monotonic()
@@ -252,17 +209,11 @@ class _Watchdog:
                     action = self._actions.pop(key, None)
                     if action is not None:
                         due.append(action)
-                for w in self._watches:
-                    if w.next_sample <= now:
-                        w.next_sample = now + MEMORY_SAMPLE_INTERVAL
-                        due.append(w.tick)
                 if not due:
-                    wake = min(self._heap[0][0] if self._heap else float("inf"),
-                               min((w.next_sample for w in self._watches), default=float("inf")))
-                    if now - self._last_watch < WATCHDOG_TICKING_S:  # busy: tick rather than be notified
-                        wake = min(wake, now + MEMORY_SAMPLE_INTERVAL)
-                    self._wake_at = wake
-                    self._cond.wait(min(wake - now, 3600.0))  # inf when only disarmed entries were left
+                    if not self._heap:
+                        continue  # only disarmed entries were due
+                    self._wake_at = self._heap[0][0]
+                    self._cond.wait(min(self._wake_at - now, 3600.0))
                     self._wake_at = float("inf")
                     continue
             for action in due:
@@ -270,24 +221,6 @@ class _Watchdog:
                     action()
                 except Exception:  # the watchdog must outlive any one action, or no time limit holds
                     log.exception("watchdog action failed")
-
-
-class _Watch:
-    """One watched evaluation: a deadline and the periodic memory samples before it."""
-
-    def __init__(self, stop: Callable[[], None], sample: Callable[[], None], next_sample: float) -> None:
-        self.stop, self.sample, self.next_sample = stop, sample, next_sample
-        self.active = True
-        self.key = -1
-
-    def expire(self) -> None:
-        if self.active:
-            self.active = False
-            self.stop()
-
-    def tick(self) -> None:
-        if self.active:
-            self.sample()
 
 
 _watchdog = _Watchdog()
@@ -542,28 +475,7 @@ class V8Isolate:
         ctx = self._ctx
         handle = ctx._python_to_value_handle(code)
         task_id = ctx._dll.mr_eval(ctx._ctx, handle.raw, 0)
-        watch = None
-        if timeout is not None:
-            raw_ctx = ctx._ctx
-
-            credited = self.body_seconds
-
-            def stop() -> None:
-                nonlocal credited
-                extra = self.body_seconds - credited  # copying a request body is not the script's time
-                if extra > 0.0005 and watch is not None:
-                    credited += extra
-                    _watchdog.extend(watch, time.monotonic() + extra)
-                    return
-                ctx._dll.mr_cancel_task(raw_ctx, task_id)
-                self.terminate()  # also stops microtasks mini-racer runs between tasks
-
-            watch = _watchdog.watch(time.monotonic() + timeout, stop, self._request_memory_check)
-        try:
-            result_handle = self._results.get()
-        finally:
-            if watch is not None:
-                _watchdog.unwatch(watch)
+        result_handle = self._results.get() if timeout is None else self._wait(task_id, timeout)
         try:
             value = ctx._value_handle_to_python(result_handle)
         except JSOOMException as exc:
@@ -584,6 +496,41 @@ class V8Isolate:
             self.oom = True
             raise EvalOutOfMemory("the isolate exceeded its memory limit")
         return value
+
+    def _wait(self, task_id: int, timeout: float) -> Any:
+        """The result of evaluation ``task_id``, which may run ``timeout`` seconds.
+
+        The waiting thread is the evaluation's watchdog: it waits on the result queue
+        MEMORY_SAMPLE_INTERVAL at a time, asks the isolate for a memory check after each
+        interval that passes, and at the deadline terminates the evaluation (unless copying
+        a request body took part of that time: that is not the script's). Most crossings end
+        within the first interval, so none wakes another thread: a watchdog thread, woken for
+        each crossing, cost two context switches a crossing (~3 us a request under load).
+        """
+        get = self._results.get
+        deadline = time.monotonic() + timeout
+        credited = self.body_seconds
+        try:
+            return get(timeout=min(MEMORY_SAMPLE_INTERVAL, timeout))
+        except queue.Empty:
+            pass
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                extra = self.body_seconds - credited  # copying a request body is not the script's time
+                if extra > 0.0005:
+                    credited += extra
+                    deadline = now + extra
+                    continue
+                ctx = self._ctx
+                ctx._dll.mr_cancel_task(ctx._ctx, task_id)
+                self.terminate()  # also stops microtasks mini-racer runs between tasks
+                return get()
+            self._request_memory_check()
+            try:
+                return get(timeout=min(MEMORY_SAMPLE_INTERVAL, deadline - now))
+            except queue.Empty:
+                pass
 
     def install_loader(self, name: str, serve: Callable[[memoryview], None], size: int) -> None:
         """Give the isolate a synchronous loader: ``globalThis[name]`` (a function) and
