@@ -440,7 +440,8 @@ class ScriptIsolate:
 
     def _batch_results(self, triggers: Sequence[Trigger], started: float, states: list[dict[str, Any]],
                        waits: list[float]) -> list[InvocationResult]:
-        return [self._outcome(trigger, started, self._logs(state.get("logs")), state.get("done"), queue_ms)
+        heap = self._heap()  # what every "ok" result of the batch carries (sampled at most every HEAP_SAMPLE_INTERVAL)
+        return [self._outcome(trigger, started, self._logs(state.get("logs")), state.get("done"), queue_ms, heap)
                 for trigger, state, queue_ms in zip(triggers, states, waits)]
 
     def _take_batch(self) -> list[dict[str, Any]]:
@@ -535,8 +536,10 @@ class ScriptIsolate:
         if type(result) is dict:
             if "emit" in result:
                 self._emit(result["emit"])
-        elif type(result) is list and result and all(type(state) is dict for state in result):
+        elif type(result) is list and result:
             for state in result:  # a batch: one State per started invocation
+                if type(state) is not dict:
+                    raise _Forged("its state is not an object")
                 if "emit" in state:
                     self._emit(state["emit"])
         else:
@@ -805,6 +808,8 @@ class ScriptIsolate:
 
     # ---- results -----------------------------------------------------------
     def _logs(self, raw: Any) -> list[LogEntry]:
+        if raw == []:  # most crossings log nothing
+            return []
         try:
             return [LogEntry(level, message, t / 1000) for level, t, message in raw]
         except (TypeError, ValueError):  # not what the prelude writes: keep the lines that are log lines
@@ -839,7 +844,10 @@ class ScriptIsolate:
         return self._finish(trigger, started, "memory", logs, error=err, limit="memory_mb", queue_ms=queue_ms)
 
     def _outcome(self, trigger: Trigger, started: float, logs: list[LogEntry], done: dict[str, Any],
-                 queue_ms: float = 0.0) -> InvocationResult:
+                 queue_ms: float = 0.0, heap: tuple[int, int] | None = None) -> InvocationResult:
+        """The result of a finished invocation from its ``done`` outcome, which a script may have
+        forged: anything but the shapes the prelude writes raises _Forged (checked in one pass;
+        ``heap``, when given, is the heap sample an "ok" result carries)."""
         if type(done) is not dict:
             raise _Forged("its outcome is not an object")
         if not done.get("ok"):
@@ -850,14 +858,31 @@ class ScriptIsolate:
             return self._finish(trigger, started, "ok", logs, value=done.get("value"), queue_ms=queue_ms)
         if type(response) is not dict:
             raise _Forged("its response is not an object")
+        status = response.get("status")
+        if type(status) is not int or not 100 <= status <= 999:
+            raise _Forged("its response status is not a number from 100 to 999")
+        status_text = response.get("statusText", "")
+        if type(status_text) is not str:
+            raise _Forged("its response statusText is not text")
+        headers = _headers(response.get("headers"))
         body = response.get("body")
-        raw = b"" if body is None else _body_bytes(body)
+        if body is None:
+            raw = b""
+        elif type(body) is dict and type(text := body.get("text")) is str:
+            try:
+                raw = text.encode("utf-8")  # the usual body: {text}
+            except UnicodeEncodeError:
+                raw = _body_bytes(body)
+        else:
+            raw = _body_bytes(body)
         socket = response.get("webSocket")
         if socket is not None and type(socket) is not int:
             raise _Forged("its WebSocket id is not a number")
-        return self._finish(trigger, started, "ok", logs, status=_status(response), queue_ms=queue_ms,
-                            status_text=_text_field(response, "statusText"),
-                            headers=_headers(response.get("headers")), body=raw, socket=socket)
+        heap_used, heap_total = self._heap() if heap is None else heap
+        return InvocationResult(
+            trigger=trigger.kind, outcome="ok", logs=tuple(logs), duration_ms=(time.perf_counter() - started) * 1000,
+            heap_used=heap_used, heap_total=heap_total, isolate_id=self.id, status=status, queue_ms=queue_ms,
+            status_text=status_text, headers=headers, body=raw, socket=socket)
 
     def _finish(self, trigger: Trigger, started: float, outcome: Outcome, logs: list[LogEntry],
                 **fields: Any) -> InvocationResult:
@@ -965,9 +990,12 @@ def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
         raise _Forged("its response headers are not a list")
     out = []
     for pair in raw:
-        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or type(pair[1]) is not str:
+        if type(pair) is not list or len(pair) != 2:
             raise _Forged("a response header is not a [name, value] pair of text")
-        out.append((pair[0], pair[1]))
+        name, value = pair
+        if type(name) is not str or type(value) is not str:
+            raise _Forged("a response header is not a [name, value] pair of text")
+        out.append((name, value))
     return tuple(out)
 
 
