@@ -358,6 +358,7 @@ class MainWindow(QMainWindow):
             return
         for dock in self.docks.values():
             dock.setFloating(False)
+        self.layout_guard.merged = []  # the state below has the right column unfolded: a narrow window folds it anew
         self.restoreState(self._default_state, LAYOUT_VERSION)
         self.sync_title_bars()
         QTimer.singleShot(0, self, self._apply_default_dock_sizes)

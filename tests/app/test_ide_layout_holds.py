@@ -112,6 +112,14 @@ def test_with_the_outline_closed_the_whole_right_column_folds_beside_the_explore
     assert in_front(tree)  # the Explorer stays in front; the others are tabs beside it
     assert window.centralWidget().width() >= 0.55 * window.width()
     assert window.docks["outline"].isHidden()
+    # View → Reset Layout on the narrow window: the Outline is back, and the right column folds again
+    window.action("reset_layout").trigger()
+    qtbot.waitUntil(lambda: not window.docks["outline"].isHidden(), timeout=WAIT_MS)
+    settle(qtbot, 300)
+    assert window.dockWidgetArea(window.docks["simulator"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.docks["response"] in window.tabifiedDockWidgets(window.docks["outline"])
+    assert in_front(tree) and in_front(window.docks["response"])
+    assert window.centralWidget().width() >= 0.55 * window.width()
 
 
 def test_a_layout_saved_on_a_narrow_window_opens_unfolded_on_a_wide_one(qtbot: Any, ide_factory: Any,
