@@ -11,7 +11,7 @@ the runtime never touches its private parts. Two facts shape it (see DESIGN.md,
   wall-time budget runs out (``V8Isolate._wait``).
 - Microtasks normally drain only *after* an evaluation returns (mini-racer runs
   its checkpoint between tasks). Each isolate therefore gets a drain function,
-  a mini-racer JS callback whose Python side (on the isolate thread) calls V8's
+  a native V8 function whose ctypes callback (on the isolate thread) calls V8's
   ``Isolate::PerformMicrotaskCheckpoint`` (``runtime.v8native``); the prelude
   takes it privately, so a handler that settles without host I/O returns its
   result in the same crossing. V8 runs *without* ``--allow-natives-syntax``:
@@ -34,6 +34,7 @@ the runtime never touches its private parts. Two facts shape it (see DESIGN.md,
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import heapq
 import itertools
 import json
@@ -86,6 +87,9 @@ _RELEASE_ID = (1 << 64) - 4
 _WASM_ALLOW_ID = (1 << 64) - 5
 _WASM_DENY_ID = (1 << 64) - 6
 _COMPILE_ID = (1 << 64) - 7
+_NATIVE_GATE_ID = (1 << 64) - 8
+NATIVE_GATE_GLOBAL = "__isoplay_native"
+"""The global of the one-call callback that makes the native drain (taken and deleted by its call)."""
 WASM_GATE_GLOBALS = ("__isoplay_wasm_allow", "__isoplay_wasm_deny")
 """Globals the prelude takes (and deletes) to compile its own trusted WebAssembly (wasm.ts)."""
 
@@ -287,6 +291,11 @@ class V8Isolate:
         self._near_cb = v8native.NearHeapLimitCallback(self._on_near_heap_limit)
         self._interrupt_cb = v8native.InterruptCallback(self._on_interrupt)
         self._wasm_cb = v8native.WasmCodeGenCallback(self._on_wasm_codegen)
+        self._drain_cb = v8native.FunctionCallback(self._on_drain)
+        self._checkpoint = v8native.v8().checkpoint
+        self._isolate_arg: ctypes.c_void_p | None = None
+        self._native_drain: bool | None = None
+        """None until the gate of _install_drain runs; then whether the native drain was made."""
         object.__setattr__(self._ctx, "handle_callback_from_v8", self._on_callback)
         self._mr.set_hard_memory_limit(memory_limit)
         self._post("0", _INIT_ID)
@@ -304,6 +313,10 @@ class V8Isolate:
         elif callback_id in (_WASM_ALLOW_ID, _WASM_DENY_ID):
             self._free(self._ctx._ctx, raw)
             self.wasm_allowed = callback_id == _WASM_ALLOW_ID
+        elif callback_id == _NATIVE_GATE_ID:
+            self._free(self._ctx._ctx, raw)
+            if self._native_drain is None and self._isolate is not None:  # once: a stray call does nothing
+                self._native_drain = v8native.set_global_function(self._isolate, DRAIN_GLOBAL.encode(), self._drain_cb)
         elif callback_id == _COMPILE_ID:
             self._free(self._ctx._ctx, raw)
             job, self._compile_job = self._compile_job, None  # one job per call; a stray call does nothing
@@ -334,7 +347,12 @@ class V8Isolate:
         api.add_gc_epilogue(isolate, self._gc_cb, None, mask)
         api.add_near_heap_limit(isolate, self._near_cb, None)
         api.set_wasm_codegen_callback(isolate, self._wasm_cb)
+        self._isolate_arg = ctypes.c_void_p(isolate)
         self._isolate = isolate
+
+    def _on_drain(self, info: Any) -> None:
+        """The microtask drain (a native V8 function, see _install_drain): runs every queued microtask."""
+        self._checkpoint(self._isolate_arg)
 
     def _check_memory(self, isolate: int) -> None:
         figures = v8native.heap_figures(isolate)
@@ -388,10 +406,24 @@ class V8Isolate:
         return ctx._value_handle_to_python(raw)
 
     def _install_drain(self) -> None:
+        """Put the microtask drain and the WebAssembly gates where the prelude takes them.
+
+        The drain is a function V8 makes (``Function::New``) with a ctypes callback: a call
+        goes from JavaScript to ``_on_drain`` directly. It is made inside a one-call gate (a
+        mini-racer callback, so a context is entered), taken and deleted by the same evaluation
+        before any other code runs. Without the V8 bindings it is a mini-racer callback
+        (``_DRAIN_ID``), ~4x dearer a call.
+        """
         ctx = self._ctx
-        drain = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _DRAIN_ID)))
         global_object = self._mr.eval("globalThis")
-        global_object[DRAIN_GLOBAL] = drain  # type: ignore[index,call-overload]
+        if v8native.function_api() is not None:
+            gate = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _NATIVE_GATE_ID)))
+            global_object[NATIVE_GATE_GLOBAL] = gate  # type: ignore[index,call-overload]
+            self.eval(f"(() => {{ const gate = globalThis.{NATIVE_GATE_GLOBAL}; delete globalThis.{NATIVE_GATE_GLOBAL};"
+                      " gate(); })()")
+        if not self._native_drain:
+            drain = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, _DRAIN_ID)))
+            global_object[DRAIN_GLOBAL] = drain  # type: ignore[index,call-overload]
         for name, callback_id in zip(WASM_GATE_GLOBALS, (_WASM_ALLOW_ID, _WASM_DENY_ID)):
             gate = ctx._value_handle_to_python(ctx._wrap_raw_handle(ctx._dll.mr_make_js_callback(ctx._ctx, callback_id)))
             global_object[name] = gate  # type: ignore[index,call-overload]

@@ -102,6 +102,27 @@ def test_the_drain_helper_is_not_reachable() -> None:
     assert result.value == "undefined,undefined,0,undefined"
 
 
+def test_the_gate_that_makes_the_native_drain_is_not_reachable() -> None:
+    result = run_one(handler_script(
+        'return [typeof __isoplay_native, typeof globalThis.__isoplay_native,'
+        ' Object.getOwnPropertyNames(globalThis).filter(n => /native/i.test(n)).length].join(",");'))
+    assert result.outcome == "ok", result.error
+    assert result.value == "undefined,undefined,0"
+
+
+def test_microtasks_drain_through_the_mini_racer_callback_without_the_v8_bindings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another mini-racer build may not export Function::New: the drain is then mini-racer's JS callback.
+    from runtime import v8native
+
+    monkeypatch.setattr(v8native, "function_api", lambda: None)
+    result = run_one(handler_script(
+        'let n = 0; for (let i = 0; i < 5; i++) n += await Promise.resolve(i);'
+        ' return [n, typeof __isoplay_drain].join(",");'))
+    assert result.outcome == "ok", result.error
+    assert result.value == "10,undefined"
+
+
 def test_prelude_functions_are_not_reachable_through_caller() -> None:
     # A sloppy-mode handler asks who called it; strict prelude code answers null, never a function.
     code = ("var __isoplay_module = { default: { run: function run() {"
