@@ -62,6 +62,11 @@ V8_FLAGS: tuple[str, ...] = (
     # a script is stopped at its memory limit, RSS returns near its baseline (measured in
     # bench/attack_memory.py: 267 MB -> 78 MB after a 128 MB string attack).
     "--no-memory-pool-share-memory-on-teardown",
+    # The young generation may grow to 3 x 8 MB instead of 3 x 32 MB. V8's default let a script
+    # commit ~90 MB more than memory_mb between two memory checks while promoting large strings
+    # (bench/attack_memory.py: growing / concatenated strings peaked at 251 MB for 128, 230
+    # with this); a handler's young generation rarely grows past a few MB anyway.
+    "--max-semi-space-size=8",
 )
 """Flags the process's V8 is initialised with (once, before the first isolate). Never
 ``--allow-natives-syntax``: it is process-wide and would let any script source call V8
@@ -260,6 +265,7 @@ class V8Isolate:
         self.oom = False
         self.memory_hit = False
         """Set (on the isolate thread) when heap + external memory passed ``memory_limit``."""
+        self._interrupt_pending = False
         self.wasm_allowed = False
         """Whether WebAssembly may be compiled now (only inside ``compiling_bundled_wasm``)."""
         self.bodies: dict[str, Any] = {}
@@ -355,30 +361,37 @@ class V8Isolate:
         self._checkpoint(self._isolate_arg)
 
     def _check_memory(self, isolate: int) -> None:
+        if self.memory_hit:
+            return
+        api = v8native.v8()
         figures = v8native.heap_figures(isolate)
         limit = self.memory_limit
         external = figures.external_memory
+        committed = figures.total_heap_size + external
         # Live objects past the limit, or memory V8 committed (garbage not yet collected included)
         # past it by a quarter (at least 16 MB): the second keeps RSS near memory_mb between
-        # full collections, which V8 schedules by its own, far larger, heap limit.
-        if (figures.used_heap_size + external > limit
-                or figures.total_heap_size + external > limit + max(limit // 4, COMMITTED_SLACK)) and not self.memory_hit:
+        # full collections, which V8 schedules by its own, far larger, heap limit. (Bringing V8's
+        # limit down to memory_mb was measured and dropped: near it V8 retries full collections
+        # before it gives up -- 357 ms of GC became 2.2-7.5 s for an object growing by keys, so
+        # the wall clock won more often -- and the peak RSS did not come down.)
+        if figures.used_heap_size + external > limit or committed > limit + max(limit // 4, COMMITTED_SLACK):
             self.memory_hit = True
-            v8native.v8().terminate(isolate)
+            api.terminate(isolate)
 
     def _on_gc(self, isolate: int, gc_type: int, flags: int, data: Any) -> None:
         self._check_memory(isolate)
 
     def _on_interrupt(self, isolate: int, data: Any) -> None:
+        self._interrupt_pending = False
         self._check_memory(isolate)
 
     def _on_near_heap_limit(self, data: Any, current: int, initial: int) -> int:
-        # V8 would abort the whole process at its own limit: stop this isolate instead and
-        # give V8 room to unwind.
+        # V8 would abort the whole process at its own limit: stop this isolate instead and give
+        # V8 room to finish the allocation in flight and unwind (as much as its default limit).
         self.memory_hit = True
         if self._isolate is not None:
             v8native.v8().terminate(self._isolate)
-        return int(current * 2)
+        return int(max(current * 2, initial))
 
     def _on_wasm_codegen(self, context: Any, source: Any) -> bool:
         return self.wasm_allowed
@@ -475,8 +488,11 @@ class V8Isolate:
                 v8native.v8().terminate(self._isolate)
 
     def _request_memory_check(self) -> None:
+        if self._interrupt_pending:
+            return  # the last one has not run yet (V8 is in a long builtin or collecting): no pile-up
         with self._native_lock:
             if self._cm is not None and self._isolate is not None:
+                self._interrupt_pending = True
                 v8native.v8().request_interrupt(self._isolate, self._interrupt_cb, None)
 
     @contextmanager
@@ -542,6 +558,7 @@ class V8Isolate:
         get = self._results.get
         deadline = time.monotonic() + timeout
         credited = self.body_seconds
+        self._interrupt_pending = False  # one left from a crossing that ended first runs harmlessly
         try:
             return get(timeout=min(MEMORY_SAMPLE_INTERVAL, timeout))
         except queue.Empty:
