@@ -520,6 +520,10 @@ class V8Isolate:
         """
         if self._cm is None:
             raise RuntimeDisposed("the isolate is closed")
+        if self.memory_hit:
+            # Its memory checks are off from here on; running more of its code could only grow it.
+            self.oom = True
+            raise EvalOutOfMemory("the isolate exceeded its memory limit earlier and must be replaced")
         ctx = self._ctx
         handle = ctx._python_to_value_handle(code)
         task_id = ctx._dll.mr_eval(ctx._ctx, handle.raw, 0)
@@ -618,6 +622,9 @@ class V8Isolate:
         """Evaluate without blocking the loop (used while a debugger may pause JS)."""
         if self._mr is None:
             raise RuntimeDisposed("the isolate is closed")
+        if self.memory_hit:
+            self.oom = True
+            raise EvalOutOfMemory("the isolate exceeded its memory limit earlier and must be replaced")
         try:
             return await asyncio.wait_for(self._mr.eval_cancelable(code), timeout)
         except TimeoutError:

@@ -53,6 +53,18 @@ ATTACKS = [
     pytest.param("let s = ''; for (let i = 0; ; i++) s += String(i).padStart(64, '0');", id="concatenated-string"),
     pytest.param("const k = []; for (let i = 0; ; i++) k.push({ a: i, b: [i, i], c: 'v' + i });", id="objects"),
     pytest.param("const k = []; for (;;) k.push(new Array(1e6).fill(1.5));", id="double-arrays"),
+    # Structures that grow by many small steps and rehash in large ones (issue 13 point 3's Map):
+    pytest.param("const m = new Map(); for (let i = 0; ; i++) m.set(i, { i, s: 'v' + i });", id="growing-map-of-objects"),
+    pytest.param("const m = new Map(); for (let i = 0; ; i++) m.set('key' + i, i);", id="map-with-string-keys"),
+    pytest.param("const s = new Set(); for (let i = 0; ; i++) s.add(i * 1.5);", id="set-of-numbers"),
+    pytest.param("const o = {}; for (let i = 0; ; i++) o['k' + i] = i;", id="object-with-many-keys"),
+    pytest.param("const o = {}; for (let i = 0; ; i++) o[i * 7] = { i };", id="object-with-many-index-keys"),
+    pytest.param("const k = []; for (let i = 0; ; i++) k.push([i, i + 1, i + 2]);", id="array-of-arrays"),
+    pytest.param("let h = null; for (let i = 0; ; i++) h = { next: h, v: i };", id="linked-list"),
+    pytest.param("const w = new WeakMap(); const k = []; for (let i = 0; ; i++) { const o = {}; k.push(o); w.set(o, i); }",
+                 id="weakmap-with-kept-keys"),
+    pytest.param("const k = []; for (let i = 0; ; i++) k.push(() => i);", id="closures"),
+    pytest.param("const a = []; for (let i = 0; ; i++) a[i * 10] = i;", id="sparse-array"),
     pytest.param("const k = []; await new Promise(r => { (function step(i) { k.push(new Uint8Array(32 * 2**20));"
                  " Promise.resolve().then(() => step(i + 1)); })(0); }); return k.length;", id="in-microtasks"),
     pytest.param("const k = []; await new Promise(r => { (function step() { k.push(new Uint8Array(32 * 2**20));"
@@ -65,7 +77,9 @@ ATTACKS = [
 @pytest.mark.parametrize("body", ATTACKS)
 def test_allocation_past_memory_mb_stops_the_invocation(body: str) -> None:
     before = rss_bytes()
-    (result, after), isolate = run_raw(handler_script(body), memory_mb=128, timeout_ms=20000, invocations=2)
+    # timeout_ms is far above what these need (1-10 s at load 8 on 2 cores: V8's own speed at
+    # building 128 MB of small objects), so only the memory limit can end them.
+    (result, after), isolate = run_raw(handler_script(body), memory_mb=128, timeout_ms=120000, invocations=2)
     assert result.outcome == "memory" and result.limit == "memory_mb", (result.outcome, result.error)
     assert result.error is not None and "memory_mb (128 MB)" in result.error.message
     assert isolate.poisoned
@@ -209,3 +223,39 @@ def test_a_wasm_memory_maximum_past_the_limit_is_lowered_so_wasm_cannot_grow_pas
     result = run_one(handler_script(body), memory_mb=128, wasm={"g": GROW_WASM})
     assert result.outcome == "ok", result.error
     assert result.value == "1 -1 17"  # 16 pages fit; 4096 more (256 MB) fail inside WebAssembly itself
+
+
+CHURN = [
+    pytest.param("for (;;) {}", id="empty-loop"),
+    pytest.param("for (;;) { const a = new Array(100000).fill(1.5); }", id="garbage-arrays"),
+    pytest.param("for (;;) { let s = 'y'.repeat(1e6) + Math.random(); s = s.toUpperCase(); }", id="garbage-strings"),
+    pytest.param("for (;;) { const o = []; for (let i = 0; i < 100000; i++) o.push({ i }); }", id="garbage-objects"),
+    pytest.param("for (;;) { new Uint8Array(4 * 2**20).fill(1); }", id="garbage-buffers"),
+    pytest.param("const keep = new Uint8Array(100 * 2**20).fill(1); for (;;) { const a = new Array(1e5).fill(keep[0]); }",
+                 id="near-the-limit-plus-garbage"),
+]
+
+
+@pytest.mark.parametrize("body", CHURN)
+def test_a_loop_that_only_makes_garbage_ends_on_the_timeout_not_memory(body: str) -> None:
+    # The memory checks must not turn garbage (collected by V8 as it goes) into a memory hit.
+    result = run_one(handler_script(body), memory_mb=128, timeout_ms=1500)
+    assert result.outcome == "timeout" and result.limit == "timeout_ms", (result.outcome, result.error)
+    assert result.error is not None and "timeout_ms (1500 ms)" in result.error.message
+
+
+def test_an_isolate_past_memory_mb_runs_no_more_code() -> None:
+    # Its memory checks stop at the first hit; a second invocation used to run in it unchecked
+    # (up to V8's own 1.4 GB heap limit or the timeout) until the isolate was replaced.
+    before = rss_bytes()
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")  # resets VmHWM, the process's peak RSS, to its RSS now
+    code = handler_script("const k = globalThis.k = globalThis.k || [];"
+                          " if (globalThis.ran) { for (let i = 0; ; i++) k.push({ i, s: 'v' + i }); }"
+                          " globalThis.ran = true; for (;;) k.push(new Uint8Array(1 << 16).fill(1));")
+    results, isolate = run_raw(code, memory_mb=64, timeout_ms=60000, invocations=2)
+    assert [r.outcome for r in results] == ["memory", "memory"], [(r.outcome, r.value) for r in results]
+    assert isolate.poisoned
+    with open("/proc/self/status", encoding="ascii") as f:
+        peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+    assert peak - before < 400 * MB, f"peak RSS {peak / MB:.0f} MB, {before / MB:.0f} MB before"
