@@ -534,7 +534,7 @@ class V8Isolate:
             self.oom = True
             raise EvalOutOfMemory(str(exc)) from None
         except (JSTerminatedException, JSTimeoutException) as exc:
-            if self.memory_hit or self._mr.was_hard_memory_limit_reached():
+            if self.memory_hit or self._mr.was_hard_memory_limit_reached() or self._past_limit_now():
                 self.oom = True
                 raise EvalOutOfMemory(str(exc)) from None
             raise EvalTimedOut(str(exc)) from None
@@ -584,6 +584,18 @@ class V8Isolate:
                 return get(timeout=min(MEMORY_SAMPLE_INTERVAL, deadline - now))
             except queue.Empty:
                 pass
+
+    def _past_limit_now(self) -> bool:
+        """After a termination for the deadline: whether the isolate holds more than its limit
+        anyway (the last memory check came before a long collection or builtin that straddled
+        the deadline). Such a script is reported as stopped by memory_mb, not timeout_ms."""
+        try:
+            f = self.figures()
+        except (EvalFailed, JSEvalException):
+            return False
+        if f.used_heap_size + f.external_memory > self.memory_limit:
+            self.memory_hit = True
+        return self.memory_hit
 
     def install_loader(self, name: str, serve: Callable[[memoryview], None], size: int) -> None:
         """Give the isolate a synchronous loader: ``globalThis[name]`` (a function) and
