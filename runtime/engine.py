@@ -277,6 +277,9 @@ class V8Isolate:
         self.body_allowance = 0.0
         self.body_bytes = 0
         """Request-body bytes copied into this isolate so far."""
+        self.body_credit_per_byte = 0.0
+        """Seconds of a crossing's wall time each copied body byte may earn (set with the body
+        loader: runtime/webapi/chunks.py BODY_GAP_CREDIT_S_PER_BYTE)."""
         """When the last body copy ended and how many bytes it gave (runtime/webapi/chunks.py)."""
         self._native_lock = threading.Lock()
         self._compile_job: tuple[bytes, bytes | None, tuple[bytes, ...], bool] | None = None
@@ -560,8 +563,10 @@ class V8Isolate:
         each crossing, cost two context switches a crossing (~3 us a request under load).
         """
         get = self._results.get
-        deadline = time.monotonic() + timeout
-        credited = self.body_seconds
+        began = time.monotonic()
+        deadline = began + timeout
+        seconds_at, bytes_at = self.body_seconds, self.body_bytes
+        credited = 0.0
         self._interrupt_pending = False  # one left from a crossing that ended first runs harmlessly
         try:
             return get(timeout=min(MEMORY_SAMPLE_INTERVAL, timeout))
@@ -570,9 +575,17 @@ class V8Isolate:
         while True:
             now = time.monotonic()
             if now >= deadline:
-                extra = self.body_seconds - credited  # copying a request body is not the script's time
+                # Copying a request body is not the script's time: what the copies measured, or, once
+                # body bytes were copied, this crossing's wall time up to the per-byte allowance (the
+                # rule ScriptIsolate._take_credit applies after the crossing; a loaded machine
+                # preempts the V8 thread between copies, and a long copy must not be cut here).
+                earned = self.body_seconds - seconds_at
+                copied = self.body_bytes - bytes_at
+                if copied:
+                    earned = max(earned, min(now - began, copied * self.body_credit_per_byte))
+                extra = earned - credited
                 if extra > 0.0005:
-                    credited += extra
+                    credited = earned
                     deadline = now + extra
                     continue
                 ctx = self._ctx

@@ -55,6 +55,7 @@ def load_prelude(v8: V8Isolate) -> None:
     """
     bodies, ref = v8.bodies, weakref.ref(v8)  # no cycle through the isolate's own callback
     v8.install_loader("__isoplayLoad", lambda buf: chunks.serve(buf, bodies, ref()), chunks.BUFFER_SIZE)
+    v8.body_credit_per_byte = chunks.BODY_GAP_CREDIT_S_PER_BYTE
     cache = prelude_code_cache(v8)
     if cache is None:
         v8.eval(prelude.script())

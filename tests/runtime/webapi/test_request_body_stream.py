@@ -24,7 +24,7 @@ from isolate_harness import raw_bundle  # noqa: E402
 
 from runtime.invocation import HttpRequest, InvocationResult  # noqa: E402
 from runtime.isolate import ScriptHost, ScriptIsolate  # noqa: E402
-from runtime.webapi.request_body import HIGH_WATER, INLINE_BODY_BYTES, RequestBody  # noqa: E402
+from runtime.webapi.request_body import GATHER, HIGH_WATER, INLINE_BODY_BYTES, RequestBody  # noqa: E402
 
 SCRIPT = r"""
 var __isoplay_module = { default: { async fetch(request) {
@@ -280,3 +280,70 @@ var __isoplay_module = { default: { async fetch(request) {
     seen, forged = json.loads(result.body)
     assert seen == ["undefined", "undefined"]
     assert forged in ("undefined", "TypeError")
+
+
+def test_a_gathering_wait_returns_once_its_bytes_are_there_and_lets_the_front_read_on() -> None:
+    """``wait(want=N)``: the front is not told to stop before N bytes wait; the wait ends at N or at the body's end."""
+
+    async def go() -> list[object]:
+        body = RequestBody(4 * 1024 * 1024, None)
+        seen: list[object] = []
+        waiting = asyncio.ensure_future(body.wait(want=3 * 1024 * 1024))
+        await asyncio.sleep(0)  # the wait starts
+        for _ in range(2):
+            seen.append(body.push(b"a" * 1024 * 1024))  # past HIGH_WATER, but the reader wants more
+        await asyncio.sleep(0)
+        seen.append(waiting.done())
+        seen.append(body.push(b"b" * 1024 * 1024))
+        seen.append(await asyncio.wait_for(waiting, 30))
+        seen.append(body.push(b"c" * 1024 * 1024))  # 4 MiB wait now: past the raised mark, stop reading
+        short = RequestBody(100, None)
+        short.push(b"x" * 10)
+        short.end()
+        seen.append(await asyncio.wait_for(short.wait(want=100), 30))  # ended before its want: returns
+        return seen
+
+    assert asyncio.run(go()) == [False, False, False, False, 3 * 1024 * 1024, True, 10]
+
+
+def test_a_whole_read_of_a_declared_length_copies_in_gathered_pieces_and_stays_bounded() -> None:
+    """arrayBuffer() of a 20 MiB Content-Length body fed with backpressure: exact bytes, the host holds at most
+    about GATHER, and the script is resumed about once per GATHER bytes, not once per HIGH_WATER."""
+    size = 20 * 1024 * 1024 + 5
+    data = _blob(size)
+    held: list[int] = []
+    wakes: list[int] = []
+
+    async def go(iso: ScriptIsolate) -> InvocationResult:
+        body = RequestBody(size, None)
+        resumed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        body.on_room = lambda: loop.call_soon_threadsafe(resumed.set)
+        real_wait = body.wait
+
+        async def counted_wait(whole: bool = False, want: int = 0) -> int:
+            wakes.append(want)
+            return await real_wait(whole=whole, want=want)
+
+        body.wait = counted_wait  # type: ignore[method-assign]
+
+        async def client() -> None:
+            for at in range(0, size, 65536):
+                held.append(body._buffered)
+                if body.push(data[at:at + 65536]):
+                    resumed.clear()
+                    await resumed.wait()
+                await asyncio.sleep(0)
+            body.end()
+
+        feeding = asyncio.ensure_future(client())
+        result = await _invoke(iso, "/arrayBuffer", stream=body, headers=(("content-length", str(size)),))
+        await feeding
+        return result
+
+    result = _run(go, memory_mb=256)
+    assert result.outcome == "ok", result.error
+    assert json.loads(result.body) == [size, hashlib.sha256(data).hexdigest()]
+    assert max(held) <= GATHER + 65536
+    assert wakes and all(0 < w <= GATHER for w in wakes), wakes
+    assert len(wakes) <= size // GATHER + 3, len(wakes)

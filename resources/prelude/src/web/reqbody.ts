@@ -17,6 +17,8 @@ export class HostBody {
 }
 
 const PIECE = 256 * 1024;
+/** A whole read of a body of known length copies it this much at a time (request_body.py GATHER). */
+const GATHER = 8 * 1024 * 1024;
 const hostBodies = new WeakMap<object, HostBodySpec>();
 
 /** Bytes the body reader made itself (nobody else holds them): arrayBuffer() may hand their buffer out. */
@@ -31,7 +33,9 @@ async function fill(spec: HostBodySpec, into: Uint8Array, whole = false): Promis
     if (n === 0) break;
     if (n === BODY_WAIT || n === BODY_FAILED) {
       if (at > 0 && n === BODY_WAIT && !whole) break;
-      await hostCall("body.wait", { id: spec.stream }); // rejects with the reason when the body failed
+      // Whole: wait until a good piece has arrived, so that the copy takes few crossings.
+      const want = whole ? Math.min(into.length - at, GATHER) : 0;
+      await hostCall("body.wait", want > 0 ? { id: spec.stream, want } : { id: spec.stream }); // rejects when the body failed
       continue;
     }
     at += n;
