@@ -100,8 +100,12 @@ def main() -> None:
                     a = httpx.get(f"{server.url}/{app}/", timeout=120)
                     took = time.monotonic() - started
                     time.sleep(1.0)
-                    record("3", name, f"{a.status_code} {a.text[:60]!r} in {took:.1f}s; RSS {base:.0f} -> after {rss(pid):.0f} MB",
-                           server)
+                    # isoplay serve answers a limit hit with a bare 500; /metrics says which limit it was.
+                    outcomes = [line.split('outcome="', 1)[1].split('"', 1)[0]
+                                for line in c.get("/metrics").text.splitlines()
+                                if line.startswith("isoplay_invocations_total{") and f'script="{app}"' in line]
+                    record("3", name, f"{a.status_code} {a.text[:44]!r} ({'/'.join(outcomes) or '?'}) in {took:.1f}s; "
+                           f"RSS {base:.0f} -> after {rss(pid):.0f} MB", server)
                 # 4. WebAssembly compiled at run time
                 upload(c, "wasmgen", handler("new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])); return new Response('compiled');"))
                 a = httpx.get(f"{server.url}/wasmgen/")
