@@ -225,6 +225,18 @@ HEADERS: list[tuple[str, Any]] = [
     ('new Headers(new Headers({ a: "1" })).get("A")', "1"),
     ('(() => { const out = []; new Headers({ b: "2", a: "1" }).forEach((v, k) => out.push(k + "=" + v)); return out; })()', ["a=1", "b=2"]),
     ('new Headers({ a: "1" }).get("missing")', None),
+    # the plain-value fast path and the full normalisation agree at their edges
+    ('["a b", "x", "\\t x", "x ", "a\\tb", "\\xe9t\\xe9", "", " ", "1"].map(v => { const h = new Headers(); h.append("v", v);'
+     ' return h.get("v"); })', ["a b", "x", "x", "x", "a\tb", "\xe9t\xe9", "", "", "1"]),
+    ('new Headers([["v", 42]]).get("v")', "42"),
+    ('(() => { try { new Headers().append("v", "a\\rb"); } catch (e) { return e.message; } })()',
+     "Failed to execute 'append' on 'Headers': Invalid header value: \"a\rb\""),
+    ('(() => { try { new Headers().set("b\\u0100d", "1"); } catch (e) { return e.message; } })()',
+     "Failed to execute 'set' on 'Headers': \"b\u0100d\" is not a valid ByteString (a character above U+00FF)."),
+    ('(() => { try { new Headers({ "b d": "1" }); } catch (e) { return e.message; } })()',
+     "Failed to execute 'append' on 'Headers': Invalid header name: \"b d\""),
+    ('(() => { try { new Headers({ x: "\\u0100" }); } catch (e) { return e.message; } })()',
+     "Failed to construct 'Headers': \"\u0100\" is not a valid ByteString (a character above U+00FF)."),
 ]
 
 

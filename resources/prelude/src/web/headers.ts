@@ -22,21 +22,31 @@ const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 export type HeadersInit = Headers | [string, string][] | Record<string, string> | Iterable<Iterable<string>>;
 export type Guard = "none" | "immutable";
 
-function byteString(v: unknown, what: string): string {
+// A value that needs none of normValue's work: visible ASCII at both ends, spaces and visible
+// ASCII between (no whitespace to trim, no NUL/CR/LF, nothing above U+00FF). Most values are.
+const PLAIN_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/** The prefix of a Headers TypeError: the constructor's, or that of method `op`. Messages are
+ * built only when thrown (a template per call cost an allocation on every header). */
+const failed = (op: string): string => op === "construct" ? "Failed to construct 'Headers'" : `Failed to execute '${op}' on 'Headers'`;
+
+function byteString(v: unknown, op: string): string {
   const s = typeof v === "string" ? v : String(v as string); // a Symbol throws TypeError, as ToString does
-  if (NOT_LATIN1.test(s)) throw new TypeError(`${what}: "${s}" is not a valid ByteString (a character above U+00FF).`);
+  if (NOT_LATIN1.test(s)) throw new TypeError(`${failed(op)}: "${s}" is not a valid ByteString (a character above U+00FF).`);
   return s;
 }
 
 function normName(name: unknown, op: string): string {
-  const n = byteString(name, `Failed to execute '${op}' on 'Headers'`);
-  if (!TOKEN.test(n)) throw new TypeError(`Failed to execute '${op}' on 'Headers': Invalid header name: "${n}"`);
-  return n.toLowerCase();
+  const n = typeof name === "string" ? name : String(name as string);
+  if (TOKEN.test(n)) return n.toLowerCase(); // a token is ASCII: a valid ByteString
+  byteString(n, op); // above U+00FF: the ByteString error first
+  throw new TypeError(`${failed(op)}: Invalid header name: "${n}"`);
 }
 
 function normValue(value: unknown, op: string): string {
-  const v = byteString(value, `Failed to execute '${op}' on 'Headers'`).replace(EDGE_WS, "");
-  if (BAD_VALUE.test(v)) throw new TypeError(`Failed to execute '${op}' on 'Headers': Invalid header value: "${v}"`);
+  if (typeof value === "string" && PLAIN_VALUE.test(value)) return value;
+  const v = byteString(value, op).replace(EDGE_WS, "");
+  if (BAD_VALUE.test(v)) throw new TypeError(`${failed(op)}: Invalid header value: "${v}"`);
   return v;
 }
 
@@ -70,7 +80,7 @@ export class Headers {
         if (!isObject(item) || typeof (item as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
           throw new TypeError("Failed to construct 'Headers': The provided value cannot be converted to a sequence.");
         }
-        pairs.push(Array.from(item as Iterable<unknown>, (x) => byteString(x, "Failed to construct 'Headers'")));
+        pairs.push(Array.from(item as Iterable<unknown>, (x) => byteString(x, "construct")));
       }
       for (const pair of pairs) {
         if (pair.length !== 2) throw new TypeError("Failed to construct 'Headers': Invalid value: every header must be a [name, value] pair.");
@@ -83,8 +93,8 @@ export class Headers {
     for (const key of Reflect.ownKeys(init)) {
       const desc = Reflect.getOwnPropertyDescriptor(init, key);
       if (desc === undefined || !desc.enumerable) continue;
-      const k = byteString(key, "Failed to construct 'Headers'");
-      entries.push([k, byteString((init as Record<PropertyKey, unknown>)[key], "Failed to construct 'Headers'")]);
+      const k = byteString(key, "construct");
+      entries.push([k, byteString((init as Record<PropertyKey, unknown>)[key], "construct")]);
     }
     for (const [k, v] of entries) this.#append(k, v, "append");
   }
