@@ -204,17 +204,8 @@ class VariableTree(QTreeWidget):
 
     def show_value_text(self, value: ValueText) -> None:
         """Put the whole value on the clipboard, or show it in a View Value window (an error: in the window)."""
-        request = value.request
-        if request.tree != self.name:
-            return
-        if request.action == "copy" and value.error is None:
-            set_clipboard(value.text)
-            return
-        dialog = ValueDialog(request.name, value.text if value.error is None else value.error, self,
-                             error=value.error is not None)
-        self.dialogs.append(dialog)
-        dialog.finished.connect(lambda _result, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
-        dialog.show()
+        if value.request.tree == self.name:
+            deliver_value_text(value, self, self.dialogs)
 
     def _on_context_menu_requested(self, point: QPoint) -> None:
         item = self.itemAt(point)
@@ -245,6 +236,20 @@ class ValueDialog(QDialog):
         layout.addWidget(self.text)
         layout.addWidget(buttons)
         self.resize(560, 380)
+
+
+def deliver_value_text(value: ValueText, parent: QWidget, dialogs: list[ValueDialog]) -> None:
+    """Copy Value puts the whole text on the clipboard; View Value (or an error) opens a window
+    that ``dialogs`` keeps alive until it closes."""
+    request = value.request
+    if request.action == "copy" and value.error is None:
+        set_clipboard(value.text)
+        return
+    dialog = ValueDialog(request.name, value.text if value.error is None else value.error, parent,
+                         error=value.error is not None)
+    dialogs.append(dialog)
+    dialog.finished.connect(lambda _result, d=dialog: dialogs.remove(d) if d in dialogs else None)
+    dialog.show()
 
 
 def set_clipboard(text: str) -> None:

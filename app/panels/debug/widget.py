@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.debug.history import InputHistory
-from app.panels.debug.tree import ValueDialog, VariableTree, local_value_text, set_clipboard, value_text
+from app.panels.debug.tree import ValueDialog, VariableTree, deliver_value_text, local_value_text, value_text
 from app.panels.debug.types import (
     BreakpointRow,
     BreakpointSpec,
@@ -663,17 +663,8 @@ class DebugConsoleWidget(QWidget):
 
     def show_value_text(self, value: ValueText) -> None:
         """Put the whole result on the clipboard, or show it in a window (an error: in the window)."""
-        request = value.request
-        if request.tree != "console":
-            return
-        if request.action == "copy" and value.error is None:
-            set_clipboard(value.text)
-            return
-        dialog = ValueDialog(request.name, value.text if value.error is None else value.error, self,
-                             error=value.error is not None)
-        self.dialogs.append(dialog)
-        dialog.finished.connect(lambda _result, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
-        dialog.show()
+        if value.request.tree == "console":
+            deliver_value_text(value, self, self.dialogs)
 
     def _on_output_context_menu_requested(self, point: QPoint) -> None:
         menu = self.output_menu()
