@@ -235,6 +235,13 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
+def body_credit(measured: float, copied: int, wall: float, per_byte: float) -> float:
+    """Seconds of a crossing that were request-body copying, not the script's time: what the
+    copies measured or, once ``copied`` bytes were copied, the crossing's ``wall`` time up to
+    ``per_byte`` a byte (a loaded machine preempts the V8 thread between copies)."""
+    return max(measured, min(wall, copied * per_byte)) if copied else measured
+
+
 def loads(text: str) -> Any:
     """Decode JSON from the isolate: orjson (3x faster on the hot path), json for what it refuses
     (a lone surrogate that JSON.stringify escaped)."""
@@ -579,10 +586,8 @@ class V8Isolate:
                 # body bytes were copied, this crossing's wall time up to the per-byte allowance (the
                 # rule ScriptIsolate._take_credit applies after the crossing; a loaded machine
                 # preempts the V8 thread between copies, and a long copy must not be cut here).
-                earned = self.body_seconds - seconds_at
-                copied = self.body_bytes - bytes_at
-                if copied:
-                    earned = max(earned, min(now - began, copied * self.body_credit_per_byte))
+                earned = body_credit(self.body_seconds - seconds_at, self.body_bytes - bytes_at, now - began,
+                                     self.body_credit_per_byte)
                 extra = earned - credited
                 if extra > 0.0005:
                     credited = earned
