@@ -93,8 +93,7 @@ class ServerRecorder:
             return False
         result.recording = None
         policy: RecordPolicy = bundle.manifest.recordings
-        if not ((policy.failures and (result.outcome != "ok" or (result.status or 0) >= 500))  # is_failure
-                or (policy.sample > 0 and self.rng() < policy.sample)):
+        if not ((policy.failures and is_failure(result)) or (policy.sample > 0 and self.rng() < policy.sample)):
             self.dropped += 1
             return False
         if result.trigger == "socket" or tape.body_cut or getattr(tape.trigger, "body_stream", None) is not None:
@@ -111,9 +110,7 @@ class ServerRecorder:
         entry = (tape.started, next(self._seq), (app, version, bundle.content_hash, tape, result, *per_bundle))
         with self._lock:
             self.kept += 1
-            ring = self._rings.get(app)
-            if ring is None:
-                ring = self._rings[app] = []
+            ring = self._rings.setdefault(app, [])
             if len(ring) < bound:
                 heapq.heappush(ring, entry)
             else:  # the oldest (by start) of this ring and the new one: one of them goes
