@@ -27,6 +27,7 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QToolBar
 
+from app.layout import on_screen
 from app.panels.debug.actions import DebugActions
 from app.panels.debug.controller import DebugController
 from app.panels.debug.types import DebugState
@@ -152,7 +153,7 @@ class Debugger:
         elif not run_and_debug_shown and self._column_heights is not None:
             heights, self._column_heights = self._column_heights, None
             top = next((d for d in [debug, *window.tabifiedDockWidgets(debug)] if d.isVisible()
-                        and _shown_in_tab_group(d)), None)
+                        and on_screen(d)), None)
             below = _groups_below(window, top) if top is not None else []
             if top is not None and len(below) == len(heights) - 1:
                 window.resizeDocks([top, *below], heights, Qt.Orientation.Vertical)
@@ -175,18 +176,13 @@ DEBUG_COLUMN_SHARE = 0.7
 """Share of its column's height the Run and Debug view takes while it shows, when other groups share it."""
 
 
-def _shown_in_tab_group(dock: QDockWidget) -> bool:
-    """Drawn (Qt parks the hidden members of a tab group at negative coordinates)."""
-    return dock.geometry().top() >= 0 and dock.geometry().left() >= 0
-
-
 def _groups_below(window: MainWindow, dock: QDockWidget) -> list[QDockWidget]:
     """The shown dock of each tab group under ``dock`` in its column."""
     area = window.dockWidgetArea(dock)
     left = dock.geometry().left()
     return [d for d in window.docks.values()
             if d is not dock and window.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating()
-            and _shown_in_tab_group(d) and d.geometry().left() == left and d.geometry().top() > dock.geometry().top()]
+            and on_screen(d) and d.geometry().left() == left and d.geometry().top() > dock.geometry().top()]
 
 
 def install_debugger(ide: Ide) -> Debugger:

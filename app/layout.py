@@ -201,7 +201,7 @@ class LayoutGuard(QObject):
                   and d.isVisible() and not d.isFloating()]
         if not bottom:
             return
-        tallest = max(bottom, key=lambda d: d.height() if _on_screen(d) else 0)
+        tallest = max(bottom, key=lambda d: d.height() if on_screen(d) else 0)
         target = max(tallest.minimumSizeHint().height(), tallest.height() - missing, 60)
         if target < tallest.height():
             window.resizeDocks([tallest], [target], Qt.Orientation.Vertical)
@@ -288,7 +288,7 @@ class LayoutGuard(QObject):
         window = self.window
         right = [d for d in window.findChildren(QDockWidget)
                  if window.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
-                 and d.isVisible() and not d.isFloating() and _on_screen(d)]
+                 and d.isVisible() and not d.isFloating() and on_screen(d)]
         stacked = _one_per_row(right)
         if len(stacked) < 2:
             return
@@ -301,7 +301,7 @@ class LayoutGuard(QObject):
         first.raise_()
 
 
-def _on_screen(dock: QDockWidget) -> bool:
+def on_screen(dock: QDockWidget) -> bool:
     """A dock that is drawn: Qt parks the hidden members of a tab group at negative coordinates."""
     return dock.geometry().left() >= 0 and dock.geometry().top() >= 0
 
@@ -312,7 +312,7 @@ def _groups(window: QMainWindow, area: Qt.DockWidgetArea) -> list[list[QDockWidg
     docks = [d for d in window.findChildren(QDockWidget)
              if window.dockWidgetArea(d) == area and not d.isHidden() and not d.isFloating()]
     groups: list[list[QDockWidget]] = []
-    for dock in _one_per_row([d for d in docks if _on_screen(d)]):
+    for dock in _one_per_row([d for d in docks if on_screen(d)]):
         mates = [m for m in window.tabifiedDockWidgets(dock) if m in docks and m is not dock]
         groups.append([dock, *mates])
     return groups
