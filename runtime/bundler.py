@@ -62,8 +62,19 @@ class Bundle:
         return f"isoplay://{self.manifest.name}/{self.content_hash[:8]}.js"
 
     def decoded_map(self) -> SourceMap:
-        """The source map, decoded."""
-        return SourceMap.from_json(self.sourcemap)
+        """The source map, decoded on first use and kept: decoding a large bundle's map takes a while
+        (100-160 ms for zod, lodash-es and date-fns), and only an error's stack needs it."""
+        cached = self.__dict__.get("_decoded_map")
+        if cached is None:
+            cached = SourceMap.from_json(self.sourcemap)
+            object.__setattr__(self, "_decoded_map", cached)  # a frozen dataclass; not a field
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a debug worker's config) without the decoded map, which ``decoded_map`` remakes."""
+        state = dict(self.__dict__)
+        state.pop("_decoded_map", None)
+        return state
 
     def file_stem(self) -> str:
         """``name-version-hash8``: how written bundle files are named."""

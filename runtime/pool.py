@@ -51,7 +51,6 @@ from runtime.invocation import ErrorInfo, InvocationResult, Trigger
 from runtime.isolate import MB, Pending, ScriptHost, ScriptIsolate
 from runtime.manifest import Limits
 from runtime.metrics import Metrics
-from runtime.sourcemap import SourceMap
 from runtime.stock import IsolateStock
 
 log = logging.getLogger(__name__)
@@ -175,7 +174,6 @@ class IsolatePool:
         self.host = host
         self.metrics = metrics or Metrics()
         self.limits = limits or bundle.manifest.limits
-        self._smap: SourceMap | None = None
         self._idle: list[ScriptIsolate] = []
         self._busy: set[ScriptIsolate] = set()
         self._held: dict[ScriptIsolate, int] = {}
@@ -248,10 +246,10 @@ class IsolatePool:
             await asyncio.sleep(0.005)
 
     def _new_isolate(self) -> ScriptIsolate:
-        if self._smap is None:
-            self._smap = self.bundle.decoded_map()
+        # No source map here: its isolates decode the bundle's (once, kept by the Bundle) when an
+        # error's stack needs it; decoding it up front delayed a large bundle's first answer.
         ready = self.stock.take() if self.stock is not None else None
-        isolate = ScriptIsolate(self.bundle, self.host, smap=self._smap, ready=ready)
+        isolate = ScriptIsolate(self.bundle, self.host, ready=ready)
         isolate.record = self.record
         self._created += 1
         return isolate

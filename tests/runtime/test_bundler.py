@@ -27,6 +27,23 @@ def test_bundles_imports_with_and_without_extension_and_json(make_project) -> No
     assert len(built.content_hash) == 64
 
 
+def test_source_map_is_decoded_once_and_not_pickled(make_project) -> None:
+    """The decoded map is kept by the bundle (pools decode it only when an error needs it), and a
+    pickled bundle (a debug worker's config) leaves it out and decodes it again."""
+    import pickle
+
+    root = make_project({"src/index.ts": INDEX, "src/lib.ts": "export const twice = (n: number) => n * 2;\n",
+                         "src/more.ts": "export const three = 3;\n", "src/data.json": '{"n": 21}'})
+    built = bundle_sync(root)
+    first = built.decoded_map()
+    assert built.decoded_map() is first
+    data = pickle.dumps(built)
+    assert pickle.dumps(bundle_sync(root)) == data  # the same bytes as a bundle never decoded
+    again = pickle.loads(data)
+    assert again == built and again.decoded_map() is not first
+    assert again.decoded_map().sources == first.sources
+
+
 def test_written_bundle_is_named_by_hash_and_reloads(make_project, tmp_path: Path) -> None:
     root = make_project({"src/index.ts": INDEX, "src/lib.ts": "export const twice = (n: number) => n * 2;\n",
                          "src/more.ts": "export const three = 3;\n", "src/data.json": '{"n": 21}'})
