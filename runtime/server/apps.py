@@ -251,7 +251,7 @@ class AppRuntimes:
 
         def done(outcome: InvocationResult | BaseException) -> None:
             if isinstance(outcome, InvocationResult) and not outcome.head_only:  # a streamed head: not yet
-                logs.publish_lazy(app, lambda: LogEvent.of(app, record.version, trigger, outcome, node))
+                logs.publish_lazy(app, lambda at: LogEvent.of(app, record.version, trigger, outcome, node, at))
                 if outcome.recording is not None and recorder is not None:
                     recorder.keep(app, record.version, pool.bundle, outcome)
             on_done(record, outcome)
@@ -279,7 +279,7 @@ class AppRuntimes:
                 app, version, logs, node = record.app, record.version, self.logs, self.config.node
                 # a WebSocket event (message, close, error) is an invocation of its own, logged like a request
                 pool.on_socket_result = lambda trigger, result: logs.publish_lazy(
-                    app, lambda: LogEvent.of(app, version, trigger, result, node))
+                    app, lambda at: LogEvent.of(app, version, trigger, result, node, at))
                 await pool.start()
                 self._pools[key] = pool
                 await self._evict_pinned()

@@ -64,6 +64,8 @@ class ServerApp:
         self.core = core
         self.api = build_api(core)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._max_body = max(core.config.max_bundle_bytes, 100 * 1024 * 1024)
+        self._dev_errors = core.config.dev_errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -95,7 +97,7 @@ class ServerApp:
     # ---- the HTTP front's path -----------------------------------------------------
     def max_body(self) -> int:
         """What the front reads at most: the largest upload the API takes, or an app body."""
-        return max(self.core.config.max_bundle_bytes, 100 * 1024 * 1024)
+        return self._max_body
 
     @staticmethod
     def streams_body(target: str) -> bool:
@@ -104,36 +106,40 @@ class ServerApp:
         return not (path == "/metrics" or path == "/api" or path.startswith("/api/"))
 
     def handle(self, request: FrontRequest, exchange: Exchange) -> bool:
-        """Script traffic straight to a warm pool (one job answered from its batch); the rest to ASGI."""
-        path = request.path
+        """Script traffic straight to a warm pool (one job answered from its batch); the rest to ASGI.
+
+        This runs for every app request, so it does the least it can: one pass over the
+        target, the trigger built once, and the answer written by the job's own callback
+        (no per-request answer object or task unless the pool still has to load).
+        """
+        path, _, query = request.target.partition("?")
         if path == "/metrics" or path == "/api" or path.startswith("/api/"):
             return False
-        segment, rest = split_app_path(unquote(path))
-        query = request.target.partition("?")[2]
-
-        def make() -> HttpRequest:
-            headers = tuple((k, v) for k, v in request.headers if k != PREFIX_HEADER_STR)
-            host = request.header("host", "localhost")
-            return HttpRequest(method=request.method, url=f"http://{host}{rest}" + (f"?{query}" if query else ""),
-                               headers=(*headers, (PREFIX_HEADER_STR, "/" + segment)), body=request.body,
-                               body_stream=request.body_stream, stream_response=True)
-
-        answer = _FrontAnswer(exchange, self.core.config.dev_errors)
-        stream = request.body_stream
-        body_size = len(request.body) if stream is None else (stream.length or 0)
+        segment, rest = split_app_path(unquote(path) if "%" in path else path)
         name, range_text = split_app_segment(segment)
-        if segment and APP_NAME_RE.match(name):
-            trigger = make()
-            try:
-                job = self.core.runtimes.submit(name, range_text, trigger, lambda _rec, out: answer.result(out),
-                                                body_size=body_size)
-            except ApiError as exc:
-                answer.plain(exc.status, f"{exc.status} {exc.message}\n")
-                return True
-            if job is not None:
-                exchange.on_abort = job.cancel
-                return True
-        task = asyncio.get_running_loop().create_task(self._invoke(segment, make, body_size, answer))
+        dev = self._dev_errors
+        if not segment or not APP_NAME_RE.match(name):
+            exchange.respond_text(404, ROOT_TEXT)
+            return True
+        stream = request.body_stream
+        headers = [item for item in request.headers if item[0] != PREFIX_HEADER_STR]
+        headers.append((PREFIX_HEADER_STR, "/" + segment))
+        trigger = HttpRequest(method=request.method,
+                              url=f"http://{request.header('host', 'localhost')}{rest}" + (f"?{query}" if query else ""),
+                              headers=tuple(headers), body=request.body, body_stream=stream, stream_response=True)
+        body_size = len(request.body) if stream is None else (stream.length or 0)
+        try:
+            job = self.core.runtimes.submit(name, range_text, trigger,
+                                            lambda _rec, out: respond_outcome(exchange, out, dev=dev),
+                                            body_size=body_size)
+        except ApiError as exc:
+            exchange.respond_text(exc.status, f"{exc.status} {exc.message}\n")
+            return True
+        if job is not None:
+            exchange.on_abort = job.cancel
+            return True
+        task = asyncio.get_running_loop().create_task(
+            self._invoke(segment, lambda: trigger, body_size, _FrontAnswer(exchange, dev)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
