@@ -18,10 +18,15 @@ import socket
 import sys
 from pathlib import Path
 
-from runtime.devserver import DevServer, make_socket, serve, terminal_logger
-from runtime.gcpolicy import tune_for_serving
-from runtime.service import BuildReport, ProjectRuntime
+from typing import TYPE_CHECKING
+
 from app.commands._env import add_env_argument, show_config_warnings
+
+if TYPE_CHECKING:
+    from runtime.service import BuildReport
+
+# The server's modules are imported by ``run`` once it has started the first esbuild run
+# (runtime.bundler.start_early): the two then overlap instead of adding up.
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def _main(args: argparse.Namespace) -> int:
+    from runtime.devserver import DevServer, make_socket, serve, terminal_logger
+    from runtime.service import ProjectRuntime
+
     on_logs, on_build = terminal_logger()
     role = args.worker
     if role is not None and role[0] != 0:
@@ -85,6 +93,8 @@ def _quiet(report: BuildReport) -> None:
 
 
 async def _tune_gc_once(started: asyncio.Event, role: list[int] | None) -> None:
+    from runtime.gcpolicy import tune_for_serving
+
     await started.wait()
     tune_for_serving()
     if role is not None:
@@ -95,6 +105,7 @@ async def _tune_gc_once(started: asyncio.Event, role: list[int] | None) -> None:
 
 def _supervise(args: argparse.Namespace) -> int:
     from runtime.cluster.supervisor import Supervisor
+    from runtime.devserver import make_socket
 
     from app.commands.serve import _worker_argv
 
@@ -121,9 +132,14 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.workers > 64:
         print(f"isoplay: --workers must be between 1 and 64 (got {args.workers})", file=sys.stderr)
         return 1
+    supervising = args.worker is None and args.workers > 1 and hasattr(os, "fork")
+    if not supervising:
+        from runtime.bundler import start_early
+
+        start_early(args.dir)  # esbuild works while the server's modules import (see _main)
     if args.worker is None:
         show_config_warnings(args.dir)
-    if args.worker is None and args.workers > 1 and hasattr(os, "fork"):
+    if supervising:
         return _supervise(args)
     try:
         import uvloop

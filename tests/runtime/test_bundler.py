@@ -100,3 +100,57 @@ def test_source_map_lookup_and_stack_mapping(make_project) -> None:
     text, frames = map_stack(stack, built.script_url, smap)
     assert text == "Error: x\n    at boom (src/lib.ts:2:3)"
     assert len(frames) == 1
+
+
+def _count_esbuild_runs(monkeypatch) -> list[list[str]]:
+    from runtime import bundler
+
+    runs: list[list[str]] = []
+    real = bundler.run_esbuild
+
+    async def counted(argv, cwd):  # type: ignore[no-untyped-def]
+        runs.append(argv)
+        return await real(argv, cwd)
+
+    monkeypatch.setattr(bundler, "run_esbuild", counted)
+    return runs
+
+
+def test_early_run_is_taken_by_the_next_build(make_project, monkeypatch) -> None:
+    """``isoplay dev`` starts esbuild before importing the server: the first build takes that run."""
+    import asyncio
+
+    from runtime.bundler import bundle, start_early
+
+    root = make_project({"src/index.ts": INDEX, "src/lib.ts": "export const twice = (n: number) => n * 2;\n",
+                         "src/more.ts": "export const three = 3;\n", "src/data.json": '{"n": 21}'})
+    runs = _count_esbuild_runs(monkeypatch)
+    assert start_early(root) is not None
+    built = asyncio.run(bundle(root.resolve()))
+    assert runs == []  # no esbuild of its own
+    assert built.code == bundle_sync(root).code
+    asyncio.run(bundle(root))  # taken once: the next build runs esbuild itself
+    assert len(runs) == 1
+
+
+def test_early_run_is_dropped_when_the_manifest_changed(make_project, monkeypatch) -> None:
+    import asyncio
+
+    from runtime.bundler import bundle, start_early
+
+    root = make_project({"src/index.ts": "export default { fetch() { return new Response('old'); } };\n",
+                         "src/other.ts": "export default { fetch() { return new Response('new'); } };\n"})
+    runs = _count_esbuild_runs(monkeypatch)
+    early = start_early(root)
+    assert early is not None
+    (root / "isoplay.toml").write_text('name = "t"\nmain = "src/other.ts"\n', encoding="utf-8")
+    built = asyncio.run(bundle(root))
+    assert len(runs) == 1 and '"new"' in built.code and '"old"' not in built.code
+    early.done.result(timeout=60)  # killed or finished, and reaped by its reader thread
+    assert early.proc.returncode is not None
+
+
+def test_early_run_of_a_folder_that_cannot_build_is_none(tmp_path: Path) -> None:
+    from runtime.bundler import start_early
+
+    assert start_early(tmp_path) is None  # no config: the real build reports it
