@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -359,8 +361,11 @@ def _finish(proc_rc: int, stdout_bytes: bytes, stderr: str, manifest: Manifest, 
 
 
 async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None = None,
-                 tools: toolchain.Toolchain | None = None) -> Bundle:
+                 tools: toolchain.Toolchain | None = None, meanwhile: Callable[[], None] | None = None) -> Bundle:
     """Build the project at ``root`` (esbuild as an asyncio subprocess).
+
+    ``meanwhile`` is called if the build takes an early run (``start_early``) that is still
+    working: the caller may use the loop's thread until esbuild is done.
 
     Raises:
         ManifestError: isoplay.toml is invalid.
@@ -375,6 +380,9 @@ async def bundle(root: Path, *, minify: bool = False, manifest: Manifest | None 
         while True:
             argv = await asyncio.to_thread(plan.argv, tools.esbuild) if plan.node_compat else plan.argv(tools.esbuild)
             early = _take_early(argv, root)
+            if early is not None and meanwhile is not None and not early.done.done():
+                meanwhile()
+            meanwhile = None
             returncode, out, err = await (early.result() if early is not None else run_esbuild(argv, root))
             stderr = err.decode("utf-8", "replace")
             if not plan.next_step(returncode, out, stderr):
@@ -416,7 +424,6 @@ class EarlyBuild:
     """An esbuild run started before its build asks for it (see ``start_early``)."""
 
     def __init__(self, argv: list[str], cwd: Path) -> None:
-        import concurrent.futures
         import subprocess
         import threading
 
@@ -425,15 +432,15 @@ class EarlyBuild:
         self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.done: concurrent.futures.Future[tuple[int, bytes, bytes]] = concurrent.futures.Future()
-        threading.Thread(target=self._read, name="isoplay-early-esbuild", daemon=True).start()
+        threading.Thread(target=self._read, args=(self.done,), name="isoplay-early-esbuild", daemon=True).start()
 
-    def _read(self) -> None:
+    def _read(self, done: concurrent.futures.Future[tuple[int, bytes, bytes]]) -> None:
         try:
             out, err = self.proc.communicate()  # reads both pipes to the end, reaps the process
         except BaseException as exc:  # the future must settle, or its build would wait forever
-            self.done.set_exception(exc)
+            done.set_exception(exc)
             return
-        self.done.set_result((self.proc.returncode or 0, out, err))
+        done.set_result((self.proc.returncode or 0, out, err))
 
     def kill(self) -> None:
         """Stop it (its reader thread reaps it)."""

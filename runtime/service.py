@@ -129,7 +129,7 @@ class ProjectRuntime:
         if generation != self._generation:
             return None  # superseded before it even started
         started = time.perf_counter()
-        bundling = self._bundling = asyncio.ensure_future(self._bundle())
+        bundling = self._bundling = asyncio.ensure_future(self._bundle(first=self.pool is None))
         built: Bundle | UserError
         try:
             built = await bundling
@@ -145,10 +145,14 @@ class ProjectRuntime:
                 return None  # a newer reload came while this one finished bundling or waited to swap
             return await self._swap_in(generation, built, started)
 
-    async def _bundle(self) -> Bundle:
-        """Bundle with the project's manifest (isoplay.toml, or the wrangler config in its environment)."""
+    async def _bundle(self, first: bool = False) -> Bundle:
+        """Bundle with the project's manifest (isoplay.toml, or the wrangler config in its environment).
+
+        If the first build takes an early esbuild run (``isoplay dev``) that is still working, a ready
+        isolate is made meanwhile (V8's start-up and the prelude, 50-100 ms), not after it."""
         manifest = await asyncio.to_thread(self.project.manifest)
-        return await bundle(self.project.root, manifest=manifest)
+        meanwhile = (lambda: self.stock.fill(up_to=1)) if first else None
+        return await bundle(self.project.root, manifest=manifest, meanwhile=meanwhile)
 
     async def _swap_in(self, generation: int, built: Bundle | UserError, started: float) -> BuildReport | None:
         """Serve ``built`` (or report why it cannot serve); None if superseded while its pool started."""

@@ -154,3 +154,36 @@ def test_early_run_of_a_folder_that_cannot_build_is_none(tmp_path: Path) -> None
     from runtime.bundler import start_early
 
     assert start_early(tmp_path) is None  # no config: the real build reports it
+
+
+def test_meanwhile_runs_while_a_taken_early_run_still_works(make_project) -> None:
+    """The first build of ``isoplay dev`` makes a ready isolate while a still-working early esbuild run ends."""
+    import asyncio
+    import concurrent.futures
+
+    from runtime import bundler
+    from runtime.bundler import bundle, start_early
+
+    root = make_project({"src/index.ts": "export default { fetch() { return new Response('hi'); } };\n"})
+    early = start_early(root)
+    assert early is not None
+    real, held = early.done, concurrent.futures.Future()
+    early.done = held  # the run "still works" until the test releases its result
+    calls: list[bool] = []
+
+    async def build() -> bundler.Bundle:
+        task = asyncio.ensure_future(bundle(root, meanwhile=lambda: calls.append(held.done())))
+        while not calls:
+            assert not task.done()
+            await asyncio.sleep(0.01)
+        held.set_result(await asyncio.wrap_future(real))
+        return await task
+
+    built = asyncio.run(build())
+    assert calls == [False] and '"hi"' in built.code
+    again = start_early(root)  # finished before the build takes it: nothing to do meanwhile
+    assert again is not None
+    again.done.result(timeout=60)
+    calls.clear()
+    asyncio.run(bundle(root, meanwhile=lambda: calls.append(True)))
+    assert calls == []
