@@ -145,6 +145,41 @@ class LogSubscription:
         self._hub.unsubscribe(self)
 
 
+Pending = LogEvent | tuple[float, str, Callable[[float], LogEvent]]
+"""An event waiting for the shipper: made, or (finish time, app, maker taking that time)."""
+
+
+class Outbox:
+    """Events waiting for the shipper, per app: only the newest ``keep`` of each, as a round stores no
+    more of an app than that (its history holds ``keep``).
+
+    An older one falls out as a newer one comes, and is freed then: a server answering thousands of
+    requests between two rounds used to hold every one of them (their triggers and results) until the
+    round, which kept the cyclic GC walking tens of thousands of objects and cost every request.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.keep = max(1, keep)
+        self._apps: dict[str, list[Any]] = {}
+        """app -> [deque of the newest pending events, events added since the last take]."""
+
+    def add(self, app: str, item: Pending) -> None:
+        """Queue one event of ``app`` (on the loop thread)."""
+        entry = self._apps.get(app)
+        if entry is None:
+            entry = self._apps[app] = [collections.deque(maxlen=self.keep), 0]
+        entry[0].append(item)
+        entry[1] += 1
+
+    def take(self) -> dict[str, tuple[list[Pending], int]]:
+        """Everything waiting, by app: (the newest ``keep`` events, oldest first; how many were added)."""
+        apps, self._apps = self._apps, {}
+        return {app: (list(entry[0]), entry[1]) for app, entry in apps.items()}
+
+    def __len__(self) -> int:
+        return sum(len(entry[0]) for entry in self._apps.values())
+
+
 @dataclass(frozen=True)
 class LogHubStatistics:
     """Live subscriber counts."""
@@ -161,8 +196,8 @@ class LogHub:
         self._subs: dict[str, list[LogSubscription]] = {}
         self._published = 0
         self._closed = False
-        self.outbox: collections.deque[LogEvent | tuple[float, str, Callable[[float], LogEvent]]] | None = None
-        """Events waiting for the shipper (None without a log store): made ones, or (finish time, app, maker)."""
+        self.outbox: Outbox | None = None
+        """Events waiting for the shipper (None without a log store)."""
 
     def subscribe(self, app: str) -> LogSubscription:
         """A new subscription to ``app``'s events (ended at once if the hub is closed)."""
@@ -202,13 +237,13 @@ class LogHub:
         else:
             self._published += 1
             if self.outbox is not None:  # for the shared history: made by the shipper, off the request path,
-                self.outbox.append((time.time(), app, make))  # and only if it is among the ones it keeps
+                self.outbox.add(app, (time.time(), app, make))  # and only if it is among the ones it keeps
 
     def publish(self, event: LogEvent) -> None:
         """Hand an event to every subscriber of its app (and to the shipper, for other processes)."""
         self._published += 1
         if self.outbox is not None:
-            self.outbox.append(event)
+            self.outbox.add(event.app, event)
         self.deliver(event)
 
     def deliver(self, event: LogEvent, *, remote: bool = False) -> None:
@@ -263,13 +298,14 @@ class LogShipper:
         self.shipped = 0
         self.received = 0
         self.lost = 0
-        """Events that could not be written (the store was unreachable) or overflowed the outbox."""
+        """Events not stored: the store was unreachable, or newer ones of the same app pushed them out of
+        the outbox before a round (more than ``hub.buffer`` in one round)."""
         self._cursor: int | None = None
         self._seen: collections.deque[int] = collections.deque(maxlen=8192)
         self._seen_set: set[int] = set()
         self._since_prune: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
-        hub.outbox = collections.deque(maxlen=max(64, hub.buffer * 8))
+        hub.outbox = Outbox(hub.buffer)
 
     def start(self) -> None:
         """Start the rounds on the running loop."""
@@ -295,41 +331,33 @@ class LogShipper:
     async def ship_once(self, *, receive: bool = True) -> None:
         """One round: write this process's events, then read other processes' ones."""
         outbox = self.hub.outbox
-        if outbox is not None and outbox.maxlen is not None and len(outbox) >= outbox.maxlen:
-            log.debug("log outbox full; the oldest events are not stored")
-        batch: list[LogEvent | tuple[float, str, Callable[[float], LogEvent]]] = []
-        while outbox:
-            batch.append(outbox.popleft())
+        by_app = outbox.take() if outbox is not None else {}
         try:
-            if batch:
-                await asyncio.to_thread(self._write, batch)
+            if by_app:
+                await asyncio.to_thread(self._write, by_app)
             if receive:
                 await self._receive()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # an unreachable store: the events are lost, requests are not
-            self.lost += len(batch)
+            self.lost += sum(added for _items, added in by_app.values())
             log.warning("log store: %s", exc)
 
-    def _write(self, batch: list[LogEvent | tuple[float, str, Callable[[float], LogEvent]]]) -> None:
-        # Only the newest ``keep`` of an app's events in a round are stored (the history holds no more), so
-        # only those are made: under load a round holds thousands, and making the rest cost more than
-        # the requests' own Python work.
-        by_app: dict[str, list[LogEvent | tuple[float, str, Callable[[float], LogEvent]]]] = {}
-        for item in batch:
-            by_app.setdefault(item.app if isinstance(item, LogEvent) else item[1], []).append(item)
+    def _write(self, by_app: dict[str, tuple[list[Pending], int]]) -> None:
+        # Only the newest ``keep`` of an app's events in a round are stored (the history holds no more), and
+        # the outbox kept no more; only those are made: under load a round holds thousands.
         keep = self.hub.buffer
         rows: list[tuple[str, float, str, str]] = []
-        for app, items in by_app.items():
-            self.lost += max(0, len(items) - keep)
-            for item in items[-keep:]:
+        for items, _added in by_app.values():
+            for item in items:
                 e = item if isinstance(item, LogEvent) else item[2](item[0])
                 rows.append((e.app, e.time, self.source, _json_text(e.to_json())))
         rows.sort(key=lambda r: r[1])
         self.store.append(rows)
         self.shipped += len(rows)
-        for app, items in by_app.items():
-            count = self._since_prune.get(app, 0) + len(items)
+        self.lost += sum(added - len(items) for items, added in by_app.values())
+        for app, (_items, added) in by_app.items():
+            count = self._since_prune.get(app, 0) + added
             if count >= max(1, keep // 4):
                 self.store.prune(app, keep)
                 count = 0

@@ -1,5 +1,5 @@
 """The log shipper on a real SQLite log store: events published without a reader are made off the request
-path, and only the ones the history keeps (the newest ``buffer`` of an app per round) are made at all."""
+path, and only the ones the history keeps (the newest ``buffer`` of an app per round) are held and made at all."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ async def test_a_round_makes_only_the_events_the_history_keeps(tmp_path: Path) -
         hub.publish_lazy("busy", maker(i, "busy"))  # type: ignore[arg-type]
     for i in range(3):
         hub.publish_lazy("quiet", maker(1000 + i, "quiet"))  # type: ignore[arg-type]
+    assert hub.outbox is not None and len(hub.outbox) == 53  # the newest 50 of "busy" wait; older ones were freed
     await shipper.ship_once(receive=False)
 
     assert sorted(made) == list(range(130, 180)) + [1000, 1001, 1002]
