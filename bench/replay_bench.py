@@ -2,7 +2,9 @@
 
 Prints, against the same run without recording:
 
-- warm invoke p50 (in process, one warm isolate) of the hello and work handlers with recording off,
+- warm invoke p50 (in process, one warm isolate: the time until the result is there; ``keep()`` follows, as
+  on the server, where it runs once the answer is on its way, and counts in the CPU figure) of the hello
+  and work handlers with recording off,
   recording every invocation and keeping it (``sample = 1.0``: redacted, encoded and written to SQLite by
   the writer thread), and recording every invocation but keeping failures only (the default policy);
 - req/s of the same three policies on one real ``isoplay serve`` (one worker), alternating short rounds;
@@ -14,14 +16,24 @@ Each policy also gets a CPU figure, steadier than wall time on a shared machine:
 CPU time (every thread, the recordings writer and its flush included) per invocation; on the server, the
 CPU time of the server's processes per request.
 
+How the figures are kept steady on a shared machine (compare within one run; the load average is printed
+at the start and at the end):
+
+- Rounds alternate between the policies, each taking each place in turn, so a change of the machine's load
+  hits every side of a ratio. Each cost is the median over rounds of that round's ratio to the same round
+  without recording; the spread printed beside it is the middle half (25th to 75th percentile) of those
+  ratios. A second pool without recording (``control``) gives the noise floor of the run.
+- An in-process round lasts one writer window and ends with a flush, so the writer writes once per round,
+  as on a server. Keeping every invocation at thousands a second overflows the ring (``max_count``) in
+  every window, so the server's writer waits its busy window (``ServerRecorder.busy_window``, 1 s)
+  between writes: that is the round. Rounds of a fixed, small number of invocations flushed many times
+  a window and charged the keep-all pool several times the writer work a server does for the same
+  invocations.
+
 ``--ring N`` keeps up to N recordings per app under the keep-all policy (default 100, the product's
 default). With the default ring and thousands of invocations a second, the writer stores only the newest
-100 of each batch (the rest would be pruned in the same transaction); a large ring makes every recording
-reach the store.
-
-Each cost is the median over rounds of that round's ratio to the same round without recording (rounds
-alternate between the policies, so a change of the machine's load hits both sides of a ratio); the
-machine is shared, so compare within one run.
+100 of each window (the rest would be pruned in the same transaction); a large ring makes every recording
+reach the store. ``--rounds N`` sets the serve rounds (default 12), ``--quick`` a short run.
 """
 
 from __future__ import annotations
@@ -76,9 +88,10 @@ def project(base: Path, name: str, source: str, policy: str, *, kv: bool = False
 
 
 async def warm_invoke(base: Path, kind: str, rounds: int,
-                      per_round: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Per policy and round (alternating rounds on the pools): the p50 warm invoke (ms), and the process CPU
-    time (ms, all threads: the recordings writer and its flush included) per invocation."""
+                      round_s: float | None = None) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per policy and round (alternating rounds on the pools, each one writer window long): the p50 warm
+    invoke (ms), and the process CPU time (ms, all threads: the recordings writer and its flush included)
+    per invocation."""
     from runtime.bundler import bundle
     from runtime.invocation import HttpRequest
     from runtime.isolate import ScriptHost
@@ -87,11 +100,13 @@ async def warm_invoke(base: Path, kind: str, rounds: int,
     from runtime.store.recordings import SqliteRecordingStore
 
     recorder = ServerRecorder(SqliteRecordingStore(base / f"rec-{kind}.sqlite3"))
+    round_s = round_s or recorder.busy_window
     pools: dict[str, Any] = {}
     for policy, text in {**POLICIES, **CONTROL}.items():
         built = await bundle(project(base, f"{kind}-{policy}", SCRIPTS[kind], text))
         pool = IsolatePool(built, ScriptHost("bench"))
         pool.record = built.manifest.recordings.active
+        pool.record_ok = built.manifest.recordings.sample > 0  # as the server sets it (runtime/server/apps.py)
         await pool.start()
         pools[policy] = pool
     request = HttpRequest(url="http://localhost/")
@@ -107,21 +122,24 @@ async def warm_invoke(base: Path, kind: str, rounds: int,
             kept_s = 0.0
             cpu_started = time.process_time()
             writer_started = getattr(recorder, "writer_cpu_s", 0.0)
-            for _ in range(per_round):
+            ends = time.perf_counter() + round_s
+            count = 0
+            while count < 50 or time.perf_counter() < ends:  # one writer window (and at least 50 invocations)
+                count += 1
                 started = time.perf_counter()
                 result = await pool.invoke(request)
-                if result.recording is not None:
-                    keep_started = time.perf_counter()
-                    recorder.keep("bench", "1", pool.bundle, result)
-                    kept_s += time.perf_counter() - keep_started
+                answered = time.perf_counter()
                 if r:  # round 0 warms up
-                    times.append((time.perf_counter() - started) * 1000)
-            recorder.flush()  # the writer's work counts for its own policy, not for the next pool's rounds
+                    times.append((answered - started) * 1000)
+                if result.recording is not None:  # as on the server: once the answer is on its way
+                    recorder.keep("bench", "1", pool.bundle, result)
+                    kept_s += time.perf_counter() - answered
+            recorder.flush()  # the window's write, counted for its own policy, not for the next pool's round
             if r:
                 p50[policy].append(pct(times, 0.5))
-                cpu[policy].append((time.process_time() - cpu_started) * 1000 / per_round)
-                writer[policy].append((getattr(recorder, "writer_cpu_s", 0.0) - writer_started) * 1000 / per_round)
-                keeping[policy].append(kept_s * 1000 / per_round)
+                cpu[policy].append((time.process_time() - cpu_started) * 1000 / count)
+                writer[policy].append((getattr(recorder, "writer_cpu_s", 0.0) - writer_started) * 1000 / count)
+                keeping[policy].append(kept_s * 1000 / count)
     for pool in pools.values():
         await pool.stop()
     recorder.close()
@@ -134,6 +152,13 @@ async def warm_invoke(base: Path, kind: str, rounds: int,
 def paired_pct(values: list[float], base: list[float]) -> float:
     """The median over rounds of ``values[i] / base[i]``, as % more than base (a round's load hits both)."""
     return (statistics.median(v / b for v, b in zip(values, base)) - 1) * 100
+
+
+def paired_spread(values: list[float], base: list[float], sign: int = 1) -> tuple[float, float]:
+    """The 25th and 75th percentiles over rounds of ``values[i] / base[i]`` as % more than base (``sign``
+    -1: as % less, for req/s)."""
+    ratios = sorted(sign * (v / b - 1) * 100 for v, b in zip(values, base))
+    return pct(ratios, 0.25), pct(ratios, 0.75)
 
 
 def tree_cpu_s(pid: int) -> float:
@@ -162,7 +187,7 @@ def tree_cpu_s(pid: int) -> float:
     return sum(times.get(p, 0.0) for p in tree)
 
 
-def serve_rps(base: Path, seconds: float, rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def serve_rps(base: Path, seconds: float, rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]], str]:
     """Per app and round: req/s of hello/work under each policy on one real ``isoplay serve --workers 1``,
     and the server's CPU time (its processes, ms) per request."""
     from tests.serve_process import ServeProcess  # type: ignore[import-not-found]
@@ -172,6 +197,7 @@ def serve_rps(base: Path, seconds: float, rounds: int) -> tuple[dict[str, list[f
                            "--role", "admin"], capture_output=True, text=True, check=True)
     token = made.stdout.strip()
     server = ServeProcess(["--data", str(data), "--port", "0", "--workers", "1"])
+    tool = ""
     try:
         apps = []
         for kind in ("hello", "work"):
@@ -188,11 +214,12 @@ def serve_rps(base: Path, seconds: float, rounds: int) -> tuple[dict[str, list[f
             for app in apps[r % len(apps):] + apps[:r % len(apps)]:  # each app takes each place in turn
                 before = tree_cpu_s(server.proc.pid)
                 load = run_load(f"{server.url}/{app}/", seconds=seconds)
+                tool = load.tool
                 samples[app].append(load.rps)
                 cpu[app].append((tree_cpu_s(server.proc.pid) - before) * 1000 / max(load.requests, 1))
     finally:
         server.stop()
-    return samples, cpu
+    return samples, cpu, tool
 
 
 async def sizes(base: Path) -> dict[str, int]:
@@ -270,12 +297,15 @@ def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     if "--ring" in argv:
         POLICIES["all"] = f"sample = 1.0\nmax_count = {int(argv[argv.index('--ring') + 1])}\n"
-    rows: list[tuple[str, float, str]] = []
+    serve_rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else (3 if quick else 12)
+    rows: list[tuple[str, float, tuple[float, float], str]] = []
     figures: dict[str, Any] = {}
+    load_before = os.getloadavg()
+    targets = {"all": "<= 10 %", "failures": "<= 3 %", "control": "(noise: same as off)"}
     with tempfile.TemporaryDirectory(prefix="isoplay-replay-bench-") as tmp:
         base = Path(tmp)
         for kind in ("hello", "work"):
-            warm, cpu = asyncio.run(warm_invoke(base, kind, rounds=4 if quick else 12, per_round=300 if quick else 750))
+            warm, cpu = asyncio.run(warm_invoke(base, kind, rounds=4 if quick else 12))
             for policy in warm:
                 figures[f"{kind}_warm_invoke_ms_p50_{policy}"] = round(statistics.median(warm[policy]), 4)
                 figures[f"{kind}_cpu_ms_per_invoke_{policy}"] = round(statistics.median(cpu[policy]), 4)
@@ -284,35 +314,43 @@ def main(argv: list[str]) -> int:
             figures[f"{kind}_keep_ms_per_invoke_all"] = round(statistics.median(cpu["keep_all"]), 4)
             figures[f"{kind}_keep_ms_per_invoke_failures"] = round(statistics.median(cpu["keep_failures"]), 4)
             for policy in ("all", "failures", "control"):
-                target = {"all": "<= 10", "failures": "<= 3", "control": "(noise: same as off)"}[policy]
                 cost = paired_pct(warm[policy], warm["off"])
                 figures[f"{kind}_warm_cost_pct_{policy}"] = round(cost, 1)
-                rows.append((f"{kind} warm invoke, record {policy}", cost, f"{target} %"))
+                rows.append((f"{kind} warm invoke, record {policy}", cost, paired_spread(warm[policy], warm["off"]),
+                             targets[policy]))
                 cost = paired_pct(cpu[policy], cpu["off"])
                 figures[f"{kind}_cpu_cost_pct_{policy}"] = round(cost, 1)
-                rows.append((f"{kind} CPU/invoke incl. writer, record {policy}", cost, f"{target} %"))
-        rps, server_cpu = serve_rps(base, seconds=1.0 if quick else 1.5, rounds=2 if quick else 5)
+                rows.append((f"{kind} CPU/invoke incl. writer, record {policy}", cost,
+                             paired_spread(cpu[policy], cpu["off"]), targets[policy]))
+        rps, server_cpu, tool = serve_rps(base, seconds=1.0, rounds=serve_rounds)
+        figures["loadgen"] = tool
         for kind in ("hello", "work"):
             for policy in ("off", "failures", "all"):
                 figures[f"{kind}_rps_{policy}"] = round(statistics.median(rps[f"{kind}-{policy}"]), 1)
                 figures[f"{kind}_server_cpu_ms_per_req_{policy}"] = round(statistics.median(server_cpu[f"{kind}-{policy}"]), 4)
             for policy in ("all", "failures", "control"):
-                target = {"all": "<= 10 %", "failures": "<= 3 %", "control": "(noise: same as off)"}[policy]
-                cost = -paired_pct(rps[f"{kind}-{policy}"], rps[f"{kind}-off"])
+                got, off = rps[f"{kind}-{policy}"], rps[f"{kind}-off"]
+                cost = -paired_pct(got, off)
                 figures[f"{kind}_rps_cost_pct_{policy}"] = round(cost, 1)
-                rows.append((f"{kind} req/s (serve), record {policy}", cost, target))
-                cost = paired_pct(server_cpu[f"{kind}-{policy}"], server_cpu[f"{kind}-off"])
+                rows.append((f"{kind} req/s (serve), record {policy}", cost, paired_spread(got, off, -1), targets[policy]))
+                got, off = server_cpu[f"{kind}-{policy}"], server_cpu[f"{kind}-off"]
+                cost = paired_pct(got, off)
                 figures[f"{kind}_server_cpu_cost_pct_{policy}"] = round(cost, 1)
-                rows.append((f"{kind} server CPU/req, record {policy}", cost, target))
+                rows.append((f"{kind} server CPU/req, record {policy}", cost, paired_spread(got, off), targets[policy]))
         size = asyncio.run(sizes(base))
         figures["recording_bytes_work"] = size["work"]
         figures["recording_bytes_kv_heavy"] = size["kv-heavy"]
         back, duration = step_back_ms(base, trials=5 if quick else 15)
         figures["step_back_ms_p50"] = round(back, 1)
         figures["step_back_invocation_ms"] = round(duration, 1)
-    print(f"{'figure':44} {'value':>10}  target   (load {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
-    for name, value, target in rows:
-        print(f"{name:44} {value:9.1f}%  {target}")
+    load_after = os.getloadavg()
+    figures["load_before"] = [round(x, 2) for x in load_before]
+    figures["load_after"] = [round(x, 2) for x in load_after]
+    print(f"load average {' '.join(f'{x:.2f}' for x in load_before)} at the start, "
+          f"{' '.join(f'{x:.2f}' for x in load_after)} at the end; req/s by {tool}, {serve_rounds} rounds of 1 s")
+    print(f"{'cost against the same run without recording':48} {'median':>7}  {'middle half':>15}  target")
+    for name, value, (low, high), target in rows:
+        print(f"{name:48} {value:6.1f}%  {low:6.1f} .. {high:5.1f}%  {target}")
     for key in ("hello_warm_invoke_ms_p50_off", "hello_warm_invoke_ms_p50_failures", "hello_warm_invoke_ms_p50_all",
                 "work_warm_invoke_ms_p50_off", "work_warm_invoke_ms_p50_failures", "work_warm_invoke_ms_p50_all",
                 "hello_cpu_ms_per_invoke_off", "hello_cpu_ms_per_invoke_all", "hello_writer_cpu_ms_per_invoke_all",
@@ -322,7 +360,7 @@ def main(argv: list[str]) -> int:
                 "hello_rps_off", "hello_rps_failures", "hello_rps_all", "work_rps_off", "work_rps_failures",
                 "work_rps_all", "recording_bytes_work", "recording_bytes_kv_heavy", "step_back_ms_p50",
                 "step_back_invocation_ms"):
-        print(f"{key:44} {figures[key]:>10}")
+        print(f"{key:48} {figures[key]:>10}")
     print(json.dumps(figures))
     return 0
 

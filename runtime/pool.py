@@ -201,6 +201,9 @@ class IsolatePool:
         self._max_queue_ms = 0.0
         self.record = False
         """Isolates record every invocation (runtime/replay; each result carries its tape)."""
+        self.record_ok = True
+        """With ``record``: invocations that end well (no error, no 5xx) carry their tape too (a policy that
+        keeps failures only sets it False: see ``ScriptIsolate.record_ok``)."""
 
     # ---- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -251,6 +254,7 @@ class IsolatePool:
         ready = self.stock.take() if self.stock is not None else None
         isolate = ScriptIsolate(self.bundle, self.host, ready=ready)
         isolate.record = self.record
+        isolate.record_ok = self.record_ok
         self._created += 1
         return isolate
 

@@ -250,11 +250,14 @@ class AppRuntimes:
         recorder = self.recorder
 
         def done(outcome: InvocationResult | BaseException) -> None:
-            if isinstance(outcome, InvocationResult) and not outcome.head_only:  # a streamed head: not yet
+            whole = isinstance(outcome, InvocationResult) and not outcome.head_only  # a streamed head: not yet
+            if whole and isinstance(outcome, InvocationResult):
                 logs.publish_lazy(app, lambda at: LogEvent.of(app, record.version, trigger, outcome, node, at))
-                if outcome.recording is not None and recorder is not None:
+            try:
+                on_done(record, outcome)
+            finally:  # the recording is kept once the answer is on its way (keep is off the answer's latency)
+                if whole and isinstance(outcome, InvocationResult) and outcome.recording is not None and recorder is not None:
                     recorder.keep(app, record.version, pool.bundle, outcome)
-            on_done(record, outcome)
 
         try:
             return pool.submit(trigger, done)
@@ -275,7 +278,9 @@ class AppRuntimes:
             if pool is None:
                 bundle = await asyncio.to_thread(self.storage.load_bundle, record)
                 pool = IsolatePool(bundle, self._host(record.app, bundle), metrics=self.metrics, stock=self.stock)
-                pool.record = self.recorder is not None and bundle.manifest.recordings.active
+                policy = bundle.manifest.recordings
+                pool.record = self.recorder is not None and policy.active
+                pool.record_ok = policy.sample > 0  # failures only: an invocation that ended well needs no tape
                 app, version, logs, node = record.app, record.version, self.logs, self.config.node
                 # a WebSocket event (message, close, error) is an invocation of its own, logged like a request
                 pool.on_socket_result = lambda trigger, result: logs.publish_lazy(
@@ -410,6 +415,7 @@ class AppRuntimes:
         if remove_data:
             await asyncio.to_thread(shutil.rmtree, self.app_dir(app), True)
             if self.recorder is not None:
+                self.recorder.forget(app)
                 await asyncio.to_thread(self.recorder.store.delete_app, app)
 
     # ---- introspection -------------------------------------------------------
