@@ -37,9 +37,12 @@ class HttpRequest:
 
     def streamed_body(self) -> Any:
         """The body to stream into the isolate (``body_stream``, or a ``body`` too large to travel
-        inline), else None. Each call over an inline ``body`` makes a new reader of it."""
-        if self.body_stream is not None:
-            return self.body_stream
+        inline), else None. Each call over an inline ``body``, or a recorded streamed body
+        (``runtime.webapi.request_body.ReplayedBody``), makes a new reader of it."""
+        stream = self.body_stream
+        if stream is not None:
+            reader = getattr(stream, "reader", None)  # a replay: each run reads the recording from its start
+            return stream if reader is None else reader()
         from runtime.webapi.request_body import INLINE_BODY_BYTES, RequestBody
 
         if len(self.body) > INLINE_BODY_BYTES:

@@ -201,6 +201,11 @@ class ScriptIsolate:
         self.load_logs: tuple[LogEntry, ...] = ()
         self.record = False
         """Record every invocation (runtime/replay): each result carries its Tape in ``recording``."""
+        self.record_ok = True
+        """With ``record``: an invocation that ends well (no error, no 5xx) within one crossing carries its Tape
+        too. False for a policy that keeps failures only (the server's default): such a result would be dropped,
+        so its Tape is not even made (an invocation that needs more crossings always gets one, made before its
+        outcome is known)."""
         self._heap_sample: tuple[int, int] = (0, 0)
         self._heap_at = -HEAP_SAMPLE_INTERVAL
         self._smap = smap
@@ -396,6 +401,9 @@ class ScriptIsolate:
         if isinstance(trigger, HttpRequest) and (trigger.body_stream is not None or len(trigger.body) > INLINE_BODY_BYTES):
             stream = trigger.streamed_body()
             self.v8.bodies[stream.id] = stream
+            if self.record and stream is trigger.body_stream:
+                # an upload streamed in: its recording needs what each read gave (an inline body is in the trigger)
+                stream.record(RECORD_STREAMED_BODY_MAX)
         bodies.append(stream)
         return trigger.spec() if stream is None else trigger.spec(stream)
 
@@ -430,11 +438,16 @@ class ScriptIsolate:
     def _tape(trigger: Trigger, state: dict[str, Any] | None) -> Any:
         return Tape(trigger, state)
 
-    @staticmethod
-    def _tapes(triggers: Sequence[Trigger], states: list[dict[str, Any]], results: list[InvocationResult]) -> None:
-        """Give each finished result of a recorded batch the tape of its one crossing."""
+    def _tapes(self, triggers: Sequence[Trigger], states: list[dict[str, Any]], results: list[InvocationResult]) -> None:
+        """Give each finished result of a recorded batch the tape of its one crossing (with ``record_ok`` False,
+        only the failed ones: an error, a limit hit or a 5xx)."""
+        if self.record_ok:
+            for trigger, state, result in zip(triggers, states, results):
+                result.recording = Tape(trigger, state)
+            return
         for trigger, state, result in zip(triggers, states, results):
-            result.recording = Tape(trigger, state)
+            if result.outcome != "ok" or (result.status or 0) >= 500:
+                result.recording = Tape(trigger, state)
 
     def _batch_results(self, triggers: Sequence[Trigger], started: float, states: list[dict[str, Any]],
                        waits: list[float]) -> list[InvocationResult]:
@@ -701,9 +714,11 @@ class ScriptIsolate:
         self.invocations += 1
         if self.load_error is not None:
             return self._finish(trigger, started, "error", [], error=self.load_error)
+        bodies: list[Any] = []
         try:
             self.v8.eval(f"__isoplay.tape(2,{dumps(feed.tape(0))},{lenient})")
-            specs = dumps(dumps([trigger.spec()]))
+            # as recorded: a large body streamed, a recorded upload read again as it was read
+            specs = dumps(dumps([self._spec(trigger, bodies)]))
             state = self._cross(f"__isoplay.invokeBatch({specs},{BATCH_BUDGET_MS},2)", deadline)[0]
             index = 0
             while True:
@@ -731,6 +746,7 @@ class ScriptIsolate:
         except EvalOutOfMemory:
             return self._limit_hit(trigger, started, logs, "memory", 0.0)
         finally:
+            self._release_bodies(bodies)
             if not self.v8.closed and not self.poisoned:
                 try:
                     self.v8.eval("__isoplay.tape(0,null)")

@@ -340,7 +340,13 @@ class PublishClient:
 
     def list_recordings(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """The app's recordings, newest first (runtime/replay)."""
-        return list(self._call("GET", f"/api/apps/{app}/recordings", params={"limit": str(limit)})["recordings"])
+        return self.recordings_listing(app, limit=limit)["recordings"]
+
+    def recordings_listing(self, app: str, *, limit: int = 100) -> dict[str, list[dict[str, Any]]]:
+        """``recordings`` (newest first) and ``not_kept``: invocations the policy wanted that could not be
+        recorded, each with its ``reason`` (runtime/replay)."""
+        answer = self._call("GET", f"/api/apps/{app}/recordings", params={"limit": str(limit)})
+        return {"recordings": list(answer["recordings"]), "not_kept": list(answer.get("not_kept") or [])}
 
     def recording(self, app: str, rec_id: str) -> bytes:
         """One recording file's bytes."""

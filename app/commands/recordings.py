@@ -31,13 +31,13 @@ def run(args: argparse.Namespace) -> int:
             out.write_bytes(data)
             print(f"wrote {out} ({human_size(len(data))})")
             return 0
-        items = client.list_recordings(args.app, limit=args.limit)
+        listing = client.recordings_listing(args.app, limit=args.limit)
+    items, not_kept = listing["recordings"], listing["not_kept"]
     if args.json:
-        print(json.dumps({"app": args.app, "recordings": items}))
+        print(json.dumps({"app": args.app, "recordings": items, "not_kept": not_kept}))
         return 0
     if not items:
         print(f"{args.app}: no recordings")
-        return 0
     for item in items:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(item.get("started", 0))))
         status = item.get("status") or "-"
@@ -45,4 +45,12 @@ def run(args: argparse.Namespace) -> int:
               f"{float(item.get('duration_ms', 0)):8.1f} ms  {human_size(int(item.get('size', 0))):>9}  "
               f"{item.get('version', '')}  {item.get('what', '')}"
               + (f"  -- {item['error']}" if item.get("error") else ""))
+    if not_kept:
+        print(f"not kept ({len(not_kept)} most recent since the server started): wanted by the policy, "
+              "but they could not be recorded to replay exactly")
+    for item in not_kept:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(item.get("started", 0))))
+        status = item.get("status") or "-"
+        print(f"  {when}  {item.get('outcome', ''):<7} {status!s:>3}  {item.get('version', '')}  "
+              f"{item.get('what', '')}  -- not kept: {item.get('reason', '')}")
     return 0

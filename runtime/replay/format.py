@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.invocation import EventTrigger, HttpRequest, RunTrigger, ScheduledTrigger, Trigger
+from runtime.webapi.request_body import ReplayedBody
 
 FORMAT = "isoplay-recording"
 VERSION = 1
@@ -55,6 +56,16 @@ def trigger_json(trigger: Trigger) -> dict[str, Any]:
                                "headers": [list(h) for h in trigger.headers], "body": body_json(trigger.body)}
         if trigger.cf:
             out["cf"] = trigger.cf
+        stream = trigger.body_stream
+        if stream is not None:  # an upload streamed into the isolate: what it read, read by read
+            if isinstance(stream, ReplayedBody):
+                data, reads = stream.data, stream.reads
+            elif getattr(stream, "tape", None) is not None:
+                data, reads = stream.taped()
+            else:
+                raise ValueError("its request body was streamed in and not taped (or past the tape's cap)")
+            out["body"] = body_json(data)
+            out["stream"] = {"id": stream.id, "length": stream.length, "reads": reads}
         return out
     if isinstance(trigger, ScheduledTrigger):
         return {"kind": "scheduled", "cron": trigger.cron, "scheduledTime": trigger.scheduled_time}
@@ -69,9 +80,17 @@ def trigger_from_json(data: dict[str, Any]) -> Trigger:
     """The trigger a recording's header names."""
     kind = data.get("kind")
     if kind == "fetch":
-        return HttpRequest(str(data.get("method", "GET")), str(data.get("url", "http://localhost/")),
-                           tuple((str(k), str(v)) for k, v in data.get("headers") or ()),
-                           body_bytes(data.get("body")), cf=data.get("cf"))
+        method, url = str(data.get("method", "GET")), str(data.get("url", "http://localhost/"))
+        headers = tuple((str(k), str(v)) for k, v in data.get("headers") or ())
+        stream = data.get("stream")
+        if isinstance(stream, dict):
+            length = stream.get("length")
+            reads = stream.get("reads")
+            if not isinstance(reads, list) or not (length is None or isinstance(length, int)):
+                raise RecordingFormatError("line 1: the trigger's body stream has no reads or a bad length")
+            body = ReplayedBody(str(stream.get("id", "")), length, body_bytes(data.get("body")), reads)
+            return HttpRequest(method, url, headers, b"", cf=data.get("cf"), body_stream=body)
+        return HttpRequest(method, url, headers, body_bytes(data.get("body")), cf=data.get("cf"))
     if kind == "scheduled":
         return ScheduledTrigger(str(data.get("cron", "")), float(data.get("scheduledTime", 0)))
     if kind == "event":

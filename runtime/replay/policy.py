@@ -13,9 +13,9 @@ The request path only files the raw tape (``keep``: a few microseconds): per
 app, into a heap that holds the newest ``max_count`` by start time, so a newer
 one pushes the oldest out at once (the count bound would have pruned it in
 the transaction that wrote it: the store ends the same, unless the byte bound
-bites, where the store would skip a large recording and keep an older one). Every ``WINDOW_S`` the
-writer takes the heaps, encodes what they hold and keeps it in one
-transaction; with ``sample = 1`` a store write per invocation cost more than
+bites, where the store would skip a large recording and keep an older one). Every ``WINDOW_S`` (or
+``BUSY_WINDOW_S`` after a window in which a ring overflowed) the writer takes the heaps, encodes what they
+hold and keeps it in one transaction; with ``sample = 1`` a store write per invocation cost more than
 the invocation. What waits is bounded by the ring bounds, so a store that
 cannot keep up costs no memory beyond them. ``flush`` (the API does it before
 listing) and ``close`` write at once.
@@ -24,6 +24,7 @@ listing) and ``close`` write at once.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 import itertools
 import logging
 import random
@@ -32,7 +33,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from runtime.invocation import InvocationResult
+from runtime.invocation import HttpRequest, InvocationResult
+from runtime import isolate as isolate_module
 from runtime.manifest import RecordPolicy
 from runtime.replay.redact import Redactor
 from runtime.store.recordings import RecordingStore, Retention
@@ -41,11 +43,40 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 WINDOW_S = 0.25
 """How long the writer gathers recordings before a transaction."""
+NOT_KEPT_SHOWN = 20
+"""Invocations per app the recordings list shows as wanted but not recordable (with the reason)."""
+BUSY_WINDOW_S = 1.0
+"""How long it gathers after a window in which a ring overflowed (an app kept more than ``max_count``
+recordings in one window: a newer one pushed an older one out). Each write of such an app stores a whole
+ring, ``max_count`` recordings, however long the window, so a longer window costs the same crash loss
+(the newest ``max_count`` of the app) and a quarter of the writer's work: at 12,000 hello req/s with
+``sample = 1`` the writer's encoding and SQLite work went from ~1 us to ~0.25 us a request."""
 
 
 def is_failure(result: InvocationResult) -> bool:
     """An error, a limit hit or a 5xx answer."""
     return result.outcome != "ok" or (result.status or 0) >= 500
+
+
+def _size(n: int) -> str:
+    return f"{n // MB} MiB" if n % MB == 0 else f"{n} bytes"
+
+
+def unrecordable(result: InvocationResult, tape: Any) -> str | None:
+    """Why an invocation cannot be recorded so that it replays exactly, or None if it can."""
+    if result.trigger == "socket":
+        return "WebSocket events are not recorded"
+    if tape.body_cut:
+        cap = _size(isolate_module.RECORD_STREAMED_BODY_MAX)
+        return f"its response body was streamed past {cap} (a recording keeps up to {cap} of it)"
+    stream = getattr(tape.trigger, "body_stream", None)
+    if stream is not None and getattr(stream, "tape", None) is None:
+        if getattr(stream, "tape_cut", False):
+            cap = _size(stream.tape_max)
+            return (f"its request body was streamed in and read past {cap} "
+                    f"(a recording keeps up to {cap} of an upload)")
+        return "its request body was streamed in without being recorded"
+    return None
 
 
 def retention(policy: RecordPolicy) -> Retention:
@@ -69,12 +100,16 @@ class ServerRecorder:
         self.superseded = 0
         """Recordings a newer one of the same app pushed out of its ring before the writer took them."""
         self.window = WINDOW_S
+        self.busy_window = BUSY_WINDOW_S
+        """The window after one in which a ring overflowed (``BUSY_WINDOW_S``; never shorter than ``window``)."""
         self.writer_cpu_s = 0.0
         """CPU time the writer thread spent encoding and storing recordings."""
         self._lock = threading.Lock()
         self._rings: dict[str, list[tuple[float, int, tuple[Any, ...]]]] = {}
         """app -> heap of (started, sequence, job): the newest max_count recordings waiting for the writer."""
         self._waiters: list[threading.Event] = []
+        self._not_kept: dict[str, deque[dict[str, Any]]] = {}
+        """app -> the newest invocations the policy wanted that could not be recorded (``not_kept``)."""
         self._stop = False
         self._seq = itertools.count()
         self._wake = threading.Event()
@@ -87,51 +122,81 @@ class ServerRecorder:
         self._writer.start()
 
     def keep(self, app: str, version: str, bundle: Any, result: InvocationResult) -> bool:
-        """Keep ``result``'s recording if the policy wants it; returns whether it went to the writer."""
+        """Keep ``result``'s recording if the policy wants it; returns whether it went to the writer.
+
+        On the request path of every recorded invocation (about a microsecond: bench/replay_bench.py)."""
         tape = result.recording
         if tape is None:
             return False
         result.recording = None
         policy: RecordPolicy = bundle.manifest.recordings
-        if not ((policy.failures and is_failure(result)) or (policy.sample > 0 and self.rng() < policy.sample)):
+        sample = policy.sample
+        if not (sample >= 1.0 or (policy.failures and is_failure(result)) or (sample > 0 and self.rng() < sample)):
             self.dropped += 1
             return False
         if result.trigger == "socket" or tape.body_cut or getattr(tape.trigger, "body_stream", None) is not None:
-            # not recordable: socket events, a response body streamed past RECORD_STREAMED_BODY_MAX, and a
-            # request body streamed into the isolate (an upload over 64 KiB or chunked): the trigger has
-            # no body, so its replay would run without one
-            self.unrecordable += 1
-            return False
+            reason = unrecordable(result, tape)
+            if reason is not None:
+                self._refuse(app, version, tape, result, reason)
+                return False
         per_bundle = self._per_bundle.get(bundle.content_hash)
         if per_bundle is None:
             per_bundle = self._per_bundle[bundle.content_hash] = (Redactor({}, dict(bundle.manifest.vars)),
                                                                   retention(policy))
-        bound = per_bundle[1].max_count
         entry = (tape.started, next(self._seq), (app, version, bundle.content_hash, tape, result, *per_bundle))
         with self._lock:
             self.kept += 1
-            ring = self._rings.setdefault(app, [])
-            if len(ring) < bound:
+            ring = self._rings.get(app)
+            if ring is None:
+                ring = self._rings[app] = []
+            if len(ring) < per_bundle[1].max_count:
                 heapq.heappush(ring, entry)
             else:  # the oldest (by start) of this ring and the new one: one of them goes
                 self.superseded += 1
-                if bound > 0:
+                if ring:
                     heapq.heappushpop(ring, entry)
         if not self._wake.is_set():  # set() takes the Event's lock and notifies: once per window is enough
             self._wake.set()
         return True
 
+    def _refuse(self, app: str, version: str, tape: Any, result: InvocationResult, reason: str) -> None:
+        """Note an invocation the policy wanted and that cannot be recorded, with the reason."""
+        self.unrecordable += 1
+        trigger = tape.trigger
+        what = (f"{trigger.method} {trigger.url}" if isinstance(trigger, HttpRequest)
+                else "a WebSocket event" if result.trigger == "socket" else result.trigger)
+        entry = {"app": app, "version": version, "trigger": result.trigger, "what": what,
+                 "outcome": result.outcome, "status": result.status, "duration_ms": round(result.duration_ms, 3),
+                 "started": tape.started, "reason": reason}
+        with self._lock:
+            self._not_kept.setdefault(app, deque(maxlen=NOT_KEPT_SHOWN)).appendleft(entry)
+
+    def not_kept(self, app: str) -> list[dict[str, Any]]:
+        """The newest invocations of ``app`` (at most ``NOT_KEPT_SHOWN``, since the server started) that the policy
+        wanted and that could not be recorded, newest first, each with its ``reason``."""
+        with self._lock:
+            return list(self._not_kept.get(app, ()))
+
+    def forget(self, app: str) -> None:
+        """Drop what is noted about ``app`` (it was deleted)."""
+        with self._lock:
+            self._not_kept.pop(app, None)
+
     def _write(self) -> None:
         """The writer thread: every ``window``, what the rings hold goes to the store in one transaction."""
+        busy = False
+        superseded = 0
         while True:
             self._wake.wait()
-            self._hurry.wait(self.window)  # flush() and close() cut the wait short
+            # flush() and close() cut the wait short
+            self._hurry.wait(max(self.window, self.busy_window) if busy else self.window)
             with self._lock:
                 rings, self._rings = self._rings, {}
                 waiters, self._waiters = self._waiters, []
                 stop = self._stop
                 self._wake.clear()
                 self._hurry.clear()
+                busy, superseded = self.superseded != superseded, self.superseded
             cpu_started = time.thread_time()
             items = []
             for ring in rings.values():

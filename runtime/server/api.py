@@ -271,7 +271,8 @@ class Endpoints:
             raise BadRequest("limit must be an integer", code="bad_limit") from None
         await asyncio.to_thread(recorder.flush)
         items = await asyncio.to_thread(recorder.store.list, name, limit=limit)
-        return JSONResponse({"app": name, "recordings": items})
+        # invocations the policy wanted that cannot replay exactly, each with the reason it was not kept
+        return JSONResponse({"app": name, "recordings": items, "not_kept": recorder.not_kept(name)})
 
     async def get_recording(self, request: Request) -> Response:
         """One recording file (JSON lines, docs/replay.md)."""

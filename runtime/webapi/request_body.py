@@ -20,6 +20,11 @@ Guarantees:
   away mid-body or stalls, reach the script as a TypeError saying which; the
   process and the isolate carry on.
 
+- **Recordable.** An isolate that records (runtime/replay) tapes what each read gave it
+  (``record``): the bytes, "nothing yet", the end or the failure, up to a byte cap. A replay
+  reads the same pieces in the same order from a ``ReplayedBody``, so a script that reads an
+  upload as it arrives sees the same chunks and waits at the same points.
+
 Threads: ``push``/``end``/``fail`` run on the front's event loop; ``read_into`` runs on
 the isolate's V8 thread (inside a crossing); ``wait`` on the loop that drives the
 invocation. A lock keeps the queue consistent between them.
@@ -32,6 +37,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 HIGH_WATER = 1024 * 1024
 """Bytes that may wait here before the front stops reading the socket."""
@@ -83,6 +89,13 @@ class RequestBody:
         """Bytes that may wait here before the front stops reading (raised to a gathering read's want)."""
         self.unbounded = False
         """The reader wants the whole body at once (``wait(whole=True)``): no backpressure."""
+        self.tape: list[Any] | None = None
+        """While a recording isolate reads it (``record``): each read's result, in order (``taped``)."""
+        self.tape_cut = False
+        """The isolate read more than the tape's cap: the tape was dropped (the invocation is not recordable)."""
+        self.tape_max = 0
+        """The tape's cap in bytes read (``record``)."""
+        self._tape_left = 0
 
     @classmethod
     def whole(cls, data: bytes) -> RequestBody:
@@ -155,20 +168,30 @@ class RequestBody:
         Raises:
             BodyFailed: the body failed (its message says why).
         """
+        tape = self.tape
         if self._error is not None:
+            if tape is not None:
+                tape.append(("fail", self._error))
             raise BodyFailed(self._error)
         room = None
         with self._lock:
             if not self._chunks:
                 if self._ended:
+                    if tape is not None:
+                        tape.append(0)
                     return 0
+                if tape is not None:
+                    tape.append(None)
                 return None
             n = 0
             want = len(buf)
+            pieces: list[memoryview] | None = [] if tape is not None else None
             while self._chunks and n < want:
                 head = self._chunks[0]
                 take = min(len(head), want - n)
                 buf[n:n + take] = head[:take]
+                if pieces is not None:
+                    pieces.append(head[:take])  # a view of the pushed bytes (immutable): no copy
                 n += take
                 if take == len(head):
                     self._chunks.popleft()
@@ -178,9 +201,38 @@ class RequestBody:
             if self._full and self._buffered < LOW_WATER:
                 self._full = False
                 room = self.on_room
+        if tape is not None and pieces is not None:
+            self._tape_left -= n
+            if self._tape_left < 0:
+                self.tape, self.tape_cut = None, True
+            else:
+                tape.append(pieces)
         if room is not None:
             room()
         return n
+
+    # ---- recording (runtime/replay) -------------------------------------------------
+    def record(self, most: int) -> None:
+        """Tape every read from now on (the reads so far, if any, are lost: call it before the isolate reads),
+        up to ``most`` bytes read; past them the tape is dropped and ``tape_cut`` set."""
+        if self.tape is None and not self.tape_cut:
+            self.tape = []
+            self.tape_max = self._tape_left = most
+
+    def taped(self) -> tuple[bytes, list[Any]]:
+        """The bytes the isolate read, and what each read gave it: a byte count, None for "nothing had
+        arrived yet", 0 for the end, ``{"error": message}`` for a failure (the recording's form)."""
+        data: list[memoryview] = []
+        reads: list[Any] = []
+        for item in self.tape or ():
+            if type(item) is list:
+                data.extend(item)
+                reads.append(sum(len(piece) for piece in item))
+            elif type(item) is tuple:
+                reads.append({"error": item[1]})
+            else:
+                reads.append(item)
+        return b"".join(data), reads
 
     async def wait(self, whole: bool = False, want: int = 0) -> int:
         """Until bytes are there to read, the body ended, or it failed (at most IDLE_S without a byte);
@@ -263,3 +315,61 @@ class RequestBody:
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class ReplayedBody:
+    """A recorded streamed request body, read again as it was read (``RequestBody.taped``): the same pieces,
+    the same "nothing yet" answers (the script then awaits ``body.wait``, whose recorded result the replay
+    feeds), the same end or failure. ``reader`` makes a fresh one, so a recording replays as often as needed
+    (the debugger's Step Back replays from the start).
+    """
+
+    def __init__(self, id_: str, length: int | None, data: bytes, reads: list[Any]) -> None:
+        self.id = id_
+        """The recorded body's id: the script's ``body.wait`` calls name it, and must match the recording."""
+        self.length = length
+        self.data = data
+        self.reads = reads
+        self._at = 0
+        self._next = 0
+        self._carry = 0
+        """Bytes of the current recorded read that a smaller buffer could not take."""
+
+    def reader(self) -> ReplayedBody:
+        """A new reader of the same recorded body, from its start."""
+        return ReplayedBody(self.id, self.length, self.data, self.reads)
+
+    @property
+    def error(self) -> str | None:
+        return None
+
+    def read_into(self, buf: memoryview) -> int | None:
+        """The next recorded read (see ``RequestBody.read_into``)."""
+        if self._carry == 0:
+            if self._next >= len(self.reads):  # past the recording: what a changed script reads
+                if self.reads and self.reads[-1] == 0:
+                    return 0
+                raise BodyFailed("the recording has no more of the request body (the recorded invocation "
+                                 f"read {len(self.data)} bytes of it)")
+            read = self.reads[self._next]
+            self._next += 1
+            if read is None or read == 0:
+                return read  # type: ignore[no-any-return]
+            if isinstance(read, dict):
+                raise BodyFailed(str(read.get("error", "the request body failed")))
+            self._carry = int(read)
+        n = min(self._carry, len(buf), len(self.data) - self._at)
+        buf[:n] = self.data[self._at:self._at + n]
+        self._at += n
+        self._carry -= n
+        if n == 0:  # a recording whose reads promise more bytes than it holds
+            self._carry = 0
+            raise BodyFailed("the recording's request body is shorter than its reads say")
+        return n
+
+    def abandon(self) -> None:
+        """Nothing to release."""
+
+    async def wait(self, whole: bool = False, want: int = 0) -> int:
+        """Not used in a replay (the recorded ``body.wait`` results are fed); says what is left."""
+        return len(self.data) - self._at

@@ -178,3 +178,72 @@ def test_a_streamed_response_is_recorded_on_the_server_and_replays_with_its_body
     assert replayed.returncode == 0, (report, replayed.stderr)
     assert report["identical"] and report["differences"] == [] and report["divergence"] is None
     assert [log["message"] for log in report["result"]["logs"]] == [f"part {i}" for i in range(4)]
+
+
+UPLOAD = """
+export default {
+  async fetch(request: Request) {
+    const reader = request.body!.getReader();
+    const sizes: number[] = [];
+    let sum = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      sizes.push(value.length);
+      for (let i = 0; i < value.length; i += 97) sum = (sum * 31 + value[i]!) >>> 0;
+    }
+    console.log("read", sizes.length, "pieces at", Date.now());
+    return Response.json({ total: sizes.reduce((a, b) => a + b, 0), pieces: sizes.length, sum, id: crypto.randomUUID() });
+  },
+};
+"""
+
+
+def test_a_streamed_upload_is_recorded_on_the_server_and_replays_as_it_was_read(served: dict[str, Any]) -> None:
+    # Uploads over 64 KiB, and chunked ones, stream into the isolate as they arrive. The recording keeps what
+    # each read gave the script (up to 4 MiB read), so the replay reads the same pieces; past the cap the
+    # invocation is not kept, and the recordings list says why.
+    root = served["base"] / "uploads"
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    (root / "src/index.ts").write_text(UPLOAD, encoding="utf-8")
+    (root / "isoplay.toml").write_text('name = "uploads"\nmain = "src/index.ts"\n[recordings]\nsample = 1.0\n',
+                                       encoding="utf-8")
+    done = isoplay("publish", str(root), "--server", served["url"], "--token", served["token"])
+    assert done.returncode == 0, done.stderr
+    sized = bytes(range(256)) * 1200  # 307,200 bytes with a Content-Length: over 64 KiB, streamed in
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding: chunked
+        for i in range(5):
+            yield bytes([i]) * 50_000
+
+    with httpx.Client(base_url=served["url"], timeout=60) as http:
+        first = http.post("/uploads/sized", content=sized)
+        assert first.status_code == 200 and first.json()["total"] == len(sized)
+        second = http.post("/uploads/chunked", content=chunked())
+        assert second.status_code == 200 and second.json()["total"] == 250_000
+        big = http.post("/uploads/big", content=b"z" * (5 * 1024 * 1024))  # read whole: past the 4 MiB cap
+        assert big.status_code == 200 and big.json()["total"] == 5 * 1024 * 1024
+    out = isoplay("recordings", "uploads", "--server", served["url"], "--token", served["token"], "--json")
+    assert out.returncode == 0, out.stderr
+    listing = json.loads(out.stdout)
+    kept = {r["what"].rsplit("/", 1)[1]: r for r in listing["recordings"]}
+    assert sorted(kept) == ["chunked", "sized"]
+    for name, answer in (("sized", first), ("chunked", second)):
+        path = root / f"{name}.isorec"
+        got = isoplay("recordings", "uploads", "--server", served["url"], "--token", served["token"],
+                      "--get", kept[name]["id"], "-o", str(path))
+        assert got.returncode == 0, got.stderr
+        trigger = json.loads(path.read_text(encoding="utf-8").splitlines()[0])["trigger"]
+        assert trigger["stream"]["length"] == (len(sized) if name == "sized" else None)
+        assert sum(n for n in trigger["stream"]["reads"] if isinstance(n, int)) == answer.json()["total"]
+        replayed = isoplay("replay", str(path), str(root), "--json")
+        report = json.loads(replayed.stdout)
+        assert replayed.returncode == 0, (report, replayed.stderr)
+        assert report["identical"] and report["differences"] == [] and report["divergence"] is None
+        assert json.loads(report["result"]["body"]) == answer.json()  # byte for byte: same pieces, same id
+    (refused,) = listing["not_kept"]
+    assert refused["what"].endswith("/big") and refused["status"] == 200
+    assert "read past 4 MiB" in refused["reason"]
+    text = isoplay("recordings", "uploads", "--server", served["url"], "--token", served["token"])
+    assert text.returncode == 0, text.stderr
+    assert "not kept: its request body was streamed in and read past 4 MiB" in text.stdout

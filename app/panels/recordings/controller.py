@@ -25,6 +25,8 @@ from runtime.publish_client import PublishClient, resolve_token
 
 LOCAL_DIR = "recordings"
 """Where a project keeps its recordings (``<project>/recordings/*.isorec``)."""
+NOT_KEPT = "not kept"
+"""The source of a row the server's policy wanted and could not record (``summary["reason"]`` says why)."""
 
 ClientFactory = Callable[[str], PublishClient]
 
@@ -34,7 +36,7 @@ class RecordingRow:
     """One listed recording."""
 
     source: str
-    """``server`` or ``local``."""
+    """``server``, ``local``, or ``not kept`` (an invocation the server could not record: no recording)."""
     id: str
     summary: dict[str, Any]
     path: Path | None = None
@@ -133,7 +135,11 @@ class RecordingsController(QObject):
         rows = local_rows(self.root) if self.root is not None else []
         if self.server and self.app:
             with self.client_factory(self.server) as client:
-                rows += [RecordingRow("server", str(item["id"]), item) for item in client.list_recordings(self.app)]
+                listing = client.recordings_listing(self.app)
+            rows += [RecordingRow("server", str(item["id"]), item) for item in listing["recordings"]]
+            # wanted by the policy but not recordable: listed with the reason (its tooltip), nothing to replay
+            rows += [RecordingRow(NOT_KEPT, "", {**item, "outcome": NOT_KEPT, "error": item.get("reason")})
+                     for item in listing["not_kept"]]
         return rows
 
     def _load(self, row: RecordingRow) -> Any:
@@ -197,7 +203,13 @@ class RecordingsController(QObject):
 
     def _loaded(self, rows: list[RecordingRow]) -> None:
         self.view.show_rows(rows)
-        self.view.show_message(f"{len(rows)} recording{'s' if len(rows) != 1 else ''}")
+        refused = [row for row in rows if row.source == NOT_KEPT]
+        kept = len(rows) - len(refused)
+        message = f"{kept} recording{'s' if kept != 1 else ''}"
+        if refused:
+            message += (f"; {len(refused)} invocation{'s' if len(refused) != 1 else ''} not kept "
+                        f"(newest: {refused[0].summary.get('reason')})")
+        self.view.show_message(message)
         self.sig_loaded.emit(rows)
 
     def _replayed(self, outcome: Any) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.panels.recordings.controller import RecordingRow
+from app.panels.recordings.controller import NOT_KEPT, RecordingRow
 
 COLUMNS = ("Trigger", "What", "Outcome", "Status", "Duration", "Version", "Time", "Where")
 
@@ -75,7 +75,7 @@ class RecordingsPanel(QWidget):
 
     def _selection_changed(self) -> None:
         row = self.selected()
-        has = row is not None and not self._busy
+        has = row is not None and row.source != NOT_KEPT and not self._busy
         for button in (self.replay_button, self.debug_button, self.save_test_button):
             button.setEnabled(has)
         self.save_button.setEnabled(has and row is not None and row.source == "server")

@@ -85,3 +85,48 @@ def test_lists_replays_saves_and_saves_as_test(qtbot: Any, served: tuple[RealSer
         assert test_file.name.startswith("recorded-") and 'env.KV.put("n", "1")' in test_file.read_text()
     finally:
         executor.shutdown(wait=True)
+
+
+UPLOAD = """export default {
+  async fetch(request: Request) {
+    return new Response(String((await request.arrayBuffer()).byteLength));
+  },
+};
+"""
+
+
+def test_an_invocation_the_server_could_not_record_is_listed_with_the_reason(qtbot: Any, tmp_path: Path,
+                                                                             tools: Any) -> None:
+    root = tmp_path / "uploads"
+    (root / "src").mkdir(parents=True)
+    (root / "src/index.ts").write_text(UPLOAD)
+    (root / "isoplay.toml").write_text('name = "uploads"\nmain = "src/index.ts"\n[recordings]\nsample = 1.0\n')
+    server = RealServer(tmp_path / "server-data").start()
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        token = server.create_token()
+        with PublishClient(server.url, token) as client:
+            client.publish(build_release(root))
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            assert http.post("/uploads/small", content=b"x" * 100_000).text == "100000"  # streamed in, recorded
+            assert http.post("/uploads/big", content=b"y" * (5 * 1024 * 1024)).text == str(5 * 1024 * 1024)
+        panel = RecordingsPanel()
+        qtbot.addWidget(panel)
+        controller = RecordingsController(panel, bridge=FutureBridge(), executor=executor,
+                                          client_factory=lambda url: PublishClient(url, token))
+        with qtbot.waitSignal(controller.sig_loaded, timeout=30_000):
+            controller.show(None, server.url, "uploads")
+        assert panel.table.rowCount() == 2
+        sources = [panel.table.item(r, 7).text() for r in range(2)]
+        assert sorted(sources) == ["not kept", "server"]
+        refused = sources.index("not kept")
+        assert panel.table.item(refused, 1).text().endswith("/big")
+        assert "read past 4 MiB" in panel.table.item(refused, 1).toolTip()  # the reason
+        assert "1 invocation not kept" in panel.status.text() and "read past 4 MiB" in panel.status.text()
+        panel.table.selectRow(refused)
+        assert not panel.replay_button.isEnabled() and not panel.debug_button.isEnabled()  # nothing to replay
+        panel.table.selectRow(sources.index("server"))
+        assert panel.replay_button.isEnabled()
+    finally:
+        executor.shutdown(wait=True)
+        server.stop()

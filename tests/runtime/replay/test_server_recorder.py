@@ -4,6 +4,7 @@ and a response body streamed to its caller, recorded and replayed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -206,36 +207,85 @@ async def test_a_streamed_response_is_recorded_with_its_body_and_replays_it(make
         recorder.close()
 
 
-async def test_an_invocation_whose_request_body_was_streamed_in_is_not_kept(make_project: Any, tmp_path: Path) -> None:
-    # The server streams uploads over 64 KiB (or chunked) into the isolate: the trigger then has no body, and
-    # a replay would read an empty one. Such a recording is not kept rather than kept wrong.
+UPLOAD = """
+export default {
+  async fetch(request: Request) {
+    const reader = request.body!.getReader();
+    const sizes: number[] = [];
+    let sum = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      sizes.push(value.length);
+      for (const b of value) sum = (sum * 31 + b) >>> 0;
+    }
+    console.log("pieces", sizes.length, Date.now());
+    return Response.json({ sizes, sum, id: crypto.randomUUID() });
+  },
+};
+"""
+
+
+async def test_an_upload_streamed_in_is_recorded_and_replays_as_it_was_read(make_project: Any, tmp_path: Path,
+                                                                          monkeypatch: Any) -> None:
+    # The server streams uploads over 64 KiB (or chunked) into the isolate as they arrive: the script reads
+    # pieces whose sizes depend on when the bytes came, and waits (body.wait) when none had. The recording
+    # keeps what each read gave, so the replay reads the same pieces and waits at the same points.
     from runtime.webapi.request_body import RequestBody
 
-    source = "export default { async fetch(r: Request) { return new Response(String((await r.text()).length)); } };"
-    root = make_project({"src/index.ts": source},
+    root = make_project({"src/index.ts": UPLOAD},
                         'name = "upload"\nmain = "src/index.ts"\n[recordings]\nsample = 1.0\n', name="upload")
     built = await bundle(root)
     recorder = ServerRecorder(SqliteRecordingStore(tmp_path / "rec.sqlite3"))
-    isolate = ScriptIsolate(built, ScriptHost("upload"))
-    isolate.record = True
-    try:
-        data = b"abcde" * 20_000
-        body = RequestBody(len(data))
-        body.push(data[:60_000])
-        body.push(data[60_000:])
+    pool = IsolatePool(built, ScriptHost("upload"))
+    pool.record = True
+    await pool.start()
+    data = bytes(range(256)) * 800  # 204,800 bytes, not UTF-8: the recording holds them as base64
+
+    async def upload(body: RequestBody, parts: list[bytes]) -> InvocationResult:
+        """Invoke, then push ``parts`` one by one, each once the script has read all that came before."""
+        task = asyncio.ensure_future(pool.invoke(HttpRequest("POST", "http://localhost/up", body_stream=body)))
+        for part in parts:
+            for _ in range(6000):  # bounded: the script reads what arrived within a crossing or two
+                if body._buffered == 0:
+                    break
+                await asyncio.sleep(0.01)
+            body.push(part)
+        for _ in range(6000):
+            if body._buffered == 0:
+                break
+            await asyncio.sleep(0.01)
         body.end()
-        streamed = await isolate.invoke(HttpRequest("POST", "http://localhost/", body_stream=body))
-        assert streamed.ok and streamed.body == b"100000"
-        assert not recorder.keep("upload", "1", built, streamed)
-        assert recorder.unrecordable == 1
-        inline = await isolate.invoke(HttpRequest("POST", "http://localhost/", body=data))  # the same bytes, whole
-        assert inline.body == b"100000"
-        assert recorder.keep("upload", "1", built, inline)
+        return await asyncio.wait_for(task, 120)
+
+    try:
+        body = RequestBody(None)  # chunked: no declared length
+        live = await upload(body, [data[:10_000], data[10_000:150_000], data[150_000:]])
+        assert live.ok, live.error
+        sizes = json.loads(live.body)["sizes"]
+        assert sum(sizes) == len(data) and len(sizes) >= 3  # read as it arrived, in several pieces
+        assert recorder.keep("upload", "1", built, live)
         _flush_within(recorder)
         (listed,) = recorder.store.list("upload")
         rec = Recording.from_jsonl(recorder.store.get("upload", listed["id"]) or b"")
-        replayed = await replay(rec, built)
-        assert replayed.differences() == []
+        assert rec.trigger["stream"]["length"] is None and None in rec.trigger["stream"]["reads"]  # it waited
+        assert rec.trigger["body"]["b64"]  # the bytes it read
+        for _ in range(2):  # a recording replays as often as asked (the debugger replays from the start)
+            replayed = await replay(rec, built)
+            assert replayed.divergence is None, replayed.divergence
+            assert replayed.result is not None and replayed.result.body == live.body  # same pieces, same sum
+            assert replayed.differences() == []
+
+        monkeypatch.setattr(isolate_module, "RECORD_STREAMED_BODY_MAX", 100_000)  # past it: not recordable
+        body = RequestBody(len(data))
+        cut = await upload(body, [data[:120_000], data[120_000:]])
+        assert cut.ok and sum(json.loads(cut.body)["sizes"]) == len(data)
+        assert not recorder.keep("upload", "1", built, cut)
+        assert recorder.unrecordable == 1
+        (refused,) = recorder.not_kept("upload")
+        assert refused["what"] == "POST http://localhost/up" and refused["status"] == 200
+        assert refused["reason"] == ("its request body was streamed in and read past 100000 bytes "
+                                     "(a recording keeps up to 100000 bytes of an upload)")
     finally:
-        isolate.close()
+        await pool.stop()
         recorder.close()
