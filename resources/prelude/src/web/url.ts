@@ -241,8 +241,45 @@ function shorten(url: Rec): void {
 
 const hasCredentials = (u: Rec): boolean => u.username !== "" || u.password !== "";
 
+// ---- the common absolute URL, without the state machine ----------------------
+// Nearly every URL a server script parses is a request URL such as
+// `http://127.0.0.1:8080/app/items?t=1`: plain ASCII that the parser below keeps as
+// it is. Such an input is split by one regular expression instead (the state machine
+// walks an array of code points: ~6 us a `new URL()` against ~0.5 us in Node). Only
+// inputs the full parser would leave unchanged match; everything else takes it:
+// uppercase, whitespace, backslashes, credentials, empty or trailing-dot labels, a
+// host that is a number (IPv4 parsing) unless it is already a canonical dotted quad,
+// a port past 65535 or with a default to drop (dropped here too), dot segments, and
+// any character a percent-encode set would change.
+const SIMPLE_URL = /^(https?|wss?):\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([0-9]{1,5}))?((?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)*)(?:\?([A-Za-z0-9\-._~!$&()*+,;=:@%/?]*))?(?:#([A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*))?$/;
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i;
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
+function simpleParse(input: string): Rec | null {
+  const m = SIMPLE_URL.exec(input);
+  if (m === null) return null;
+  const scheme = m[1]!, host = m[2]!, path = m[4]!;
+  if (NUMERIC_LAST_LABEL.test(host) && !DOTTED_QUAD.test(host)) return null;
+  if (path !== "" && DOT_SEGMENT.test(path)) return null;
+  let port: number | null = null;
+  if (m[3] !== undefined) {
+    port = +m[3];
+    if (port > 65535) return null;
+    if (port === SPECIAL[scheme]) port = null;
+  }
+  return {
+    scheme, username: "", password: "", host, port, path: path === "" ? [""] : path.slice(1).split("/"),
+    query: m[5] ?? null, fragment: m[6] ?? null,
+  };
+}
+
 function basicParse(input: string, base: Rec | null, given?: Rec, override?: S): Rec | null {
   let url: Rec;
+  if (given === undefined) {
+    const simple = simpleParse(input); // a scheme and "//": what `base` holds does not matter
+    if (simple !== null) return simple;
+  }
   if (given) url = given;
   else {
     url = emptyRec();
