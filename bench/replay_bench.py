@@ -100,7 +100,7 @@ async def warm_invoke(base: Path, kind: str, rounds: int,
     from runtime.store.recordings import SqliteRecordingStore
 
     recorder = ServerRecorder(SqliteRecordingStore(base / f"rec-{kind}.sqlite3"))
-    round_s = round_s or recorder.busy_window
+    round_s = round_s or getattr(recorder, "busy_window", recorder.window)
     pools: dict[str, Any] = {}
     for policy, text in {**POLICIES, **CONTROL}.items():
         built = await bundle(project(base, f"{kind}-{policy}", SCRIPTS[kind], text))

@@ -270,7 +270,8 @@ class Endpoints:
         except ValueError:
             raise BadRequest("limit must be an integer", code="bad_limit") from None
         await asyncio.to_thread(recorder.flush)
-        items = await asyncio.to_thread(recorder.store.list, name, limit=limit)
+        # none past its retention, even for an app that keeps no new recording (the store deletes them)
+        items = await asyncio.to_thread(recorder.store.list, name, limit=limit, now=recorder.clock())
         # invocations the policy wanted that cannot replay exactly, each with the reason it was not kept
         return JSONResponse({"app": name, "recordings": items, "not_kept": recorder.not_kept(name)})
 
@@ -278,7 +279,7 @@ class Endpoints:
         """One recording file (JSON lines, docs/replay.md)."""
         name, recorder = self._recordings(request)
         rec_id = request.path_params["rec_id"]
-        data = await asyncio.to_thread(recorder.store.get, name, rec_id)
+        data = await asyncio.to_thread(recorder.store.get, name, rec_id, now=recorder.clock())
         if data is None:
             raise NotFound(f"{name} has no recording {rec_id!r}", code="recording_not_found")
         return Response(data, media_type="application/x-ndjson",
@@ -288,7 +289,7 @@ class Endpoints:
         """The bundle a recording ran (code, source map, manifest), while a version of it is stored."""
         name, recorder = self._recordings(request)
         rec_id = request.path_params["rec_id"]
-        data = await asyncio.to_thread(recorder.store.get, name, rec_id)
+        data = await asyncio.to_thread(recorder.store.get, name, rec_id, now=recorder.clock())
         if data is None:
             raise NotFound(f"{name} has no recording {rec_id!r}", code="recording_not_found")
         from runtime.replay.format import Recording

@@ -3,6 +3,10 @@
 Both stores keep, per app, at most ``max_count`` recordings and ``max_bytes``
 bytes of them, none older than ``retention_s``: every ``add`` prunes the app in
 the same transaction, newest kept first. Listing returns the newest first.
+Each recording also carries its expiry (``started + retention_s`` when it was
+kept): ``list`` and ``get`` given ``now`` never return an expired one, and
+delete the app's expired ones, so the retention holds for an app that keeps no
+new recording too.
 Both pass the same tests (``tests/store/test_recordings_store.py``).
 
 The PostgreSQL table lives beside the versioned schema: it is created on first
@@ -47,12 +51,13 @@ class RecordingStore(Protocol):
         """Keep several recordings in one transaction, then prune each app they belong to."""
         ...
 
-    def list(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
-        """Summaries of the app's recordings, newest first (each with its ``size``)."""
+    def list(self, app: str, *, limit: int = 100, now: float | None = None) -> list[dict[str, Any]]:
+        """Summaries of the app's recordings, newest first (each with its ``size``); with ``now``, none past
+        its retention (the app's expired ones are deleted)."""
         ...
 
-    def get(self, app: str, rec_id: str) -> bytes | None:
-        """One recording's file bytes."""
+    def get(self, app: str, rec_id: str, *, now: float | None = None) -> bytes | None:
+        """One recording's file bytes (with ``now``: None once it is past its retention)."""
         ...
 
     def prune(self, app: str, retention: Retention, *, now: float) -> int:
@@ -101,7 +106,8 @@ CREATE TABLE IF NOT EXISTS recordings (
     started REAL NOT NULL,
     size    INTEGER NOT NULL,
     summary TEXT NOT NULL,
-    data    BLOB NOT NULL
+    data    BLOB NOT NULL,
+    expires REAL
 );
 DROP INDEX IF EXISTS recordings_app;
 CREATE INDEX IF NOT EXISTS recordings_ring ON recordings (app, started, id, size);
@@ -120,6 +126,9 @@ class SqliteRecordingStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last recordings, never corrupt
         self._db.executescript(SQLITE_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(recordings)")}
+        if "expires" not in columns:  # a store made before recordings carried their expiry
+            self._db.execute("ALTER TABLE recordings ADD COLUMN expires REAL")
         self._lock = threading.Lock()
 
     def add(self, app: str, rec_id: str, started: float, summary: dict[str, Any], data: bytes,
@@ -130,8 +139,10 @@ class SqliteRecordingStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO recordings VALUES (?, ?, ?, ?, ?, ?)",
-                                     [(i, a, s, len(d), _summary_text(m), d) for a, i, s, m, d, _ in items])
+                self._db.executemany("INSERT OR REPLACE INTO recordings (id, app, started, size, summary, data, "
+                                     "expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                     [(i, a, s, len(d), _summary_text(m), d, s + r.retention_s)
+                                      for a, i, s, m, d, r in items])
                 for app, retention in {item[0]: item[5] for item in items}.items():
                     self._prune(app, retention, now)
                 self._db.execute("COMMIT")
@@ -170,15 +181,19 @@ class SqliteRecordingStore:
                 raise
             return n
 
-    def list(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    def list(self, app: str, *, limit: int = 100, now: float | None = None) -> list[dict[str, Any]]:
         with self._lock:
+            if now is not None:
+                self._db.execute("DELETE FROM recordings WHERE app = ? AND expires <= ?", (app, now))
             rows = self._db.execute("SELECT summary, size FROM recordings WHERE app = ? "
                                     "ORDER BY started DESC, id DESC LIMIT ?", (app, limit)).fetchall()
         return [{**json.loads(summary), "size": size} for summary, size in rows]
 
-    def get(self, app: str, rec_id: str) -> bytes | None:
+    def get(self, app: str, rec_id: str, *, now: float | None = None) -> bytes | None:
         with self._lock:
-            row = self._db.execute("SELECT data FROM recordings WHERE app = ? AND id = ?", (app, rec_id)).fetchone()
+            row = self._db.execute("SELECT data FROM recordings WHERE app = ? AND id = ? AND "
+                                   "(expires IS NULL OR expires > ?)",
+                                   (app, rec_id, float("-inf") if now is None else now)).fetchone()
         return bytes(row[0]) if row else None
 
     def delete_app(self, app: str) -> None:
@@ -197,8 +212,11 @@ CREATE TABLE IF NOT EXISTS isoplay_recordings (
     started DOUBLE PRECISION NOT NULL,
     size    INTEGER NOT NULL,
     summary TEXT NOT NULL,
-    data    BYTEA NOT NULL
+    data    BYTEA NOT NULL,
+    expires DOUBLE PRECISION
 )"""
+PG_EXPIRES = "ALTER TABLE isoplay_recordings ADD COLUMN IF NOT EXISTS expires DOUBLE PRECISION"
+"""A table made before recordings carried their expiry gets the column."""
 PG_INDEX = "CREATE INDEX IF NOT EXISTS isoplay_recordings_app ON isoplay_recordings (app, started)"
 PG_LOCK = 7_216_011  # advisory lock key of the table's creation
 
@@ -211,6 +229,7 @@ class PostgresRecordingStore:
         with storage._conn() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (PG_LOCK,))
             conn.execute(PG_SCHEMA)
+            conn.execute(PG_EXPIRES)
             conn.execute(PG_INDEX)
 
     def add(self, app: str, rec_id: str, started: float, summary: dict[str, Any], data: bytes,
@@ -223,9 +242,12 @@ class PostgresRecordingStore:
             for app in sorted(bounds):  # one order for every node: no deadlock between two writers
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("isoplay_recordings:" + app,))
             with conn.cursor() as cur:
-                cur.executemany("INSERT INTO isoplay_recordings VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) "
-                                "DO UPDATE SET data = EXCLUDED.data, size = EXCLUDED.size, summary = EXCLUDED.summary",
-                                [(i, a, s, len(d), _summary_text(m), d) for a, i, s, m, d, _ in items])
+                cur.executemany("INSERT INTO isoplay_recordings (id, app, started, size, summary, data, expires) "
+                                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) "
+                                "DO UPDATE SET data = EXCLUDED.data, size = EXCLUDED.size, summary = EXCLUDED.summary, "
+                                "expires = EXCLUDED.expires",
+                                [(i, a, s, len(d), _summary_text(m), d, s + r.retention_s)
+                                 for a, i, s, m, d, r in items])
             for app, retention in bounds.items():
                 self._prune(conn, app, retention, now)
 
@@ -243,16 +265,19 @@ class PostgresRecordingStore:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("isoplay_recordings:" + app,))
             return self._prune(conn, app, retention, now)
 
-    def list(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    def list(self, app: str, *, limit: int = 100, now: float | None = None) -> list[dict[str, Any]]:
         with self._storage._conn() as conn:
+            if now is not None:
+                conn.execute("DELETE FROM isoplay_recordings WHERE app = %s AND expires <= %s", (app, now))
             rows = conn.execute("SELECT summary, size FROM isoplay_recordings WHERE app = %s "
                                 "ORDER BY started DESC, id DESC LIMIT %s", (app, limit)).fetchall()
         return [{**json.loads(summary), "size": size} for summary, size in rows]
 
-    def get(self, app: str, rec_id: str) -> bytes | None:
+    def get(self, app: str, rec_id: str, *, now: float | None = None) -> bytes | None:
         with self._storage._conn() as conn:
-            row = conn.execute("SELECT data FROM isoplay_recordings WHERE app = %s AND id = %s",
-                               (app, rec_id)).fetchone()
+            row = conn.execute("SELECT data FROM isoplay_recordings WHERE app = %s AND id = %s AND "
+                               "(expires IS NULL OR expires > %s)",
+                               (app, rec_id, float("-inf") if now is None else now)).fetchone()
         return bytes(row[0]) if row else None
 
     def delete_app(self, app: str) -> None:

@@ -247,3 +247,46 @@ def test_a_streamed_upload_is_recorded_on_the_server_and_replays_as_it_was_read(
     text = isoplay("recordings", "uploads", "--server", served["url"], "--token", served["token"])
     assert text.returncode == 0, text.stderr
     assert "not kept: its request body was streamed in and read past 4 MiB" in text.stdout
+
+
+def test_a_server_recorded_failure_shows_its_recorded_values_at_a_breakpoint_in_the_debugger(
+        served: dict[str, Any]) -> None:
+    from debugger.session import DebugSession
+    from runtime.invocation import HttpRequest
+    from runtime.replay import Recording
+
+    root = _publish(served, "shopdbg")
+    with httpx.Client(base_url=served["url"], timeout=30) as http:
+        assert http.get("/shopdbg/seed?id=1&name=ada").text == "seeded"
+        assert http.get("/shopdbg/fail?id=1").status_code == 500
+    (rec_summary,) = _listed(served, "shopdbg")
+    path = root / "dbg.isorec"
+    got = isoplay("recordings", "shopdbg", "--server", served["url"], "--token", served["token"],
+                  "--get", rec_summary["id"], "-o", str(path))
+    assert got.returncode == 0, got.stderr
+    rec = Recording.from_jsonl(path.read_bytes())
+    # what the production run saw, as its log line and error message tell: the nonce, t0 and the price
+    (log,) = [m for _, _, m in rec.result["logs"]]  # user ada price {...} nonce <uuid> var <placeholder>
+    price = log.split(" price ", 1)[1].split(" nonce ", 1)[0]
+    nonce = log.split(" nonce ", 1)[1].split(" var ", 1)[0]
+    t0 = rec.result["error"]["message"].split(" at ", 1)[1].split(" with ", 1)[0]
+    assert '"price"' in price and len(nonce) == 36 and t0.isdigit()
+    session = DebugSession(root, HttpRequest(), recording=rec)
+    session.set_breakpoint("src/index.ts", 19)  # if (url.pathname === "/fail")
+    session.start()
+    try:
+        at = session.wait_paused(60)
+        assert (at.top.file, at.top.line) == ("src/index.ts", 19)
+        values = {name: session.evaluate(name) for name in ("nonce", "t0", "price", "user")}
+        assert all(v.error is None for v in values.values()), values
+        assert values["nonce"].preview == json.dumps(nonce) and values["t0"].preview == t0
+        assert values["price"].preview == json.dumps(price) and values["user"].preview == '"ada"'
+        session.resume()
+        failure = session.wait_paused(60)  # the debugger stops at the failure, as it happened
+        assert failure.top.line == 20 and failure.exception_text is not None
+        assert f"failed for ada at {t0} with {price}" in failure.exception_text
+        session.resume()
+        exited = session.wait_exited(60) if session.exited is None else session.exited
+    finally:
+        session.stop()
+    assert exited.status == "error"

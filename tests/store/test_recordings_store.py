@@ -63,3 +63,39 @@ def test_retention_time_drops_old_recordings(recordings: Any) -> None:
     assert [r["id"] for r in recordings.list("a")] == ["a-003", "a-002"]
     assert recordings.prune("a", week, now=9000.0) == 2
     assert recordings.list("a") == []
+
+
+def test_a_recording_past_its_retention_is_never_listed_nor_served(recordings: Any) -> None:
+    # An app that keeps no new recording gets no prune on write: reading with ``now`` still holds the
+    # retention each recording was kept with (and deletes the expired ones).
+    hour = Retention(max_count=100, max_bytes=10**9, retention_s=3600.0)
+    _add(recordings, "idle", 1, started=1000.0, retention=hour)
+    _add(recordings, "idle", 2, started=2000.0, retention=hour)
+    assert [r["id"] for r in recordings.list("idle", now=4000.0)] == ["idle-002", "idle-001"]
+    assert recordings.get("idle", "idle-001", now=4599.0) == bytes([1]) * 10
+    assert recordings.get("idle", "idle-001", now=4600.0) is None  # kept at 1000 for an hour
+    assert [r["id"] for r in recordings.list("idle", now=4600.0)] == ["idle-002"]
+    assert [r["id"] for r in recordings.list("idle")] == ["idle-002"]  # the expired one was deleted
+    assert recordings.list("idle", now=5600.0) == [] and recordings.get("idle", "idle-002", now=5600.0) is None
+
+
+def test_a_sqlite_store_made_before_expiries_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    from runtime.store.recordings import SqliteRecordingStore
+
+    path = tmp_path / "recordings.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE recordings (id TEXT PRIMARY KEY, app TEXT NOT NULL, started REAL NOT NULL, "
+                "size INTEGER NOT NULL, summary TEXT NOT NULL, data BLOB NOT NULL)")
+    old.execute("INSERT INTO recordings VALUES ('a-000', 'a', 1990.0, 1, '{\"id\": \"a-000\"}', x'00')")
+    old.commit()
+    old.close()
+    store = SqliteRecordingStore(path)
+    try:
+        assert [r["id"] for r in store.list("a", now=10**9)] == ["a-000"]  # no expiry known: kept
+        _add(store, "a", 1, started=2000.0, retention=Retention(retention_s=60.0))
+        assert [r["id"] for r in store.list("a", now=2059.0)] == ["a-001", "a-000"]
+        assert [r["id"] for r in store.list("a", now=2060.0)] == ["a-000"]
+    finally:
+        store.close()
