@@ -399,11 +399,13 @@ def make_socket(host: str, port: int) -> socket.socket:
 
 
 async def serve(app: DevServer, sock: socket.socket, *, started: asyncio.Event | None = None,
-                stop: asyncio.Event | None = None) -> None:
-    """Serve ``app`` on ``sock`` through the HTTP front until ``stop`` is set (graceful) or cancelled."""
+                stop: asyncio.Event | None = None, poll_after_answer_s: float = 0.0) -> None:
+    """Serve ``app`` on ``sock`` through the HTTP front until ``stop`` is set (graceful) or cancelled.
+    ``poll_after_answer_s``: see ``HttpFront.poll_briefly``."""
     await app.startup()
     front = HttpFront(app.handle, app, max_body=app.max_body,
-                      stream_bodies=lambda target: not target.startswith(ADMIN_PREFIX))
+                      stream_bodies=lambda target: not target.startswith(ADMIN_PREFIX),
+                      poll_after_answer_s=poll_after_answer_s)
     try:
         await front.start(sock)
         if started is not None:

@@ -72,6 +72,28 @@ V8_FLAGS: tuple[str, ...] = (
 ``--allow-natives-syntax``: it is process-wide and would let any script source call V8
 internals (``%AbortJS`` aborts the process)."""
 
+_result_poll_s = 0.0
+"""How long a waiting caller polls for a crossing's result before it sleeps (``poll_for_results``)."""
+
+
+def poll_for_results(seconds: float) -> None:
+    """Callers of crossings with a deadline poll up to ``seconds`` for the result before they sleep
+    on it. Set by ``isoplay dev`` only, when ``ISOPLAY_DEV_POLL_US`` asks: a sequential request's result, tens to hundreds of
+    microseconds away, then does not have to wake a sleeping thread (costly on an idle virtual
+    machine). The poll yields the core between looks (``sched_yield``) and holds the GIL only to
+    look, so V8's thread can hand the result over."""
+    global _result_poll_s
+    _result_poll_s = max(0.0, seconds)
+
+
+def _poll(ready: Callable[[], int], seconds: float) -> None:
+    clock = time.perf_counter
+    end = clock() + seconds
+    yield_ = os.sched_yield
+    while not ready() and clock() < end:
+        yield_()
+
+
 MEMORY_SAMPLE_INTERVAL = 0.005
 """Seconds between memory checks while one crossing runs (between collections, see above)."""
 
@@ -575,6 +597,8 @@ class V8Isolate:
         seconds_at, bytes_at = self.body_seconds, self.body_bytes
         credited = 0.0
         self._interrupt_pending = False  # one left from a crossing that ended first runs harmlessly
+        if _result_poll_s:
+            _poll(self._results.qsize, min(_result_poll_s, timeout))
         try:
             return get(timeout=min(MEMORY_SAMPLE_INTERVAL, timeout))
         except queue.Empty:

@@ -46,8 +46,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=run)
 
 
+POLL_ENV = "ISOPLAY_DEV_POLL_US"
+"""Microseconds ``isoplay dev`` polls for a crossing's result and, after an answer, for the next request
+before it sleeps (at most 5000). See ``runtime.engine.poll_for_results`` and ``HttpFront.poll_briefly``:
+a sequential client's next step then need not wake a sleeping thread. Off (0) by default until it is
+measured on a quiet machine (README, Decisions): on the busy machine it was neutral within the noise."""
+
+
+def _poll_seconds() -> float:
+    try:
+        return max(0.0, min(float(os.environ.get(POLL_ENV, "0")), 5000.0)) / 1e6
+    except ValueError:
+        return 0.0
+
+
 async def _main(args: argparse.Namespace) -> int:
     from runtime.devserver import DevServer, make_socket, serve, terminal_logger
+    from runtime.engine import poll_for_results
     from runtime.service import ProjectRuntime
 
     on_logs, on_build = terminal_logger()
@@ -82,7 +97,10 @@ async def _main(args: argparse.Namespace) -> int:
     started = asyncio.Event()
     tuner = loop.create_task(_tune_gc_once(started, role))
     try:
-        await serve(DevServer(runtime, watch=not args.no_watch), sock, started=started, stop=stop)
+        poll = _poll_seconds()
+        poll_for_results(poll)
+        await serve(DevServer(runtime, watch=not args.no_watch), sock, started=started, stop=stop,
+                    poll_after_answer_s=poll)
     finally:
         tuner.cancel()
     return 0

@@ -226,3 +226,32 @@ async def test_close_lets_an_answer_in_flight_finish(front) -> None:
     assert response.status_code == 200 and response.text == "/delay/200"
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+async def test_polling_after_an_answer_ends_at_its_deadline_and_at_close() -> None:
+    """``poll_after_answer_s`` (isoplay dev): the loop keeps turning after an answer, then stops."""
+    server = HttpFront(Script(), ADMIN, max_body=lambda: 1000, poll_after_answer_s=0.05)
+    sock = make_socket("127.0.0.1", 0)
+    await server.start(sock)
+    port = sock.getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            answers = [(await client.get(f"/echo?n={i}")).text for i in range(5)]
+        assert answers == [f"GET /echo?n={i} 0 " for i in range(5)]
+        for _ in range(1000):  # bounded: it stops 50 ms after the last answer
+            if not server._polling:
+                break
+            await asyncio.sleep(0.01)
+        assert not server._polling
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/echo")).status_code == 200
+        server.poll_after_answer_s = 3600.0
+        server.poll_briefly()  # would poll for an hour, but the front closes
+        assert server._polling
+    finally:
+        await server.close(grace_s=1)
+    for _ in range(1000):
+        if not server._polling:
+            break
+        await asyncio.sleep(0.01)
+    assert not server._polling

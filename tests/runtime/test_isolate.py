@@ -185,3 +185,23 @@ export default {
     result = await run_once(root, RunTrigger({"big": 2 ** 70, "text": "é \u2028 😀"}))
     assert result.outcome == "ok", result.error
     assert result.value == {"big": float(2 ** 70), "lone": "a\ud800b", "back": "é \u2028 😀"}
+
+
+@pytest.fixture
+def polling():  # type: ignore[no-untyped-def]
+    """Crossings poll for their result before they sleep (as under isoplay dev)."""
+    from runtime import engine
+
+    engine.poll_for_results(0.002)
+    yield
+    engine.poll_for_results(0.0)
+
+
+async def test_polling_for_results_keeps_answers_and_limits(make_project, polling) -> None:
+    ok = make_project({"src/index.ts": 'export default { async fetch(r: Request) { await null; return new Response("hi " + new URL(r.url).pathname); } };\n'},
+                      manifest(LIMITS), name="ok")
+    result = await run_once(ok, HttpRequest(url="http://localhost/a"))
+    assert (result.outcome, result.status, result.body) == ("ok", 200, b"hi /a")
+    spin = make_project({"src/index.ts": 'export default { fetch() { while (true) {} } };\n'}, manifest(LIMITS), name="spin")
+    result = await run_once(spin, HttpRequest())
+    assert (result.outcome, result.limit) == ("timeout", "timeout_ms")
