@@ -50,3 +50,18 @@ def test_conformance_runner_prints_pass_total_per_area() -> None:
     bad = subprocess.run([sys.executable, "-m", "bench.conformance", "no-such-area"], cwd=ROOT, capture_output=True,
                          text=True, timeout=120, check=False)
     assert bad.returncode == 2 and "unknown area" in bad.stderr
+
+
+def test_isolate_js_bench_prints_pure_js_machinery_and_run_batch_figures() -> None:
+    proc = subprocess.run([sys.executable, "bench/isolate_js_bench.py", "--rounds", "1", "--skip-serve", "--skip-flags"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    for heading in ("1. pure JS", "2. __isoplay.invokeBatch", "3. ScriptIsolate.run_batch"):
+        assert heading in out, out
+    pure = [line.split() for line in out.splitlines() if line.strip().startswith(("/heavy: isolate", "/hello: isolate"))]
+    assert len(pure) == 2
+    for row in pure:  # /kind: isolate X node Y: both measured
+        assert float(row[2]) > 0 and float(row[4]) > 0
+    batches = [line for line in out.splitlines() if " batch " in line and "event loop thread" in line]
+    assert len(batches) == 4  # /heavy and /hello, batches of 1 and 12
