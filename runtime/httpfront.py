@@ -387,6 +387,8 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.front.connections.discard(self)
+        if self.front.balance is not None:
+            self.front.balance.closed()
         if self._stream is not None:
             stream, self._stream = self._stream, None
             stream.fail("the client closed the connection before the request body was complete")
@@ -774,6 +776,70 @@ class AsgiBridge:
         conn.finished(keep_alive)
 
 
+class _BalancedAcceptor:
+    """Accepts on a listening socket shared with other worker processes, one connection per wake-up,
+    deferring by ``balance.WAIT_S`` while this worker holds more connections than the least loaded one
+    (runtime/cluster/balance.py). The socket must already listen."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, factory: Callable[[], _Connection],
+                 balance: Any) -> None:
+        from runtime.cluster.balance import WAIT_S
+
+        self.loop, self.sock, self.factory, self.balance = loop, sock, factory, balance
+        self.wait_s = WAIT_S
+        self._deferred = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        sock.setblocking(False)
+        balance.start()
+        loop.add_reader(sock.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        if self.balance.ahead() and not self._deferred:
+            self._deferred = True  # let a less loaded worker take it; take it ourselves after wait_s if none did
+            self.loop.remove_reader(self.sock.fileno())
+            self._timer = self.loop.call_later(self.wait_s, self._resume)
+            return
+        self._deferred = False
+        try:
+            conn, _ = self.sock.accept()
+        except (BlockingIOError, InterruptedError):  # another worker took it
+            return
+        except OSError as exc:  # out of descriptors, or the like: try again shortly, as asyncio's server does
+            log.warning("accept failed: %s", exc)
+            self.loop.remove_reader(self.sock.fileno())
+            self._timer = self.loop.call_later(0.1, self._resume)
+            return
+        conn.setblocking(False)
+        self.balance.opened()
+        task = self.loop.create_task(self.loop.connect_accepted_socket(self.factory, conn))  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._connected)
+
+    def _connected(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is not None:  # no connection_lost will come for it
+            self.balance.closed()
+
+    def _resume(self) -> None:
+        self._timer = None
+        if not self._closed:
+            self.loop.add_reader(self.sock.fileno(), self._readable)
+
+    def close(self) -> None:
+        """Stop accepting; this worker leaves the balance table and closes its copy of the socket."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        else:
+            self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+        self.balance.close()
+
+
 class HttpFront:
     """Serves a listening socket: ``handler`` takes script requests, the rest goes to ``app`` (ASGI)."""
 
@@ -800,7 +866,10 @@ class HttpFront:
         self.requests = 0
         """Requests read so far."""
         self._server: asyncio.AbstractServer | None = None
+        self._acceptor: _BalancedAcceptor | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self.balance: Any = None
+        """The runtime.cluster.balance.AcceptBalance of a worker sharing its socket, when given to ``start``."""
 
     def poll_briefly(self) -> None:
         """Keep the event loop polling its sockets, without sleeping, for ``poll_after_answer_s``.
@@ -833,10 +902,15 @@ class HttpFront:
         return 431, (f"431 Request Header Fields Too Large: the headers are larger than max_header_bytes "
                      f"({limits.max_header_bytes} bytes)\n")
 
-    async def start(self, sock: socket.socket) -> None:
-        """Accept connections on ``sock``."""
+    async def start(self, sock: socket.socket, balance: Any = None) -> None:
+        """Accept connections on ``sock`` (``balance``: a runtime.cluster.balance.AcceptBalance shared with the
+        other workers on that socket, so that each takes its share of the connections)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), sock=sock, backlog=1024)
+        if balance is None:
+            self._server = await loop.create_server(lambda: _Connection(self), sock=sock, backlog=1024)
+        else:
+            self.balance = balance
+            self._acceptor = _BalancedAcceptor(loop, sock, lambda: _Connection(self), balance)
         self._sweeper = loop.create_task(self._sweep())
 
     async def _sweep(self) -> None:
@@ -852,6 +926,8 @@ class HttpFront:
         """Stop accepting, let answers in flight finish (up to ``grace_s``), close every connection."""
         if self._server is not None:
             self._server.close()
+        if self._acceptor is not None:
+            self._acceptor.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         now = time.monotonic()

@@ -142,7 +142,12 @@ async def _serve(config: ServerConfig, sock: socket.socket, role: WorkerRole | N
         core = ServerCore(config, storage=storage, clock=ScaledClock.parse(test_clock))
     else:
         core = ServerCore(config, storage=storage)
-    http = HttpServer(core.asgi, sock)
+    balance = None
+    if role is not None:
+        from runtime.cluster.balance import AcceptBalance
+
+        balance = AcceptBalance.from_env()  # each worker takes its share of the shared socket's connections
+    http = HttpServer(core.asgi, sock, balance=balance)
     await http.start()
     tune_for_serving()
     stop = asyncio.Event()

@@ -9,8 +9,10 @@ Why one inherited socket rather than one ``SO_REUSEPORT`` socket per worker:
 when a ``SO_REUSEPORT`` listener closes, the connections still queued in its
 own accept backlog are reset, so every worker restart would drop requests. With
 one shared socket, a draining worker closes only its copy and the queue stays
-with the others. The kernel wakes an idle worker for each connection, which
-also balances by load rather than by hash.
+with the others. The kernel wakes every worker for a new connection and the
+first awake takes it, which left keep-alive bursts unevenly spread; the workers
+balance their accepts through a shared table of open connections that the
+supervisor creates and hands down (``runtime/cluster/balance.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from runtime.cluster.balance import ENV as BALANCE_ENV, create_table, mark_absent
 
 WorkerCommand = Callable[[int, int, int, int], list[str]]
 """``(index, listen_fd, life_fd, ready_fd) -> argv`` of one worker process."""
@@ -42,6 +46,8 @@ class Worker:
     ready: bool = False
     quick_deaths: int = 0
     """How many times in a row this slot died soon after starting."""
+    slot: int = -1
+    """Its slot in the accept-balance table (runtime/cluster/balance.py), -1 without one."""
 
 
 @dataclass(frozen=True)
@@ -89,14 +95,28 @@ class Supervisor:
         self._ready_r, self._ready_w = os.pipe()
         os.set_blocking(self._ready_r, False)
         self._ready_buf = b""
+        self._slots = 2 * count  # a replacement takes another slot than the worker it replaces while both run
+        self._balance_fd = create_table(self._slots) if count > 1 else None
+        """The shared table of open connections per worker (None where memfd is missing)."""
 
     # ---- spawning ------------------------------------------------------------
     def _spawn(self, index: int, quick_deaths: int = 0) -> Worker:
         fds = (self.sock.fileno(), self._life_r, self._ready_w)
         argv = self.command(index, *fds)
-        proc = subprocess.Popen(argv, pass_fds=fds)
-        worker = Worker(index, proc, time.monotonic(), quick_deaths=quick_deaths)
+        slot, env = -1, None
+        if self._balance_fd is not None:
+            current = self.workers.get(index)
+            slot = index + self.count if current is not None and current.slot == index and \
+                current.proc.poll() is None else index
+            env = {**os.environ, BALANCE_ENV: f"{self._balance_fd}:{slot}:{self._slots}"}
+        proc = subprocess.Popen(argv, pass_fds=fds if self._balance_fd is None else (*fds, self._balance_fd), env=env)
+        worker = Worker(index, proc, time.monotonic(), quick_deaths=quick_deaths, slot=slot)
         return worker
+
+    def _gone(self, worker: Worker) -> None:
+        """A worker exited: its slot in the balance table no longer counts."""
+        if self._balance_fd is not None and worker.slot >= 0:
+            mark_absent(self._balance_fd, worker.slot, self._slots)
 
     def _read_ready(self, timeout: float) -> list[int]:
         """Indexes of workers that reported ready (waits up to ``timeout``)."""
@@ -174,6 +194,7 @@ class Supervisor:
             quick = time.monotonic() - worker.started < 10.0
             deaths = worker.quick_deaths + 1 if quick else 0
             delay = RESTART_DELAYS_S[min(deaths, len(RESTART_DELAYS_S) - 1)]
+            self._gone(worker)
             self.log(f"isoplay serve: worker {index} (pid {worker.proc.pid}) exited with code {code}; "
                      f"restarting it{f' in {delay:g} s' if delay else ''}")
             if delay:
@@ -207,6 +228,7 @@ class Supervisor:
         except subprocess.TimeoutExpired:
             worker.proc.kill()
             worker.proc.wait()
+        self._gone(worker)
 
     def _terminate_all(self) -> None:
         for worker in self.workers.values():

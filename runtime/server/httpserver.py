@@ -30,9 +30,11 @@ class HttpServerStatistics:
 class HttpServer:
     """The HTTP front serving ``app`` (a ``ServerApp``) on an already-bound socket."""
 
-    def __init__(self, app: Any, sock: socket.socket, *, graceful_timeout: float = 5.0) -> None:
+    def __init__(self, app: Any, sock: socket.socket, *, graceful_timeout: float = 5.0, balance: Any = None) -> None:
         self.app = app
         self.sock = sock
+        self.balance = balance
+        """A worker's runtime.cluster.balance.AcceptBalance (None for a lone server)."""
         self.graceful_timeout = graceful_timeout
         config = getattr(getattr(app, "core", None), "config", None)
         self._front = HttpFront(app.handle, app, max_body=app.max_body,
@@ -53,7 +55,7 @@ class HttpServer:
             raise RuntimeDisposed("the HTTP server was already started")
         self._started = True
         await asyncio.wait_for(self.app.core.start(), timeout)
-        await self._front.start(self.sock)
+        await self._front.start(self.sock, self.balance)
 
     async def wait(self) -> None:
         """Wait until the server stops."""
