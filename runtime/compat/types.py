@@ -72,7 +72,15 @@ def runtime_globals() -> frozenset[str]:
         finally:
             v8.close()
 
-    names = asyncio.run(probe())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        names = asyncio.run(probe())
+    else:  # called on a running loop (a template written by async code): probe on a thread of its own
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="isoplay-globals") as pool:
+            names = pool.submit(asyncio.run, probe()).result()
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(sorted(names)), encoding="utf-8")
     return frozenset(names)

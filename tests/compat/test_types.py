@@ -84,3 +84,20 @@ def test_a_global_the_runtime_lacks_is_explained(tmp_path: Path, tools) -> None:
     root = project(tmp_path / "p", f"export default {{ fetch() {{ console.log({name}); return new Response('x'); }} }};\n")
     diags = asyncio.run(check(root))
     assert any(f"isoplay's runtime does not have it yet" in d.message and name in d.message for d in diags), diags
+
+
+async def test_runtime_globals_probe_works_on_a_running_loop(tmp_path, monkeypatch) -> None:
+    """With no cached answer (a changed prelude), code on a running loop (async tests, the IDE's
+    runtime thread writing a template) still gets the globals: the probe runs on its own thread."""
+    import platformdirs
+
+    import runtime.compat.types as types
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda *a, **k: str(tmp_path))
+    types.runtime_globals.cache_clear()
+    try:
+        names = types.runtime_globals()
+    finally:
+        types.runtime_globals.cache_clear()
+    assert {"fetch", "Response", "crypto"} <= names
+    assert list(tmp_path.glob("types/globals-*.json"))
