@@ -11,10 +11,7 @@ logs by whichever worker served the request. A worker that dies is restarted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -23,6 +20,8 @@ from typing import TYPE_CHECKING
 from app.commands._env import add_env_argument, show_config_warnings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from runtime.service import BuildReport
 
 # The server's modules are imported by ``run`` once it has started the first esbuild run
@@ -61,6 +60,10 @@ def _poll_seconds() -> float:
 
 
 async def _main(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+    import socket
+
     from runtime.devserver import DevServer, make_socket, serve, terminal_logger
     from runtime.engine import poll_for_results
     from runtime.service import ProjectRuntime
@@ -164,4 +167,6 @@ def run(args: argparse.Namespace) -> int:
 
         return uvloop.run(_main(args))
     except ImportError:
+        import asyncio
+
         return asyncio.run(_main(args))
