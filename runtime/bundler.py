@@ -199,7 +199,7 @@ class BuildPlan:
 
         stdout = self._output(returncode, stdout)
         inputs: list[tuple[str, str]] = []
-        if returncode == 0 and self.node_compat and not self.lower_await:
+        if returncode == 0 and self.node_compat and not self.lower_await and _map_mentions(stdout, b"async_hooks"):
             inputs = _map_sources(stdout.decode("utf-8", "replace"))
         if returncode != 0 and self.wasm_dir is None and needs_wasm(stderr, self._wasm_exts()):
             self.wasm_dir = Path(tempfile.mkdtemp(prefix="isoplay-wasm-"))
@@ -259,6 +259,19 @@ def _relative_sources(smap_json: str, out_dir: Path, root: Path) -> str:
                 fixed.append(absolute.as_posix())
     data["sources"] = fixed
     return json.dumps(data)
+
+
+def _map_mentions(stdout: bytes, word: bytes) -> bool:
+    """Whether the inline source map of esbuild's output has ``word`` anywhere (JSON keeps ASCII words
+    as they are): a bundle whose sources never name it needs no parse of its map (~10 ms for
+    node-jsonwebtoken's)."""
+    index = stdout.rfind(_MAP_MARK.encode())
+    if index < 0:
+        return False
+    try:
+        return word in base64.b64decode(stdout[index + len(_MAP_MARK):].strip())
+    except ValueError:
+        return True  # let _map_sources decide
 
 
 def _map_sources(stdout: str) -> list[tuple[str, str]]:
