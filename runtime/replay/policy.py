@@ -9,21 +9,22 @@ apps have no secrets), encoded and stored by a single writer thread, which also
 applies the app's ring bound and retention (``runtime.store.recordings``).
 Everything else is dropped at once.
 
-The request path only files the raw tape (``keep``: a few microseconds): per
-app, into a heap that holds the newest ``max_count`` by start time, so a newer
-one pushes the oldest out at once (the count bound would have pruned it in
-the transaction that wrote it: the store ends the same, unless the byte bound
-bites, where the store would skip a large recording and keep an older one). Every ``WINDOW_S`` (or
-``BUSY_WINDOW_S`` after a window in which a ring overflowed) the writer takes the heaps, encodes what they
+The request path only files the raw tape (``keep``: about a microsecond): per
+app, into a list that is cut back to the newest ``max_count`` by start time
+whenever it holds twice that (a sort of a nearly sorted list: cheaper per
+recording than a heap push), so a newer one pushes the oldest out (the count
+bound would have pruned it in the transaction that wrote it: the store ends the
+same, unless the byte bound bites, where the store would skip a large recording
+and keep an older one). Every ``WINDOW_S`` (or
+``BUSY_WINDOW_S`` after a window in which a ring overflowed) the writer takes the lists (cut to ``max_count``), encodes what they
 hold and keeps it in one transaction; with ``sample = 1`` a store write per invocation cost more than
-the invocation. What waits is bounded by the ring bounds, so a store that
-cannot keep up costs no memory beyond them. ``flush`` (the API does it before
+the invocation. What waits is bounded by twice the ring bounds, so a store
+that cannot keep up costs no memory beyond them. ``flush`` (the API does it before
 listing) and ``close`` write at once.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 import itertools
 import logging
@@ -106,7 +107,8 @@ class ServerRecorder:
         """CPU time the writer thread spent encoding and storing recordings."""
         self._lock = threading.Lock()
         self._rings: dict[str, list[tuple[float, int, tuple[Any, ...]]]] = {}
-        """app -> heap of (started, sequence, job): the newest max_count recordings waiting for the writer."""
+        """app -> (started, sequence, job) of the recordings waiting for the writer: the newest max_count once cut
+        back (``_trim``), at most twice that."""
         self._waiters: list[threading.Event] = []
         self._not_kept: dict[str, deque[dict[str, Any]]] = {}
         """app -> the newest invocations the policy wanted that could not be recorded (``not_kept``)."""
@@ -143,21 +145,33 @@ class ServerRecorder:
         if per_bundle is None:
             per_bundle = self._per_bundle[bundle.content_hash] = (Redactor({}, dict(bundle.manifest.vars)),
                                                                   retention(policy))
+        bound = per_bundle[1].max_count
         entry = (tape.started, next(self._seq), (app, version, bundle.content_hash, tape, result, *per_bundle))
         with self._lock:
             self.kept += 1
             ring = self._rings.get(app)
             if ring is None:
                 ring = self._rings[app] = []
-            if len(ring) < per_bundle[1].max_count:
-                heapq.heappush(ring, entry)
-            else:  # the oldest (by start) of this ring and the new one: one of them goes
-                self.superseded += 1
-                if ring:
-                    heapq.heappushpop(ring, entry)
+            ring.append(entry)
+            if len(ring) >= 2 * bound:  # the newest max_count stay: a sort of a nearly sorted list, per max_count
+                self._trim(ring, bound)
         if not self._wake.is_set():  # set() takes the Event's lock and notifies: once per window is enough
             self._wake.set()
         return True
+
+    def _trim(self, ring: list[tuple[float, int, tuple[Any, ...]]], bound: int) -> None:
+        """Keep the newest ``bound`` entries of ``ring`` by start (under the lock)."""
+        if len(ring) <= bound:
+            return
+        ring.sort()
+        gone = len(ring) - bound
+        del ring[:gone]
+        self.superseded += gone
+
+    def _trim_all(self) -> None:
+        for ring in self._rings.values():
+            if ring:
+                self._trim(ring, ring[-1][2][6].max_count)
 
     def _refuse(self, app: str, version: str, tape: Any, result: InvocationResult, reason: str) -> None:
         """Note an invocation the policy wanted and that cannot be recorded, with the reason."""
@@ -191,6 +205,7 @@ class ServerRecorder:
             # flush() and close() cut the wait short
             self._hurry.wait(max(self.window, self.busy_window) if busy else self.window)
             with self._lock:
+                self._trim_all()
                 rings, self._rings = self._rings, {}
                 waiters, self._waiters = self._waiters, []
                 stop = self._stop
@@ -228,6 +243,7 @@ class ServerRecorder:
     def pending(self) -> int:
         """Recordings waiting for the writer."""
         with self._lock:
+            self._trim_all()
             return sum(len(ring) for ring in self._rings.values())
 
     def flush(self) -> None:
