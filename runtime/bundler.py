@@ -517,6 +517,9 @@ def start_early(root: Path) -> EarlyBuild | None:
     if _early is not None:
         _early.kill()
     _early = run
+    import atexit
+
+    atexit.register(run.kill)  # a process that exits first (a taken port) leaves no esbuild behind
     return run
 
 
