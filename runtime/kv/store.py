@@ -40,6 +40,7 @@ from typing import Any
 from runtime.errors import KVLimitError, RuntimeDisposed
 from runtime.kv import validate
 from runtime.kv.models import KVEntry, KVKey, KVKeyInfo, KVListResult, KVRecord, KVStoreStatistics
+from runtime.store.sqlite_wal import enable_wal
 
 KV_FILENAME = "kv.sqlite3"
 """The store's file name inside a data dir."""
@@ -55,7 +56,6 @@ PAGE_SIZE = 1000
 
 # ---- SQL -------------------------------------------------------------------
 
-SQL_PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 SQL_PRAGMA_SYNC_FULL = "PRAGMA synchronous=FULL"
 SQL_PRAGMA_SYNC_NORMAL = "PRAGMA synchronous=NORMAL"
 SQL_GET_USER_VERSION = "PRAGMA user_version"
@@ -242,7 +242,7 @@ class KVStore:
         conn = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
-        conn.execute(SQL_PRAGMA_WAL)
+        enable_wal(conn)
         conn.execute(SQL_PRAGMA_SYNC_FULL if self._durable else SQL_PRAGMA_SYNC_NORMAL)
         return conn
 

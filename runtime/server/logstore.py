@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from runtime.errors import RuntimeDisposed
+from runtime.store.sqlite_wal import enable_wal
 
 LOGS_FILENAME = "logs.sqlite3"
 """The SQLite log history's file in a server's data folder."""
@@ -102,7 +103,7 @@ class SQLiteLogStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False,
                                                               isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(SQL_CREATE)
         self._db.execute(SQL_CREATE_INDEX)

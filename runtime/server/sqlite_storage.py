@@ -36,6 +36,7 @@ from runtime.server.errors import Conflict, NotFound, StorageCorrupted
 from runtime.server.fsutil import clear_staging, commit_dir, new_staging_dir
 from runtime.server.storage import ALL_APPS, AppRecord, DeployResult, TokenRecord, VersionRecord, token_record
 from runtime.server.versions import sort_versions
+from runtime.store.sqlite_wal import enable_wal
 
 REGISTRY_FILENAME = "registry.sqlite3"
 BUNDLES_DIR = "bundles"
@@ -45,7 +46,6 @@ SCHEMA_VERSION = 3
 """1: tokens without roles; 2: tokens with ``role`` and ``apps`` (JSON list); 3: tokens with ``expires_at``."""
 
 # ---- SQL -------------------------------------------------------------------
-SQL_PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 SQL_DATA_VERSION = "PRAGMA data_version"
 SQL_PRAGMA_SYNC_FULL = "PRAGMA synchronous=FULL"
 SQL_PRAGMA_FOREIGN_KEYS = "PRAGMA foreign_keys=ON"
@@ -166,7 +166,8 @@ class SqliteDeploymentStorage:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.data_dir / REGISTRY_FILENAME, timeout=BUSY_TIMEOUT_SECONDS,
                                isolation_level=None, check_same_thread=False)
-        for pragma in (SQL_PRAGMA_WAL, SQL_PRAGMA_SYNC_FULL, SQL_PRAGMA_FOREIGN_KEYS):
+        enable_wal(conn)
+        for pragma in (SQL_PRAGMA_SYNC_FULL, SQL_PRAGMA_FOREIGN_KEYS):
             conn.execute(pragma)
         self._conn = conn
         with self._write() as db:

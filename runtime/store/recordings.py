@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from runtime.store.sqlite_wal import enable_wal
+
 FILENAME = "recordings.sqlite3"
 
 
@@ -123,7 +125,7 @@ class SqliteRecordingStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last recordings, never corrupt
         self._db.executescript(SQLITE_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(recordings)")}

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from runtime.store.sqlite_wal import enable_wal
+
 CACHE_FILENAME = "cache.sqlite3"
 """The store's file name inside a data dir."""
 
@@ -186,7 +188,6 @@ CREATE TABLE IF NOT EXISTS cache_entries (
     PRIMARY KEY (cache, url, variant)
 ) WITHOUT ROWID
 """
-SQL_PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 SQL_PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
 SQL_SET_USER_VERSION = f"PRAGMA user_version={SCHEMA_VERSION}"
 SQL_VARIANTS = "SELECT variant, status, headers, body, expires FROM cache_entries WHERE cache = ? AND url = ?"
@@ -210,7 +211,7 @@ class SQLiteCacheStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute(SQL_PRAGMA_WAL)
+        enable_wal(self._db)
         self._db.execute(SQL_PRAGMA_SYNC)
         self._db.execute(SQL_CREATE)
         self._db.execute(SQL_SET_USER_VERSION)
