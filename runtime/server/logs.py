@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 
 SHIP_SECONDS = 0.25
 """How often a process writes its new events to the log store and reads other processes' ones."""
+SHIP_SECONDS_BUSY = 1.0
+"""The wait after a round in which an app had more new events than its history holds (``LogHub.buffer``).
+
+Such a round replaces that app's whole stored history, so writing again a quarter of a second later
+only replaces it again: at 4,000 events a second that was ~11 us of CPU per stored event, 2.5 us of
+every request of a hello handler and ~4 % of a CPU-bound one. A busy app's history is then at most a
+second old, and streams on other processes see its events each second (the newest ``buffer`` of them,
+as before). The interval goes back to ``SHIP_SECONDS`` after the first round that did not overflow."""
 
 
 @dataclass(frozen=True)
@@ -290,11 +298,16 @@ class LogShipper:
         source: This process's name in the store (unique per process).
     """
 
-    def __init__(self, hub: LogHub, store: Any, *, source: str = "", interval: float = SHIP_SECONDS) -> None:
+    def __init__(self, hub: LogHub, store: Any, *, source: str = "", interval: float = SHIP_SECONDS,
+                 busy_interval: float = SHIP_SECONDS_BUSY) -> None:
         self.hub = hub
         self.store = store
         self.source = source or f"{os.getpid()}-{secrets.token_hex(4)}"
         self.interval = interval
+        self.busy_interval = max(interval, busy_interval)
+        """The wait after a round that overflowed (see SHIP_SECONDS_BUSY)."""
+        self.overflowed = False
+        """Whether the last round had more new events of an app than its history holds."""
         self.shipped = 0
         self.received = 0
         self.lost = 0
@@ -325,13 +338,15 @@ class LogShipper:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.busy_interval if self.overflowed else self.interval)
             await self.ship_once()
 
     async def ship_once(self, *, receive: bool = True) -> None:
         """One round: write this process's events, then read other processes' ones."""
         outbox = self.hub.outbox
         by_app = outbox.take() if outbox is not None else {}
+        keep = self.hub.buffer
+        self.overflowed = any(added > keep for _items, added in by_app.values())
         try:
             if by_app:
                 await asyncio.to_thread(self._write, by_app)
