@@ -67,19 +67,23 @@ class HttpRequest:
 
     @functools.cached_property
     def route(self) -> str:
-        """The path part of the URL (for metrics and the terminal log, so computed once; string
-        slicing, as urlsplit cost a microsecond per record)."""
-        url = self.url
-        scheme = url.find("://")
-        start = url.find("/", scheme + 3) if scheme >= 0 else (0 if url.startswith("/") else -1)
-        if start < 0:
-            return "/"
-        end = len(url)
-        for mark in "?#":
-            at = url.find(mark, start)
-            if 0 <= at < end:
-                end = at
-        return url[start:end] or "/"
+        """The path part of the URL (for metrics and the terminal log, so computed once)."""
+        return url_route(self.url)
+
+
+def url_route(url: str) -> str:
+    """The path of an absolute (or path-only) URL, without query or fragment; ``/`` if it has none
+    (string slicing: urlsplit cost a microsecond per record)."""
+    scheme = url.find("://")
+    start = url.find("/", scheme + 3) if scheme >= 0 else (0 if url.startswith("/") else -1)
+    if start < 0:
+        return "/"
+    end = len(url)
+    for mark in "?#":
+        at = url.find(mark, start)
+        if 0 <= at < end:
+            end = at
+    return url[start:end] or "/"
 
 
 @dataclass(frozen=True)

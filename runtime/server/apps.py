@@ -252,7 +252,7 @@ class AppRuntimes:
         def done(outcome: InvocationResult | BaseException) -> None:
             whole = isinstance(outcome, InvocationResult) and not outcome.head_only  # a streamed head: not yet
             if whole and isinstance(outcome, InvocationResult):
-                logs.publish_lazy(app, lambda at: LogEvent.of(app, record.version, trigger, outcome, node, at))
+                logs.publish_result(app, record.version, trigger, outcome, node)
             try:
                 on_done(record, outcome)
             finally:  # the recording is kept once the answer is on its way (keep is off the answer's latency)
@@ -283,8 +283,8 @@ class AppRuntimes:
                 pool.record_ok = policy.sample > 0  # failures only: an invocation that ended well needs no tape
                 app, version, logs, node = record.app, record.version, self.logs, self.config.node
                 # a WebSocket event (message, close, error) is an invocation of its own, logged like a request
-                pool.on_socket_result = lambda trigger, result: logs.publish_lazy(
-                    app, lambda at: LogEvent.of(app, version, trigger, result, node, at))
+                pool.on_socket_result = lambda trigger, result: logs.publish_result(app, version, trigger, result,
+                                                                                    node)
                 await pool.start()
                 self._pools[key] = pool
                 await self._evict_pinned()

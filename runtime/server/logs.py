@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from runtime.invocation import HttpRequest, InvocationResult, SocketTrigger, Trigger
+from runtime.invocation import ErrorInfo, HttpRequest, InvocationResult, LogEntry, SocketTrigger, Trigger, url_route
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,17 @@ class LogEvent:
                    trigger.type if isinstance(trigger, SocketTrigger) else "", status=result.status,
                    outcome=result.outcome, duration_ms=round(result.duration_ms, 3),
                    logs=tuple((e.level, e.message, e.time) for e in result.logs),
+                   error=err.summary() if err else None, stack=err.stack if err and err.frames else None, node=node)
+
+    @classmethod
+    def of_parts(cls, at: float, app: str, version: str, kind: str, where: str, method: str, status: int | None,
+                 outcome: str, duration_ms: float, logs: tuple[LogEntry, ...], err: ErrorInfo | None, node: str,
+                 url: bool) -> LogEvent:
+        """The event ``of`` makes, from what ``LogHub.publish_result`` kept (``where``: the request's URL if
+        ``url``, else the trigger's route)."""
+        return cls(time=at, app=app, version=version, trigger=kind, route=url_route(where) if url else str(where),
+                   method=method, status=status, outcome=outcome, duration_ms=round(duration_ms, 3),
+                   logs=tuple((e.level, e.message, e.time) for e in logs),
                    error=err.summary() if err else None, stack=err.stack if err and err.frames else None, node=node)
 
     @classmethod
@@ -153,8 +164,10 @@ class LogSubscription:
         self._hub.unsubscribe(self)
 
 
-Pending = LogEvent | tuple[float, str, Callable[[float], LogEvent]]
-"""An event waiting for the shipper: made, or (finish time, app, maker taking that time)."""
+Pending = LogEvent | tuple[float, str, Callable[[float], LogEvent]] | tuple[Any, ...]
+"""An event waiting for the shipper: made; (finish time, app, maker taking that time); or the parts of
+one finished invocation (``LogHub.publish_result``: finish time, app, version, trigger kind, URL or
+route, method, status, outcome, duration, logs, error, node), made into an event only if it is stored."""
 
 
 class Outbox:
@@ -246,6 +259,22 @@ class LogHub:
             self._published += 1
             if self.outbox is not None:  # for the shared history: made by the shipper, off the request path,
                 self.outbox.add(app, (time.time(), app, make))  # and only if it is among the ones it keeps
+
+    def publish_result(self, app: str, version: str, trigger: Trigger, result: InvocationResult, node: str) -> None:
+        """``publish(LogEvent.of(...))`` for the request path: with no subscriber to ``app``, the outbox
+        keeps only the parts the event is made of, so the request's trigger and result are freed when it
+        is answered. (Kept until a newer event pushed them out, up to ``buffer`` requests later, they
+        were freed cache-cold then: ~1 us of every request under load.)"""
+        if app in self._subs:
+            self.publish(LogEvent.of(app, version, trigger, result, node))
+            return
+        self._published += 1
+        if self.outbox is not None:
+            http = type(trigger) is HttpRequest
+            self.outbox.add(app, (time.time(), app, version, trigger.kind, trigger.url if http else trigger.route,
+                                  trigger.method if http else trigger.type if isinstance(trigger, SocketTrigger) else "",
+                                  result.status, result.outcome, result.duration_ms, result.logs, result.error, node,
+                                  http))
 
     def publish(self, event: LogEvent) -> None:
         """Hand an event to every subscriber of its app (and to the shipper, for other processes)."""
@@ -365,7 +394,8 @@ class LogShipper:
         rows: list[tuple[str, float, str, str]] = []
         for items, _added in by_app.values():
             for item in items:
-                e = item if isinstance(item, LogEvent) else item[2](item[0])
+                e = item if isinstance(item, LogEvent) else item[2](item[0]) if len(item) == 3 \
+                    else LogEvent.of_parts(*item)
                 rows.append((e.app, e.time, self.source, _json_text(e.to_json())))
         rows.sort(key=lambda r: r[1])
         self.store.append(rows)

@@ -58,3 +58,32 @@ async def test_a_stored_event_with_a_lone_surrogate_falls_back_to_json(tmp_path:
     assert json.loads(data)["logs"][0]["message"] == "half \ud800 pair"
     assert shipper.lost == 0
     store.close()
+
+
+async def test_publish_result_stores_the_event_of_would_make(tmp_path: Path) -> None:
+    """The request path keeps an invocation's parts, not its trigger and result; what is stored is the
+    same event LogEvent.of makes (route from the URL, console lines, error summary and stack)."""
+    from runtime.invocation import ErrorInfo, SocketTrigger
+    from runtime.sourcemap import StackFrame
+
+    hub = LogHub(buffer=10)
+    store = SQLiteLogStore(tmp_path / "logs.sqlite3")
+    shipper = LogShipper(hub, store, source="test")
+    failed = InvocationResult(trigger="fetch", outcome="error", status=500, duration_ms=2.5,
+                              logs=(LogEntry("warn", "careful", 5.0),),
+                              error=ErrorInfo("TypeError", "x is undefined", "TypeError: x\n    at src/a.ts:3:7",
+                                              (StackFrame("f", "src/a.ts", 3, 7),)))
+    cases = [(HttpRequest(method="POST", url="http://h/p/q?x=1#f"), failed),
+             (HttpRequest(url="http://h"), _result(204)),
+             (SocketTrigger(socket=3, type="message", data="hi", path="/ws"), _result(200))]
+    for trigger, result in cases:
+        hub.publish_result("app", "2.0.0", trigger, result, "n2")
+    await shipper.ship_once(receive=False)
+    stored = [json.loads(data) for _id, _app, _src, data in store.recent("app", 10)]
+    assert len(stored) == 3 and shipper.lost == 0
+    expected = [LogEvent.of("app", "2.0.0", t, r, "n2", at=e["time"]).to_json() for (t, r), e in zip(cases, stored)]
+    assert stored == expected
+    assert [e["route"] for e in stored] == ["/p/q", "/", "/ws"]
+    assert [e["method"] for e in stored] == ["POST", "GET", "message"]
+    assert stored[0]["error"] == "src/a.ts:3:7: TypeError: x is undefined" and stored[0]["logs"][0]["message"] == "careful"
+    store.close()
