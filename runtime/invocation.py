@@ -15,7 +15,7 @@ Outcome = Literal["ok", "error", "timeout", "memory", "rejected"]
 TriggerKind = Literal["fetch", "scheduled", "event", "run", "socket"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class HttpRequest:
     """An HTTP request for a script's ``fetch`` handler."""
 
@@ -34,6 +34,15 @@ class HttpRequest:
     delivered before the invocation ends); otherwise the whole body arrives in ``body``."""
 
     kind: TriggerKind = field(default="fetch", init=False)
+
+    def __init__(self, method: str = "GET", url: str = "http://localhost/", headers: tuple[tuple[str, str], ...] = (),
+                 body: bytes = b"", cf: dict[str, Any] | None = None, body_stream: Any = None,
+                 stream_response: bool = False) -> None:
+        # The generated __init__ of a frozen dataclass sets each field through object.__setattr__:
+        # 1.2 us of every request the server takes; setting the instance dict at once takes 0.7.
+        object.__setattr__(self, "__dict__", {"method": method, "url": url, "headers": headers, "body": body, "cf": cf,
+                                              "body_stream": body_stream, "stream_response": stream_response,
+                                              "kind": "fetch"})
 
     def streamed_body(self) -> Any:
         """The body to stream into the isolate (``body_stream``, or a ``body`` too large to travel
