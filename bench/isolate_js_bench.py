@@ -14,7 +14,10 @@ Prints, for cluster_bench's app (``/heavy``: ~70 us of JS; ``/hello``), CPU micr
 3. **ScriptIsolate.run_batch** from Python, batches of 1 and 12: CPU on the loop thread and on the
    isolate's V8 thread, per request;
 4. **isoplay serve --workers 1** under wrk (bench/loadgen.py): CPU per request by thread (the
-   event loop's, the V8 thread's, the rest) and Node's process, per request.
+   event loop's, the V8 thread's, the rest) and Node's process, per request (/heavy, /hello, /work);
+5. **the floor of a Python request path**: isoplay's HTTP front (``runtime.httpfront``: uvloop,
+   httptools, one Python callback per request) answering a fixed "hello" at once, no runtime behind
+   it, under the same wrk: what any request served through Python costs before the app is reached.
 
 CPU time comes from /proc/self/task/*/schedstat (the isolate's V8 thread is the one that ran the
 most) and Node's process.cpuUsage(). The load average is printed with each part.
@@ -178,7 +181,7 @@ def serve_by_thread(seconds: float) -> None:
         node = cb.NodeServer()
         pid = server.pids[0]
         main_tid = str(pid)
-        for kind in ("heavy", "hello"):
+        for kind in ("heavy", "hello", "work"):
             for name, url, pids in (("serve", f"{server.url}/app/{kind}", [pid]), ("node", f"{node.url}/{kind}", node.pids)):
                 run_load(url, seconds=3)  # warm: Node's JIT takes a few seconds to settle on /heavy
                 before = {p: threads(p) for p in pids}
@@ -200,6 +203,51 @@ def serve_by_thread(seconds: float) -> None:
         server.stop()
         if node is not None:
             node.stop()
+
+
+FRONT_ALONE = """
+import asyncio, socket, sys
+import uvloop
+from runtime.httpfront import HttpFront
+
+def answer(request, exchange):
+    exchange.respond(200, [("content-type", "text/plain;charset=UTF-8")], b"hello")
+    return True
+
+async def asgi(scope, receive, send):
+    raise RuntimeError("not used")
+
+async def main():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    front = HttpFront(answer, asgi)
+    await front.start(sock)
+    print(sock.getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+uvloop.run(main())
+"""
+
+
+def front_alone(seconds: float) -> None:
+    """Part 5: the HTTP front with a fixed answer (no runtime) under wrk, CPU per request."""
+    from bench.loadgen import run_load
+
+    proc = subprocess.Popen([sys.executable, "-c", FRONT_ALONE], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{int(proc.stdout.readline())}/app/hello"  # type: ignore[union-attr]
+        run_load(url, seconds=1)
+        before = sum(int(Path(f"/proc/{proc.pid}/task/{t}/schedstat").read_text().split()[0])
+                     for t in os.listdir(f"/proc/{proc.pid}/task"))
+        result = run_load(url, seconds=seconds)
+        after = sum(int(Path(f"/proc/{proc.pid}/task/{t}/schedstat").read_text().split()[0])
+                    for t in os.listdir(f"/proc/{proc.pid}/task"))
+        print(f"  HTTP front alone, fixed answer: {result.rps:,.0f} req/s; CPU us/request "
+              f"{(after - before) / 1e3 / (result.rps * seconds):.1f} ({result.tool}; {load()})", flush=True)
+    finally:
+        proc.kill()
+        proc.wait(10)
 
 
 def main(argv: list[str]) -> int:
@@ -230,6 +278,8 @@ def main(argv: list[str]) -> int:
     if not args.skip_serve:
         print("4. under wrk:")
         serve_by_thread(args.seconds)
+        print("5. the floor of a Python request path, under wrk:")
+        front_alone(args.seconds)
     return 0
 
 
