@@ -63,6 +63,12 @@ INLINE_WHEN: dict[str, Callable[[Any], bool]] = {}
 """For a sync op: whether a call with these args is quick enough to answer on the loop at once
 (no task, no wait) during an invocation; slow calls go through ``dispatch`` (a worker thread)."""
 
+INLINE_OPS: dict[str, Callable[[HostContext, Any], Any]] = {}
+"""Synchronous forms of ops that may be answered at once during an invocation (with ``INLINE_WHEN``)
+but not at a script's top level, where Workers allow no I/O: the local KV store's calls, which the
+async op would make on the loop thread anyway. Answered inline, such an op costs no task, no
+``asyncio.wait`` and no event-loop turn between the two crossings around it."""
+
 
 STORE_UNAVAILABLE_CODE = "store_unavailable"
 """``code`` of ``runtime.server.errors.StoreUnavailable``: the server's shared store does not answer."""
@@ -116,6 +122,11 @@ def dispatch_sync(ctx: HostContext, op: list[Any]) -> list[Any]:
     if handler is None:
         return [op_id, False, {"name": "Error", "message": f"{name} cannot be used at the script's top level "
                                                            "(Workers allow no I/O there); call it from a handler"}]
+    return _run_sync(handler, ctx, op)
+
+
+def _run_sync(handler: Callable[[HostContext, Any], Any], ctx: HostContext, op: list[Any]) -> list[Any]:
+    op_id, name, args = op
     try:
         return [op_id, True, handler(ctx, args)]
     except HostOpError as exc:
@@ -134,7 +145,8 @@ def dispatch_inline(ctx: HostContext, op: list[Any]) -> list[Any] | None:
     quick = INLINE_WHEN.get(op[1])
     if quick is None or not quick(op[2]):
         return None
-    return dispatch_sync(ctx, op)
+    handler = INLINE_OPS.get(op[1]) or SYNC_OPS.get(op[1])
+    return None if handler is None else _run_sync(handler, ctx, op)
 
 
 async def dispatch(ctx: HostContext, op: list[Any]) -> list[Any]:

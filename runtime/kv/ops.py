@@ -24,6 +24,9 @@ metadata?}
 prefix?, limit?, cursor?}     "list_complete", "cursor"?}``
 ============================  ====================================================
 
+Every op is also answered inline during an invocation (``hostops.INLINE_OPS``): the store is
+called on the loop thread either way, and inline there is no task and no loop turn around it.
+
 A broken limit or a bad argument rejects the script's promise with a
 ``TypeError`` carrying production's message. The store is SQLite on local disk
 and answers in microseconds, so the ops call it directly on the runtime loop.
@@ -34,10 +37,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from runtime.errors import KVLimitError
-from runtime.hostops import HostContext, HostOpError, host_op
+from runtime.hostops import INLINE_OPS, INLINE_WHEN, HostContext, HostOpError, host_op
 from runtime.kv import validate
 from runtime.kv.models import KVEntry, KVListResult
 from runtime.kv.store import KVNamespaceStore
@@ -144,15 +148,13 @@ def _read(ctx: HostContext, raw: Any) -> tuple[KVEntry | None, str]:
         raise _bad(exc.message) from None
 
 
-@host_op("kv.get")
-async def kv_get(ctx: HostContext, args: Any) -> Any:
+def kv_get_now(ctx: HostContext, args: Any) -> Any:
     """``KVNamespace.get``: the value or null."""
     entry, as_type = _read(ctx, args)
     return None if entry is None else encode_value(entry.value, as_type)
 
 
-@host_op("kv.getWithMetadata")
-async def kv_get_with_metadata(ctx: HostContext, args: Any) -> Any:
+def kv_get_with_metadata_now(ctx: HostContext, args: Any) -> Any:
     """``KVNamespace.getWithMetadata``: ``{value, metadata}`` (both null when missing)."""
     entry, as_type = _read(ctx, args)
     if entry is None:
@@ -160,8 +162,7 @@ async def kv_get_with_metadata(ctx: HostContext, args: Any) -> Any:
     return {"value": encode_value(entry.value, as_type), "metadata": entry.metadata}
 
 
-@host_op("kv.put")
-async def kv_put(ctx: HostContext, raw: Any) -> Any:
+def kv_put_now(ctx: HostContext, raw: Any) -> Any:
     """``KVNamespace.put``: store a value with optional expiry and metadata."""
     args = _args(raw)
     namespace = _namespace(ctx, args)
@@ -179,8 +180,7 @@ async def kv_put(ctx: HostContext, raw: Any) -> Any:
     return None
 
 
-@host_op("kv.delete")
-async def kv_delete(ctx: HostContext, raw: Any) -> Any:
+def kv_delete_now(ctx: HostContext, raw: Any) -> Any:
     """``KVNamespace.delete``."""
     args = _args(raw)
     namespace = _namespace(ctx, args)
@@ -207,8 +207,7 @@ def list_result_to_json(result: KVListResult) -> dict[str, Any]:
     return out
 
 
-@host_op("kv.list")
-async def kv_list(ctx: HostContext, raw: Any) -> Any:
+def kv_list_now(ctx: HostContext, raw: Any) -> Any:
     """``KVNamespace.list``: one page of keys in key order."""
     args = _args(raw)
     namespace = _namespace(ctx, args)
@@ -219,3 +218,29 @@ async def kv_list(ctx: HostContext, raw: Any) -> Any:
     except KVLimitError as exc:
         raise _bad(exc.message) from None
     return list_result_to_json(result)
+
+
+def _inline(name: str, now: Callable[[HostContext, Any], Any]) -> Callable[[HostContext, Any], Awaitable[Any]]:
+    """Register ``now`` (a synchronous op) as op ``name`` and as its inline form (see the module doc);
+    returns the async op."""
+
+    async def op(ctx: HostContext, args: Any) -> Any:
+        return now(ctx, args)
+
+    op.__name__ = op.__qualname__ = now.__name__.removesuffix("_now")
+    op.__doc__ = now.__doc__
+    host_op(name)(op)
+    INLINE_OPS[name] = now
+    INLINE_WHEN[name] = _always
+    return op
+
+
+def _always(args: Any) -> bool:
+    return True
+
+
+kv_get = _inline("kv.get", kv_get_now)
+kv_get_with_metadata = _inline("kv.getWithMetadata", kv_get_with_metadata_now)
+kv_put = _inline("kv.put", kv_put_now)
+kv_delete = _inline("kv.delete", kv_delete_now)
+kv_list = _inline("kv.list", kv_list_now)
