@@ -58,8 +58,12 @@ def ensure_toolchain() -> None:
 
 
 def missing_qt_libraries(env: dict[str, str]) -> str | None:
-    """On Linux with the xcb platform: the message naming the missing system libraries, else None."""
+    """On Linux with the xcb platform and a display: the message naming the missing system libraries,
+    else None. Without a display (no DISPLAY or WAYLAND_DISPLAY) no window can open whatever is
+    installed, so ``isoplay ide`` says that and names the headless commands instead."""
     if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM", "xcb").split(":")[0] != "xcb":
+        return None
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return None
     sys.path.insert(0, str(ROOT))
     from app import syslibs  # standard library only

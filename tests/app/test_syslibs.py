@@ -80,8 +80,19 @@ def test_the_check_on_the_real_qt_plugin_names_exactly_what_the_loader_cannot_lo
         assert soname in syslibs.PACKAGES
     # bootstrap.py ide prints that report (and nothing when the platform isn't xcb)
     expected = syslibs.report(missing) if missing.sonames else None
-    assert bootstrap.missing_qt_libraries({}) == expected
-    assert bootstrap.missing_qt_libraries({"QT_QPA_PLATFORM": "offscreen"}) is None
+    assert bootstrap.missing_qt_libraries({"DISPLAY": ":0"}) == expected
+    assert bootstrap.missing_qt_libraries({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}) is None
+    # without a display the IDE command itself says so and names the headless commands
+    assert bootstrap.missing_qt_libraries({}) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the display check is for Linux")
+def test_bootstrap_ide_without_a_display_names_the_headless_commands() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, str(Path(bootstrap.ROOT) / "bootstrap.py"), "ide"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "no display found" in done.stdout and "isoplay dev DIR" in done.stdout
 
 
 def test_the_readme_lists_the_libraries() -> None:
