@@ -41,15 +41,16 @@ import asyncio
 import base64
 import functools
 import ssl
-from typing import Any
+import typing
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import aiohttp
-from yarl import URL
 
 from runtime.egress import (EgressPolicy, EgressRefused, GuardedResolver, GuardedSockets, ResolveFailed,
                             embedded_ipv4)
 from runtime.hostops import HostContext, HostOpError, host_op
+
+if TYPE_CHECKING:
+    import aiohttp  # imported on first use (~120 ms): loading the ops must not pay for it
 
 __all__ = ["MAX_REDIRECTS", "MAX_RESPONSE_BYTES", "EgressPolicy", "EgressRefused", "FetchClient", "GuardedResolver",
            "ResolveFailed", "connect_address", "embedded_ipv4", "fetch", "guarded_client", "host_allowed", "refusal"]
@@ -79,6 +80,8 @@ _SKIP_AUTO_HEADERS = ("User-Agent", "Content-Type")
 def _timeout(seconds: float) -> aiohttp.ClientTimeout:
     """A request's timeouts: connecting, and each wait for response bytes (no total: a long
     download that keeps arriving is bounded by the invocation's wall time, as with httpx)."""
+    import aiohttp
+
     return aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
 
 
@@ -131,16 +134,16 @@ def refusal(url: str) -> HostOpError:
     )
 
 
-def _default_ssl_context(guarded: bool) -> ssl.SSLContext:
-    """The CA store httpx used: the system's on the server, certifi's (as httpx's default) elsewhere."""
-    if not guarded:
-        try:
-            import certifi
-        except ImportError:  # certifi comes with httpx; without it the system store is the answer
-            pass
-        else:
-            return ssl.create_default_context(cafile=certifi.where())
-    return ssl.create_default_context()
+def _certifi_context() -> ssl.SSLContext | bool:
+    """certifi's CA store (httpx's default, and a store that exists where the system's may not, as in
+    a packaged app on macOS); True (aiohttp's context on the system store) without certifi."""
+    try:
+        import certifi
+    except ImportError:  # certifi comes with httpx; without it the system store is the answer
+        return True
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.set_alpn_protocols(["http/1.1"])  # as httpx and aiohttp's own context offer
+    return context
 
 
 class FetchClient:
@@ -161,7 +164,7 @@ class FetchClient:
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self.egress_policy = policy
         self._keepalive = keepalive
-        self._ssl = ssl_context
+        self._ssl: ssl.SSLContext | bool | None = ssl_context
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -186,16 +189,28 @@ class FetchClient:
         return self._session
 
     def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+        from aiohttp.abc import AbstractResolver
+
+        AbstractResolver.register(GuardedResolver)
         policy = self.egress_policy
         guarded = policy is not None
         connector = aiohttp.TCPConnector(
-            ssl=self._ssl or _default_ssl_context(guarded), force_close=not self._keepalive,
+            force_close=not self._keepalive,
             keepalive_timeout=KEEPALIVE_S if self._keepalive else None,
-            resolver=GuardedResolver(policy) if policy is not None else None,
+            resolver=typing.cast(AbstractResolver, GuardedResolver(policy)) if policy is not None else None,
             use_dns_cache=not guarded,  # a cached answer would skip the check of a later connection
             socket_factory=GuardedSockets(policy) if policy is not None else None)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
                                      skip_auto_headers=_SKIP_AUTO_HEADERS, timeout=_timeout(DEFAULT_TIMEOUT_S))
+
+    def tls(self) -> ssl.SSLContext | bool:
+        """The TLS context of an https request: the one given, else certifi's store where unguarded
+        (as httpx's default), else True: aiohttp's context on the system store (the guarded transport's
+        store before), made when aiohttp loads. Made on the first https request (~20 ms)."""
+        if self._ssl is None:
+            self._ssl = _certifi_context() if self.egress_policy is None else True
+        return self._ssl
 
     async def aclose(self) -> None:
         """Close the session and its connections (a later fetch opens a new one)."""
@@ -311,16 +326,20 @@ def _check_args(args: Any) -> tuple[str, str, list[tuple[str, str]], bytes | Non
     return url, str(args.get("method") or "GET"), headers, _request_body(args.get("body")), str(args.get("redirect") or "follow"), timeout
 
 
-async def _send(session: aiohttp.ClientSession, method: str, url: str, headers: list[tuple[str, str]],
+async def _send(client: FetchClient, method: str, url: str, headers: list[tuple[str, str]],
                 body: bytes | None, timeout: float) -> aiohttp.ClientResponse:
     """One request, no redirect followed; the failures a script sees as its TypeError messages."""
+    import aiohttp
+    from yarl import URL
+
     try:
         target = URL(url, encoded=True)  # as the prelude serialised it: not re-encoded
     except ValueError as exc:
         raise HostOpError("TypeError", f"fetch: invalid URL {url}: {exc}") from None
     try:
-        return await session.request(method, target, headers=headers, data=body, allow_redirects=False,
-                                     timeout=_timeout(timeout))
+        return await client.session().request(method, target, headers=headers, data=body, allow_redirects=False,
+                                              timeout=_timeout(timeout),
+                                              ssl=client.tls() if url.startswith("https:") else True)
     except aiohttp.InvalidURL as exc:
         raise HostOpError("TypeError", f"fetch: invalid URL {url}: {exc}") from None
     except EgressRefused as exc:
@@ -339,14 +358,15 @@ async def fetch(ctx: HostContext, args: Any) -> dict[str, Any]:
         HostOpError: a TypeError for a refused host, a network failure, a
             redirect under ``redirect: "error"``, or too many redirects.
     """
+    import aiohttp
+
     url, method, headers, body, mode, timeout = _check_args(args)
     client: FetchClient = ctx.http()
-    session = client.session()
     allow = tuple(ctx.fetch_allow)
     for hop in range(MAX_REDIRECTS + 1):
         if not host_allowed(url, allow):
             raise refusal(url)
-        response = await _send(session, method, url, headers, body, timeout)
+        response = await _send(client, method, url, headers, body, timeout)
         try:
             location = response.headers.get("location")
             if response.status in _REDIRECTS and location is not None and mode != "manual":

@@ -312,3 +312,23 @@ async def test_a_client_closes_and_opens_again() -> None:
     second = client.session()
     assert second is not first and not second.closed
     await client.aclose()
+
+
+async def test_the_guarded_resolver_is_an_aiohttp_resolver_once_a_session_exists() -> None:
+    fetch = _fetch_module()
+    from aiohttp.abc import AbstractResolver
+
+    async with fetch.guarded_client(fetch.EgressPolicy()) as client:
+        client.session()
+        assert isinstance(fetch.GuardedResolver(fetch.EgressPolicy()), AbstractResolver)
+
+
+def test_loading_the_ops_does_not_import_aiohttp() -> None:
+    """aiohttp costs ~120 ms to import: a script that never fetches does not pay it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from runtime import hostops; hostops._load_builtin_ops(); import runtime.fetch; "
+            "print('aiohttp' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
