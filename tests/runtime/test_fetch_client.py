@@ -332,3 +332,16 @@ def test_loading_the_ops_does_not_import_aiohttp() -> None:
             "print('aiohttp' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_client_whose_loop_closed_opens_a_session_on_the_next_loop() -> None:
+    fetch = _fetch_module()
+    client = fetch.FetchClient()
+
+    async def session_of() -> Any:
+        return client.session()
+
+    first = asyncio.run(session_of())
+    second = asyncio.run(session_of())
+    assert second is not first and first.closed and not second.closed
+    asyncio.run(client.aclose())
