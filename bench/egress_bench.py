@@ -7,7 +7,14 @@ connection pay nothing more. This bench runs the ``fetch`` host op against an HT
 that lets 127.0.0.1 through, every other rule unchanged), both with keep-alive and with a new
 connection per request, and prints p50/p90 in microseconds.
 
-    python bench/egress_bench.py [--n 2000]
+It also runs the op against an older tree (``--tree /work/main`` with that tree's venv python),
+so a client change can be measured before/after on the same machine, alternating:
+
+    python bench/egress_bench.py [--n 2000] [--tree PATH] [--server front|threading] [--no-uvloop]
+
+``--server threading`` answers from a ``ThreadingHTTPServer`` in a thread (HTTP/1.0: a new
+connection per request, the far end in another thread); ``front`` (the default) from isoplay's
+HttpFront on the same loop. The loop is uvloop where installed, as under ``isoplay dev``/``serve``.
 """
 
 from __future__ import annotations
@@ -20,10 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+_TREE = sys.argv[sys.argv.index("--tree") + 1] if "--tree" in sys.argv else str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, _TREE)
 
-import httpx  # noqa: E402
+from runtime import hostops  # noqa: E402
 
+hostops._load_builtin_ops()  # before runtime.fetch (see tests/runtime/test_fetch.py)
+
+import runtime.fetch as fetch_module  # noqa: E402
 from runtime.devserver import make_socket  # noqa: E402
 from runtime.fetch import EgressPolicy, fetch, guarded_client  # noqa: E402
 from runtime.httpfront import HttpFront  # noqa: E402
@@ -38,16 +49,60 @@ class _LoopbackAsPublic(EgressPolicy):
 
 class _Host:
     script_name = "bench"
-    fetch_allow = ("127.0.0.1",)
+    fetch_allow = ("127.0.0.1", "localhost")
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
 
-    def http(self) -> httpx.AsyncClient:
+    def http(self) -> Any:
         return self.client
 
 
-async def _timed(client: httpx.AsyncClient, url: str, n: int) -> list[float]:
+def _clients() -> list[tuple[str, Any]]:
+    """(name, factory) of the four clients, for the tree's fetch client (aiohttp FetchClient, or httpx before it)."""
+    policy = _LoopbackAsPublic()
+    if hasattr(fetch_module, "FetchClient"):
+        client = fetch_module.FetchClient
+        return [("plain_keepalive", lambda: client()), ("guarded_keepalive", lambda: guarded_client(policy)),
+                ("plain_new_connection", lambda: client(keepalive=False)),
+                ("guarded_new_connection", lambda: guarded_client(policy, keepalive=False))]
+    import httpx
+
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    return [("plain_keepalive", lambda: httpx.AsyncClient(trust_env=False)),
+            ("guarded_keepalive", lambda: guarded_client(policy)),
+            ("plain_new_connection", lambda: httpx.AsyncClient(trust_env=False, limits=fresh)),
+            ("guarded_new_connection", lambda: guarded_client(policy, limits=fresh))]
+
+
+class _Threaded:
+    """A ThreadingHTTPServer (HTTP/1.0) in a thread answering 200 "ok"."""
+
+    def __enter__(self) -> str:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def _timed(client: Any, url: str, n: int) -> list[float]:
     host = _Host(client)
     args: dict[str, Any] = {"url": url, "method": "GET", "headers": [], "redirect": "follow"}
     for _ in range(50):
@@ -61,26 +116,31 @@ async def _timed(client: httpx.AsyncClient, url: str, n: int) -> list[float]:
     return times
 
 
-async def run(n: int) -> dict[str, float]:
+async def _measure(url: str, n: int, figures: dict[str, float]) -> None:
+    clients = _clients()
+    by_name = url.replace("127.0.0.1", "localhost")  # the guarded client resolves and checks each new connection
+    for name, make, target in [*((name, make, url) for name, make in clients), ("guarded_new_connection_by_name",
+                                                                                 clients[3][1], by_name)]:
+        times = await _timed(make(), target, n)
+        figures[f"{name}_us_p50"] = statistics.median(times)
+        figures[f"{name}_us_p90"] = sorted(times)[int(0.9 * len(times))]
+
+
+async def run(n: int, server: str = "front") -> dict[str, float]:
+    figures: dict[str, float] = {}
+    if server == "threading":
+        with _Threaded() as url:
+            await _measure(url, n, figures)
+        return figures
+
     async def no_asgi(scope, receive, send):  # type: ignore[no-untyped-def]
         raise AssertionError
 
     front = HttpFront(lambda request, exchange: exchange.respond(200, [], b"ok") or True, no_asgi)
     sock = make_socket("127.0.0.1", 0)
     await front.start(sock)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    fresh = httpx.Limits(max_keepalive_connections=0)
-    figures: dict[str, float] = {}
     try:
-        for name, make in [
-            ("plain_keepalive", lambda: httpx.AsyncClient(trust_env=False)),
-            ("guarded_keepalive", lambda: guarded_client(_LoopbackAsPublic())),
-            ("plain_new_connection", lambda: httpx.AsyncClient(trust_env=False, limits=fresh)),
-            ("guarded_new_connection", lambda: guarded_client(_LoopbackAsPublic(), limits=fresh)),
-        ]:
-            times = await _timed(make(), url, n)
-            figures[f"{name}_us_p50"] = statistics.median(times)
-            figures[f"{name}_us_p90"] = sorted(times)[int(0.9 * len(times))]
+        await _measure(f"http://127.0.0.1:{sock.getsockname()[1]}/", n, figures)
     finally:
         await front.close(grace_s=1)
     return figures
@@ -88,7 +148,17 @@ async def run(n: int) -> dict[str, float]:
 
 def main(argv: list[str]) -> int:
     n = int(argv[argv.index("--n") + 1]) if "--n" in argv else 2000
-    figures = asyncio.run(run(n))
+    server = argv[argv.index("--server") + 1] if "--server" in argv else "front"
+    if "--no-uvloop" not in argv:
+        try:
+            import uvloop
+        except ImportError:
+            pass  # the default loop, as on Windows
+        else:
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    print(f"tree {_TREE}, client {'aiohttp' if hasattr(fetch_module, 'FetchClient') else 'httpx'}, "
+          f"server {server}, loop {asyncio.get_event_loop_policy().__class__.__module__}")
+    figures = asyncio.run(run(n, server))
     for key, value in figures.items():
         print(f"{key:32} {value:10.1f}")
     print(json.dumps({k: round(v, 1) for k, v in figures.items()}))

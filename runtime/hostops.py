@@ -43,7 +43,7 @@ class HostContext(Protocol):
         ...
 
     def http(self) -> Any:
-        """A shared ``httpx.AsyncClient`` for outgoing fetches."""
+        """The script's ``runtime.fetch.FetchClient`` for outgoing fetches."""
         ...
 
     def cache(self) -> Any:

@@ -142,15 +142,15 @@ class ScriptHost:
         return self.cache_store
 
     def http(self) -> Any:
-        """A shared httpx.AsyncClient for the script's fetches."""
+        """The script's fetch client (runtime.fetch.FetchClient, unguarded unless the host was given one)."""
         if self._http is None:
-            import httpx
+            from runtime.fetch import FetchClient
 
-            self._http = httpx.AsyncClient(follow_redirects=True, timeout=30.0, trust_env=False)
+            self._http = FetchClient()
         return self._http
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the fetch client (its connections)."""
         if self._http is not None:
             await self._http.aclose()
             self._http = None

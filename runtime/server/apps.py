@@ -9,7 +9,7 @@
 - The live version's cron schedules run on the server.
 - Apps get no secrets and no server environment: ``env`` holds the manifest's
   vars and KV bindings only. Every address a fetch connects to is checked
-  after resolution (``runtime.fetch.EgressPolicy``:
+  after resolution (``runtime.egress.EgressPolicy``:
   no loopback, link-local, unspecified or, unless the operator allows them,
   private addresses), so an app cannot call the deploy API or other local services.
 """
@@ -29,7 +29,8 @@ from typing import Any
 
 from runtime.bundler import Bundle
 from runtime.errors import RuntimeDisposed
-from runtime.fetch import EgressPolicy, guarded_client
+from runtime.egress import EgressPolicy
+from runtime.fetch import guarded_client
 from runtime.invocation import InvocationResult, ScheduledTrigger, Trigger
 from runtime.isolate import ScriptHost
 from runtime.kv.store import KVStore

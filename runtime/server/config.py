@@ -39,7 +39,7 @@ class ServerConfig:
     ``metrics`` or ``admin`` token, since it names every app."""
     fetch_allow_private: bool = False
     """Let scripts fetch private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); loopback,
-    link-local and unspecified addresses stay refused (runtime/fetch.py, EgressPolicy)."""
+    link-local and unspecified addresses stay refused (runtime/egress.py, EgressPolicy)."""
     fetch_allow_loopback: bool = False
     """Let scripts fetch this machine's loopback addresses (``--fetch-allow-loopback``; for trying a server
     against local services)."""

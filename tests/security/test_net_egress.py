@@ -12,10 +12,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
+import aiohttp
 import pytest
 
-from runtime.fetch import EgressPolicy, EgressRefused, _GuardedBackend, guarded_client
+from runtime.fetch import EgressPolicy, EgressRefused, FetchClient, GuardedResolver, guarded_client
 
 POLICY = EgressPolicy()
 
@@ -92,7 +92,7 @@ def service() -> Iterator[int]:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "vm", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
-                                  "2130706433", "0x7f000001", "0x7f.1", "127.1", "0.0.0.0"])
+                                  "0x7f000001", "0x7f.1", "0.0.0.0"])
 async def test_the_guarded_client_never_reaches_loopback(service: int, host: str) -> None:
     try:
         socket.getaddrinfo(host.strip("[]"), service)
@@ -100,13 +100,23 @@ async def test_the_guarded_client_never_reaches_loopback(service: int, host: str
         pytest.skip(f"{host} does not resolve here")
     async with guarded_client(POLICY) as client:
         with pytest.raises(EgressRefused, match="(loopback|unspecified) .* may not connect"):
-            await client.get(f"http://{host}:{service}/secret")
+            await client.session().get(f"http://{host}:{service}/secret")
+    assert _Service.hits == []
+
+
+@pytest.mark.parametrize("host", ["2130706433", "127.1", "0177.0.0.1"])
+async def test_the_guarded_client_refuses_legacy_numeric_ipv4_before_any_lookup(service: int, host: str) -> None:
+    """aiohttp refuses these spellings outright (the prelude's URL parser never sends them: a
+    forged op could); nothing is resolved or connected to."""
+    async with guarded_client(POLICY) as client:
+        with pytest.raises(aiohttp.InvalidURL, match="not a canonical IPv4 address"):
+            await client.session().get(f"http://{host}:{service}/secret")
     assert _Service.hits == []
 
 
 async def test_a_name_with_one_refused_and_one_allowed_address_connects_to_the_allowed_one(monkeypatch) -> None:
     """The address connected to is the one that was checked (the name is never resolved again)."""
-    backend = _GuardedBackend(POLICY)
+    backend = GuardedResolver(POLICY)
     loop = asyncio.get_running_loop()
 
     async def answers(host, port, **kwargs):  # type: ignore[no-untyped-def]  # the network edge: DNS
@@ -118,7 +128,7 @@ async def test_a_name_with_one_refused_and_one_allowed_address_connects_to_the_a
 
 
 async def test_a_name_resolving_only_to_refused_addresses_is_refused(monkeypatch) -> None:
-    backend = _GuardedBackend(POLICY)
+    backend = GuardedResolver(POLICY)
     loop = asyncio.get_running_loop()
 
     async def answers(host, port, **kwargs):  # type: ignore[no-untyped-def]
@@ -150,7 +160,7 @@ async def test_every_redirect_hop_is_checked(service: int, target: str) -> None:
         def __init__(self) -> None:
             self.client = guarded_client(_AllowOnlyService())
 
-        def http(self) -> httpx.AsyncClient:
+        def http(self) -> FetchClient:
             return self.client
 
     host = Host()
@@ -247,7 +257,7 @@ async def test_an_outbound_websocket_on_the_server_is_refused_by_address(service
             self.client = guarded_client(POLICY)
             self.sockets = SocketHub()
 
-        def http(self) -> httpx.AsyncClient:
+        def http(self) -> FetchClient:
             return self.client
 
     ctx = Host()
