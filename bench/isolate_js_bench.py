@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -125,21 +126,28 @@ async def isolate_parts(rounds: int, only_pure: bool = False) -> dict[str, Any]:
                 iso.v8.eval(code, timeout=120)
                 best = min(best, busiest_other(a, task_cpu_ns(), me) / 1e3 / (loops * 12))
             out["machinery"][kind] = best
-            for size in (1, 12):
-                batch = reqs[:size]
+            serial = itertools.count()
+
+            def fresh(size: int) -> list[HttpRequest]:
+                # every URL new, as real traffic is (a load test repeats one request)
+                return [HttpRequest(url=f"http://127.0.0.1:8080/{kind}?n={next(serial)}",
+                                    headers=(("host", "127.0.0.1:8080"),)) for _ in range(size)]
+
+            for size, new_urls in ((1, False), (12, False), (1, True), (12, True)):
+                make = (lambda size=size: fresh(size)) if new_urls else (lambda size=size: reqs[:size])
                 for _ in range(100):
-                    iso.run_batch(batch)
+                    iso.run_batch(make())
                 rows = []
                 for _ in range(rounds):
                     count = 0
                     a = task_cpu_ns()
                     started = time.perf_counter()
                     while time.perf_counter() - started < 1.0:
-                        iso.run_batch(batch)
+                        iso.run_batch(make())
                         count += size
                     b = task_cpu_ns()
                     rows.append(((b[me] - a[me]) / 1e3 / count, busiest_other(a, b, me) / 1e3 / count))
-                out["run_batch"][f"{kind} batch {size}"] = min(rows, key=sum)
+                out["run_batch"][f"{kind} batch {size}{', every URL new' if new_urls else ''}"] = min(rows, key=sum)
         return out
     finally:
         iso.close()

@@ -10,6 +10,7 @@ import { now } from "./clock";
 import { setAllocationLimit } from "./memory";
 import { type TapeEntry, hostNow, setTape, takeDivergence, takeTape, tapeMode } from "./tape";
 import { bundledWasm, compileBundledWasm } from "./wasm";
+import { takeHostInput } from "./chunks";
 
 declare const __drain: () => void; // V8 microtask checkpoint, handed to the prelude wrapper by runtime/engine.py (private)
 
@@ -390,10 +391,11 @@ function invoke(spec: InvokeSpec): string {
 // runaway invocation mid-batch, takeBatch() still hands back the earlier ones.
 let batchDone: string[] = [];
 
-function invokeBatch(specsJson: string, budgetMs: number, tape = 0): string {
-  // tape: 0 nothing taped, 1 record every invocation of the batch, 2 replay (the mode tape() set)
+function invokeBatch(specsJson: string | null, budgetMs: number, tape = 0): string {
+  // specsJson null: the host staged the specs (takeHostInput). tape: 0 nothing taped, 1 record
+  // every invocation of the batch, 2 replay (the mode tape() set)
+  const specs = JSON.parse(specsJson ?? takeHostInput()) as InvokeSpec[];
   if (tape !== 2 && tape !== tapeMode) setTape(tape, null);
-  const specs = JSON.parse(specsJson) as InvokeSpec[];
   const started = hostNow();
   batchDone = [];
   for (let i = 0; i < specs.length; i++) {
@@ -413,7 +415,8 @@ function takeBatch(): string {
   return out;
 }
 
-function resume(settles: Settle[], feed?: TapeEntry[], tolerant?: boolean): string {
+function resume(given: Settle[] | null, feed?: TapeEntry[], tolerant?: boolean): string {
+  const settles = given ?? (JSON.parse(takeHostInput()) as Settle[]); // null: the host staged them
   if (feed !== undefined) setTape(2, feed, tolerant);
   const paused = active?.pump?.paused;
   if (paused) { active!.pump!.paused = null; paused(); }
