@@ -30,7 +30,7 @@ import threading
 import weakref
 
 from runtime import prelude, v8native
-from runtime.engine import V8Isolate, dumps
+from runtime.engine import V8Isolate, dumpb, dumps
 from runtime.invocation import HttpRequest
 from runtime.webapi import chunks
 from runtime.webapi.crypto_entropy import seed_isolate
@@ -111,7 +111,7 @@ def _produce_code_cache(like: V8Isolate) -> bytes | None:
     scratch = V8Isolate(like.loop, memory_limit=STOCK_MEMORY_LIMIT)
     try:
         scratch.install_loader("__isoplayLoad", chunks.serve, chunks.BUFFER_SIZE)
-        warm = (_WARM_HANDLER + f";\n__isoplay.invokeBatch({dumps(dumps([_WARM_REQUEST.spec()]))}, 50);\n").encode()
+        warm = (_WARM_HANDLER + f";\n__isoplay.invokeBatch({_warm_specs(scratch)}, 50);\n").encode()
         return scratch.run_script(prelude.script_bytes(), then=(warm,), produce=True).cache
     except Exception:  # noqa: BLE001 - no cache only means compiling from source, as before
         log.warning("could not make the prelude's V8 code cache; isolates compile it from source", exc_info=True)
@@ -139,7 +139,14 @@ def warm_up(v8: V8Isolate) -> None:
     The built-in handler stays loaded until the script's own ``load`` replaces it.
     """
     v8.eval(_WARM_HANDLER)
-    v8.eval(f"__isoplay.invokeBatch({dumps(dumps([_WARM_REQUEST.spec()]))}, 50)")
+    v8.eval(f"__isoplay.invokeBatch({_warm_specs(v8)}, 50)")
+
+
+def _warm_specs(v8: V8Isolate) -> str:
+    """invokeBatch's first argument for the synthetic request: staged (``V8Isolate.stage``) as real
+    requests are, so the path that reads staged input is compiled too; a literal without a loader."""
+    payload = dumpb([_WARM_REQUEST.spec()])
+    return "null" if v8.stage(payload) else dumps(payload.decode("utf-8"))
 
 
 class IsolateStock:
