@@ -64,4 +64,5 @@ def test_isolate_js_bench_prints_pure_js_machinery_and_run_batch_figures() -> No
     for row in pure:  # /kind: isolate X node Y: both measured
         assert float(row[2]) > 0 and float(row[4]) > 0
     batches = [line for line in out.splitlines() if " batch " in line and "event loop thread" in line]
-    assert len(batches) == 4  # /heavy and /hello, batches of 1 and 12
+    assert len(batches) == 8  # /heavy and /hello, batches of 1 and 12, one request repeated and every URL new
+    assert sum("every URL new" in line for line in batches) == 4

@@ -125,7 +125,8 @@ def test_status_bar_shows_caret_selection_and_file_facts(qtbot: Any, ide_factory
     status = ide.window.status
     editor = ide.controllers.editors.current_editor()
     qtbot.waitUntil(lambda: status["mode"].text() == "TypeScript", timeout=WAIT_MS)
-    assert (status["encoding"].text(), status["eol"].text(), status["indent"].text()) == ("UTF-8", "LF", "Spaces: 4")
+    qtbot.waitUntil(lambda: (status["encoding"].text(), status["eol"].text(), status["indent"].text())
+                    == ("UTF-8", "LF", "Spaces: 4"), timeout=WAIT_MS)
     editor.set_caret(TextPosition(4, 6))
     qtbot.waitUntil(lambda: status["cursor"].text() == "Ln 5, Col 7", timeout=WAIT_MS)
     editor.focus_text()
@@ -136,7 +137,7 @@ def test_status_bar_shows_caret_selection_and_file_facts(qtbot: Any, ide_factory
     qtbot.waitUntil(lambda: "lines)" in status["cursor"].text(), timeout=WAIT_MS)
     assert status["cursor"].text().startswith("Ln 6, Col 9 (")
     qtbot.mouseClick(status["cursor"], Qt.MouseButton.LeftButton)
-    assert editor.goto_bar.isVisible()  # a click on Ln/Col opens Go to Line
+    qtbot.waitUntil(editor.goto_bar.isVisible, timeout=WAIT_MS)  # a click on Ln/Col opens Go to Line
     qtbot.keyClick(editor.goto_bar, Qt.Key.Key_Escape)
     manifest = (sample_project / "tsconfig.json").resolve()
     ide.controllers.editors.open(manifest, TextPosition(1, 2))
