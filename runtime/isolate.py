@@ -40,6 +40,8 @@ BATCH_BUDGET_MS = 2
 RECORD_STREAMED_BODY_MAX = 4 * MB
 """A recorded invocation keeps a copy of a body streamed to its caller up to this size (its recording
 holds the body a replay answers); a longer streamed body makes the invocation unrecordable."""
+RECENT_INPUTS = 64
+"""Inputs of each kind of crossing an isolate remembers (hashes), to tell a repeated one (see ``ScriptIsolate._stage``)."""
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,8 @@ class ScriptIsolate:
         self.bundle = bundle
         self.host = host
         self.invocations = 0
-        self._last_input: dict[str, int] = {}
-        """The hash of the last input of each kind of crossing (see ``_stage``)."""
+        self._recent_inputs: dict[str, dict[int, None]] = {}
+        """The hashes of the last inputs of each kind of crossing, oldest first (see ``_stage``)."""
         self.poisoned = False
         """Set when the isolate must not be reused (timeout mid-JS, OOM, load failure)."""
         self.load_error: ErrorInfo | None = None
@@ -570,17 +572,22 @@ class ScriptIsolate:
         """Whether ``payload``, the input of a ``kind`` crossing, was staged (``V8Isolate.stage``) rather
         than to be written into the crossing's code. Written into the code, an input new to V8 makes
         the code a script it has not compiled: ~27 us of the V8 thread, as much as the rest of a hello
-        crossing. Staged, the code is always the same text. An input the same as the last one of its
-        kind is written into the code all the same: V8 compiled that text the time before (identical
-        requests: a health check, a load test), and a literal is ~4 us cheaper to read than staged
-        bytes are to decode. In process, a hello request alone in its crossing: 56 + 63 us (loop +
-        V8 thread) with every URL new before, 47 + 37 staged; the same request each time 43 + 31.
+        crossing. Staged, the code is always the same text. An input among the last ``RECENT_INPUTS``
+        of its kind is written into the code all the same: V8 has most likely compiled that text
+        (identical requests: a health check, a load test, whose batches of a few sizes repeat), and
+        a literal is ~4 us cheaper to read than staged bytes are to decode. In process, a hello
+        request alone in its crossing: 56 + 63 us (loop + V8 thread) with every URL new before, 47 +
+        37 staged; the same request each time 43 + 31.
         """
-        last = self._last_input
+        seen = self._recent_inputs.get(kind)
+        if seen is None:
+            seen = self._recent_inputs[kind] = {}
         key = hash(payload)  # a collision only writes a literal where staging would do: the same input either way
-        if last.get(kind) == key:
+        if key in seen:
             return False
-        last[kind] = key
+        seen[key] = None
+        if len(seen) > RECENT_INPUTS:
+            del seen[next(iter(seen))]  # the oldest
         return self.v8.stage(payload)
 
     def _emit(self, items: Any) -> None:
