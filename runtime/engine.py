@@ -290,20 +290,17 @@ def loads(text: str) -> Any:
         return json.loads(text)
 
 
-def dumps(value: Any) -> str:
-    """Encode JSON for the isolate: orjson, or json for what orjson refuses (integers past 64 bits)."""
-    try:
-        return orjson.dumps(value).decode("utf-8")
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return json.dumps(value)
-
-
 def dumpb(value: Any) -> bytes:
-    """``dumps`` as UTF-8 bytes (what ``V8Isolate.stage`` takes)."""
+    """Encode JSON for the isolate as UTF-8: orjson, or json for what orjson refuses (integers past 64 bits)."""
     try:
         return orjson.dumps(value)
-    except TypeError:
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
         return json.dumps(value).encode("utf-8")
+
+
+def dumps(value: Any) -> str:
+    """``dumpb`` as text."""
+    return dumpb(value).decode("utf-8")
 
 
 class V8Isolate:
@@ -761,13 +758,22 @@ class V8Isolate:
         self._mr.eval("globalThis")[name] = fn
         self._shared = buf
 
+    def argument(self, payload: bytes, *, quoted: bool, stage: bool = True) -> str:
+        """``payload`` (JSON) as a crossing's argument: ``null`` when ``stage`` asks for it and
+        ``stage()`` took it, else the JSON itself written into the code (as a string literal for
+        ``JSON.parse`` when ``quoted``)."""
+        if stage and self.stage(payload):
+            return "null"
+        text = payload.decode("utf-8")
+        return dumps(text) if quoted else text
+
     def stage(self, payload: bytes) -> bool:
         """Put ``payload`` (JSON) in the loader's shared buffer for the next crossing's code to read
         first (the prelude's ``takeHostInput``), instead of writing it into that code as a literal.
-        The code is then the same text every time and V8 compiles it once: every crossing with a
-        literal was a new script, ~13 us of the V8 thread to compile, ~60 % of a bare crossing.
-        False (the caller writes the literal) without a loader buffer, when ``payload`` does not
-        fit, or when it is not ASCII (the prelude reads it a byte a character)."""
+        The code is then the same text every time and V8 compiles it once: a literal new to V8 made
+        the code a new script, ~27 us of the V8 thread to compile, as much as the rest of a hello
+        crossing. False (the caller writes the literal) without a loader buffer, when ``payload``
+        does not fit, or when it is not ASCII (the prelude reads it a byte a character)."""
         buf = self._shared
         size = len(payload)
         if buf is None or size > len(buf) - 4 or not payload.isascii():

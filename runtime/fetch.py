@@ -194,12 +194,11 @@ class FetchClient:
 
         AbstractResolver.register(GuardedResolver)
         policy = self.egress_policy
-        guarded = policy is not None
         connector = aiohttp.TCPConnector(
             force_close=not self._keepalive,
             keepalive_timeout=KEEPALIVE_S if self._keepalive else None,
             resolver=typing.cast(AbstractResolver, GuardedResolver(policy)) if policy is not None else None,
-            use_dns_cache=not guarded,  # a cached answer would skip the check of a later connection
+            use_dns_cache=policy is None,  # a cached answer would skip the check of a later connection
             socket_factory=GuardedSockets(policy) if policy is not None else None)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
                                      skip_auto_headers=_SKIP_AUTO_HEADERS, timeout=_timeout(DEFAULT_TIMEOUT_S))

@@ -41,7 +41,7 @@ RECORD_STREAMED_BODY_MAX = 4 * MB
 """A recorded invocation keeps a copy of a body streamed to its caller up to this size (its recording
 holds the body a replay answers); a longer streamed body makes the invocation unrecordable."""
 RECENT_INPUTS = 64
-"""Inputs of each kind of crossing an isolate remembers (hashes), to tell a repeated one (see ``ScriptIsolate._stage``)."""
+"""Inputs of each kind of crossing an isolate remembers (hashes), to tell a repeated one (see ``ScriptIsolate._repeated``)."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ class ScriptIsolate:
         self.host = host
         self.invocations = 0
         self._recent_inputs: dict[str, dict[int, None]] = {}
-        """The hashes of the last inputs of each kind of crossing, oldest first (see ``_stage``)."""
+        """The hashes of the last inputs of each kind of crossing, oldest first (see ``_repeated``)."""
         self.poisoned = False
         """Set when the isolate must not be reused (timeout mid-JS, OOM, load failure)."""
         self.load_error: ErrorInfo | None = None
@@ -321,12 +321,12 @@ class ScriptIsolate:
             limit = "timeout_ms" if "timeout_ms" in self.load_error.message else None
             return Batch([self._finish(t, started, "error", [], error=self.load_error, limit=limit, queue_ms=q)
                           for t, q in zip(triggers, waits)], None, len(triggers))
-        # The specs travel as one JSON string literal: V8 scans a string literal and
-        # JSON.parse()s it in a third of the time it takes to compile the same data
-        # as object literals (every batch is a new source text, so nothing is cached).
+        # The specs are staged (see _repeated); written into the code, they travel as one JSON
+        # string literal: V8 scans a string literal and JSON.parse()s it in a third of the time
+        # it takes to compile the same data as object literals.
         bodies: list[Any] = []
         payload = dumpb([self._spec(t, bodies) for t in triggers])
-        specs = "null" if self._stage("batch", payload) else dumps(payload.decode("utf-8"))
+        specs = self.v8.argument(payload, quoted=True, stage=not self._repeated("batch", payload))
         if any(bodies):
             self.v8.body_allowance = 0.0  # earned again by this crossing's own body bytes
         record = self.record
@@ -563,32 +563,29 @@ class ScriptIsolate:
         return result
 
     def _resume_code(self, settles: list[Any]) -> str:
-        """The code of a crossing that settles host ops: the settles staged (see ``_stage``), else
-        written into the code."""
+        """The code of a crossing that settles host ops: the settles staged, else written into the
+        code (see ``_repeated``)."""
         payload = dumpb(settles)
-        return "__isoplay.resume(null)" if self._stage("resume", payload) else f"__isoplay.resume({payload.decode('utf-8')})"
+        return f"__isoplay.resume({self.v8.argument(payload, quoted=False, stage=not self._repeated('resume', payload))})"
 
-    def _stage(self, kind: str, payload: bytes) -> bool:
-        """Whether ``payload``, the input of a ``kind`` crossing, was staged (``V8Isolate.stage``) rather
-        than to be written into the crossing's code. Written into the code, an input new to V8 makes
-        the code a script it has not compiled: ~27 us of the V8 thread, as much as the rest of a hello
-        crossing. Staged, the code is always the same text. An input among the last ``RECENT_INPUTS``
-        of its kind is written into the code all the same: V8 has most likely compiled that text
-        (identical requests: a health check, a load test, whose batches of a few sizes repeat), and
-        a literal is ~4 us cheaper to read than staged bytes are to decode. In process, a hello
-        request alone in its crossing: 56 + 63 us (loop + V8 thread) with every URL new before, 47 +
-        37 staged; the same request each time 43 + 31.
+    def _repeated(self, kind: str, payload: bytes) -> bool:
+        """Whether ``payload`` is among the last ``RECENT_INPUTS`` inputs of ``kind`` crossings (and
+        remember it). Such an input is written into the code rather than staged
+        (``V8Isolate.stage``): V8 has most likely compiled that text already (identical requests: a
+        health check, a load test, whose batches of a few sizes repeat), and a literal is ~4 us
+        cheaper to read than staged bytes are to decode. A new input is staged: written into the
+        code, it makes a script V8 has not compiled. In process, a hello request alone in its
+        crossing: 56 + 63 us (loop + V8 thread) with every URL new before, 47 + 37 staged; the same
+        request each time 43 + 31.
         """
-        seen = self._recent_inputs.get(kind)
-        if seen is None:
-            seen = self._recent_inputs[kind] = {}
+        seen = self._recent_inputs.setdefault(kind, {})
         key = hash(payload)  # a collision only writes a literal where staging would do: the same input either way
         if key in seen:
-            return False
+            return True
         seen[key] = None
         if len(seen) > RECENT_INPUTS:
             del seen[next(iter(seen))]  # the oldest
-        return self.v8.stage(payload)
+        return False
 
     def _emit(self, items: Any) -> None:
         if type(items) is not list:

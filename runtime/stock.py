@@ -30,7 +30,7 @@ import threading
 import weakref
 
 from runtime import prelude, v8native
-from runtime.engine import V8Isolate, dumpb, dumps
+from runtime.engine import V8Isolate, dumpb
 from runtime.invocation import HttpRequest
 from runtime.webapi import chunks
 from runtime.webapi.crypto_entropy import seed_isolate
@@ -145,8 +145,7 @@ def warm_up(v8: V8Isolate) -> None:
 def _warm_specs(v8: V8Isolate) -> str:
     """invokeBatch's first argument for the synthetic request: staged (``V8Isolate.stage``) as real
     requests are, so the path that reads staged input is compiled too; a literal without a loader."""
-    payload = dumpb([_WARM_REQUEST.spec()])
-    return "null" if v8.stage(payload) else dumps(payload.decode("utf-8"))
+    return v8.argument(dumpb([_WARM_REQUEST.spec()]), quoted=True)
 
 
 class IsolateStock:
