@@ -136,7 +136,7 @@ def test_deployments_selector_feedback_and_no_raw_exception_text(qtbot: Any, ide
 
     panel.token.setText("isoplay_wrong")  # a wrong token: the server's refusal, in words; not saved
     panel.refresh_button.click()
-    qtbot.waitUntil(lambda: panel.refresh_button.isEnabled() and "401" in panel.status.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.refresh_button.isEnabled() and "unauthorized" in panel.status.text(), timeout=WAIT_MS)
     assert not (no_keyring / "tokens.json").exists()
 
     panel.token.setText(server.create_token("panel"))  # the right one: used, saved for the server, field cleared

@@ -71,7 +71,10 @@ def test_errors_show_in_the_panel(qtbot: Any, deployed: tuple[RealServer, str]) 
                                        client_factory=lambda url: PublishClient(url, "isoplay_wrong"))
     try:
         controller.show(server.url, "site")
-        qtbot.waitUntil(lambda: "401" in panel.status.text(), timeout=20_000)
+        # Wait for the error itself: the "loading … from http://127.0.0.1:PORT" status holds "401"
+        # whenever the port does (e.g. 40123), which once made this pass its wait too early.
+        qtbot.waitUntil(lambda: panel.status.text().startswith("✗"), timeout=20_000)
+        assert "401" in panel.status.text()
         assert panel.refresh_button.isEnabled()
     finally:
         executor.shutdown(wait=True)
