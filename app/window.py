@@ -232,7 +232,8 @@ class MainWindow(QMainWindow):
         room = int(self.width() * SIDE_COLUMNS_SHARE)
         simulator_needs = self.dock_content("simulator").minimumSizeHint().width() + 12
         simulator = max(min(sizes["simulator"], room - SIDE_MIN_WIDTH), min(simulator_needs, sizes["simulator"]))
-        tree = max(SIDE_MIN_WIDTH, min(sizes["tree"], room - simulator))
+        # the Explorer column is at least as wide as its tab row (Explorer, Run and Debug, Testing), room allowing
+        tree = max(SIDE_MIN_WIDTH, min(max(sizes["tree"], self._tab_row_width(self.docks["tree"])), room - simulator))
         self.resizeDocks([self.docks["tree"], self.docks["simulator"]], [tree, simulator], Qt.Orientation.Horizontal)
         bottom = max(sizes["console"], min(BOTTOM_MAX, int(self.height() * BOTTOM_SHARE)))  # taller on a tall window
         self.resizeDocks([self.docks["console"]], [bottom], Qt.Orientation.Vertical)
@@ -242,6 +243,14 @@ class MainWindow(QMainWindow):
             outline = max(sizes["outline"], int(column * OUTLINE_SHARE))
             self.resizeDocks([self.docks["tree"], self.docks["outline"]], [max(120, column - outline), outline],
                              Qt.Orientation.Vertical)
+
+    def _tab_row_width(self, dock: QDockWidget) -> int:
+        """The width the tab row of ``dock``'s tab group needs to show every tab whole (0: not tabbed)."""
+        title = dock.windowTitle()
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is self and bar.isVisible() and any(bar.tabText(i) == title for i in range(bar.count())):
+                return sum(bar.tabSizeHint(i).width() for i in range(bar.count())) + 8
+        return 0
 
     def _create_actions(self) -> None:
         menus: dict[str, QMenu] = {}

@@ -265,3 +265,23 @@ def test_a_saved_layout_that_does_not_fit_the_screen_is_discarded(qtbot: Any, id
     third = ide_factory(settings=settings_factory("big"))
     settle(qtbot)
     assert third.window.docks["kv"].isHidden()
+
+
+def test_the_explorer_column_shows_its_tab_row_whole(qtbot: Any, ide_factory: Any, sample_project: Path) -> None:
+    """At 1600x1000 the left column's tabs (Explorer, Run and Debug, Testing) fit without scroll arrows."""
+    from PySide6.QtWidgets import QTabBar
+
+    window = ide_factory(sample_project).window
+    window.resize(1600, 1000)
+    settle(qtbot)
+    window.action("reset_layout").trigger()
+    settle(qtbot, 300)
+    bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window and bar.isVisible()
+            and "Explorer" in [bar.tabText(i) for i in range(bar.count())]]
+    assert len(bars) == 1
+    bar = bars[0]
+    texts = [bar.tabText(i) for i in range(bar.count())]
+    assert {"Explorer", "Run and Debug", "Testing"} <= set(texts), texts
+    needed = sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
+    assert bar.width() >= needed, (bar.width(), needed)
+    assert window.centralWidget().width() >= 0.5 * window.width()
