@@ -133,6 +133,7 @@ def esbuild_args(entry: str, *, minify: bool, extra: list[str] | None = None, es
         "--charset=utf8",
         "--loader:.json=json",
         "--loader:.txt=text",
+        "--loader:.sql=text",  # D1 schemas and migrations, as wrangler's default Text rule imports them
         *(extra or []),
     ]
     if minify:

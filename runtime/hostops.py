@@ -50,6 +50,10 @@ class HostContext(Protocol):
         """The script's Cache API store (runtime.webapi.cache.CacheStore)."""
         ...
 
+    def d1(self, binding: str) -> Any:
+        """The D1 database behind ``binding`` (runtime.d1.store.D1Database; LookupError if none)."""
+        ...
+
 
 HostOp = Callable[[HostContext, Any], Awaitable[Any]]
 
@@ -105,7 +109,7 @@ def _load_builtin_ops() -> None:
 
     _builtins_loaded = True
     for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression",
-                   "runtime.webapi.cache_ops", "runtime.webapi.websocket"):
+                   "runtime.webapi.cache_ops", "runtime.webapi.websocket", "runtime.d1.ops"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -117,8 +117,16 @@ class ScriptHost:
     """The KV bindings the manifest declares (set from the bundle by ScriptIsolate). A host
     op naming any other is refused: a script can forge ops (it can replace the globals the
     prelude serialises its state with), so the host checks what it serves."""
+    d1_store: Any = None
+    """The runtime.d1.store.D1Store behind the script's D1 bindings (owned by the caller)."""
     _http: Any = None
     _sockets: Any = None
+
+    def d1(self, binding: str) -> Any:
+        """The D1 database behind ``binding`` (LookupError: the script has no such binding)."""
+        if self.d1_store is None:
+            raise hostops.HostOpError("Error", f"D1 binding {binding} is not available here")
+        return self.d1_store.database(binding)
 
     def kv(self, binding: str) -> Any:
         """The KV namespace store behind ``binding``."""
@@ -152,10 +160,13 @@ class ScriptHost:
         return self._http
 
     async def aclose(self) -> None:
-        """Close the fetch client (its connections)."""
+        """Close the fetch client (its connections) and the D1 databases' connections."""
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        close = getattr(self.d1_store, "close", None)
+        if close is not None:
+            close()
 
 
 def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
@@ -169,6 +180,7 @@ def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
     """
     vars_ = {**bundle.manifest.vars, **secrets}
     bindings = [["kv", kv.binding, None] for kv in bundle.manifest.kv_namespaces]
+    bindings += [["d1", d1.binding, None] for d1 in getattr(bundle.manifest, "d1_databases", ())]
     bindings += [["unsupported", name, {"what": what}] for name, what in bundle.manifest.unsupported_bindings]
     config: dict[str, Any] = {"vars": vars_, "bindings": bindings,
                               "memoryLimit": bundle.manifest.limits.memory_mb * MB}

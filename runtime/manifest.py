@@ -145,6 +145,38 @@ class KVBinding:
 
 
 @dataclass(frozen=True)
+class D1Binding:
+    """A D1 database exposed on ``env`` (local data: one SQLite file per database, see runtime.d1)."""
+
+    binding: str
+    """The name on ``env``."""
+    database_name: str | None = None
+    database_id: str | None = None
+    migrations_dir: str | None = None
+    """Where ``isoplay d1 migrations`` finds the .sql files (default ``migrations``, as wrangler)."""
+    migrations_table: str | None = None
+    """The table that records applied migrations (default ``d1_migrations``, as wrangler)."""
+
+    @property
+    def key(self) -> str:
+        """What names its local file: the database id, else its name, else the binding (as Miniflare keys by id)."""
+        return self.database_id or self.database_name or self.binding
+
+    def to_dict(self) -> dict[str, str]:
+        """The binding as manifest data."""
+        out = {"binding": self.binding}
+        if self.database_name is not None:
+            out["database_name"] = self.database_name
+        if self.database_id is not None:
+            out["database_id"] = self.database_id
+        if self.migrations_dir is not None:
+            out["migrations_dir"] = self.migrations_dir
+        if self.migrations_table is not None:
+            out["migrations_table"] = self.migrations_table
+        return out
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A validated isoplay.toml (or wrangler config, see runtime.compat.wrangler)."""
 
@@ -154,6 +186,7 @@ class Manifest:
     vars: dict[str, Any] = field(default_factory=dict)
     """Strings, or any JSON value (as wrangler allows)."""
     kv_namespaces: tuple[KVBinding, ...] = ()
+    d1_databases: tuple[D1Binding, ...] = ()
     crons: tuple[str, ...] = ()
     limits: Limits = Limits()
     fetch_allow: tuple[str, ...] = ()
@@ -189,6 +222,8 @@ class Manifest:
             "limits": limits,
             "fetch": {"allow": list(self.fetch_allow)},
         }
+        if self.d1_databases:
+            out["d1_databases"] = [d1.to_dict() for d1 in self.d1_databases]
         if self.compatibility_date is not None:
             out["compatibility_date"] = self.compatibility_date
         if self.compatibility_flags:
@@ -208,7 +243,7 @@ class Manifest:
         return out
 
 
-_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "triggers", "limits", "fetch", "recordings",
+_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "d1_databases", "triggers", "limits", "fetch", "recordings",
              "compatibility_date",
              "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment",
              "test"}  # [test] is read by runtime.testing.config
@@ -275,8 +310,15 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
             raise ManifestError(f"{source}: compatibility_date must be a date like \"2024-09-23\" (got {_short(date)})")
     vars_ = _parse_vars(data.get("vars", {}), source)
     kv = _parse_kv(data.get("kv_namespaces", []), source)
+    d1 = _parse_d1(data.get("d1_databases", []), source)
     compat = _parse_compat(data, source)
-    check_binding_clash(vars_, kv, source, others=compat.get("unsupported_bindings", ()))
+    check_binding_clash(vars_, kv, source, others=(*compat.get("unsupported_bindings", ()),
+                                                   *((b.binding, "D1 database") for b in d1)))
+    taken = {b.binding for b in kv}
+    for b in d1:
+        if b.binding in taken:
+            raise ManifestError(f"{source}: [[d1_databases]] binding {b.binding!r} has the name of a [[kv_namespaces]] "
+                                f"binding; rename one of them (both would be env.{b.binding})")
     return Manifest(
         **compat,
         name=name,
@@ -284,6 +326,7 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
         main=main,
         vars=vars_,
         kv_namespaces=kv,
+        d1_databases=d1,
         crons=_parse_triggers(data.get("triggers", {}), source),
         limits=_parse_limits(data.get("limits", {}), source),
         fetch_allow=_parse_fetch(data.get("fetch", {}), source),
@@ -461,6 +504,33 @@ def _parse_kv(items: Any, source: str) -> tuple[KVBinding, ...]:
             if not isinstance(v, str) or len(v) > 256:
                 raise ManifestError(f"{source}: [kv_namespaces] {k} must be a string of at most 256 characters")
         out.append(KVBinding(binding, ids.get("id"), ids.get("preview_id")))
+    return tuple(out)
+
+
+def _parse_d1(items: Any, source: str) -> tuple[D1Binding, ...]:
+    _expect(items, list, "[[d1_databases]]", "an array of tables", source)
+    if len(items) > MAX_KV_NAMESPACES:
+        raise ManifestError(f"{source}: [[d1_databases]] has {len(items)} entries (at most {MAX_KV_NAMESPACES} allowed)")
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        _expect(item, dict, "each [[d1_databases]] entry", "a table", source)
+        _check_unknown(item, {"binding", "database_name", "database_id", "preview_database_id", "migrations_dir",
+                              "migrations_table"}, "d1_databases", source)
+        if "binding" not in item:
+            raise ManifestError(f"{source}: [[d1_databases]] entry needs a binding name")
+        binding = _expect(item["binding"], str, "[d1_databases] binding", "a string", source)
+        if not BINDING_RE.match(binding):
+            raise ManifestError(f"{source}: [d1_databases] binding {_short(binding)} is not a valid JavaScript "
+                                "identifier of at most 255 characters")
+        if binding in seen:
+            raise ManifestError(f"{source}: [d1_databases] binding {binding!r} is declared twice")
+        seen.add(binding)
+        for k in ("database_name", "database_id", "preview_database_id", "migrations_dir", "migrations_table"):
+            if k in item and (not isinstance(item[k], str) or len(item[k]) > 256):
+                raise ManifestError(f"{source}: [d1_databases] {k} must be a string of at most 256 characters")
+        out.append(D1Binding(binding, item.get("database_name"), item.get("database_id"), item.get("migrations_dir"),
+                             item.get("migrations_table")))
     return tuple(out)
 
 

@@ -15,7 +15,7 @@ from runtime.errors import ManifestError
 from runtime.manifest import MANIFEST_NAME, NAME_RE, Manifest, load_manifest, load_secrets
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-TEMPLATES = ("hello", "kv", "cron", "router", "worker")
+TEMPLATES = ("hello", "kv", "d1", "cron", "router", "worker")
 TYPES_DIR = "types"
 """Project folder that holds isoplay's declarations and the generated Env."""
 
@@ -97,6 +97,11 @@ class Project:
         return self.data_dir / "kv.sqlite3"
 
     @property
+    def d1_dir(self) -> Path:
+        """The local D1 databases (one SQLite file per database, runtime.d1)."""
+        return self.data_dir / "d1"
+
+    @property
     def cache_path(self) -> Path:
         """The local Cache API SQLite file (``caches``), beside KV."""
         return self.data_dir / "cache.sqlite3"
@@ -141,6 +146,8 @@ def env_declaration(manifest: Manifest, secrets: dict[str, str] | None = None) -
             lines.append(f"  /** secret from .dev.vars / .isoplay/secrets.toml */\n  readonly {name}: string;")
     for kv in manifest.kv_namespaces:
         lines.append(f"  readonly {kv.binding}: KVNamespace;")
+    for d1 in getattr(manifest, "d1_databases", ()):
+        lines.append(f"  readonly {d1.binding}: D1Database;")
     for name, what in getattr(manifest, "unsupported_bindings", ()):
         lines.append(f"  /** a {what} binding: not supported by isoplay (any use throws) */\n  readonly {name}: never;")
     lines.append("}")

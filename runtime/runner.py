@@ -26,9 +26,13 @@ def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCache
     """
     secrets = project.secrets()
     check_binding_clash(secrets, built.manifest.kv_namespaces, str(SECRETS_PATH), what="secret",
-                        others=built.manifest.unsupported_bindings)
+                        others=(*built.manifest.unsupported_bindings,
+                                *((d.binding, "D1 database") for d in built.manifest.d1_databases)))
+    from runtime.d1.store import store_for
+
     return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
-                      kv_store=store, secrets=secrets, cache_store=cache)
+                      kv_store=store, secrets=secrets, cache_store=cache,
+                      d1_store=store_for(built.manifest, project.d1_dir))
 
 
 async def run_once(root: Path | str, trigger: Trigger, *, record: bool = False) -> InvocationResult:

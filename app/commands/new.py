@@ -22,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     project = new_project(args.dir, args.template, args.name)
     manifest = project.manifest()
     print(f"Created {manifest.name} from the {args.template} template in {args.dir}")
+    for d1 in manifest.d1_databases:
+        print(f"  isoplay d1 migrations apply {d1.binding} --dir {args.dir}   create the {d1.binding} database's tables")
     print(f"  isoplay run {args.dir} --request 'GET /'     run it once")
     print(f"  isoplay dev {args.dir}                      serve it with hot reload")
     print(f"  isoplay ide {args.dir}                      open it in the IDE")

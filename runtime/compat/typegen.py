@@ -80,6 +80,8 @@ def _members(settings: WranglerSettings, secrets: dict[str, str]) -> dict[str, t
     out: dict[str, tuple[str, str]] = {}
     for kv in settings.kv:
         out[kv["binding"]] = ("KVNamespace", "")
+    for d1 in settings.d1:
+        out[d1["binding"]] = ("D1Database", "")
     for name, what in settings.unsupported_bindings:
         out[name] = ("never", f"a {what} binding: isoplay does not support it (any use throws)")
     for name, value in settings.vars.items():

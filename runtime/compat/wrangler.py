@@ -77,7 +77,8 @@ TOP_LEVEL_ONLY = frozenset({
 })
 
 SUPPORTED = frozenset({
-    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "triggers", "limits",
+    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "triggers",
+    "limits",
     "rules", "routes", "route", "env", "$schema", "workers_dev", "account_id", "preview_urls", "observability",
     "upload_source_maps", "minify", "keep_names", "send_metrics", "keep_vars", "legacy_env", "tsconfig",
     "placement", "logpush", "dev", "zone_id", "usage_model", "compliance_region",
@@ -85,7 +86,7 @@ SUPPORTED = frozenset({
 """Keys isoplay either acts on or that have no local effect under ``wrangler dev`` either."""
 
 BINDING_KEYS = {
-    "durable_objects": "Durable Object", "r2_buckets": "R2 bucket", "d1_databases": "D1 database",
+    "durable_objects": "Durable Object", "r2_buckets": "R2 bucket",
     "services": "service binding", "queues": "queue", "ai": "Workers AI", "vectorize": "Vectorize index",
     "hyperdrive": "Hyperdrive", "analytics_engine_datasets": "Analytics Engine dataset", "browser": "Browser Rendering",
     "images": "Images", "send_email": "send_email", "dispatch_namespaces": "dispatch namespace",
@@ -296,6 +297,8 @@ class WranglerSettings:
     rules: tuple[ModuleRule, ...]
     unsupported_bindings: list[tuple[str, str]] = field(default_factory=list)
     """(binding name, what it is) for bindings isoplay does not implement."""
+    d1: list[dict[str, str]] = field(default_factory=list)
+    """``d1_databases`` entries: binding, database_name?, database_id?, migrations_dir?."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -337,7 +340,7 @@ def validate(raw: RawConfig, env: str | None, root: Path, today: _dt.date | None
         name=name, main=main, compatibility_date=date, compatibility_flags=flags,
         vars=_vars(flat, check), kv=_kv(flat, check), crons=_crons(flat, check), cpu_ms=_limits(flat, check, warnings),
         routes=_routes(flat, check), rules=_rules(flat, check),
-        unsupported_bindings=_unsupported(flat, check, warnings), warnings=warnings,
+        unsupported_bindings=_unsupported(flat, check, warnings), warnings=warnings, d1=_d1(flat, check),
     )
 
 
@@ -452,6 +455,38 @@ def _kv(flat: Mapping[str, Any], check: _Checker) -> list[dict[str, str]]:
             if key not in ("binding", "id", "preview_id", "remote", "experimental_remote"):
                 raise check.fail(f"kv_namespaces[{i}]: unexpected field {key!r} (known: binding, id, preview_id)",
                                  "kv_namespaces", i, key)
+        out.append(entry)
+    return out
+
+
+def _d1(flat: Mapping[str, Any], check: _Checker) -> list[dict[str, str]]:
+    items = flat.get("d1_databases", [])
+    if not isinstance(items, list):
+        raise check.fail(f"d1_databases must be an array of tables (got {_type_name(items)})", "d1_databases")
+    known = ("binding", "database_name", "database_id", "preview_database_id", "migrations_dir", "migrations_table")
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise check.fail(f"d1_databases[{i}] must be a table with a binding", "d1_databases", i)
+        binding = item.get("binding")
+        if not isinstance(binding, str) or not _BINDING_RE.match(binding):
+            raise check.fail(f"d1_databases[{i}].binding must be a JavaScript identifier (got {binding!r})",
+                             "d1_databases", i, "binding")
+        if binding in seen:
+            raise check.fail(f"d1_databases: binding {binding!r} is declared twice", "d1_databases", i, "binding")
+        seen.add(binding)
+        entry = {"binding": binding}
+        for key in known[1:]:
+            if key in item:
+                if not isinstance(item[key], str):
+                    raise check.fail(f"d1_databases[{i}].{key} must be a string (got {_type_name(item[key])})",
+                                     "d1_databases", i, key)
+                entry[key] = item[key]
+        for key in item:
+            if key not in (*known, "remote", "experimental_remote"):
+                raise check.fail(f"d1_databases[{i}]: unexpected field {key!r} (known: {', '.join(known)})",
+                                 "d1_databases", i, key)
         out.append(entry)
     return out
 
@@ -604,7 +639,7 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
     Raises:
         ManifestError: no wrangler config, or an invalid one (with file:line:column).
     """
-    from runtime.manifest import DEFAULT_TIMEOUT_MS, KVBinding, Limits, Manifest
+    from runtime.manifest import DEFAULT_TIMEOUT_MS, D1Binding, KVBinding, Limits, Manifest
 
     path = find_config(root)
     if path is None:
@@ -613,6 +648,17 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
     raw = read_config(path)
     settings = validate(raw, env, root, today)
     kv = tuple(KVBinding(k["binding"], k.get("id"), k.get("preview_id")) for k in settings.kv)
+    d1 = tuple(D1Binding(d["binding"], d.get("database_name"), d.get("database_id"), d.get("migrations_dir"),
+                         d.get("migrations_table")) for d in settings.d1)
+    for index, binding in enumerate(d1):
+        if any(k.binding == binding.binding for k in kv):
+            raise ManifestError(f"d1_databases binding {binding.binding} has the name of a kv_namespaces binding; "
+                                f"rename one (both would be env.{binding.binding})",
+                                location=raw.where(check_path(raw, env, "d1_databases", index, "binding")))
+        if binding.binding in settings.vars:
+            raise ManifestError(f"[vars] {binding.binding} has the same name as the D1 database binding "
+                                f"{binding.binding!r}; rename one (both would be env.{binding.binding})",
+                                location=raw.where(check_path(raw, env, "vars", binding.binding)))
     for binding in kv:
         if binding.binding in settings.vars:
             raise ManifestError(f"vars.{binding.binding} has the name of a kv_namespaces binding; rename one "
@@ -632,6 +678,7 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
         main=settings.main,
         vars=settings.vars,
         kv_namespaces=kv,
+        d1_databases=d1,
         crons=settings.crons,
         limits=limits,
         fetch_allow=("*",),

@@ -298,7 +298,18 @@ class AppRuntimes:
         # addresses with the rule named (a dropped entry gave a misleading "add it to allow").
         return ScriptHost(script_name=app, fetch_allow=bundle.manifest.fetch_allow,
                           kv_store=self.kv(app), secrets={}, cache_store=self.cache(app),
-                          _http=guarded_client(policy))
+                          d1_store=self._d1(app, bundle), _http=guarded_client(policy))
+
+    def _d1(self, app: str, bundle: Bundle) -> Any:
+        """The app's D1 databases: SQLite files in its data folder; none on a shared (PostgreSQL) store,
+        where node-local files would split an app's data between nodes (the script is told why)."""
+        from runtime.d1.store import Unavailable, store_for
+
+        if self.config.store:
+            return Unavailable("D1 is not available on an isoplay server with a PostgreSQL store yet: each node "
+                               "would keep its own copy of the database; run this app on a server with the "
+                               "embedded (SQLite) store")
+        return store_for(bundle.manifest, self.app_dir(app) / "d1")
 
     def kv(self, app: str) -> KVStore:
         """The app's KV store (opened on first use)."""

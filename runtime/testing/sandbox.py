@@ -75,32 +75,49 @@ class StorageSandbox:
 
     def __init__(self) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="isoplay-test-", dir=_memory_dir()))
+        self.directory = self._dir
+        """The temporary folder (the test file's D1 databases go in it too)."""
         self.store = KVStore(self._dir / KV_FILENAME, durable=False)
         self.store.namespaces()  # creates the schema before our own connection reads it
         self.cache = SQLiteCacheStore(self._dir / CACHE_FILENAME)
         self._tables = (_TableSnapshot(self.store.path, KV_ALL, KV_DELETE_ALL, KV_PUT),
                         _TableSnapshot(self.cache.path, CACHE_ALL, CACHE_DELETE_ALL, CACHE_PUT))
 
+        self.d1: Any = None
+        """The file's runtime.d1.store.D1Store (set by the session): its databases return to the snapshot too."""
+
     def snapshot(self) -> None:
-        """Remember both stores' content as the state every test starts from."""
+        """Remember every store's content as the state every test starts from."""
         for table in self._tables:
             table.take()
+        for db in self._d1_databases():
+            db.snapshot()
 
     def restore(self) -> None:
-        """Put both stores back to the snapshot (a no-op for a store nothing was written to since)."""
+        """Put every store back to the snapshot (a no-op for a store nothing was written to since)."""
         for table in self._tables:
             table.restore()
+        for db in self._d1_databases():
+            db.restore()
 
     def reset(self) -> None:
-        """Empty both stores and forget the snapshot."""
+        """Empty every store and forget the snapshot."""
         for table in self._tables:
             table.forget()
             table.restore()
+        for db in self._d1_databases():
+            db.forget()
+            db.restore()
+
+    def _d1_databases(self) -> list[Any]:
+        return self.d1.all() if self.d1 is not None else []
 
     def close(self) -> None:
         """Close every connection and delete the folder."""
         for table in self._tables:
             table.close()
+        if self.d1 is not None:
+            self.d1.close()
         self.store.close()
         self.cache.close()
         shutil.rmtree(self._dir, ignore_errors=True)

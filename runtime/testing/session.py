@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from runtime.d1.store import store_for
 from runtime.bundler import Bundle
 from runtime.engine import V8Isolate
 from runtime.invocation import ErrorInfo, InvocationResult, RunTrigger
@@ -57,6 +58,7 @@ class FileSession:
         self.kv = StorageSandbox()
         self.host.kv_store = self.kv.store
         self.host.cache_store = self.kv.cache
+        self.host.d1_store = self.kv.d1 = store_for(bundle.manifest, self.kv.directory / "d1")
         self.default_timeout_ms = default_timeout_ms
         self.emit = emit
         self.name_filter = name_filter

@@ -92,3 +92,33 @@ def test_version_lists_engines(tools) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("isoplay ") and lines[1].startswith("V8 14.")
     assert lines[2] == "esbuild 0.28.2" and lines[3] == "TypeScript 7.0.2"
+
+
+def test_d1_migrations_and_execute_on_the_local_database(tmp_path: Path, tools) -> None:
+    target = tmp_path / "notes"
+    created = isoplay("new", str(target), "--template", "d1")
+    assert "isoplay d1 migrations apply DB" in created.stdout
+    missing = isoplay("run", str(target), "--request", "GET /notes", "--json")
+    assert "D1_ERROR: no such table: notes" in json.loads(missing.stdout)["error"]["message"]
+    listed = isoplay("d1", "migrations", "list", "DB", "--dir", str(target))
+    assert listed.stdout.splitlines() == ["· 0001_create_notes.sql   (not applied)"], listed.stderr
+    applied = isoplay("d1", "migrations", "apply", "notes", "--dir", str(target))  # by database_name too
+    assert applied.returncode == 0 and applied.stdout.splitlines() == ["✓ applied 0001_create_notes.sql"], applied.stderr
+    assert isoplay("d1", "migrations", "apply", "DB", "--dir", str(target)).stdout.startswith("no migrations to apply")
+    posted = json.loads(isoplay("run", str(target), "--request", "POST /notes", "-d", "buy milk", "--json").stdout)
+    assert posted["status"] == 201 and json.loads(posted["body"])["text"] == "buy milk"
+    shown = isoplay("d1", "execute", "DB", "--dir", str(target), "--command", "SELECT id, text FROM notes")
+    assert shown.returncode == 0 and shown.stdout.splitlines()[2].split() == ["1", "│", "buy", "milk"], shown.stdout
+    as_json = json.loads(isoplay("d1", "execute", "DB", "--dir", str(target), "--json",
+                                 "--command", "SELECT count(*) AS n FROM notes").stdout)
+    assert as_json[0]["results"] == [{"n": 1}] and as_json[0]["success"] is True
+    # one command is one transaction: a failing statement undoes the ones before it, and says so
+    failed = isoplay("d1", "execute", "DB", "--dir", str(target), "--command",
+                     "INSERT INTO notes (text) VALUES ('x'); INSERT INTO notes (nope) VALUES (1)")
+    assert failed.returncode == 1 and "no column named nope" in failed.stderr and "nothing was changed" in failed.stderr
+    refused = isoplay("d1", "execute", "DB", "--dir", str(target), "--command", f"ATTACH '{tmp_path / 'x.db'}' AS x")
+    assert refused.returncode == 1 and "SQLITE_AUTH" in refused.stderr and not (tmp_path / "x.db").exists()
+    unknown = isoplay("d1", "execute", "OTHER", "--dir", str(target), "--command", "SELECT 1")
+    assert "has no D1 database 'OTHER' (d1_databases bindings: DB)" in unknown.stderr
+    count = isoplay("d1", "execute", "DB", "--dir", str(target), "--json", "--command", "SELECT count(*) AS n FROM notes")
+    assert json.loads(count.stdout)[0]["results"] == [{"n": 1}]

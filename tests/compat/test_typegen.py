@@ -96,9 +96,7 @@ def test_the_env_has_wrangler_types_shape(tmp_path: Path) -> None:
                  'declare module "*.wasm?module" {', "\tconst value: WebAssembly.Module;",
                  '\t\tmainModule: typeof import("./src/index");']:
         assert line in text.splitlines(), (line, text)
-    # a binding isoplay lacks is `never`, with why, never a D1Database it cannot give
-    assert "\t/** a D1 database binding: isoplay does not support it (any use throws) */" in text
-    assert "\tDB?: never;" in text.splitlines()  # env.staging does not inherit it
+    assert "\tDB?: D1Database;" in text.splitlines()  # D1 is implemented (runtime/d1); staging lacks it
     assert 'interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "GREETING" | "LIMIT"' in text
     assert RUNTIME_MARK not in text
 

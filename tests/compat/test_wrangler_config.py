@@ -173,15 +173,15 @@ def test_jsonc_errors_point_at_the_real_position(tmp_path: Path) -> None:
 
 def test_unknown_and_unsupported_keys_warn_and_do_not_fail(tmp_path: Path) -> None:
     write(tmp_path, {"wrangler.toml": 'name = "a"\nmain = "x.ts"\ncompatibility_date = "2025-01-01"\ncolour = "blue"\n'
-                                      'workers_dev = true\n[[d1_databases]]\nbinding = "DB"\ndatabase_id = "x"\n'
+                                      'workers_dev = true\n[[r2_buckets]]\nbinding = "DB"\nbucket_name = "x"\n'
                                       '[build]\ncommand = "make"\n'})
     m = load_manifest(tmp_path, today=TODAY)
     text = "\n".join(m.warnings)
     assert "wrangler.toml:4:1: unexpected field 'colour'" in text
     assert "wrangler.toml:9:1: build is not supported by isoplay" in text
-    assert "D1 database bindings are not supported by isoplay yet (DB)" in text
+    assert "R2 bucket bindings are not supported by isoplay yet (DB)" in text
     assert "workers_dev" not in text  # no local effect under wrangler dev either
-    assert m.unsupported_bindings == (("DB", "D1 database"),)
+    assert m.unsupported_bindings == (("DB", "R2 bucket"),)
 
 
 def test_missing_date_and_name_fall_back_with_warnings(tmp_path: Path) -> None:
@@ -306,3 +306,17 @@ def test_cli_env_flag_and_config_summary(tmp_path: Path, tools, capsys: pytest.C
     assert "wrangler.toml [env staging]: compatibility_date 2025-01-15" in err
     assert "routes (not used locally) shop.example.com/*" in err and "cpu_ms 50000" in err
     assert "unexpected field 'colour'" in err
+
+
+def test_d1_databases_become_bindings(tmp_path: Path) -> None:
+    write(tmp_path, {"wrangler.jsonc": '{"name": "a", "main": "x.ts", "compatibility_date": "2025-01-01",\n'
+                                       ' "d1_databases": [{"binding": "DB", "database_name": "prod", "database_id": "uuid-1",\n'
+                                       '   "migrations_dir": "db/migrations"}]}\n'})
+    m = load_manifest(tmp_path, today=TODAY)
+    assert [(d.binding, d.database_name, d.database_id, d.key) for d in m.d1_databases] == [("DB", "prod", "uuid-1", "uuid-1")]
+    assert m.unsupported_bindings == () and not any("D1" in w for w in m.warnings)
+    write(tmp_path, {"wrangler.jsonc": '{"name": "a", "main": "x.ts", "compatibility_date": "2025-01-01",\n'
+                                       ' "d1_databases": [{"binding": "DB", "database_id": 7}]}\n'})
+    with pytest.raises(ManifestError) as info:
+        load_manifest(tmp_path, today=TODAY)
+    assert str(info.value).startswith("wrangler.jsonc:2:") and "d1_databases[0].database_id must be a string" in str(info.value)
