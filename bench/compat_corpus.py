@@ -236,6 +236,13 @@ def main(args: list[str]) -> int:
                     if spec.get("upstream"):
                         with (root / ".dev.vars").open("a", encoding="utf-8") as fh:
                             fh.write(f"\nUPSTREAM={upstream.url}\n")
+                    for binding in spec.get("d1_migrations", []):  # the schema first, as each tool's docs say
+                        if tool == "isoplay":
+                            corpus.apply_d1_migrations(root, {"d1_migrations": [binding]})
+                        else:
+                            assert cli is not None
+                            subprocess.run([node, str(cli), "d1", "migrations", "apply", binding, "--local"], cwd=root,
+                                           env=wr_env, capture_output=True, timeout=300, check=True)
                     if tool == "isoplay":
                         server = Server([sys.executable, "-m", "app", "dev", str(root), "--port", "0", "--no-watch",
                                          "--no-cron"], ROOT, {**os.environ, "PYTHONPATH": str(ROOT)}, None)

@@ -189,3 +189,21 @@ def check_response(step: dict[str, Any], status: int, headers: dict[str, str], b
         else:
             captured[name] = value
     return problems
+
+
+def apply_d1_migrations(root: Path, spec: dict[str, Any]) -> None:
+    """Apply the migrations of the D1 bindings ``spec["d1_migrations"]`` names, as
+    ``isoplay d1 migrations apply BINDING`` does (before the project serves its first request)."""
+    from runtime.d1 import migrations
+    from runtime.d1.store import D1Database, file_name
+    from runtime.project import Project
+
+    project = Project.open(root)
+    bindings = {b.binding: b for b in project.manifest().d1_databases}
+    for name in spec.get("d1_migrations", []):
+        binding = bindings[name]
+        db = D1Database(project.d1_dir / file_name(binding.key))
+        try:
+            migrations.apply(db, root / (binding.migrations_dir or migrations.DEFAULT_DIR), binding.migrations_table)
+        finally:
+            db.close()

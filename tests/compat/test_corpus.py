@@ -128,6 +128,7 @@ def test_project_answers_as_expected(project: Path, tmp_path: Path, upstream: st
         with (root / ".dev.vars").open("a", encoding="utf-8") as fh:
             fh.write(f"\nUPSTREAM={upstream}\n")
     monkeypatch.delenv("CLOUDFLARE_ENV", raising=False)
+    corpus.apply_d1_migrations(root, spec)
     problems = asyncio.run(_exercise(root, spec["requests"]))
     for env, steps in spec.get("environments", {}).items():
         monkeypatch.setenv("CLOUDFLARE_ENV", env)
