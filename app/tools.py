@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMenu, QToolBar
 from app.panels.deployments.controller import DeploymentsController
 from app.panels.deployments.widget import DeploymentsPanel
 from app.panels.heap import HeapPanel, create_heap_panel
+from app.panels.d1 import D1Panel, create_d1_panel
 from app.panels.kv import KVPanel, create_kv_panel
 from app.panels.profiler import ProfilerPanel, create_profiler_panel
 from app.panels.publish.controller import PublishController
@@ -46,17 +47,21 @@ class Tools:
     publish_profiles: ServerProfiles
     recordings: Any = None
     """app.panels.recordings.controller.RecordingsController (the Recordings panel's)."""
+    d1: D1Panel | None = None
 
     def attach(self, ide: Ide) -> None:
         """Follow the runtime of the project that just opened (or None)."""
         runtime = ide.services.runtime.project_runtime
-        for panel in (self.profiler, self.kv, self.heap):
-            panel.attach(runtime)
+        for panel in (self.profiler, self.kv, self.heap, self.d1):
+            if panel is not None:
+                panel.attach(runtime)
 
     def close(self) -> None:
         """Stop timers, subscriptions, load runs and the network worker."""
         self.profiler.close()
         self.kv.controller.close()
+        if self.d1 is not None:
+            self.d1.controller.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -66,6 +71,7 @@ def install_tools(ide: Ide) -> Tools:
     thread = s.runtime.thread
     profiler = create_profiler_panel(window, thread, s.bridge, s.reporter.report)
     kv = create_kv_panel(window, thread, s.bridge, s.reporter.report)
+    d1 = create_d1_panel(window, thread, s.bridge, s.reporter.report)
     heap = create_heap_panel(window, thread, s.bridge, s.reporter.report)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isoplay-publish")
     deployments = DeploymentsPanel(window)
@@ -76,6 +82,7 @@ def install_tools(ide: Ide) -> Tools:
     window.add_tool_dock("load", "Load", profiler.load_form, beside="console")
     window.add_tool_dock("heap", "Heap", heap.widget, beside="console")
     window.add_tool_dock("kv", "KV", kv.widget, beside="console")
+    window.add_tool_dock("d1", "D1", d1.widget, beside="console")
     window.add_tool_dock("deployments", "Deployments", deployments, beside="response",
                         area=window.dockWidgetArea(window.docks["response"]))
     window.docks["console"].raise_()
@@ -85,7 +92,7 @@ def install_tools(ide: Ide) -> Tools:
     from app.panels.recordings.install import install_recordings
 
     tools = Tools(profiler, kv, heap, deployments, deployments_controller, executor, profiles,
-                  install_recordings(ide, executor))
+                  install_recordings(ide, executor), d1)
     deployments.set_servers(profiles.urls())
     deployments.sig_server_changed.connect(deployments_controller.check_token)
     deployments_controller.sig_failure_details.connect(lambda text: ide.controllers.console.add_message("error", text))
