@@ -122,3 +122,9 @@ def test_d1_migrations_and_execute_on_the_local_database(tmp_path: Path, tools) 
     assert "has no D1 database 'OTHER' (d1_databases bindings: DB)" in unknown.stderr
     count = isoplay("d1", "execute", "DB", "--dir", str(target), "--json", "--command", "SELECT count(*) AS n FROM notes")
     assert json.loads(count.stdout)[0]["results"] == [{"n": 1}]
+    # a recorded invocation replays on the rows it read then, whatever the database holds now
+    recording = tmp_path / "list.isorec"
+    isoplay("run", str(target), "--request", "GET /notes", "--record", str(recording))
+    isoplay("d1", "execute", "DB", "--dir", str(target), "--command", "DELETE FROM notes")
+    replayed = isoplay("replay", str(recording), str(target))
+    assert replayed.returncode == 0 and "buy milk" in replayed.stdout and "same response and logs" in replayed.stderr
