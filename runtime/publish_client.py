@@ -338,6 +338,16 @@ class PublishClient:
         """Delete an app (all versions and its KV data); return the deleted versions."""
         return list(self._call("DELETE", f"/api/apps/{name}")["deleted_versions"])
 
+    def d1_query(self, app: str, database: str, sql: str) -> list[dict[str, Any]]:
+        """Run ``sql`` (one or more statements, one transaction) on the live version's D1 ``database``
+        (binding, name or id): ``[{"columns", "rows", "meta"}]`` per statement."""
+        return list(self._call("POST", f"/api/apps/{app}/d1/{database}/query", json={"sql": sql})["results"])
+
+    def d1_migrate(self, app: str, database: str, migrations: list[tuple[str, str]]) -> list[str]:
+        """Apply the (name, SQL) migrations the app's D1 ``database`` lacks; returns the names applied."""
+        body = {"migrations": [{"name": n, "sql": s} for n, s in migrations]}
+        return list(self._call("POST", f"/api/apps/{app}/d1/{database}/migrations", json=body)["applied"])
+
     def list_recordings(self, app: str, *, limit: int = 100) -> list[dict[str, Any]]:
         """The app's recordings, newest first (runtime/replay)."""
         return self.recordings_listing(app, limit=limit)["recordings"]

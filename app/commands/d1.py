@@ -5,6 +5,11 @@
     isoplay d1 migrations create DB "add users"
     isoplay d1 migrations list DB
     isoplay d1 migrations apply DB
+    isoplay d1 migrations apply DB --remote --server https://isoplay.example.com
+    isoplay d1 execute DB --remote --command "SELECT count(*) FROM users"
+
+With ``--remote`` (as wrangler's) the command acts on the database of the app's live version on an isoplay
+server (``--server``, a deploy token; ``--app`` defaults to the project's name); without it, on the local one.
 
 DATABASE is a ``[[d1_databases]]`` binding, ``database_name`` or ``database_id``. The databases are the
 SQLite files the runtime uses (``.isoplay/d1/``), with the same rules as a script's queries (no ATTACH,
@@ -20,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands._env import add_env_argument, show_config_warnings
+from app.commands.publish import add_server_arguments, client_for
 from runtime.errors import UserError
 
 
@@ -31,7 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("database", metavar="DATABASE", help="a d1_databases binding, database_name or database_id")
         q.add_argument("--dir", type=Path, default=Path("."), help="the project folder (default: .)")
-        q.add_argument("--local", action="store_true", help="accepted for wrangler's sake: isoplay's databases are local")
+        where = q.add_mutually_exclusive_group()
+        where.add_argument("--local", action="store_true", help="the project's local database (the default)")
+        where.add_argument("--remote", action="store_true",
+                           help="the database of the app's live version on an isoplay server (--server)")
+        q.add_argument("--app", default=None, help="with --remote: the app on the server (default: the project's name)")
+        add_server_arguments(q)
         add_env_argument(q)
 
     execute = actions.add_parser("execute", help="run SQL and print what it returns")
@@ -72,6 +83,8 @@ def _database(project: Any, binding: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     show_config_warnings(args.dir)
     project, binding = _binding(args.dir, args.database)
+    if args.remote:
+        return _remote(args, project, binding)
     db = _database(project, binding)
     try:
         if args.action == "execute":
@@ -81,36 +94,70 @@ def run(args: argparse.Namespace) -> int:
         db.close()
 
 
-def _execute(args: argparse.Namespace, db: Any) -> int:
-    from runtime.d1.store import D1Error, Statement, split_statements
+def _remote(args: argparse.Namespace, project: Any, binding: Any) -> int:
+    from runtime.d1 import migrations
 
+    app = args.app or project.manifest().name
+    with client_for(args) as client:
+        if args.action == "execute":
+            sql = _sql(args)
+            results = client.d1_query(app, binding.binding, sql)
+            _print_results(args, [s.strip() for s in _statements(sql)], results, f"{app} on {client.server}")
+            return 0
+        if args.step != "apply":
+            raise UserError(f"--remote works with execute and migrations apply (not migrations {args.step})")
+        directory = project.root / (binding.migrations_dir or migrations.DEFAULT_DIR)
+        applied = client.d1_migrate(app, binding.binding, migrations.read(directory))
+    if not applied:
+        print(f"no migrations to apply on {app} ({client.server})")
+    for name in applied:
+        print(f"✓ applied {name} on {app}")
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> str:
     if args.file is not None:
         try:
-            sql = args.file.read_text(encoding="utf-8")
+            return str(args.file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"{args.file}: cannot read it ({exc})") from None
-    else:
-        sql = args.command
-    statements = [Statement(s) for s in split_statements(sql)]
-    if not statements:
+    return str(args.command)
+
+
+def _statements(sql: str) -> list[str]:
+    from runtime.d1.store import split_statements
+
+    found = split_statements(sql)
+    if not found:
         raise UserError("no SQL statements to run")
+    return found
+
+
+def _execute(args: argparse.Namespace, db: Any) -> int:
+    from runtime.d1.store import D1Error, Statement
+
+    statements = _statements(_sql(args))
     try:
-        results = db.run(statements, batch=True)
+        results = db.run([Statement(s) for s in statements], batch=True)
     except D1Error as exc:
         raise UserError(f"{exc} (nothing was changed)" if len(statements) > 1 else str(exc)) from None
+    _print_results(args, statements, results, str(db.path))
+    return 0
+
+
+def _print_results(args: argparse.Namespace, statements: list[str], results: list[dict[str, Any]], where: str) -> None:
     if args.json:
         print(json.dumps([{"results": [dict(zip(r["columns"], row)) for row in r["rows"]], "success": True,
                            "meta": r["meta"]} for r in results], indent=2))
-        return 0
+        return
     for statement, result in zip(statements, results):
         if result["columns"]:
             print(table(result["columns"], result["rows"]))
         else:
             meta = result["meta"]
-            print(f"✓ {statement.sql.splitlines()[0][:60]}: {meta['changes']} change(s)"
+            print(f"✓ {statement.splitlines()[0][:60]}: {meta['changes']} change(s)"
                   + (f", last row id {meta['last_row_id']}" if meta["changes"] else ""))
-    print(f"{len(statements)} statement(s) on {db.path}", file=sys.stderr)
-    return 0
+    print(f"{len(statements)} statement(s) on {where}", file=sys.stderr)
 
 
 def table(columns: list[str], rows: list[list[Any]], max_width: int = 40) -> str:

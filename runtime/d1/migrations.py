@@ -49,31 +49,49 @@ def migrations(db: D1Database, directory: Path, table: str | None = None) -> lis
     return [Migration(p.name, p, p.name in done) for p in files]
 
 
-def apply(db: D1Database, directory: Path, table: str | None = None) -> list[str]:
-    """Apply the migrations not applied yet, in order; returns their names.
+def read(directory: Path) -> list[tuple[str, str]]:
+    """(file name, SQL) of each migration file of ``directory``, in the order they apply.
 
-    Each file runs in one transaction with its record, so a failing file leaves nothing of itself behind.
+    Raises:
+        UserError: a file cannot be read as UTF-8 text.
+    """
+    out = []
+    for path in sorted(p for p in directory.glob("*.sql") if p.is_file()) if directory.is_dir() else []:
+        try:
+            out.append((path.name, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: cannot read the migration ({exc})") from None
+    return out
+
+
+def apply(db: D1Database, directory: Path, table: str | None = None) -> list[str]:
+    """Apply the migration files of ``directory`` not applied yet, in order; returns their names (see ``apply_items``)."""
+    return apply_items(db, read(directory), table)
+
+
+def apply_items(db: D1Database, items: list[tuple[str, str]], table: str | None = None) -> list[str]:
+    """Apply the (name, SQL) migrations not applied yet, in name order; returns their names.
+
+    Each runs in one transaction with its record, so a failing one leaves nothing of itself behind.
 
     Raises:
         UserError: a migration failed (named, with SQLite's message); those before it stay applied.
     """
     name = _table(table)
+    _ensure_table(db, name)
+    done = {row[0] for row in db.run([Statement(f"SELECT name FROM {name}")])[0]["rows"]}
     applied: list[str] = []
-    for migration in migrations(db, directory, name):
-        if migration.applied:
+    for migration, sql in sorted(items):
+        if migration in done:
             continue
-        try:
-            sql = migration.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{migration.path}: cannot read the migration ({exc})") from None
         statements = [Statement(s) for s in split_statements(sql)]
-        statements.append(Statement(f"INSERT INTO {name} (name) VALUES (?)", (migration.name,)))
+        statements.append(Statement(f"INSERT INTO {name} (name) VALUES (?)", (migration,)))
         try:
             db.run(statements, batch=True)
         except D1Error as exc:
-            raise UserError(f"{migration.path}: migration failed: {exc}" +
+            raise UserError(f"{migration}: migration failed: {exc}" +
                             (f" (applied before it: {', '.join(applied)})" if applied else "")) from None
-        applied.append(migration.name)
+        applied.append(migration)
     return applied
 
 

@@ -22,7 +22,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from runtime.server.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from runtime.errors import UserError
+from runtime.server.errors import ApiError, BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized
 from runtime.server.service import valid_app_name
 from runtime.server.storage import AppRecord, TokenRecord, VersionRecord
 from runtime.server.tokens import (
@@ -253,6 +254,64 @@ class Endpoints:
         return StreamingResponse(self._events(name), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
+    # ---- D1 (runtime/d1) ------------------------------------------------------------
+    async def _d1(self, request: Request) -> tuple[Any, Any]:
+        """The D1 database (and its binding) a call names, of the app's live version; a deploy token's."""
+        from runtime.d1.store import D1Database, file_name
+
+        name = valid_app_name(request.path_params["name"])
+        authorize(_token(request), "deploy", name)
+        if self.core.config.store:
+            raise Conflict("D1 is not available on an isoplay server with a PostgreSQL store yet: each node would "
+                           "keep its own copy of the database", code="d1_unavailable")
+        wanted = request.path_params["database"]
+        record = self.core.runtimes.resolve(name, None)
+        bundle = await asyncio.to_thread(self.core.storage.load_bundle, record)
+        for binding in bundle.manifest.d1_databases:
+            if wanted in (binding.binding, binding.database_name, binding.database_id):
+                return D1Database(self.core.runtimes.app_dir(name) / "d1" / file_name(binding.key)), binding
+        known = ", ".join(b.binding for b in bundle.manifest.d1_databases) or "none"
+        raise NotFound(f"{name} {record.version} (live) has no D1 database {wanted[:64]!r} (bindings: {known})",
+                       code="no_such_database")
+
+    async def d1_query(self, request: Request) -> Response:
+        """Run SQL on an app's D1 database: body ``{"sql": "..."}``, every statement in one transaction."""
+        from runtime.d1.store import D1Error, Statement, split_statements
+
+        db, _binding = await self._d1(request)
+        payload = await _json_body(request)
+        sql = payload.get("sql") if isinstance(payload, dict) else None
+        if not isinstance(sql, str) or not sql.strip():
+            raise BadRequest('the body must be {"sql": "<one or more statements>"}', code="malformed_request")
+        try:
+            results = await asyncio.to_thread(db.run, [Statement(s) for s in split_statements(sql)], batch=True)
+        except D1Error as exc:
+            raise BadRequest(f"{exc} (nothing was changed)", code="d1_error") from None
+        finally:
+            db.close()
+        return JSONResponse({"results": results})
+
+    async def d1_migrations(self, request: Request) -> Response:
+        """Apply migrations to an app's D1 database: body ``{"migrations": [{"name", "sql"}]}``; those
+        already recorded (by name) are skipped, as ``wrangler d1 migrations apply --remote`` does."""
+        from runtime.d1 import migrations
+
+        db, binding = await self._d1(request)
+        payload = await _json_body(request)
+        items = payload.get("migrations") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not all(
+                isinstance(i, dict) and isinstance(i.get("name"), str) and isinstance(i.get("sql"), str) for i in items):
+            raise BadRequest('the body must be {"migrations": [{"name": "0001_x.sql", "sql": "..."}]}',
+                             code="malformed_request")
+        try:
+            applied = await asyncio.to_thread(migrations.apply_items, db, [(i["name"], i["sql"]) for i in items],
+                                              binding.migrations_table)
+        except UserError as exc:
+            raise BadRequest(str(exc), code="d1_error") from None
+        finally:
+            db.close()
+        return JSONResponse({"applied": applied})
+
     # ---- recordings (runtime/replay) ---------------------------------------------
     def _recordings(self, request: Request) -> tuple[str, Any]:
         name = request.path_params["name"]
@@ -420,6 +479,8 @@ def api_routes(core: ServerCore) -> list[Route]:
         Route("/api/apps/{name}/recordings/{rec_id}", e.get_recording, methods=["GET"]),
         Route("/api/apps/{name}/recordings/{rec_id}/bundle", e.get_recording_bundle, methods=["GET"]),
         Route("/api/apps/{name}/logs/history", e.log_history, methods=["GET"]),
+        Route("/api/apps/{name}/d1/{database}/query", e.d1_query, methods=["POST"]),
+        Route("/api/apps/{name}/d1/{database}/migrations", e.d1_migrations, methods=["POST"]),
         Route("/api/tokens", e.list_tokens, methods=["GET"]),
         Route("/api/tokens", e.create_token, methods=["POST"]),
         Route("/api/tokens/{token}", e.revoke_token, methods=["DELETE"]),

@@ -30,6 +30,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,63}$"}}
 _TOKEN = {"name": "token", "in": "path", "required": True,
           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}, "description": "the token's name"}
+_DATABASE = {"name": "database", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "A d1_databases binding, database_name or database_id of the live version"}
 _VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"},
             "description": "A semver version like 1.2.3"}
 
@@ -106,6 +108,25 @@ def _paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["version"], "properties": {"version": {"type": "string"}}}}}},
             "responses": {"200": {"description": "Rolled back"}, **_errors(400, 401, 403, 404)}}},
+        "/api/apps/{name}/d1/{database}/query": {"parameters": [_NAME, _DATABASE], "post": {
+            "summary": "Run SQL on the live version's D1 database (every statement in one transaction; deploy token)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["sql"], "properties": {"sql": {"type": "string"}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {"results": {"type": "array", "items": {
+                "type": "object", "properties": {"columns": {"type": "array", "items": {"type": "string"}},
+                                                 "rows": {"type": "array", "items": {"type": "array"}},
+                                                 "meta": {"type": "object"}}}}}},
+                "One result per statement (blobs as arrays of byte values, as D1)"),
+                **_errors(400, 401, 403, 404, 409)}}},
+        "/api/apps/{name}/d1/{database}/migrations": {"parameters": [_NAME, _DATABASE], "post": {
+            "summary": "Apply the migrations the live version's D1 database has not recorded, in name order",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["migrations"], "properties": {"migrations": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "sql"],
+                    "properties": {"name": {"type": "string"}, "sql": {"type": "string"}}}}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "applied": {"type": "array", "items": {"type": "string"}}}}, "The names applied now"),
+                **_errors(400, 401, 403, 404, 409)}}},
         "/api/apps/{name}/logs": {"parameters": [_NAME], "get": {
             "summary": "Server-sent events of the app's invocations (event: invocation, data: JSON)",
             "responses": {"200": {"description": "An event stream",

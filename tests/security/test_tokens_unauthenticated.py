@@ -16,7 +16,7 @@ import pytest
 from runtime.server.api import PUBLIC_PATHS, api_routes
 from sec_harness import ServeProcess, create_token_offline, release, upload
 
-PARAMS = {"name": "hello", "version": "1.0.0", "token": "root", "rec_id": "r0"}
+PARAMS = {"name": "hello", "version": "1.0.0", "token": "root", "rec_id": "r0", "database": "DB"}
 
 
 def _routes() -> list[tuple[str, str]]:

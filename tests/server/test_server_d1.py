@@ -3,13 +3,19 @@ on a PostgreSQL store the binding refuses, saying why (node-local files would sp
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from runtime.bundler import Bundle
-from runtime.publish_client import PublishClient
+from runtime.publish_client import PublishClient, build_release
+from runtime.server.tokens import create_token
 from server_harness import RealServer
 
 D1_APP = """
@@ -61,3 +67,54 @@ def test_a_postgresql_store_refuses_d1_and_says_why(real_server: Callable[..., R
     answer = httpx.get(f"{server.url}/gamma/list", timeout=10)
     assert answer.status_code == 500
     assert "D1 binding DB: D1 is not available on an isoplay server with a PostgreSQL store yet" in answer.text
+
+
+def test_sql_and_migrations_reach_the_live_version_database_with_a_deploy_token(
+        real_server: Callable[..., RealServer], release: Callable[..., Bundle], tmp_path: Path) -> None:
+    from runtime.publish_client import PublishError
+    from runtime.project import new_project
+
+    server = real_server()
+    token = server.create_token()
+    with PublishClient(server.url, token) as client:
+        client.publish(release("alpha", "1.0.0", source=D1_APP, extra=D1_BINDING))
+        migrations = [("0002_more.sql", "ALTER TABLE items ADD COLUMN qty INTEGER DEFAULT 1;"),
+                      ("0001_items.sql", "CREATE TABLE IF NOT EXISTS items (name TEXT);")]
+        assert client.d1_migrate("alpha", "DB", migrations) == ["0001_items.sql", "0002_more.sql"]  # in name order
+        assert client.d1_migrate("alpha", "items", migrations) == []  # by database_name; recorded by name
+        results = client.d1_query("alpha", "DB", "INSERT INTO items (name) VALUES ('x'); SELECT name, qty FROM items")
+        assert results[0]["meta"]["changes"] == 1 and results[1]["rows"] == [["x", 1]]
+        with pytest.raises(PublishError) as info:
+            client.d1_query("alpha", "DB", "INSERT INTO items (name) VALUES ('y'); SELECT nope FROM items")
+        assert info.value.status == 400 and "no such column: nope" in str(info.value) and "nothing was changed" in str(info.value)
+        with pytest.raises(PublishError) as info:
+            client.d1_query("alpha", "DB", f"ATTACH '{tmp_path / 'x.db'}' AS x")
+        assert "SQLITE_AUTH" in str(info.value) and not (tmp_path / "x.db").exists()
+        with pytest.raises(PublishError) as info:
+            client.d1_query("alpha", "NOPE", "SELECT 1")
+        assert info.value.status == 404 and "has no D1 database 'NOPE' (bindings: DB)" in str(info.value)
+    assert httpx.get(f"{server.url}/alpha/list", timeout=10).text == "x"  # the app reads what the API wrote
+    scoped = create_token(server.core.storage, "beta-only", role="deploy", apps=["beta"])  # another app's token
+    with PublishClient(server.url, scoped) as client, pytest.raises(PublishError) as info:
+        client.d1_query("alpha", "DB", "SELECT 1")
+    assert info.value.status == 403
+
+    # the CLI: isoplay d1 migrations apply / execute --remote, from the project folder
+    project = new_project(tmp_path / "notes", "d1")
+    cli = [sys.executable, "-m", "app", "d1"]
+    env = {**os.environ, "ISOPLAY_TOKEN": token}
+    with PublishClient(server.url, token) as client:
+        client.publish(build_release(project.root))
+    applied = subprocess.run([*cli, "migrations", "apply", "DB", "--remote", "--server", server.url, "--dir",
+                              str(project.root)], capture_output=True, text=True, env=env, timeout=120)
+    assert applied.stdout.splitlines() == ["✓ applied 0001_create_notes.sql on notes"], applied.stderr
+    posted = httpx.post(f"{server.url}/notes/notes", content="from the server", timeout=10)
+    assert posted.status_code == 201
+    shown = subprocess.run([*cli, "execute", "DB", "--remote", "--server", server.url, "--dir", str(project.root),
+                            "--json", "--command", "SELECT text FROM notes"], capture_output=True, text=True, env=env,
+                           timeout=120)
+    assert json.loads(shown.stdout)[0]["results"] == [{"text": "from the server"}], shown.stderr
+    local = subprocess.run([*cli, "execute", "DB", "--dir", str(project.root), "--command", "SELECT 1 FROM notes"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert "no such table: notes" in local.stderr  # without --remote: the local database, which has no table yet
+
