@@ -27,7 +27,7 @@ interface D1ExecResult {
   duration: number;
 }
 
-declare abstract class D1PreparedStatement {
+interface D1PreparedStatement {
   bind(...values: unknown[]): D1PreparedStatement;
   first<T = unknown>(colName: string): Promise<T | null>;
   first<T = Record<string, unknown>>(): Promise<T | null>;
@@ -39,13 +39,13 @@ declare abstract class D1PreparedStatement {
 
 type D1SessionBookmark = string;
 
-declare abstract class D1DatabaseSession {
+interface D1DatabaseSession {
   prepare(query: string): D1PreparedStatement;
   batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]>;
   getBookmark(): D1SessionBookmark | null;
 }
 
-declare abstract class D1Database {
+interface D1Database {
   prepare(query: string): D1PreparedStatement;
   batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]>;
   exec(query: string): Promise<D1ExecResult>;

@@ -3,7 +3,7 @@
 // values are checked at bind() as D1 checks them, and results take D1's shapes:
 // rows as objects (all/first/run) or arrays (raw), blobs as arrays of byte values,
 // errors as Error("D1_ERROR: ...").
-import { hostCall, registerBinding } from "./host";
+import { hostAsk, registerBinding } from "./host";
 import { bytesToBase64 } from "./kv";
 
 type Wire = null | number | string | { b64: string };
@@ -53,24 +53,11 @@ function dataOf(statement: unknown, method: string): StatementData {
   return data;
 }
 
-/** The host's error again, made here: after the await its stack runs through the script's own awaiting
- * frames (V8's async stack traces), so an uncaught D1 error points at the script's line. */
-function again(e: unknown): unknown {
-  if (!(e instanceof Error)) return e;
-  const copy = new Error(e.message);
-  if (e.name !== "Error") copy.name = e.name;
-  return copy;
-}
-
 async function query(db: D1Database, binding: string, list: StatementData[], batch: boolean): Promise<WireResult[]> {
   for (const s of list) {
     if (s.db !== db) throw new TypeError("D1 batch(): every statement must come from this database's prepare()");
   }
-  try {
-    return await hostCall<WireResult[]>("d1.query", { binding, batch, statements: list.map((s) => ({ sql: s.sql, params: s.params })) });
-  } catch (e) {
-    throw again(e);
-  }
+  return hostAsk<WireResult[]>("d1.query", { binding, batch, statements: list.map((s) => ({ sql: s.sql, params: s.params })) });
 }
 
 export class D1PreparedStatement {
@@ -137,11 +124,7 @@ export class D1Database {
 
   async exec(sql: unknown): Promise<{ count: number; duration: number }> {
     if (typeof sql !== "string") throw new TypeError("D1 exec(): the query must be a string");
-    try {
-      return await hostCall<{ count: number; duration: number }>("d1.exec", { binding: this.#binding(), sql });
-    } catch (e) {
-      throw again(e);
-    }
+    return hostAsk<{ count: number; duration: number }>("d1.exec", { binding: this.#binding(), sql });
   }
 
   withSession(_constraintOrBookmark?: unknown): unknown {

@@ -75,6 +75,24 @@ export function hostCall<T = unknown>(op: string, args: unknown): Promise<T> {
   });
 }
 
+const RETHROWN: readonly ErrorConstructor[] = [Error, TypeError, RangeError, SyntaxError, ReferenceError];
+
+/** Like hostCall, but a failure is thrown again from here: made after the await, the new error's stack
+ * runs through the caller's awaiting frames (V8's async stack traces), so an uncaught KV or D1 error points
+ * at the script's own line, as an error it threw itself does. */
+export async function hostAsk<T = unknown>(op: string, args: unknown): Promise<T> {
+  try {
+    return await hostCall<T>(op, args);
+  } catch (e) {
+    const ctor = e instanceof Error ? RETHROWN.find((c) => e.constructor === c) : undefined;
+    if (ctor === undefined) throw e;
+    const err = e as Error;
+    const copy = new ctor(err.message);
+    if (copy.name !== err.name) copy.name = err.name; // e.g. StoreUnavailableError
+    throw copy;
+  }
+}
+
 /** Send the host a one-way message (a WebSocket frame); it leaves with the next State, never dropped. */
 export function hostEmit(item: unknown): void { emits.push(item); }
 

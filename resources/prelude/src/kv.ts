@@ -5,7 +5,7 @@
 //
 // Values cross to Python as {text} (strings) or {b64} (bytes); metadata as its
 // JSON.stringify text, so its size is measured exactly as production does.
-import { hostCall, registerBinding } from "./host";
+import { hostAsk, registerBinding } from "./host";
 
 type GetType = "text" | "json" | "arrayBuffer" | "stream";
 type WireType = "text" | "bytes";
@@ -200,7 +200,7 @@ export class KVNamespace {
   async get(key: unknown, options?: unknown): Promise<unknown> {
     const k = checkKey("get", key);
     const { type, cacheTtl } = getArgs("get", options);
-    const value = await hostCall<WireValue | null>("kv.get", { binding: this.#binding, key: k, type: wireType("get", type), cacheTtl });
+    const value = await hostAsk<WireValue | null>("kv.get", { binding: this.#binding, key: k, type: wireType("get", type), cacheTtl });
     return value === null ? null : decodeValue(value, type);
   }
 
@@ -208,7 +208,7 @@ export class KVNamespace {
     const k = checkKey("getWithMetadata", key);
     const { type, cacheTtl } = getArgs("getWithMetadata", options);
     const args = { binding: this.#binding, key: k, type: wireType("getWithMetadata", type), cacheTtl };
-    const r = await hostCall<{ value: WireValue | null; metadata: unknown }>("kv.getWithMetadata", args);
+    const r = await hostAsk<{ value: WireValue | null; metadata: unknown }>("kv.getWithMetadata", args);
     return { value: r.value === null ? null : decodeValue(r.value, type), metadata: r.metadata ?? null, cacheStatus: null };
   }
 
@@ -216,17 +216,17 @@ export class KVNamespace {
     const k = checkKey("put", key);
     const opts = putOptions(options);
     const wire = await encodeValue(value);
-    await hostCall<null>("kv.put", { binding: this.#binding, key: k, value: wire, ...opts });
+    await hostAsk<null>("kv.put", { binding: this.#binding, key: k, value: wire, ...opts });
   }
 
   async delete(key: unknown): Promise<void> {
     const k = checkKey("delete", key);
-    await hostCall<null>("kv.delete", { binding: this.#binding, key: k });
+    await hostAsk<null>("kv.delete", { binding: this.#binding, key: k });
   }
 
   async list(options?: unknown): Promise<ListResult & { cacheStatus: null }> {
     const opts = listOptions(options);
-    const r = await hostCall<ListResult>("kv.list", { binding: this.#binding, ...opts });
+    const r = await hostAsk<ListResult>("kv.list", { binding: this.#binding, ...opts });
     return { ...r, cacheStatus: null };
   }
 

@@ -5,7 +5,7 @@
 // Workers reject with a TypeError is checked here; whether a response may be
 // stored (Cache-Control, Expires, Set-Cookie) and Vary matching are decided
 // by the host.
-import { hostCall } from "../host";
+import { hostAsk } from "../host";
 import { Request, Response } from "./http";
 import { base64Decode, base64Encode, tag } from "./util";
 
@@ -33,7 +33,7 @@ export class Cache {
   async match(request: RequestInfo | URL, options?: MatchOptions): Promise<Response | undefined> {
     const req = toRequest(request, "match");
     if (req.method !== "GET" && !options?.ignoreMethod) return undefined;
-    const hit = await hostCall<Stored | null>("cache.match", { cache: this.#name, url: keyOf(req), headers: [...req.headers] });
+    const hit = await hostAsk<Stored | null>("cache.match", { cache: this.#name, url: keyOf(req), headers: [...req.headers] });
     if (!hit) return undefined;
     const body = NULL_BODY.includes(hit.status) ? null : base64Decode(hit.body.b64);
     return new Response(body, { status: hit.status, headers: hit.headers });
@@ -48,7 +48,7 @@ export class Cache {
     if (vary !== null && vary.split(",").some((v) => v.trim() === "*")) throw new TypeError("Cannot cache response with 'Vary: *' header.");
     if (response.bodyUsed) throw new TypeError("Response body is already used");
     const bytes = new Uint8Array(await response.arrayBuffer());
-    await hostCall<boolean>("cache.put", {
+    await hostAsk<boolean>("cache.put", {
       cache: this.#name, url: keyOf(req), headers: [...req.headers],
       status: response.status, responseHeaders: [...response.headers], body: { b64: base64Encode(bytes) },
     });
@@ -57,7 +57,7 @@ export class Cache {
   async delete(request: RequestInfo | URL, options?: MatchOptions): Promise<boolean> {
     const req = toRequest(request, "delete");
     if (req.method !== "GET" && !options?.ignoreMethod) return false;
-    return hostCall<boolean>("cache.delete", { cache: this.#name, url: keyOf(req) });
+    return hostAsk<boolean>("cache.delete", { cache: this.#name, url: keyOf(req) });
   }
 }
 tag(Cache, "Cache");
