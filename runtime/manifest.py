@@ -482,56 +482,42 @@ def _parse_vars(table: Any, source: str) -> dict[str, Any]:
 
 
 def _parse_kv(items: Any, source: str) -> tuple[KVBinding, ...]:
-    _expect(items, list, "[[kv_namespaces]]", "an array of tables", source)
-    if len(items) > MAX_KV_NAMESPACES:
-        raise ManifestError(f"{source}: [[kv_namespaces]] has {len(items)} entries (at most {MAX_KV_NAMESPACES} allowed)")
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        _expect(item, dict, "each [[kv_namespaces]] entry", "a table", source)
-        _check_unknown(item, {"binding", "id", "preview_id"}, "kv_namespaces", source)
-        if "binding" not in item:
-            raise ManifestError(f"{source}: [[kv_namespaces]] entry needs a binding name")
-        binding = _expect(item["binding"], str, "[kv_namespaces] binding", "a string", source)
-        if not BINDING_RE.match(binding):
-            raise ManifestError(f"{source}: [kv_namespaces] binding {_short(binding)} is not a valid JavaScript "
-                                "identifier of at most 255 characters")
-        if binding in seen:
-            raise ManifestError(f"{source}: [kv_namespaces] binding {binding!r} is declared twice")
-        seen.add(binding)
-        ids = {k: item[k] for k in ("id", "preview_id") if k in item}
-        for k, v in ids.items():
-            if not isinstance(v, str) or len(v) > 256:
-                raise ManifestError(f"{source}: [kv_namespaces] {k} must be a string of at most 256 characters")
-        out.append(KVBinding(binding, ids.get("id"), ids.get("preview_id")))
-    return tuple(out)
+    return tuple(KVBinding(binding, f.get("id"), f.get("preview_id"))
+                 for binding, f in _binding_entries(items, source, "kv_namespaces", ("id", "preview_id")))
 
 
 def _parse_d1(items: Any, source: str) -> tuple[D1Binding, ...]:
-    _expect(items, list, "[[d1_databases]]", "an array of tables", source)
+    fields = ("database_name", "database_id", "preview_database_id", "migrations_dir", "migrations_table")
+    return tuple(D1Binding(binding, f.get("database_name"), f.get("database_id"), f.get("migrations_dir"),
+                           f.get("migrations_table"))
+                 for binding, f in _binding_entries(items, source, "d1_databases", fields))
+
+
+def _binding_entries(items: Any, source: str, section: str, fields: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """(binding, its string fields) of each ``[[section]]`` entry: a valid JavaScript identifier declared once,
+    fields of at most 256 characters, no other keys, at most ``MAX_KV_NAMESPACES`` entries."""
+    _expect(items, list, f"[[{section}]]", "an array of tables", source)
     if len(items) > MAX_KV_NAMESPACES:
-        raise ManifestError(f"{source}: [[d1_databases]] has {len(items)} entries (at most {MAX_KV_NAMESPACES} allowed)")
+        raise ManifestError(f"{source}: [[{section}]] has {len(items)} entries (at most {MAX_KV_NAMESPACES} allowed)")
     seen: set[str] = set()
     out = []
     for item in items:
-        _expect(item, dict, "each [[d1_databases]] entry", "a table", source)
-        _check_unknown(item, {"binding", "database_name", "database_id", "preview_database_id", "migrations_dir",
-                              "migrations_table"}, "d1_databases", source)
+        _expect(item, dict, f"each [[{section}]] entry", "a table", source)
+        _check_unknown(item, {"binding", *fields}, section, source)
         if "binding" not in item:
-            raise ManifestError(f"{source}: [[d1_databases]] entry needs a binding name")
-        binding = _expect(item["binding"], str, "[d1_databases] binding", "a string", source)
+            raise ManifestError(f"{source}: [[{section}]] entry needs a binding name")
+        binding = _expect(item["binding"], str, f"[{section}] binding", "a string", source)
         if not BINDING_RE.match(binding):
-            raise ManifestError(f"{source}: [d1_databases] binding {_short(binding)} is not a valid JavaScript "
+            raise ManifestError(f"{source}: [{section}] binding {_short(binding)} is not a valid JavaScript "
                                 "identifier of at most 255 characters")
         if binding in seen:
-            raise ManifestError(f"{source}: [d1_databases] binding {binding!r} is declared twice")
+            raise ManifestError(f"{source}: [{section}] binding {binding!r} is declared twice")
         seen.add(binding)
-        for k in ("database_name", "database_id", "preview_database_id", "migrations_dir", "migrations_table"):
+        for k in fields:
             if k in item and (not isinstance(item[k], str) or len(item[k]) > 256):
-                raise ManifestError(f"{source}: [d1_databases] {k} must be a string of at most 256 characters")
-        out.append(D1Binding(binding, item.get("database_name"), item.get("database_id"), item.get("migrations_dir"),
-                             item.get("migrations_table")))
-    return tuple(out)
+                raise ManifestError(f"{source}: [{section}] {k} must be a string of at most 256 characters")
+        out.append((binding, {k: item[k] for k in fields if k in item}))
+    return out
 
 
 def _parse_triggers(table: Any, source: str) -> tuple[str, ...]:

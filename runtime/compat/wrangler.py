@@ -429,64 +429,42 @@ def _plain_json(value: Any, check: _Checker, *path: str | int) -> Any:
 
 
 def _kv(flat: Mapping[str, Any], check: _Checker) -> list[dict[str, str]]:
-    items = flat.get("kv_namespaces", [])
-    if not isinstance(items, list):
-        raise check.fail(f"kv_namespaces must be an array of tables (got {_type_name(items)})", "kv_namespaces")
-    seen: set[str] = set()
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise check.fail(f"kv_namespaces[{i}] must be a table with a binding", "kv_namespaces", i)
-        binding = item.get("binding")
-        if not isinstance(binding, str) or not _BINDING_RE.match(binding):
-            raise check.fail(f"kv_namespaces[{i}].binding must be a JavaScript identifier (got {binding!r})",
-                             "kv_namespaces", i, "binding")
-        if binding in seen:
-            raise check.fail(f"kv_namespaces: binding {binding!r} is declared twice", "kv_namespaces", i, "binding")
-        seen.add(binding)
-        entry = {"binding": binding}
-        for key in ("id", "preview_id"):
-            if key in item:
-                if not isinstance(item[key], str):
-                    raise check.fail(f"kv_namespaces[{i}].{key} must be a string (got {_type_name(item[key])})",
-                                     "kv_namespaces", i, key)
-                entry[key] = item[key]
-        for key in item:
-            if key not in ("binding", "id", "preview_id", "remote", "experimental_remote"):
-                raise check.fail(f"kv_namespaces[{i}]: unexpected field {key!r} (known: binding, id, preview_id)",
-                                 "kv_namespaces", i, key)
-        out.append(entry)
-    return out
+    return _binding_tables(flat, check, "kv_namespaces", ("id", "preview_id"))
 
 
 def _d1(flat: Mapping[str, Any], check: _Checker) -> list[dict[str, str]]:
-    items = flat.get("d1_databases", [])
+    return _binding_tables(flat, check, "d1_databases", ("database_name", "database_id", "preview_database_id",
+                                                          "migrations_dir", "migrations_table"))
+
+
+def _binding_tables(flat: Mapping[str, Any], check: _Checker, key: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    """The entries of a binding array (``kv_namespaces``, ``d1_databases``): each a table with a ``binding``
+    (a JavaScript identifier, declared once) and string ``fields``; ``remote`` flags are accepted."""
+    items = flat.get(key, [])
     if not isinstance(items, list):
-        raise check.fail(f"d1_databases must be an array of tables (got {_type_name(items)})", "d1_databases")
-    known = ("binding", "database_name", "database_id", "preview_database_id", "migrations_dir", "migrations_table")
+        raise check.fail(f"{key} must be an array of tables (got {_type_name(items)})", key)
     seen: set[str] = set()
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise check.fail(f"d1_databases[{i}] must be a table with a binding", "d1_databases", i)
+            raise check.fail(f"{key}[{i}] must be a table with a binding", key, i)
         binding = item.get("binding")
         if not isinstance(binding, str) or not _BINDING_RE.match(binding):
-            raise check.fail(f"d1_databases[{i}].binding must be a JavaScript identifier (got {binding!r})",
-                             "d1_databases", i, "binding")
+            raise check.fail(f"{key}[{i}].binding must be a JavaScript identifier (got {binding!r})", key, i, "binding")
         if binding in seen:
-            raise check.fail(f"d1_databases: binding {binding!r} is declared twice", "d1_databases", i, "binding")
+            raise check.fail(f"{key}: binding {binding!r} is declared twice", key, i, "binding")
         seen.add(binding)
         entry = {"binding": binding}
-        for key in known[1:]:
-            if key in item:
-                if not isinstance(item[key], str):
-                    raise check.fail(f"d1_databases[{i}].{key} must be a string (got {_type_name(item[key])})",
-                                     "d1_databases", i, key)
-                entry[key] = item[key]
-        for key in item:
-            if key not in (*known, "remote", "experimental_remote"):
-                raise check.fail(f"d1_databases[{i}]: unexpected field {key!r} (known: {', '.join(known)})",
-                                 "d1_databases", i, key)
+        for field in fields:
+            if field in item:
+                if not isinstance(item[field], str):
+                    raise check.fail(f"{key}[{i}].{field} must be a string (got {_type_name(item[field])})",
+                                     key, i, field)
+                entry[field] = item[field]
+        for field in item:
+            if field not in ("binding", *fields, "remote", "experimental_remote"):
+                raise check.fail(f"{key}[{i}]: unexpected field {field!r} (known: {', '.join(('binding', *fields))})",
+                                 key, i, field)
         out.append(entry)
     return out
 

@@ -8,19 +8,17 @@ runtime's metrics batches, as the KV browser does: the table list (with row coun
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 
 from app.bridge import FutureBridge
+from app.panels.scriptwrites import ScriptWrites, run_off_gui
 from app.services.types import Failure
 from runtime.d1.store import D1Database, D1Error, Statement, file_name, split_statements
 from runtime.loop import RuntimeThread
-from runtime.metrics import InvocationRecord, Subscription
 from runtime.service import ProjectRuntime
 
 MAX_TABLES = 500
@@ -109,16 +107,10 @@ class D1BrowserController(QObject):
         self.databases: dict[str, D1Database] = {}
         """binding -> the panel's connection to its file."""
         self.current = ""
-        self._subscription: Subscription | None = None
-        self._dirty = threading.Event()
-        self._timer = QTimer(self)
-        self._timer.setInterval(refresh_interval_ms)
-        self._timer.timeout.connect(self.on_timer_tick)
-        self._timer.start()
+        self._writes = ScriptWrites(self.refresh, refresh_interval_ms, self)
 
     def _run(self, fn: Callable[[], T], done: Callable[[T], None], context: str) -> None:
-        future = self._thread.submit(asyncio.to_thread(fn))
-        self._bridge.watch(future, done, self._on_error, context)
+        run_off_gui(self._thread, self._bridge, fn, done, self._on_error, context)
 
     def _on_error(self, failure: Failure) -> None:
         """SQL errors go to the status line (the grid is cleared); the rest are reported."""
@@ -130,15 +122,12 @@ class D1BrowserController(QObject):
 
     def attach(self, runtime: ProjectRuntime | None) -> None:
         """Browse ``runtime``'s D1 databases (None: nothing)."""
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
+        self._writes.follow(runtime)
         self._close_databases()
         if runtime is not None and runtime.bundle is not None:
             directory = runtime.project.d1_dir
             for binding in runtime.bundle.manifest.d1_databases:
                 self.databases[binding.binding] = D1Database(directory / file_name(binding.key))
-            self._subscription = runtime.metrics.subscribe(self._on_metrics_batch)
         names = sorted(self.databases)
         if self.current not in names:
             self.current = names[0] if names else ""
@@ -149,15 +138,6 @@ class D1BrowserController(QObject):
             self.view.show_status("no [[d1_databases]] in this project" if runtime is not None else "")
             return
         self.refresh()
-
-    def _on_metrics_batch(self, _batch: list[InvocationRecord]) -> None:
-        """Runtime thread: a script may have written; refresh the table list on the next tick."""
-        self._dirty.set()
-
-    def on_timer_tick(self) -> None:
-        if self._dirty.is_set() and self.current:
-            self._dirty.clear()
-            self.refresh()
 
     def set_database(self, binding: str) -> None:
         if binding in self.databases and binding != self.current:
@@ -199,5 +179,5 @@ class D1BrowserController(QObject):
 
     def close(self) -> None:
         """Stop the refresh timer and the subscription; close the connections."""
-        self._timer.stop()
+        self._writes.close()
         self.attach(None)

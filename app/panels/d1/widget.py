@@ -44,7 +44,7 @@ class D1BrowserWidget(QWidget):
         top.addWidget(QLabel("Database:"))
         self.database = QComboBox(self)
         self.database.setMinimumContentsLength(12)
-        self.database.currentTextChanged.connect(lambda name: name and self.sig_database_selected.emit(name))
+        self.database.currentTextChanged.connect(self._database_changed)
         top.addWidget(self.database)
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.setToolTip("Reload the table list")
@@ -68,7 +68,8 @@ class D1BrowserWidget(QWidget):
         self.sql.setFont(fixed)
         self.sql.setPlaceholderText("SELECT * FROM ...   (Ctrl+Enter runs it; several statements run in one transaction)")
         right.addWidget(self.sql)
-        QShortcut(QKeySequence("Ctrl+Return"), self.sql, activated=self._emit_run)
+        run = QShortcut(QKeySequence("Ctrl+Return"), self.sql)
+        run.activated.connect(self._emit_run)
         self.grid = QTableWidget(self)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grid.setFont(fixed)
@@ -81,6 +82,10 @@ class D1BrowserWidget(QWidget):
         layout.addWidget(split, 1)
         self.status = ElidingLabel("", self)
         layout.addWidget(self.status)
+
+    def _database_changed(self, name: str) -> None:
+        if name:
+            self.sig_database_selected.emit(name)
 
     def _emit_run(self) -> None:
         sql = self.sql.toPlainText().strip()

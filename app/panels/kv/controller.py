@@ -9,24 +9,22 @@ GUI timer refreshes the visible page when it is set.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 
 from app.bridge import FutureBridge
+from app.panels.scriptwrites import ScriptWrites, run_off_gui
 from app.services.types import Failure
 from runtime.errors import UserError
 from runtime.kv.models import KVEntry, KVKey, KVListResult
 from runtime.kv.store import KVStore
 from runtime.kv.transfer import export_namespace, import_namespace
 from runtime.loop import RuntimeThread
-from runtime.metrics import InvocationRecord, Subscription
 from runtime.service import ProjectRuntime
 
 PAGE_SIZE = 50
@@ -144,17 +142,11 @@ class KVBrowserController(QObject):
         self._cursors: list[str | None] = [None]
         """Cursor that starts each page seen so far (page 0 starts at None)."""
         self._next_cursor: str | None = None
-        self._subscription: Subscription | None = None
-        self._dirty = threading.Event()
-        self._timer = QTimer(self)
-        self._timer.setInterval(refresh_interval_ms)
-        self._timer.timeout.connect(self.on_timer_tick)
-        self._timer.start()
+        self._writes = ScriptWrites(self.on_scripts_ran, refresh_interval_ms, self)
 
     # -- plumbing ------------------------------------------------------------------
     def _run(self, fn: Callable[[], T], done: Callable[[T], None], context: str) -> None:
-        future = self._thread.submit(asyncio.to_thread(fn))
-        self._bridge.watch(future, done, self._on_error, context)
+        run_off_gui(self._thread, self._bridge, fn, done, self._on_error, context)
 
     def _on_error(self, failure: Failure) -> None:
         """User errors (a KV limit, a bad import file) go to the status line; the rest are reported."""
@@ -165,25 +157,16 @@ class KVBrowserController(QObject):
 
     def attach(self, runtime: ProjectRuntime | None) -> None:
         """Browse ``runtime``'s KV store (None: nothing)."""
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
+        self._writes.follow(runtime)
         self.store = runtime.kv if runtime is not None else None
         self.bindings = ()
-        if runtime is not None:
-            if runtime.bundle is not None:
-                self.bindings = tuple(kv.binding for kv in runtime.bundle.manifest.kv_namespaces)
-            self._subscription = runtime.metrics.subscribe(self._on_metrics_batch)
+        if runtime is not None and runtime.bundle is not None:
+            self.bindings = tuple(kv.binding for kv in runtime.bundle.manifest.kv_namespaces)
         self.refresh_namespaces()
 
-    def _on_metrics_batch(self, _batch: list[InvocationRecord]) -> None:
-        """Runtime thread: a script may have written; refresh on the next tick."""
-        self._dirty.set()
-
-    def on_timer_tick(self) -> None:
-        """Refresh the page if scripts ran since the last refresh."""
-        if self._dirty.is_set() and self.store is not None:
-            self._dirty.clear()
+    def on_scripts_ran(self) -> None:
+        """Refresh the page: scripts ran since the last refresh."""
+        if self.store is not None:
             self.refresh_namespaces(keep_page=True)
 
     # -- namespaces and keys -------------------------------------------------------------
@@ -316,5 +299,5 @@ class KVBrowserController(QObject):
 
     def close(self) -> None:
         """Stop the refresh timer and the subscription."""
-        self._timer.stop()
+        self._writes.close()
         self.attach(None)
