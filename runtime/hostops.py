@@ -54,6 +54,10 @@ class HostContext(Protocol):
         """The D1 database behind ``binding`` (runtime.d1.store.D1Database; LookupError if none)."""
         ...
 
+    def r2(self, binding: str) -> Any:
+        """The R2 bucket behind ``binding`` (runtime.r2.store.R2Bucket; LookupError if none)."""
+        ...
+
 
 HostOp = Callable[[HostContext, Any], Awaitable[Any]]
 
@@ -109,7 +113,7 @@ def _load_builtin_ops() -> None:
 
     _builtins_loaded = True
     for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression",
-                   "runtime.webapi.cache_ops", "runtime.webapi.websocket", "runtime.d1.ops"):
+                   "runtime.webapi.cache_ops", "runtime.webapi.websocket", "runtime.d1.ops", "runtime.r2.ops"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -119,6 +119,8 @@ class ScriptHost:
     prelude serialises its state with), so the host checks what it serves."""
     d1_store: Any = None
     """The runtime.d1.store.D1Store behind the script's D1 bindings (owned by the caller)."""
+    r2_store: Any = None
+    """The runtime.r2.store.R2Store behind the script's R2 bindings (owned by the caller)."""
     _http: Any = None
     _sockets: Any = None
 
@@ -127,6 +129,12 @@ class ScriptHost:
         if self.d1_store is None:
             raise hostops.HostOpError("Error", f"D1 binding {binding} is not available here")
         return self.d1_store.database(binding)
+
+    def r2(self, binding: str) -> Any:
+        """The R2 bucket behind ``binding`` (LookupError: the script has no such binding)."""
+        if self.r2_store is None:
+            raise hostops.HostOpError("Error", f"R2 binding {binding} is not available here")
+        return self.r2_store.bucket(binding)
 
     def kv(self, binding: str) -> Any:
         """The KV namespace store behind ``binding``."""
@@ -164,9 +172,10 @@ class ScriptHost:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-        close = getattr(self.d1_store, "close", None)
-        if close is not None:
-            close()
+        for store in (self.d1_store, self.r2_store):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
 
 
 def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
@@ -181,6 +190,7 @@ def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
     vars_ = {**bundle.manifest.vars, **secrets}
     bindings = [["kv", kv.binding, None] for kv in bundle.manifest.kv_namespaces]
     bindings += [["d1", d1.binding, None] for d1 in getattr(bundle.manifest, "d1_databases", ())]
+    bindings += [["r2", r2.binding, None] for r2 in getattr(bundle.manifest, "r2_buckets", ())]
     bindings += [["unsupported", name, {"what": what}] for name, what in bundle.manifest.unsupported_bindings]
     config: dict[str, Any] = {"vars": vars_, "bindings": bindings,
                               "memoryLimit": bundle.manifest.limits.memory_mb * MB}

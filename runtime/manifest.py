@@ -177,6 +177,22 @@ class D1Binding:
 
 
 @dataclass(frozen=True)
+class R2Binding:
+    """An R2 bucket exposed on ``env`` (local data: runtime.r2, keyed by ``bucket_name`` as Miniflare keys it)."""
+
+    binding: str
+    bucket_name: str
+    jurisdiction: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The binding as manifest data."""
+        out = {"binding": self.binding, "bucket_name": self.bucket_name}
+        if self.jurisdiction is not None:
+            out["jurisdiction"] = self.jurisdiction
+        return out
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A validated isoplay.toml (or wrangler config, see runtime.compat.wrangler)."""
 
@@ -187,6 +203,7 @@ class Manifest:
     """Strings, or any JSON value (as wrangler allows)."""
     kv_namespaces: tuple[KVBinding, ...] = ()
     d1_databases: tuple[D1Binding, ...] = ()
+    r2_buckets: tuple[R2Binding, ...] = ()
     crons: tuple[str, ...] = ()
     limits: Limits = Limits()
     fetch_allow: tuple[str, ...] = ()
@@ -224,6 +241,8 @@ class Manifest:
         }
         if self.d1_databases:
             out["d1_databases"] = [d1.to_dict() for d1 in self.d1_databases]
+        if self.r2_buckets:
+            out["r2_buckets"] = [r2.to_dict() for r2 in self.r2_buckets]
         if self.compatibility_date is not None:
             out["compatibility_date"] = self.compatibility_date
         if self.compatibility_flags:
@@ -243,7 +262,7 @@ class Manifest:
         return out
 
 
-_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "d1_databases", "triggers", "limits", "fetch", "recordings",
+_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "d1_databases", "r2_buckets", "triggers", "limits", "fetch", "recordings",
              "compatibility_date",
              "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment",
              "test"}  # [test] is read by runtime.testing.config
@@ -311,14 +330,18 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
     vars_ = _parse_vars(data.get("vars", {}), source)
     kv = _parse_kv(data.get("kv_namespaces", []), source)
     d1 = _parse_d1(data.get("d1_databases", []), source)
+    r2 = _parse_r2(data.get("r2_buckets", []), source)
     compat = _parse_compat(data, source)
     check_binding_clash(vars_, kv, source, others=(*compat.get("unsupported_bindings", ()),
-                                                   *((b.binding, "D1 database") for b in d1)))
-    taken = {b.binding for b in kv}
-    for b in d1:
-        if b.binding in taken:
-            raise ManifestError(f"{source}: [[d1_databases]] binding {b.binding!r} has the name of a [[kv_namespaces]] "
-                                f"binding; rename one of them (both would be env.{b.binding})")
+                                                   *((b.binding, "D1 database") for b in d1),
+                                                   *((b.binding, "R2 bucket") for b in r2)))
+    taken = {b.binding: "[[kv_namespaces]]" for b in kv}
+    for section, bindings in (("[[d1_databases]]", d1), ("[[r2_buckets]]", r2)):
+        for b in bindings:
+            if b.binding in taken:
+                raise ManifestError(f"{source}: {section} binding {b.binding!r} has the name of a {taken[b.binding]} "
+                                    f"binding; rename one of them (both would be env.{b.binding})")
+            taken[b.binding] = section
     return Manifest(
         **compat,
         name=name,
@@ -327,6 +350,7 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
         vars=vars_,
         kv_namespaces=kv,
         d1_databases=d1,
+        r2_buckets=r2,
         crons=_parse_triggers(data.get("triggers", {}), source),
         limits=_parse_limits(data.get("limits", {}), source),
         fetch_allow=_parse_fetch(data.get("fetch", {}), source),
@@ -491,6 +515,12 @@ def _parse_d1(items: Any, source: str) -> tuple[D1Binding, ...]:
     return tuple(D1Binding(binding, f.get("database_name"), f.get("database_id"), f.get("migrations_dir"),
                            f.get("migrations_table"))
                  for binding, f in _binding_entries(items, source, "d1_databases", fields))
+
+
+def _parse_r2(items: Any, source: str) -> tuple[R2Binding, ...]:
+    return tuple(R2Binding(binding, f.get("bucket_name") or binding, f.get("jurisdiction"))
+                 for binding, f in _binding_entries(items, source, "r2_buckets",
+                                                    ("bucket_name", "preview_bucket_name", "jurisdiction")))
 
 
 def _binding_entries(items: Any, source: str, section: str, fields: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:

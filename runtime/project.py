@@ -102,6 +102,11 @@ class Project:
         return self.data_dir / "d1"
 
     @property
+    def r2_path(self) -> Path:
+        """The local R2 buckets (one SQLite file, runtime.r2)."""
+        return self.data_dir / "r2.sqlite3"
+
+    @property
     def cache_path(self) -> Path:
         """The local Cache API SQLite file (``caches``), beside KV."""
         return self.data_dir / "cache.sqlite3"
@@ -148,6 +153,8 @@ def env_declaration(manifest: Manifest, secrets: dict[str, str] | None = None) -
         lines.append(f"  readonly {kv.binding}: KVNamespace;")
     for d1 in getattr(manifest, "d1_databases", ()):
         lines.append(f"  readonly {d1.binding}: D1Database;")
+    for r2 in getattr(manifest, "r2_buckets", ()):
+        lines.append(f"  readonly {r2.binding}: R2Bucket;")
     for name, what in getattr(manifest, "unsupported_bindings", ()):
         lines.append(f"  /** a {what} binding: not supported by isoplay (any use throws) */\n  readonly {name}: never;")
     lines.append("}")

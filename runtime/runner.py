@@ -27,12 +27,15 @@ def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCache
     secrets = project.secrets()
     check_binding_clash(secrets, built.manifest.kv_namespaces, str(SECRETS_PATH), what="secret",
                         others=(*built.manifest.unsupported_bindings,
-                                *((d.binding, "D1 database") for d in built.manifest.d1_databases)))
-    from runtime.d1.store import store_for
+                                *((d.binding, "D1 database") for d in built.manifest.d1_databases),
+                                *((r.binding, "R2 bucket") for r in built.manifest.r2_buckets)))
+    from runtime.d1 import store as d1
+    from runtime.r2 import store as r2
 
     return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
                       kv_store=store, secrets=secrets, cache_store=cache,
-                      d1_store=store_for(built.manifest, project.d1_dir))
+                      d1_store=d1.store_for(built.manifest, project.d1_dir),
+                      r2_store=r2.store_for(built.manifest, project.r2_path))
 
 
 async def run_once(root: Path | str, trigger: Trigger, *, record: bool = False) -> InvocationResult:

@@ -82,6 +82,8 @@ def _members(settings: WranglerSettings, secrets: dict[str, str]) -> dict[str, t
         out[kv["binding"]] = ("KVNamespace", "")
     for d1 in settings.d1:
         out[d1["binding"]] = ("D1Database", "")
+    for r2 in settings.r2:
+        out[r2["binding"]] = ("R2Bucket", "")
     for name, what in settings.unsupported_bindings:
         out[name] = ("never", f"a {what} binding: isoplay does not support it (any use throws)")
     for name, value in settings.vars.items():

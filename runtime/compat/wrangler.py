@@ -77,7 +77,7 @@ TOP_LEVEL_ONLY = frozenset({
 })
 
 SUPPORTED = frozenset({
-    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "triggers",
+    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "r2_buckets", "triggers",
     "limits",
     "rules", "routes", "route", "env", "$schema", "workers_dev", "account_id", "preview_urls", "observability",
     "upload_source_maps", "minify", "keep_names", "send_metrics", "keep_vars", "legacy_env", "tsconfig",
@@ -86,7 +86,7 @@ SUPPORTED = frozenset({
 """Keys isoplay either acts on or that have no local effect under ``wrangler dev`` either."""
 
 BINDING_KEYS = {
-    "durable_objects": "Durable Object", "r2_buckets": "R2 bucket",
+    "durable_objects": "Durable Object",
     "services": "service binding", "queues": "queue", "ai": "Workers AI", "vectorize": "Vectorize index",
     "hyperdrive": "Hyperdrive", "analytics_engine_datasets": "Analytics Engine dataset", "browser": "Browser Rendering",
     "images": "Images", "send_email": "send_email", "dispatch_namespaces": "dispatch namespace",
@@ -299,6 +299,8 @@ class WranglerSettings:
     """(binding name, what it is) for bindings isoplay does not implement."""
     d1: list[dict[str, str]] = field(default_factory=list)
     """``d1_databases`` entries: binding, database_name?, database_id?, migrations_dir?."""
+    r2: list[dict[str, str]] = field(default_factory=list)
+    """``r2_buckets`` entries: binding, bucket_name?, preview_bucket_name?, jurisdiction?."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -341,6 +343,7 @@ def validate(raw: RawConfig, env: str | None, root: Path, today: _dt.date | None
         vars=_vars(flat, check), kv=_kv(flat, check), crons=_crons(flat, check), cpu_ms=_limits(flat, check, warnings),
         routes=_routes(flat, check), rules=_rules(flat, check),
         unsupported_bindings=_unsupported(flat, check, warnings), warnings=warnings, d1=_d1(flat, check),
+        r2=_binding_tables(flat, check, "r2_buckets", ("bucket_name", "preview_bucket_name", "jurisdiction")),
     )
 
 
@@ -617,7 +620,7 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
     Raises:
         ManifestError: no wrangler config, or an invalid one (with file:line:column).
     """
-    from runtime.manifest import DEFAULT_TIMEOUT_MS, D1Binding, KVBinding, Limits, Manifest
+    from runtime.manifest import DEFAULT_TIMEOUT_MS, D1Binding, KVBinding, Limits, Manifest, R2Binding
 
     path = find_config(root)
     if path is None:
@@ -628,6 +631,16 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
     kv = tuple(KVBinding(k["binding"], k.get("id"), k.get("preview_id")) for k in settings.kv)
     d1 = tuple(D1Binding(d["binding"], d.get("database_name"), d.get("database_id"), d.get("migrations_dir"),
                          d.get("migrations_table")) for d in settings.d1)
+    r2 = tuple(R2Binding(r["binding"], r.get("bucket_name") or r["binding"], r.get("jurisdiction"))
+               for r in settings.r2)
+    for index, bucket in enumerate(r2):
+        if bucket.binding in settings.vars:
+            raise ManifestError(f"[vars] {bucket.binding} has the same name as the R2 bucket binding "
+                                f"{bucket.binding!r}; rename one (both would be env.{bucket.binding})",
+                                location=raw.where(check_path(raw, env, "vars", bucket.binding)))
+        if any(other.binding == bucket.binding for other in (*kv, *d1)):
+            raise ManifestError(f"r2_buckets binding {bucket.binding} has the name of another binding; rename one",
+                                location=raw.where(check_path(raw, env, "r2_buckets", index, "binding")))
     for index, binding in enumerate(d1):
         if any(k.binding == binding.binding for k in kv):
             raise ManifestError(f"d1_databases binding {binding.binding} has the name of a kv_namespaces binding; "
@@ -657,6 +670,7 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
         vars=settings.vars,
         kv_namespaces=kv,
         d1_databases=d1,
+        r2_buckets=r2,
         crons=settings.crons,
         limits=limits,
         fetch_allow=("*",),

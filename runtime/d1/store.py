@@ -354,7 +354,7 @@ def store_for(manifest: Any, directory: Path) -> D1Store:
 
 
 class Unavailable:
-    """A D1 store that refuses every binding with ``reason`` (a host where D1 cannot run)."""
+    """A D1 or R2 store that refuses every binding with ``reason`` (a host where it cannot run)."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -363,3 +363,8 @@ class Unavailable:
         from runtime.hostops import HostOpError
 
         raise HostOpError("Error", f"D1 binding {binding}: {self.reason}")
+
+    def bucket(self, binding: str) -> Any:
+        from runtime.hostops import HostOpError
+
+        raise HostOpError("Error", f"R2 binding {binding}: {self.reason}")

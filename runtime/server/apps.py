@@ -298,7 +298,18 @@ class AppRuntimes:
         # addresses with the rule named (a dropped entry gave a misleading "add it to allow").
         return ScriptHost(script_name=app, fetch_allow=bundle.manifest.fetch_allow,
                           kv_store=self.kv(app), secrets={}, cache_store=self.cache(app),
-                          d1_store=self._d1(app, bundle), _http=guarded_client(policy))
+                          d1_store=self._d1(app, bundle), r2_store=self._r2(app, bundle), _http=guarded_client(policy))
+
+    def _r2(self, app: str, bundle: Bundle) -> Any:
+        """The app's R2 buckets: a SQLite file in its data folder; none on a shared (PostgreSQL) store."""
+        from runtime.r2.store import store_for
+        from runtime.d1.store import Unavailable
+
+        if self.config.store:
+            return Unavailable("R2 is not available on an isoplay server with a PostgreSQL store yet: each node "
+                               "would keep its own copy of the bucket; run this app on a server with the embedded "
+                               "(SQLite) store")
+        return store_for(bundle.manifest, self.app_dir(app) / "r2.sqlite3")
 
     def _d1(self, app: str, bundle: Bundle) -> Any:
         """The app's D1 databases: SQLite files in its data folder; none on a shared (PostgreSQL) store,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.kv.store import KV_FILENAME, SQL_PUT as KV_PUT, KVStore
+from runtime.r2 import store as r2
 from runtime.webapi.cache import CACHE_FILENAME, SQL_PUT as CACHE_PUT, SQLiteCacheStore
 
 KV_ALL = "SELECT namespace, key, value, expiration, metadata FROM kv_entries"
@@ -80,8 +81,12 @@ class StorageSandbox:
         self.store = KVStore(self._dir / KV_FILENAME, durable=False)
         self.store.namespaces()  # creates the schema before our own connection reads it
         self.cache = SQLiteCacheStore(self._dir / CACHE_FILENAME)
+        self.r2_path = self._dir / r2.R2_FILENAME
+        """The test file's R2 buckets (the session opens them with the manifest's bindings)."""
+        r2.create_schema(self.r2_path)  # before our own connection reads the table
         self._tables = (_TableSnapshot(self.store.path, KV_ALL, KV_DELETE_ALL, KV_PUT),
-                        _TableSnapshot(self.cache.path, CACHE_ALL, CACHE_DELETE_ALL, CACHE_PUT))
+                        _TableSnapshot(self.cache.path, CACHE_ALL, CACHE_DELETE_ALL, CACHE_PUT),
+                        _TableSnapshot(self.r2_path, r2.SQL_ALL, r2.SQL_DELETE_ALL, r2.SQL_PUT))
 
         self.d1: Any = None
         """The file's runtime.d1.store.D1Store (set by the session): its databases return to the snapshot too."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.d1.store import store_for
+from runtime.r2.store import store_for as r2_store_for
 from runtime.bundler import Bundle
 from runtime.engine import V8Isolate
 from runtime.invocation import ErrorInfo, InvocationResult, RunTrigger
@@ -59,6 +60,7 @@ class FileSession:
         self.host.kv_store = self.kv.store
         self.host.cache_store = self.kv.cache
         self.host.d1_store = self.kv.d1 = store_for(bundle.manifest, self.kv.directory / "d1")
+        self.host.r2_store = r2_store_for(bundle.manifest, self.kv.r2_path)
         self.default_timeout_ms = default_timeout_ms
         self.emit = emit
         self.name_filter = name_filter

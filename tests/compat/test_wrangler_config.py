@@ -173,15 +173,15 @@ def test_jsonc_errors_point_at_the_real_position(tmp_path: Path) -> None:
 
 def test_unknown_and_unsupported_keys_warn_and_do_not_fail(tmp_path: Path) -> None:
     write(tmp_path, {"wrangler.toml": 'name = "a"\nmain = "x.ts"\ncompatibility_date = "2025-01-01"\ncolour = "blue"\n'
-                                      'workers_dev = true\n[[r2_buckets]]\nbinding = "DB"\nbucket_name = "x"\n'
+                                      'workers_dev = true\n[[queues.producers]]\nbinding = "DB"\nqueue = "x"\n'
                                       '[build]\ncommand = "make"\n'})
     m = load_manifest(tmp_path, today=TODAY)
     text = "\n".join(m.warnings)
     assert "wrangler.toml:4:1: unexpected field 'colour'" in text
     assert "wrangler.toml:9:1: build is not supported by isoplay" in text
-    assert "R2 bucket bindings are not supported by isoplay yet (DB)" in text
+    assert "queue bindings are not supported by isoplay yet (DB)" in text
     assert "workers_dev" not in text  # no local effect under wrangler dev either
-    assert m.unsupported_bindings == (("DB", "R2 bucket"),)
+    assert m.unsupported_bindings == (("DB", "queue"),)
 
 
 def test_missing_date_and_name_fall_back_with_warnings(tmp_path: Path) -> None:
@@ -233,7 +233,7 @@ def test_env_types_follow_json_vars(tmp_path: Path) -> None:
     assert "readonly RETRIES: number;" in text
     assert 'readonly FEATURES: { "search": boolean; "beta": string[] };' in text
     assert "readonly API_KEY: string;" in text and "readonly CACHE: KVNamespace;" in text
-    assert "readonly FILES: never;" in text
+    assert "readonly FILES: R2Bucket;" in text  # R2 is implemented (runtime/r2)
 
 
 def test_jsonc_parser_keeps_positions() -> None:

@@ -6,6 +6,7 @@ import { clearTimer, setTimer } from "./host";
 import "./web/index"; // Web APIs, console, fetch (registers Request/Response with the host)
 import "./kv"; // KVNamespace (registers the "kv" binding kind)
 import "./d1"; // D1Database (registers the "d1" binding kind)
+import "./r2"; // R2Bucket (registers the "r2" binding kind)
 import "./workers"; // service-worker syntax, class entry points, cloudflare:workers, top-level await
 
 const g = globalThis as Record<string, unknown>;

@@ -1,5 +1,5 @@
-"""D1 on a real server: each app has its own databases under the data folder, and they survive a restart;
-on a PostgreSQL store the binding refuses, saying why (node-local files would split the data)."""
+"""D1 and R2 on a real server: each app has its own databases and buckets under the data folder, and they
+survive a restart; on a PostgreSQL store the binding refuses, saying why (node-local files would split the data)."""
 
 from __future__ import annotations
 
@@ -118,3 +118,44 @@ def test_sql_and_migrations_reach_the_live_version_database_with_a_deploy_token(
                            capture_output=True, text=True, env=env, timeout=120)
     assert "no such table: notes" in local.stderr  # without --remote: the local database, which has no table yet
 
+
+
+R2_APP = """
+export default {
+  async fetch(request: Request, env: { FILES: R2Bucket }): Promise<Response> {
+    const url = new URL(request.url);
+    try {
+      if (request.method === "PUT") {
+        const obj = await env.FILES.put(url.pathname.slice(url.pathname.lastIndexOf("/") + 1), request.body,
+                                        { httpMetadata: request.headers });
+        return new Response(obj!.etag, { status: 201 });
+      }
+      const got = await env.FILES.get(url.pathname.slice(url.pathname.lastIndexOf("/") + 1));
+      if (got === null) return new Response("not found", { status: 404 });
+      const headers = new Headers({ etag: got.httpEtag });
+      got.writeHttpMetadata(headers);
+      return new Response(got.body, { headers });
+    } catch (e) {
+      return new Response(String(e), { status: 500 });
+    }
+  },
+};
+"""
+R2_BINDING = '[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "uploads"\n'
+
+
+def test_r2_objects_per_app_survive_a_restart(real_server: Callable[..., RealServer],
+                                              release: Callable[..., Bundle]) -> None:
+    server = real_server()
+    with PublishClient(server.url, server.create_token()) as client:
+        client.publish(release("files", "1.0.0", source=R2_APP, extra=R2_BINDING))
+        client.publish(release("other", "1.0.0", source=R2_APP, extra=R2_BINDING))
+    put = httpx.put(f"{server.url}/files/a.png", content=b"\x89PNG\r\n", headers={"content-type": "image/png"},
+                    timeout=10)
+    assert put.status_code == 201 and put.text == "8eece9cc616084e69299f7f1a53a6404"  # the MD5 of the body
+    assert httpx.get(f"{server.url}/other/a.png", timeout=10).status_code == 404  # the same bucket name, another app
+    server.stop()
+    again = real_server()
+    got = httpx.get(f"{again.url}/files/a.png", timeout=10)
+    assert got.content == b"\x89PNG\r\n" and got.headers["content-type"] == "image/png"
+    assert got.headers["etag"] == f'"{put.text}"'
