@@ -178,6 +178,12 @@ declare module "cloudflare:test" {
   export function createExecutionContext(): ExecutionContext;
   export function waitOnExecutionContext(ctx: ExecutionContext): Promise<void>;
   export function createScheduledController(options?: { scheduledTime?: number | Date; cron?: string }): ScheduledController;
+  /** One migration as vitest-pool-workers' readD1Migrations() gives it. */
+  interface D1Migration { name: string; queries: string[] }
+  /** Apply the migrations `db` has not recorded in `migrationsTableName` (default d1_migrations), each in one
+   * batch. Without `migrations` (isoplay reads no vitest config, so `env.TEST_MIGRATIONS` is undefined): the
+   * .sql files of the binding's migrations_dir. */
+  export function applyD1Migrations(db: D1Database, migrations?: D1Migration[], migrationsTableName?: string): Promise<void>;
 
   type Matcher = string | RegExp | ((value: string) => boolean);
   interface MockScope { times(n: number): MockScope; persist(): MockScope; delay(ms: number): MockScope }

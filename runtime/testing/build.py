@@ -95,6 +95,23 @@ async def build_tests(root: Path, manifest: Manifest, files: list[Path],
     return out
 
 
+def _d1_migrations(root: Path, manifest: Manifest) -> dict[str, list[dict[str, Any]]]:
+    """Each D1 binding's migration files as ``applyD1Migrations()`` takes them (``{name, queries}``); a file
+    that cannot be read is left out here (``isoplay d1 migrations`` names it)."""
+    from runtime.d1 import migrations
+    from runtime.d1.store import split_statements
+    from runtime.errors import UserError
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for binding in getattr(manifest, "d1_databases", ()):
+        try:
+            found = migrations.read(root / (binding.migrations_dir or migrations.DEFAULT_DIR))
+        except UserError:
+            found = []
+        out[binding.binding] = [{"name": name, "queries": split_statements(sql)} for name, sql in found]
+    return out
+
+
 def _compat_args(manifest: Manifest, tools: toolchain.Toolchain) -> list[str]:
     from runtime.compat import wasm
     from runtime.compat.build import esbuild_compat_args, wasm_extensions
@@ -118,8 +135,11 @@ async def _build_many(root: Path, manifest: Manifest, files: list[Path], tools: 
         entry.write_text(prefix + _ENTRY.format(path=json.dumps(str(target))), encoding="utf-8")
         entries.append(str(entry))
     args = esbuild_args(entries[0], minify=False, extra=_compat_args(manifest, tools))
+    migrations = tmp / "d1-migrations.json"
+    migrations.write_text(json.dumps(_d1_migrations(root, manifest)), encoding="utf-8")
     argv = [str(tools.esbuild), *args, *entries[1:], f"--outdir={out_dir}", f"--metafile={tmp / 'meta.json'}",
-            *_aliases(build_root, manifest), *(plan.aliases if plan is not None else [])]
+            *_aliases(build_root, manifest), f"--alias:isoplay-test:d1-migrations={migrations}",
+            *(plan.aliases if plan is not None else [])]
     code, _stdout, stderr = await run_esbuild(argv, build_root)
     log = stderr.decode("utf-8", "replace")
     errors, _warnings = parse_esbuild_log(log)

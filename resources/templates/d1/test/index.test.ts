@@ -1,11 +1,11 @@
 // Run with `isoplay test`. Each test file gets its own empty database, and every
 // test starts from what beforeAll made: nothing reaches your local .isoplay/d1/.
-import { env, SELF } from "cloudflare:test";
+import { applyD1Migrations, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import schema from "../migrations/0001_create_notes.sql";
 
 beforeAll(async () => {
-  await env.DB.exec(schema);
+  // the migrations/ files, as vitest-pool-workers' applyD1Migrations(env.DB, env.TEST_MIGRATIONS) applies them
+  await applyD1Migrations(env.DB);
   await env.DB.prepare("INSERT INTO notes (text) VALUES (?)").bind("first").run();
 });
 
