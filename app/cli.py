@@ -98,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `isoplay ... | head`: the reader left; say nothing, as other commands do
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's exit flush must not fail on the closed pipe again
+        return 141
 
 
 if __name__ == "__main__":

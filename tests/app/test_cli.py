@@ -128,3 +128,32 @@ def test_d1_migrations_and_execute_on_the_local_database(tmp_path: Path, tools) 
     isoplay("d1", "execute", "DB", "--dir", str(target), "--command", "DELETE FROM notes")
     replayed = isoplay("replay", str(recording), str(target))
     assert replayed.returncode == 0 and "buy milk" in replayed.stdout and "same response and logs" in replayed.stderr
+
+
+def test_r2_object_put_get_list_delete_on_the_local_bucket(tmp_path: Path, tools) -> None:
+    root = tmp_path / "files"
+    (root / "src").mkdir(parents=True)
+    (root / "isoplay.toml").write_text('name = "files"\nmain = "src/index.ts"\n[[r2_buckets]]\nbinding = "FILES"\n'
+                                       'bucket_name = "uploads"\n')
+    (root / "src" / "index.ts").write_text(
+        "export default { async fetch(r: Request, env: { FILES: R2Bucket }) {\n"
+        "  const o = await env.FILES.get(new URL(r.url).pathname.slice(1));\n"
+        "  if (!o) return new Response('missing', { status: 404 });\n"
+        "  const h = new Headers(); o.writeHttpMetadata(h); return new Response(o.body, { headers: h });\n} };\n")
+    (tmp_path / "logo.svg").write_text("<svg/>")
+    put = isoplay("r2", "object", "put", "uploads/img/logo.svg", "--file", str(tmp_path / "logo.svg"), "--dir", str(root))
+    assert put.returncode == 0 and "(6 bytes, image/svg+xml" in put.stdout, put.stderr
+    piped = isoplay("r2", "object", "put", "FILES/notes.txt", "--pipe", "--custom-metadata", '{"owner": "ada"}',
+                    "--dir", str(root), stdin="hello")
+    assert piped.returncode == 0, piped.stderr
+    served = json.loads(isoplay("run", str(root), "--request", "GET /img/logo.svg", "--json").stdout)
+    assert served["body"] == "<svg/>" and served["headers"]["content-type"] == "image/svg+xml"  # the script sees it
+    listed = json.loads(isoplay("r2", "object", "list", "uploads", "--json", "--dir", str(root)).stdout)
+    assert [(o["key"], o["size"], o["customMetadata"]) for o in listed] == [("img/logo.svg", 6, {}),
+                                                                         ("notes.txt", 5, {"owner": "ada"})]
+    assert isoplay("r2", "object", "get", "uploads/notes.txt", "--pipe", "--dir", str(root)).stdout == "hello"
+    assert isoplay("r2", "object", "delete", "uploads/notes.txt", "--dir", str(root)).returncode == 0
+    gone = isoplay("r2", "object", "get", "uploads/notes.txt", "--pipe", "--dir", str(root))
+    assert gone.returncode == 1 and "uploads/notes.txt: no such object" in gone.stderr
+    unknown = isoplay("r2", "object", "list", "other", "--dir", str(root))
+    assert "has no R2 bucket 'other' (r2_buckets: FILES (uploads))" in unknown.stderr
