@@ -22,6 +22,7 @@ from app.panels.deployments.widget import DeploymentsPanel
 from app.panels.heap import HeapPanel, create_heap_panel
 from app.panels.d1 import D1Panel, create_d1_panel
 from app.panels.kv import KVPanel, create_kv_panel
+from app.panels.r2 import R2Panel, create_r2_panel
 from app.panels.profiler import ProfilerPanel, create_profiler_panel
 from app.panels.publish.controller import PublishController
 from app.panels.publish.model import ServerProfiles
@@ -48,11 +49,12 @@ class Tools:
     recordings: Any = None
     """app.panels.recordings.controller.RecordingsController (the Recordings panel's)."""
     d1: D1Panel | None = None
+    r2: R2Panel | None = None
 
     def attach(self, ide: Ide) -> None:
         """Follow the runtime of the project that just opened (or None)."""
         runtime = ide.services.runtime.project_runtime
-        for panel in (self.profiler, self.kv, self.heap, self.d1):
+        for panel in (self.profiler, self.kv, self.heap, self.d1, self.r2):
             if panel is not None:
                 panel.attach(runtime)
 
@@ -60,8 +62,9 @@ class Tools:
         """Stop timers, subscriptions, load runs and the network worker."""
         self.profiler.close()
         self.kv.controller.close()
-        if self.d1 is not None:
-            self.d1.controller.close()
+        for store_panel in (self.d1, self.r2):
+            if store_panel is not None:
+                store_panel.controller.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -72,6 +75,7 @@ def install_tools(ide: Ide) -> Tools:
     profiler = create_profiler_panel(window, thread, s.bridge, s.reporter.report)
     kv = create_kv_panel(window, thread, s.bridge, s.reporter.report)
     d1 = create_d1_panel(window, thread, s.bridge, s.reporter.report)
+    r2 = create_r2_panel(window, thread, s.bridge, s.reporter.report)
     heap = create_heap_panel(window, thread, s.bridge, s.reporter.report)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isoplay-publish")
     deployments = DeploymentsPanel(window)
@@ -83,6 +87,7 @@ def install_tools(ide: Ide) -> Tools:
     window.add_tool_dock("heap", "Heap", heap.widget, beside="console")
     window.add_tool_dock("kv", "KV", kv.widget, beside="console")
     window.add_tool_dock("d1", "D1", d1.widget, beside="console")
+    window.add_tool_dock("r2", "R2", r2.widget, beside="console")
     window.add_tool_dock("deployments", "Deployments", deployments, beside="response",
                         area=window.dockWidgetArea(window.docks["response"]))
     window.docks["console"].raise_()
@@ -92,7 +97,7 @@ def install_tools(ide: Ide) -> Tools:
     from app.panels.recordings.install import install_recordings
 
     tools = Tools(profiler, kv, heap, deployments, deployments_controller, executor, profiles,
-                  install_recordings(ide, executor), d1)
+                  install_recordings(ide, executor), d1, r2)
     deployments.set_servers(profiles.urls())
     deployments.sig_server_changed.connect(deployments_controller.check_token)
     deployments_controller.sig_failure_details.connect(lambda text: ide.controllers.console.add_message("error", text))
