@@ -122,6 +122,11 @@ COMPILE_GLOBAL = "__isoplay_compile"
 
 DRAIN_GLOBAL = "__isoplay_drain"
 """The global the drain function waits under until the prelude takes (and deletes) it."""
+MEMCHECK_GLOBAL = "__isoplay_memcheck"
+"""The global of the native memory check, until the prelude's memory.ts takes (and deletes) it: a script
+that allocates Array buffers fast calls it every few MB, so the limit does not wait for V8 to schedule a
+collection (V8 decides that by heuristics an unrelated change to the prelude's size once shifted, and eight
+untouched 64 MB buffers then passed a 128 MB limit)."""
 
 # mini-racer callback ids isoplay reserves (its own count up from 1; 0 is its result queue).
 _DRAIN_ID = (1 << 64) - 1
@@ -359,6 +364,7 @@ class V8Isolate:
         self._interrupt_cb = v8native.InterruptCallback(self._on_interrupt)
         self._wasm_cb = v8native.WasmCodeGenCallback(self._on_wasm_codegen)
         self._drain_cb = v8native.FunctionCallback(self._on_drain)
+        self._memcheck_cb = v8native.FunctionCallback(self._on_memcheck)
         self._checkpoint = v8native.v8().checkpoint
         self._isolate_arg: ctypes.c_void_p | None = None
         self._native_drain: bool | None = None
@@ -384,6 +390,7 @@ class V8Isolate:
             self._free(self._ctx._ctx, raw)
             if self._native_drain is None and self._isolate is not None:  # once: a stray call does nothing
                 self._native_drain = v8native.set_global_function(self._isolate, DRAIN_GLOBAL.encode(), self._drain_cb)
+                v8native.set_global_function(self._isolate, MEMCHECK_GLOBAL.encode(), self._memcheck_cb)
         elif callback_id == _COMPILE_ID:
             self._free(self._ctx._ctx, raw)
             job, self._compile_job = self._compile_job, None  # one job per call; a stray call does nothing
@@ -421,6 +428,11 @@ class V8Isolate:
     def _on_drain(self, info: Any) -> None:
         """The microtask drain (a native V8 function, see _install_drain): runs every queued microtask."""
         self._checkpoint(self._isolate_arg)
+
+    def _on_memcheck(self, info: Any) -> None:
+        """The native memory check (MEMCHECK_GLOBAL), on the isolate thread: terminates past the limit."""
+        if self._isolate is not None:
+            self._check_memory(self._isolate)
 
     def _check_memory(self, isolate: int) -> None:
         if self.memory_hit:

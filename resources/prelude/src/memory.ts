@@ -35,13 +35,32 @@ function lengthOf(arg: unknown): number {
 type Ctor = new (...args: unknown[]) => object;
 const g = globalThis as unknown as Record<string, unknown>;
 
+// The engine's memory check (runtime/engine.py MEMCHECK_GLOBAL), taken before any script runs. Buffers
+// made faster than V8 schedules a collection would otherwise wait for one to be counted.
+const memcheck = typeof g.__isoplay_memcheck === "function" ? g.__isoplay_memcheck as () => void : null;
+delete g.__isoplay_memcheck;
+const CHECK_EVERY_BYTES = 8 * 1024 * 1024;
+let sinceCheck = 0;
+
+/** Count a buffer just made; past CHECK_EVERY_BYTES since the last check, ask the engine to check. */
+function allocated(bytes: number): void {
+  sinceCheck += bytes;
+  if (sinceCheck >= CHECK_EVERY_BYTES && memcheck !== null) {
+    sinceCheck = 0;
+    memcheck();
+  }
+}
+
 function guard(name: string, size: (args: unknown[]) => number): void {
   const original = g[name] as Ctor | undefined;
   if (typeof original !== "function") return;
   const guarded: Ctor = new Proxy(original, {
     construct(target, args, newTarget) {
-      check(size(args), `new ${name}()`);
-      return Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
+      const bytes = size(args);
+      check(bytes, `new ${name}()`);
+      const made = Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
+      allocated(bytes);
+      return made;
     },
     apply(target, self, args) {
       return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, self, args); // throws as the original does
@@ -70,7 +89,9 @@ for (const method of ["transfer", "transferToFixedLength"] as const) {
   Object.defineProperty(proto, method, {
     value: { [method](this: ArrayBuffer, n?: number) {
       if (n !== undefined) check(Number(n) || 0, `ArrayBuffer.prototype.${method}()`);
-      return original.call(this, n);
+      const moved = original.call(this, n);
+      allocated(moved.byteLength);
+      return moved;
     } }[method],
     writable: true, configurable: true, enumerable: false,
   });
@@ -90,7 +111,9 @@ if (W && typeof W.Memory === "function") {
       if (d && typeof d === "object" && d.maximum !== undefined && Number(d.maximum) > most) {
         args = [{ ...d, maximum: Math.max(most, Number(d.initial ?? 0) || 0) }, ...args.slice(1)];
       }
-      return Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
+      const made = Reflect.construct(target, args, newTarget === guarded ? target : newTarget);
+      allocated(Number(d.initial ?? 0) * PAGE);
+      return made;
     },
   });
   Object.defineProperty(W, "Memory", { value: guarded, writable: true, configurable: true, enumerable: false });
@@ -99,7 +122,9 @@ if (W && typeof W.Memory === "function") {
   Object.defineProperty(Memory.prototype, "grow", {
     value: function (this: { buffer: ArrayBuffer }, delta: number) {
       check(this.buffer.byteLength + (Number(delta) || 0) * PAGE, "WebAssembly.Memory.prototype.grow()");
-      return grow.call(this, delta);
+      const before = grow.call(this, delta);
+      allocated((Number(delta) || 0) * PAGE);
+      return before;
     },
     writable: true, configurable: true, enumerable: false,
   });
