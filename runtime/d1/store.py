@@ -12,8 +12,8 @@ A script's SQL is hostile input. Each connection:
   authorizer refuses both as well;
 - allows only the pragmas D1 allows (schema introspection, foreign keys, checks),
   and never ``load_extension`` (also off in Python's sqlite3);
-- stops a statement after ``timeout_s`` (a progress handler), names the limit and
-  rolls back the statement or batch it was in;
+- stops a call (a statement, a batch or an ``exec``) after ``timeout_s`` in all (a progress handler),
+  names the limit and rolls back the statement or batch it was in;
 - stops reading rows past ``MAX_RESULT_BYTES``, and cannot grow the file past
   ``MAX_DATABASE_BYTES`` (``max_page_count``);
 - refuses SQL longer than ``MAX_SQL_BYTES`` and more than ``MAX_PARAMS`` bound values
@@ -169,6 +169,7 @@ class D1Database:
             raise D1Error(f"D1_ERROR: a batch may hold at most {MAX_BATCH} statements (got {len(statements)})")
         with self._lock:
             conn = self._connect()
+            self._deadline = time.monotonic() + self.timeout_s  # for the whole call: a batch cannot multiply it
             budget = [MAX_RESULT_BYTES]
             own_transaction = batch and len(statements) > 1 and not conn.in_transaction
             try:
@@ -195,6 +196,7 @@ class D1Database:
             raise D1Error(f"D1_EXEC_ERROR: exec() may run at most {MAX_BATCH} statements (got {len(parts)})")
         with self._lock:
             conn = self._connect()
+            self._deadline = time.monotonic() + self.timeout_s
             for index, part in enumerate(parts):
                 try:
                     self._one(conn, Statement(part), [MAX_RESULT_BYTES])
@@ -211,7 +213,6 @@ class D1Database:
             raise D1Error("D1_ERROR: No SQL statements detected.")
         started = time.perf_counter()
         changes_before = conn.total_changes
-        self._deadline = time.monotonic() + self.timeout_s
         self._timed_out = False
         rows: list[list[Any]] = []
         try:

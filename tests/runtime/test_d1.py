@@ -180,3 +180,14 @@ def test_exec_names_the_failing_statement_and_keeps_the_ones_before(tmp_path: Pa
     with pytest.raises(D1Error, match=r"D1_EXEC_ERROR: Error in line 2: INSERT INTO nope VALUES \(1\);: no such table"):
         db.exec("CREATE TABLE t (a);\nINSERT INTO nope VALUES (1);\nCREATE TABLE u (b);")
     assert db.run([Statement("SELECT name FROM sqlite_master WHERE type = 'table'")])[0]["rows"] == [["t"]]
+
+
+def test_the_time_limit_covers_a_whole_batch(tmp_path: Path) -> None:
+    import time
+
+    db = D1Database(tmp_path / "x.sqlite3", timeout_s=0.5)
+    slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 400000) SELECT count(*) FROM c"
+    started = time.monotonic()
+    with pytest.raises(D1Error, match="ran longer than 0.5 s"):
+        db.run([Statement(slow)] * 200, batch=True)  # each statement is short; together they are not
+    assert time.monotonic() - started < 3
