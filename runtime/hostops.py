@@ -113,7 +113,8 @@ def _load_builtin_ops() -> None:
 
     _builtins_loaded = True
     for module in ("runtime.kv.ops", "runtime.fetch", "runtime.webapi.crypto", "runtime.webapi.compression",
-                   "runtime.webapi.cache_ops", "runtime.webapi.websocket", "runtime.d1.ops", "runtime.r2.ops"):
+                   "runtime.webapi.cache_ops", "runtime.webapi.websocket", "runtime.d1.ops", "runtime.r2.ops",
+                   "runtime.assets"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

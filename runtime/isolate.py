@@ -121,6 +121,8 @@ class ScriptHost:
     """The runtime.d1.store.D1Store behind the script's D1 bindings (owned by the caller)."""
     r2_store: Any = None
     """The runtime.r2.store.R2Store behind the script's R2 bindings (owned by the caller)."""
+    assets: Any = None
+    """The runtime.assets.Assets behind the ``[assets]`` binding, if any."""
     _http: Any = None
     _sockets: Any = None
 
@@ -191,6 +193,9 @@ def env_config(bundle: Bundle, secrets: dict[str, str]) -> dict[str, Any]:
     bindings = [["kv", kv.binding, None] for kv in bundle.manifest.kv_namespaces]
     bindings += [["d1", d1.binding, None] for d1 in getattr(bundle.manifest, "d1_databases", ())]
     bindings += [["r2", r2.binding, None] for r2 in getattr(bundle.manifest, "r2_buckets", ())]
+    assets = getattr(bundle.manifest, "assets", None)
+    if assets is not None and assets.binding:
+        bindings.append(["assets", assets.binding, None])
     bindings += [["unsupported", name, {"what": what}] for name, what in bundle.manifest.unsupported_bindings]
     config: dict[str, Any] = {"vars": vars_, "bindings": bindings,
                               "memoryLimit": bundle.manifest.limits.memory_mb * MB}

@@ -204,6 +204,8 @@ class Manifest:
     kv_namespaces: tuple[KVBinding, ...] = ()
     d1_databases: tuple[D1Binding, ...] = ()
     r2_buckets: tuple[R2Binding, ...] = ()
+    assets: Any = None
+    """runtime.assets.AssetsConfig: static files answered before the Worker (``[assets]``), or None."""
     crons: tuple[str, ...] = ()
     limits: Limits = Limits()
     fetch_allow: tuple[str, ...] = ()
@@ -243,6 +245,8 @@ class Manifest:
             out["d1_databases"] = [d1.to_dict() for d1 in self.d1_databases]
         if self.r2_buckets:
             out["r2_buckets"] = [r2.to_dict() for r2 in self.r2_buckets]
+        if self.assets is not None:
+            out["assets"] = self.assets.to_dict()
         if self.compatibility_date is not None:
             out["compatibility_date"] = self.compatibility_date
         if self.compatibility_flags:
@@ -262,7 +266,7 @@ class Manifest:
         return out
 
 
-_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "d1_databases", "r2_buckets", "triggers", "limits", "fetch", "recordings",
+_TOP_KEYS = {"name", "version", "main", "vars", "kv_namespaces", "d1_databases", "r2_buckets", "assets", "triggers", "limits", "fetch", "recordings",
              "compatibility_date",
              "compatibility_flags", "routes", "rules", "unsupported_bindings", "source", "environment",
              "test"}  # [test] is read by runtime.testing.config
@@ -331,10 +335,12 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
     kv = _parse_kv(data.get("kv_namespaces", []), source)
     d1 = _parse_d1(data.get("d1_databases", []), source)
     r2 = _parse_r2(data.get("r2_buckets", []), source)
+    assets = parse_assets(data.get("assets"), source) if "assets" in data else None
     compat = _parse_compat(data, source)
     check_binding_clash(vars_, kv, source, others=(*compat.get("unsupported_bindings", ()),
                                                    *((b.binding, "D1 database") for b in d1),
-                                                   *((b.binding, "R2 bucket") for b in r2)))
+                                                   *((b.binding, "R2 bucket") for b in r2),
+                                                   *(((assets.binding, "assets"),) if assets and assets.binding else ())))
     taken = {b.binding: "[[kv_namespaces]]" for b in kv}
     for section, bindings in (("[[d1_databases]]", d1), ("[[r2_buckets]]", r2)):
         for b in bindings:
@@ -351,6 +357,7 @@ def parse_manifest(data: dict[str, Any], source: str = MANIFEST_NAME) -> Manifes
         kv_namespaces=kv,
         d1_databases=d1,
         r2_buckets=r2,
+        assets=assets,
         crons=_parse_triggers(data.get("triggers", {}), source),
         limits=_parse_limits(data.get("limits", {}), source),
         fetch_allow=_parse_fetch(data.get("fetch", {}), source),
@@ -515,6 +522,38 @@ def _parse_d1(items: Any, source: str) -> tuple[D1Binding, ...]:
     return tuple(D1Binding(binding, f.get("database_name"), f.get("database_id"), f.get("migrations_dir"),
                            f.get("migrations_table"))
                  for binding, f in _binding_entries(items, source, "d1_databases", fields))
+
+
+def parse_assets(table: Any, source: str) -> Any:
+    """``[assets]`` (isoplay.toml, a bundle's manifest, or a wrangler config's ``assets``) as an AssetsConfig.
+
+    Raises:
+        ManifestError: naming the bad field.
+    """
+    from runtime.assets import HTML_HANDLING, NOT_FOUND_HANDLING, AssetsConfig
+
+    _expect(table, dict, "[assets]", "a table", source)
+    _check_unknown(table, {"directory", "binding", "html_handling", "not_found_handling", "run_worker_first",
+                           "experimental_serve_directly"}, "assets", source)
+    directory = table.get("directory")
+    if not isinstance(directory, str) or not directory.strip() or len(directory) > MAX_MAIN_CHARS \
+            or _CONTROL_RE.search(directory):
+        raise ManifestError(f"{source}: [assets] directory must be the folder of the static files, e.g. \"./public\"")
+    binding = table.get("binding")
+    if binding is not None and (not isinstance(binding, str) or not BINDING_RE.match(binding)):
+        raise ManifestError(f"{source}: [assets] binding must be a JavaScript identifier (got {_show(binding)})")
+    html = table.get("html_handling", "auto-trailing-slash")
+    if html not in HTML_HANDLING:
+        raise ManifestError(f"{source}: [assets] html_handling must be one of {', '.join(HTML_HANDLING)} (got {_show(html)})")
+    not_found = table.get("not_found_handling", "none")
+    if not_found not in NOT_FOUND_HANDLING:
+        raise ManifestError(f"{source}: [assets] not_found_handling must be one of {', '.join(NOT_FOUND_HANDLING)} "
+                            f"(got {_show(not_found)})")
+    first = table.get("run_worker_first", False)
+    if not isinstance(first, bool):
+        raise ManifestError(f"{source}: [assets] run_worker_first must be true or false here (route lists are not "
+                            "supported by isoplay yet)")
+    return AssetsConfig(directory, binding, html, not_found, first)
 
 
 def _parse_r2(items: Any, source: str) -> tuple[R2Binding, ...]:

@@ -155,6 +155,9 @@ def env_declaration(manifest: Manifest, secrets: dict[str, str] | None = None) -
         lines.append(f"  readonly {d1.binding}: D1Database;")
     for r2 in getattr(manifest, "r2_buckets", ()):
         lines.append(f"  readonly {r2.binding}: R2Bucket;")
+    assets = getattr(manifest, "assets", None)
+    if assets is not None and assets.binding:
+        lines.append(f"  /** the static assets of [assets] */\n  readonly {assets.binding}: {{ fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> }};")
     for name, what in getattr(manifest, "unsupported_bindings", ()):
         lines.append(f"  /** a {what} binding: not supported by isoplay (any use throws) */\n  readonly {name}: never;")
     lines.append("}")

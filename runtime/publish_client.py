@@ -131,6 +131,10 @@ def build_release(root: Path | str, *, version: str | None = None) -> Bundle:
     if version is not None and not semver.Version.is_valid(version):
         raise PublishError(f"--version {version!r} is not semver like \"1.2.3\"")
     built = bundle_sync(Path(root), minify=True)
+    if getattr(built.manifest, "assets", None) is not None:
+        raise PublishError(f"{built.manifest.source}: [assets] (static files) are served by isoplay dev, run and the IDE "
+                           "but not published to an isoplay server yet; publish the Worker without assets, or serve the "
+                           "files elsewhere")
     return with_version(built, version) if version else built
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runtime.bundler import Bundle, bundle
-from runtime.invocation import InvocationResult, Trigger
+from runtime.invocation import HttpRequest, InvocationResult, Trigger
 from runtime.isolate import ScriptHost, ScriptIsolate
 from runtime.kv.store import KVStore
 from runtime.manifest import SECRETS_PATH, check_binding_clash
@@ -32,10 +32,13 @@ def host_for(project: Project, built: Bundle, store: KVStore, cache: SQLiteCache
     from runtime.d1 import store as d1
     from runtime.r2 import store as r2
 
+    from runtime.assets import assets_for
+
     return ScriptHost(script_name=built.manifest.name, fetch_allow=built.manifest.fetch_allow,
                       kv_store=store, secrets=secrets, cache_store=cache,
                       d1_store=d1.store_for(built.manifest, project.d1_dir),
-                      r2_store=r2.store_for(built.manifest, project.r2_path))
+                      r2_store=r2.store_for(built.manifest, project.r2_path),
+                      assets=assets_for(project.root, built.manifest))
 
 
 async def run_once(root: Path | str, trigger: Trigger, *, record: bool = False) -> InvocationResult:
@@ -53,6 +56,12 @@ async def run_once(root: Path | str, trigger: Trigger, *, record: bool = False) 
     cache = SQLiteCacheStore(project.cache_path)
     host = host_for(project, built, store, cache)
     try:
+        if host.assets is not None and isinstance(trigger, HttpRequest):  # static assets answer before the Worker
+            from runtime.assets import asset_result, header_dict
+
+            answered = asset_result(host.assets.match(trigger.method, trigger.url, header_dict(trigger.headers)))
+            if answered is not None:
+                return answered  # type: ignore[no-any-return]
         isolate = ScriptIsolate(built, host)
         isolate.record = record
         try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runtime.assets import Assets, asset_result, assets_for, header_dict
 from runtime.bundler import Bundle, bundle
 from runtime.errors import BundleError, ManifestError, RuntimeDisposed, UserError
 from runtime.invocation import HttpRequest, InvocationResult, ScheduledTrigger, SocketTrigger, Trigger
@@ -77,6 +78,8 @@ class ProjectRuntime:
         """Ready isolates: a reload starts its new version from one (see runtime/stock.py)."""
         self.pool: IsolatePool | None = None
         self.bundle: Bundle | None = None
+        self.assets: Assets | None = None
+        """The serving version's static assets (``[assets]``), answered before its Worker."""
         self.last_error: UserError | None = None
         self.cron: CronScheduler | None = None
         self._lock = asyncio.Lock()
@@ -180,6 +183,7 @@ class ProjectRuntime:
             await self._retire(pool)
             return None
         old, self.pool, self.bundle = self.pool, pool, built
+        self.assets = assets_for(self.project.root, built.manifest)
         self.last_error = None
         if old is not None:
             task = asyncio.get_running_loop().create_task(self._retire(old))
@@ -211,6 +215,9 @@ class ProjectRuntime:
         pool = self.pool
         if pool is None:
             raise self.last_error or UserError("the project has not been built yet")
+        answered = self._from_assets(trigger)
+        if answered is not None:
+            return answered
         on_logs = self.on_logs
         if on_logs is None:
             return await pool.invoke(trigger)
@@ -225,6 +232,11 @@ class ProjectRuntime:
         pool = self.pool
         if pool is None:
             raise self.last_error or UserError("the project has not been built yet")
+        answered = self._from_assets(trigger)
+        if answered is not None:
+            job = Job(trigger, on_done)
+            on_done(answered)
+            return job
         if self.on_logs is None:
             return pool.submit(trigger, on_done)
         on_logs = self.on_logs
@@ -235,6 +247,13 @@ class ProjectRuntime:
             on_done(outcome)
 
         return pool.submit(trigger, logged)
+
+    def _from_assets(self, trigger: Trigger) -> InvocationResult | None:
+        """The static assets' answer to an HTTP request they take (see runtime/assets.py), else None."""
+        assets = self.assets
+        if assets is None or not isinstance(trigger, HttpRequest):
+            return None
+        return asset_result(assets.match(trigger.method, trigger.url, header_dict(trigger.headers)))
 
     async def open_socket(self, request: HttpRequest, on_peer: PeerEvent,
                           on_result: Callable[[SocketTrigger, InvocationResult], None] | None = None,

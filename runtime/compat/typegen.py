@@ -84,6 +84,8 @@ def _members(settings: WranglerSettings, secrets: dict[str, str]) -> dict[str, t
         out[d1["binding"]] = ("D1Database", "")
     for r2 in settings.r2:
         out[r2["binding"]] = ("R2Bucket", "")
+    if settings.assets is not None and isinstance(settings.assets.get("binding"), str):
+        out[settings.assets["binding"]] = ("Fetcher", "")
     for name, what in settings.unsupported_bindings:
         out[name] = ("never", f"a {what} binding: isoplay does not support it (any use throws)")
     for name, value in settings.vars.items():

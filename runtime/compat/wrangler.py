@@ -77,7 +77,7 @@ TOP_LEVEL_ONLY = frozenset({
 })
 
 SUPPORTED = frozenset({
-    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "r2_buckets", "triggers",
+    "name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "r2_buckets", "assets", "triggers",
     "limits",
     "rules", "routes", "route", "env", "$schema", "workers_dev", "account_id", "preview_urls", "observability",
     "upload_source_maps", "minify", "keep_names", "send_metrics", "keep_vars", "legacy_env", "tsconfig",
@@ -301,6 +301,8 @@ class WranglerSettings:
     """``d1_databases`` entries: binding, database_name?, database_id?, migrations_dir?."""
     r2: list[dict[str, str]] = field(default_factory=list)
     """``r2_buckets`` entries: binding, bucket_name?, preview_bucket_name?, jurisdiction?."""
+    assets: dict[str, Any] | None = None
+    """The ``assets`` table as written (checked when the Manifest is made)."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -344,6 +346,7 @@ def validate(raw: RawConfig, env: str | None, root: Path, today: _dt.date | None
         routes=_routes(flat, check), rules=_rules(flat, check),
         unsupported_bindings=_unsupported(flat, check, warnings), warnings=warnings, d1=_d1(flat, check),
         r2=_binding_tables(flat, check, "r2_buckets", ("bucket_name", "preview_bucket_name", "jurisdiction")),
+        assets=flat.get("assets") if isinstance(flat.get("assets"), dict) else None,
     )
 
 
@@ -633,6 +636,15 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
                          d.get("migrations_table")) for d in settings.d1)
     r2 = tuple(R2Binding(r["binding"], r.get("bucket_name") or r["binding"], r.get("jurisdiction"))
                for r in settings.r2)
+    assets = None
+    if settings.assets is not None:
+        from runtime.manifest import parse_assets
+
+        try:
+            assets = parse_assets(settings.assets, raw.label)
+        except ManifestError as exc:
+            raise ManifestError(str(exc).removeprefix(f"{raw.label}: "),
+                                location=raw.where(check_path(raw, env, "assets"))) from None
     for index, bucket in enumerate(r2):
         if bucket.binding in settings.vars:
             raise ManifestError(f"[vars] {bucket.binding} has the same name as the R2 bucket binding "
@@ -671,6 +683,7 @@ def load_manifest(root: Path, env: str | None = None, *, today: _dt.date | None 
         kv_namespaces=kv,
         d1_databases=d1,
         r2_buckets=r2,
+        assets=assets,
         crons=settings.crons,
         limits=limits,
         fetch_allow=("*",),

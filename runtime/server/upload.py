@@ -168,6 +168,9 @@ def refuse_unparseable(bundle: Bundle) -> None:
     """
     from runtime.isolate import syntax_error
 
+    if getattr(bundle.manifest, "assets", None) is not None:
+        raise BadRequest("the upload's manifest has [assets] (static files), which isoplay serve does not serve yet",
+                         code="assets_unsupported")
     found = syntax_error(bundle.code)
     if found is not None:
         message, line, column = found

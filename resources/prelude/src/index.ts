@@ -7,6 +7,7 @@ import "./web/index"; // Web APIs, console, fetch (registers Request/Response wi
 import "./kv"; // KVNamespace (registers the "kv" binding kind)
 import "./d1"; // D1Database (registers the "d1" binding kind)
 import "./r2"; // R2Bucket (registers the "r2" binding kind)
+import "./assets"; // the [assets] binding (registers the "assets" binding kind)
 import "./workers"; // service-worker syntax, class entry points, cloudflare:workers, top-level await
 
 const g = globalThis as Record<string, unknown>;
