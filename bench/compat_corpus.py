@@ -156,7 +156,10 @@ def measure(server: Server, target: str, steps: list[dict[str, Any]], n: int) ->
         if first is None:
             return {"error": server.output()[-1500:]}
         answers = run_steps(client, server.base or "", steps)
-        p50 = warm_p50((server.base or "") + target, n)
+        try:
+            p50 = warm_p50((server.base or "") + target, n)
+        except OSError as exc:  # a dev server that drops the connection is a row's result, not the run's end
+            return {"error": f"the warm requests failed: {exc!r}\n{server.output()[-1000:]}"}
     return {"first_s": first, "p50_ms": p50, "answers": answers}
 
 
