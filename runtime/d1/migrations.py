@@ -35,16 +35,16 @@ def _table(table: str | None) -> str:
     return name
 
 
-def _ensure_table(db: D1Database, table: str) -> None:
+def _applied(db: D1Database, table: str) -> set[str]:
+    """The names ``table`` records (the table is created when missing)."""
     db.run([Statement(f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, "
                       "applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)")])
+    return {row[0] for row in db.run([Statement(f"SELECT name FROM {table}")])[0]["rows"]}
 
 
 def migrations(db: D1Database, directory: Path, table: str | None = None) -> list[Migration]:
     """The ``.sql`` files of ``directory`` in the order they apply, each with whether it was applied."""
-    name = _table(table)
-    _ensure_table(db, name)
-    done = {row[0] for row in db.run([Statement(f"SELECT name FROM {name}")])[0]["rows"]}
+    done = _applied(db, _table(table))
     files = sorted(p for p in directory.glob("*.sql") if p.is_file()) if directory.is_dir() else []
     return [Migration(p.name, p, p.name in done) for p in files]
 
@@ -78,8 +78,7 @@ def apply_items(db: D1Database, items: list[tuple[str, str]], table: str | None 
         UserError: a migration failed (named, with SQLite's message); those before it stay applied.
     """
     name = _table(table)
-    _ensure_table(db, name)
-    done = {row[0] for row in db.run([Statement(f"SELECT name FROM {name}")])[0]["rows"]}
+    done = _applied(db, name)
     applied: list[str] = []
     for migration, sql in sorted(items):
         if migration in done:

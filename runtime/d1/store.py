@@ -135,17 +135,17 @@ class D1Database:
             copy = sqlite3.connect(":memory:", check_same_thread=False)
             self._connect().backup(copy)
             self._snapshot = copy
-            self._version = self._data_version()
+            self._version = self._changes()
 
     def restore(self) -> None:
         """Put the content back as ``snapshot`` took it (empty without one); a no-op when nothing changed."""
         with self._lock:
             snapshot = self._snapshot
-            if snapshot is not None and self._data_version() == self._version:
+            if snapshot is not None and self._changes() == self._version:
                 return
             source = snapshot or sqlite3.connect(":memory:")
             source.backup(self._connect())
-            self._version = self._data_version()
+            self._version = self._changes()
 
     def forget(self) -> None:
         """Drop the snapshot (``restore`` then empties the database)."""
@@ -153,9 +153,9 @@ class D1Database:
             self._snapshot = None
             self._version = -1
 
-    def _data_version(self) -> int:
-        conn = self._connect()
-        return int(conn.total_changes)
+    def _changes(self) -> int:
+        """How many rows this connection has changed (what restore() compares with the snapshot's count)."""
+        return int(self._connect().total_changes)
 
     # ---- queries ---------------------------------------------------------------------
     def run(self, statements: list[Statement], *, batch: bool = False) -> list[dict[str, Any]]:
@@ -352,20 +352,3 @@ def store_for(manifest: Any, directory: Path) -> D1Store:
     limits = getattr(manifest, "limits", None)
     timeout_s = min(DEFAULT_TIMEOUT_S, limits.timeout_ms / 1000) if limits is not None else DEFAULT_TIMEOUT_S
     return D1Store(directory, {d.binding: d.key for d in getattr(manifest, "d1_databases", ())}, timeout_s=timeout_s)
-
-
-class Unavailable:
-    """A D1 or R2 store that refuses every binding with ``reason`` (a host where it cannot run)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def database(self, binding: str) -> D1Database:
-        from runtime.hostops import HostOpError
-
-        raise HostOpError("Error", f"D1 binding {binding}: {self.reason}")
-
-    def bucket(self, binding: str) -> Any:
-        from runtime.hostops import HostOpError
-
-        raise HostOpError("Error", f"R2 binding {binding}: {self.reason}")

@@ -301,26 +301,25 @@ class AppRuntimes:
                           d1_store=self._d1(app, bundle), r2_store=self._r2(app, bundle), _http=guarded_client(policy))
 
     def _r2(self, app: str, bundle: Bundle) -> Any:
-        """The app's R2 buckets: a SQLite file in its data folder; none on a shared (PostgreSQL) store."""
+        """The app's R2 buckets: a SQLite file in its data folder (see ``_node_local``)."""
         from runtime.r2.store import store_for
-        from runtime.d1.store import Unavailable
 
-        if self.config.store:
-            return Unavailable("R2 is not available on an isoplay server with a PostgreSQL store yet: each node "
-                               "would keep its own copy of the bucket; run this app on a server with the embedded "
-                               "(SQLite) store")
-        return store_for(bundle.manifest, self.app_dir(app) / "r2.sqlite3")
+        return self._node_local("R2", "bucket", lambda: store_for(bundle.manifest, self.app_dir(app) / "r2.sqlite3"))
 
     def _d1(self, app: str, bundle: Bundle) -> Any:
-        """The app's D1 databases: SQLite files in its data folder; none on a shared (PostgreSQL) store,
-        where node-local files would split an app's data between nodes (the script is told why)."""
-        from runtime.d1.store import Unavailable, store_for
+        """The app's D1 databases: SQLite files in its data folder (see ``_node_local``)."""
+        from runtime.d1.store import store_for
 
-        if self.config.store:
-            return Unavailable("D1 is not available on an isoplay server with a PostgreSQL store yet: each node "
-                               "would keep its own copy of the database; run this app on a server with the "
+        return self._node_local("D1", "database", lambda: store_for(bundle.manifest, self.app_dir(app) / "d1"))
+
+    def _node_local(self, kind: str, what: str, make: Callable[[], Any]) -> Any:
+        """A store kept in this node's files, or, on a shared (PostgreSQL) store, one that refuses every binding
+        saying why: node-local files would split an app's data between nodes."""
+        if not self.config.store:
+            return make()
+        return _Refusing(kind, f"{kind} is not available on an isoplay server with a PostgreSQL store yet: each "
+                               f"node would keep its own copy of the {what}; run this app on a server with the "
                                "embedded (SQLite) store")
-        return store_for(bundle.manifest, self.app_dir(app) / "d1")
 
     def kv(self, app: str) -> KVStore:
         """The app's KV store (opened on first use)."""
@@ -450,3 +449,17 @@ class AppRuntimes:
 
     def __repr__(self) -> str:
         return f"<AppRuntimes pools={len(self._pools)} kv={len(self._kv)} crons={len(self._crons)}>"
+
+
+class _Refusing:
+    """A D1 or R2 store whose every binding refuses with ``reason`` (``AppRuntimes._node_local``)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind, self.reason = kind, reason
+
+    def _refuse(self, binding: str) -> Any:
+        from runtime.hostops import HostOpError
+
+        raise HostOpError("Error", f"{self.kind} binding {binding}: {self.reason}")
+
+    database = bucket = _refuse
