@@ -24,6 +24,7 @@ from app.bridge import FutureBridge
 from app.panels.profiler.history import load_history, save_history
 from app.panels.profiler.model import WINDOWS, PoolSample, ProfilerFrame, ProfilerModel
 from app.services.types import Failure
+from runtime.errors import RuntimeDisposed
 from runtime.invocation import HttpRequest, Trigger
 from runtime.isolate import MB
 from runtime.loadrun import LoadSpec, LoadSummary, pool_heap_probe, run_load
@@ -267,8 +268,13 @@ class LoadRunController(QObject):
         self.runs.append(summary)
         if self._history_root is not None:
             root, runs = self._history_root, list(self.runs)
-            self._bridge.watch(self._thread.submit(asyncio.to_thread(save_history, root, runs)), lambda _v: None,
-                               self._on_failure, "saving the load-run history")
+            save = asyncio.to_thread(save_history, root, runs)
+            try:
+                future = self._thread.submit(save)
+            except RuntimeDisposed:  # the IDE is closing under a running load run: nothing left to save with
+                save.close()
+            else:
+                self._bridge.watch(future, lambda _v: None, self._on_failure, "saving the load-run history")
         self.view.show_running(None)
         self.view.show_runs(list(self.runs), summary)
 
